@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { describeMachine } from './machine.ts';
+import { runPolicyLoad } from './policy-load.ts';
+import { type BenchReport, type RunRecord, renderMarkdown, summarize } from './report.ts';
+import { type Scenario, checkEnforcement, policyScenarios } from './scenarios.ts';
+import type { PolicyTarget, RunningTarget } from './target.ts';
+import { BASELINE_TARGET, targets as allTargets } from './targets/index.ts';
+
+interface BenchOptions {
+  readonly repeat: number;
+  readonly limit: number;
+  readonly requests: number;
+  readonly maxSeconds: number;
+  readonly only: readonly string[] | undefined;
+  readonly scenarios: readonly string[] | undefined;
+  readonly outDir: string;
+}
+
+const USAGE = 'usage: npm run bench -- [--repeat N] [--only name,name] [--scenarios A,B,C] ' +
+  '[--requests 20000] [--limit 100] [--max-seconds 300] [--out DIR]';
+
+function parseOptions(argv: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      repeat: { type: 'string', default: '1' },
+      limit: { type: 'string', default: '100' },
+      requests: { type: 'string', default: '20000' },
+      'max-seconds': { type: 'string', default: '300' },
+      only: { type: 'string' },
+      scenarios: { type: 'string' },
+      out: { type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), 'results') },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) throw new Error(USAGE);
+  const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter(Boolean);
+  const options = {
+    repeat: Number(values.repeat), limit: Number(values.limit), requests: Number(values.requests),
+    maxSeconds: Number(values['max-seconds']), only: list(values.only), scenarios: list(values.scenarios), outDir: values.out,
+  };
+  for (const key of ['repeat', 'limit', 'requests', 'maxSeconds'] as const) {
+    if (!Number.isInteger(options[key]) || options[key] <= 0) throw new Error(`--${key} must be a positive integer\n${USAGE}`);
+  }
+  return options;
+}
+
+function selectTargets(only: readonly string[] | undefined): PolicyTarget[] {
+  if (only === undefined) return [...allTargets];
+  const unknown = only.filter((n) => !allTargets.some((t) => t.name === n));
+  if (unknown.length > 0) throw new Error(`unknown target(s): ${unknown.join(', ')}; known: ${allTargets.map((t) => t.name).join(', ')}`);
+  return allTargets.filter((t) => only.includes(t.name));
+}
+
+async function measureOnce(target: PolicyTarget, scenario: Scenario, o: BenchOptions, repeat: number): Promise<RunRecord> {
+  const base = { target: target.name, scenario: scenario.id, repeat };
+  let running: RunningTarget;
+  try {
+    running = await target.start(o.limit);
+  } catch (e) {
+    return { ...base, error: `start failed: ${(e as Error).message}` };
+  }
+  try {
+    const result = await runPolicyLoad({
+      port: running.port, ports: running.ports, connections: scenario.connections, requests: scenario.requests,
+      senders: scenario.senders, maxSeconds: o.maxSeconds, senderTag: randomBytes(3).toString('hex'),
+    });
+    const { requestsBySender: _r, acceptedBySender: _a, ...summary } = result;
+    return { ...base, result: summary, enforcement: checkEnforcement(result, o.limit) };
+  } catch (e) {
+    return { ...base, error: (e as Error).message };
+  } finally {
+    await running.stop();
+  }
+}
+
+function progress(r: RunRecord): string {
+  const head = `${r.target} ${r.scenario} #${r.repeat}:`;
+  if (r.result === undefined) return `${head} ERROR ${r.error ?? ''}`;
+  const { requestsPerSecond, latencyMs, actions } = r.result;
+  return `${head} ${requestsPerSecond} req/s, p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms, ` +
+    `accepted ${actions.accepted}, refused ${actions.refused}, exact: ${r.enforcement?.note ?? 'n/a'}`;
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const targets = selectTargets(o.only);
+  const scenarios = policyScenarios(o.requests).filter((s) => o.scenarios === undefined || o.scenarios.includes(s.id));
+  const runs: RunRecord[] = [];
+  for (let repeat = 1; repeat <= o.repeat; repeat++) {
+    for (const target of targets) {
+      for (const scenario of scenarios.filter((s) => target.scenarios === undefined || target.scenarios.includes(s.id))) {
+        const record = await measureOnce(target, scenario, o, repeat);
+        console.error(progress(record));
+        runs.push(record);
+      }
+    }
+  }
+  const report: BenchReport = {
+    generatedAt: new Date().toISOString(), machine: await describeMachine(), limit: o.limit, repeat: o.repeat,
+    baseline: BASELINE_TARGET,
+    targets: await Promise.all(targets.map(async (t) => ({ name: t.name, description: (await t.describe?.()) ?? t.name }))),
+    scenarios, rows: summarize(targets.map((t) => t.name), scenarios, runs, BASELINE_TARGET), runs,
+  };
+  const markdown = renderMarkdown(report);
+  await mkdir(o.outDir, { recursive: true });
+  await writeFile(join(o.outDir, 'policy.md'), markdown);
+  await writeFile(join(o.outDir, 'policy.json'), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(markdown);
+  if (runs.some((r) => r.error !== undefined)) process.exitCode = 1;
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 1;
+});

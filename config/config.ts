@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const list = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const count = (max: number) => z.coerce.number().int().min(0).max(max);
+
+/**
+ * Every setting Sendguard reads, with its default. The README's configuration table is kept
+ * in step with this object; `describeSettings()` prints it.
+ */
+export const settings = {
+  NODE_ENV: { schema: z.enum(['development', 'production', 'test']), default: 'development', doc: 'development enables GraphiQL; production refuses unsafe settings' },
+  DATABASE_URL: { schema: z.string().url().optional(), default: undefined, doc: 'PostgreSQL (>= 15) URL; unset = embedded PGlite in the data dir' },
+  SENDGUARD_DATA_DIR: { schema: z.string().min(1), default: './.sendguard', doc: 'embedded database, signing key' },
+  SENDGUARD_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino log level' },
+  SENDGUARD_HOST: { schema: z.string().min(1), default: '127.0.0.1', doc: 'address every listener binds to' },
+  SENDGUARD_HTTP_PORT: { schema: port, default: '4000', doc: 'GraphQL, bot endpoint, health, metrics' },
+  SENDGUARD_POLICY_PORT: { schema: port, default: '10040', doc: 'Postfix policy delegation server' },
+  SENDGUARD_SMTP_PORT: { schema: port, default: '2525', doc: 'SMTP submission relay' },
+  SENDGUARD_SMTP_ENABLED: { schema: bool, default: 'false', doc: 'start the SMTP relay (also on when a smarthost is set)' },
+  SENDGUARD_SMARTHOST: { schema: z.string().url().optional(), default: undefined, doc: 'smtp://host:port the relay forwards accepted mail to' },
+  SENDGUARD_RELAY_NETWORKS: { schema: list, default: '127.0.0.0/8', doc: 'client networks the relay accepts without AUTH (CIDR list)' },
+  SENDGUARD_TENANT_ID: { schema: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/), default: 'default', doc: 'bootstrap tenant id (Entra tenant id or any stable id)' },
+  SENDGUARD_TENANT_NAME: { schema: z.string().min(1).max(128), default: 'Default organization', doc: 'bootstrap tenant display name' },
+  SENDGUARD_ACCEPTED_DOMAINS: { schema: list.pipe(z.array(z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'a domain name such as example.com'))), default: 'example.com', doc: "bootstrap tenant's accepted domains (comma-separated)" },
+  SENDGUARD_LIMIT_RECIPIENTS_PER_DAY: { schema: count(1_000_000), default: '10000', doc: 'service limit: recipients per sender per rolling 24 h (also used when a policy says 0)' },
+  SENDGUARD_LIMIT_EXTERNAL_PER_HOUR: { schema: count(1_000_000), default: '500', doc: 'external recipients per hour when a policy says 0' },
+  SENDGUARD_LIMIT_INTERNAL_PER_HOUR: { schema: count(1_000_000), default: '10000', doc: 'internal recipients per hour when a policy says 0' },
+  SENDGUARD_LIMIT_MESSAGES_PER_MINUTE: { schema: count(1_000_000), default: '30', doc: 'messages per sender per minute; over it: 451 4.7.0 deferral, never a restriction' },
+  SENDGUARD_LIMIT_RECIPIENTS_PER_MESSAGE: { schema: count(100_000), default: '500', doc: 'recipients per message; over it: 452 4.5.3' },
+  SENDGUARD_UNBLOCK_QUOTA: { schema: count(1000), default: '3', doc: 'releases per user per quota window (0 = no quota)' },
+  SENDGUARD_UNBLOCK_QUOTA_WINDOW_DAYS: { schema: z.coerce.number().int().min(1).max(365), default: '30', doc: 'rolling window of the unblock quota, in days' },
+  SENDGUARD_WARNING_THRESHOLD_PERCENT: { schema: z.coerce.number().int().min(1).max(99), default: '80', doc: "'Sending limit nearly reached' fires at this share of a limit" },
+  SENDGUARD_POLICY_DB_ERROR_ACTION: { schema: z.enum(['defer', 'dunno']), default: 'defer', doc: 'policy reply while the database is unreachable: 451 4.3.5 or DUNNO' },
+  SENDGUARD_POLICY_UNKNOWN_SENDER_ACTION: { schema: z.enum(['dunno', 'reject']), default: 'dunno', doc: 'sender domain accepted by no tenant: DUNNO or 550 5.7.750' },
+  SENDGUARD_RESTRICTION_CACHE_MS: { schema: z.coerce.number().int().min(0).max(1000), default: '500', doc: 'longest a policy server trusts a cached "restricted" without the database (<= 1000)' },
+  SENDGUARD_EXPIRY_INTERVAL_MS: { schema: z.coerce.number().int().min(100).max(3_600_000), default: '5000', doc: 'how often temporary restrictions are checked for expiry' },
+  SENDGUARD_EVENT_POLL_MS: { schema: z.coerce.number().int().min(50).max(60_000), default: '500', doc: 'event bus catch-up poll, in case a notification is lost' },
+  SENDGUARD_TOKEN_ISSUER: { schema: z.string().min(1), default: 'sendguard', doc: "issuer of Sendguard's own tokens" },
+  SENDGUARD_TOKEN_AUDIENCE: { schema: z.string().min(1), default: 'sendguard', doc: "audience of Sendguard's own tokens" },
+  SENDGUARD_SIGNING_KEY_FILE: { schema: z.string().optional(), default: undefined, doc: 'PEM/JWK private key for local tokens; default: generated into the data dir' },
+  SENDGUARD_OIDC_ISSUER: { schema: z.string().url().optional(), default: undefined, doc: 'external OpenID Connect issuer (e.g. Entra ID v2 issuer URL)' },
+  SENDGUARD_OIDC_AUDIENCE: { schema: z.string().optional(), default: undefined, doc: 'audience expected in external tokens' },
+  SENDGUARD_OIDC_JWKS_URL: { schema: z.string().url().optional(), default: undefined, doc: "the issuer's JWKS URL" },
+  SENDGUARD_OIDC_ALGORITHMS: { schema: list.pipe(z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).min(1)), default: 'RS256', doc: 'accepted signature algorithms (asymmetric only)' },
+  SENDGUARD_GRAPHQL_MAX_BODY_BYTES: { schema: z.coerce.number().int().min(1024).max(10_000_000), default: '102400', doc: 'largest accepted GraphQL request body' },
+  SENDGUARD_API_URL: { schema: z.string().url().optional(), default: undefined, doc: 'remote GraphQL URL for a bot running without the API role' },
+  SENDGUARD_ALERT_AGGREGATION_SECONDS: { schema: z.coerce.number().int().min(0).max(86_400), default: '60', doc: 'a repeat alert within this interval raises the hit count' },
+  SENDGUARD_NOTIFY_SMTP_URL: { schema: z.string().url().optional(), default: undefined, doc: 'smtp://host:port for alert e-mail; unset = e-mail notifications are kept pending' },
+  SENDGUARD_NOTIFY_FROM: { schema: z.string().email(), default: 'sendguard@localhost.localdomain', doc: 'From address of alert e-mail' },
+  MicrosoftAppId: { schema: z.string().optional(), default: undefined, doc: 'Bot Framework app id' },
+  MicrosoftAppPassword: { schema: z.string().optional(), default: undefined, doc: 'Bot Framework app secret' },
+  MicrosoftAppType: { schema: z.enum(['SingleTenant', 'MultiTenant', 'UserAssignedMSI']), default: 'SingleTenant', doc: 'Bot Framework app type' },
+  MicrosoftAppTenantId: { schema: z.string().optional(), default: undefined, doc: "the bot app registration's tenant" },
+  SENDGUARD_BOT_ALLOWED_TENANTS: { schema: list, default: '', doc: 'Teams tenants the bot answers (default: every tenant Sendguard knows)' },
+  SENDGUARD_BOT_DEV_NO_AUTH: { schema: bool, default: 'false', doc: 'development only: run the bot without Bot Framework authentication' },
+} as const;
+
+type Settings = typeof settings;
+type Key = keyof Settings;
+export type RawConfig = { [K in Key]: z.output<Settings[K]['schema']> };
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly allowed: string,
+  ) {
+    super(`invalid configuration: ${variable} ${allowed}`);
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value') return `must be one of ${issue.values.map(String).join(', ')}`;
+  if (issue.code === 'too_small') return `must be at least ${String(issue.minimum)}`;
+  if (issue.code === 'too_big') return `must be at most ${String(issue.maximum)}`;
+  if (issue.code === 'invalid_type') return `must be ${issue.expected === 'number' ? 'a whole number' : `a ${issue.expected}`}`;
+  if (issue.code === 'invalid_format') return `must be a valid ${issue.format}`;
+  return `is not valid: ${issue.message}`;
+}
+
+export function parseRawConfig(env: Record<string, string | undefined>): RawConfig {
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings) as [Key, Settings[Key]][]) {
+    const given = env[key];
+    const value = given === undefined || given === '' ? setting.default : given;
+    const parsed = (setting.schema as z.ZodType).safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ConfigError(key, issue ? describeIssue(issue) : 'is not valid');
+    }
+    out[key] = parsed.data;
+  }
+  return out as RawConfig;
+}

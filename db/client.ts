@@ -1,0 +1,115 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as tables from './tables.ts';
+
+export type Tables = typeof tables;
+/** A drizzle database or transaction; repos take either. */
+export type Db = PgDatabase<PgQueryResultHKT, Tables>;
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs a raw statement and returns its rows, the same way on both drivers. */
+  rows<T>(query: SQL): Promise<T[]>;
+  /** LISTEN on a channel; resolves once listening. Returns the function that stops it. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+const MIGRATION_LOCK = 7_336_411_001;
+
+export async function rowsOf<T>(db: Db, query: SQL): Promise<T[]> {
+  const result: unknown = await db.execute(query);
+  if (Array.isArray(result)) return result as T[];
+  return (result as { rows: T[] }).rows;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string | undefined;
+  /** Folder for the embedded database; `memory` keeps it in memory (tests). */
+  dataDir: string | 'memory';
+  maxConnections?: number;
+  migrate?: boolean;
+}
+
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  const database = options.databaseUrl ? openPostgres(options.databaseUrl, options.maxConnections ?? 10) : await openPglite(options.dataDir);
+  if (options.migrate !== false) await migrateDatabase(database);
+  return database;
+}
+
+function openPostgres(url: string, max: number): Database & { sql: postgres.Sql; url: string } {
+  const sql = postgres(url, { max, onnotice: () => {}, idle_timeout: 30, connect_timeout: 5 });
+  const db = drizzlePostgres(sql, { schema: tables }) as unknown as Db;
+  return {
+    sql,
+    url,
+    db,
+    kind: 'postgres',
+    rows: (query) => rowsOf(db, query),
+    async listen(channel, onNotify) {
+      const sub = await sql.listen(channel, onNotify);
+      return () => sub.unlisten();
+    },
+    async ping() {
+      await sql`select 1`;
+    },
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database & { pglite: PGlite }> {
+  let target: string | undefined;
+  if (dataDir !== 'memory') {
+    target = path.join(dataDir, 'pgdata');
+    mkdirSync(target, { recursive: true });
+  }
+  const pglite = new PGlite(target);
+  await pglite.waitReady;
+  const db = drizzlePglite(pglite, { schema: tables }) as unknown as Db;
+  return {
+    pglite,
+    db,
+    kind: 'pglite',
+    rows: (query) => rowsOf(db, query),
+    async listen(channel, onNotify) {
+      const unlisten = await pglite.listen(channel, onNotify);
+      return () => unlisten();
+    },
+    async ping() {
+      await pglite.query('select 1');
+    },
+    async close() {
+      await pglite.close();
+    },
+  };
+}
+
+/** Applies the committed migrations; on PostgreSQL under an advisory lock, so processes may start together. */
+export async function migrateDatabase(database: Database): Promise<void> {
+  if ('pglite' in database) {
+    await migratePglite(database.db as never, { migrationsFolder });
+    return;
+  }
+  // One connection, so the session-level lock covers every migration statement.
+  const single = postgres((database as Database & { url: string }).url, { max: 1, onnotice: () => {} });
+  try {
+    await single`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migratePostgres(drizzlePostgres(single), { migrationsFolder });
+  } finally {
+    await single.end({ timeout: 5 });
+  }
+}

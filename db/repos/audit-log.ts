@@ -1,0 +1,50 @@
+import { and, desc, eq, gte, ilike, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../client.ts';
+import { auditLog } from '../schema/audit-log.ts';
+
+export type AuditRecord = typeof auditLog.$inferSelect;
+export type NewAuditRecord = Omit<typeof auditLog.$inferInsert, 'id'>;
+
+export async function appendAudit(tx: Db, record: NewAuditRecord): Promise<AuditRecord> {
+  const [row] = await tx.insert(auditLog).values(record).returning();
+  if (!row) throw new Error('audit insert returned no row');
+  return row;
+}
+
+export interface AuditSearch {
+  tenantId: string;
+  actor?: string | undefined;
+  action?: string | undefined;
+  target?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  /** Keyset: records older than this id (newest first). */
+  beforeId?: number | undefined;
+  limit: number;
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function searchConditions(search: AuditSearch): SQL[] {
+  const conditions: SQL[] = [eq(auditLog.tenantId, search.tenantId)];
+  if (search.actor) {
+    const actorLike = `%${escapeLike(search.actor)}%`;
+    const byActor = or(eq(auditLog.actorId, search.actor), ilike(auditLog.actorName, actorLike));
+    if (byActor) conditions.push(byActor);
+  }
+  if (search.action) conditions.push(eq(auditLog.action, search.action));
+  if (search.target) conditions.push(ilike(auditLog.target, `%${escapeLike(search.target)}%`));
+  if (search.from) conditions.push(gte(auditLog.occurredAt, search.from));
+  if (search.to) conditions.push(lte(auditLog.occurredAt, search.to));
+  return conditions;
+}
+
+export async function searchAudit(db: Db, search: AuditSearch): Promise<{ records: AuditRecord[]; totalCount: number }> {
+  const conditions = searchConditions(search);
+  const page = search.beforeId === undefined ? conditions : [...conditions, lt(auditLog.id, search.beforeId)];
+  const records = await db.select().from(auditLog).where(and(...page)).orderBy(desc(auditLog.id)).limit(search.limit);
+  const [count] = await db.select({ n: sql<number>`count(*)::int` }).from(auditLog).where(and(...conditions));
+  return { records, totalCount: Number(count?.n ?? 0) };
+}

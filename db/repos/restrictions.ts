@@ -1,0 +1,186 @@
+import { and, asc, count, desc, eq, gt, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../client.ts';
+import { releaseRequests, releases, restrictions } from '../schema/restrictions.ts';
+
+export type Restriction = typeof restrictions.$inferSelect;
+export type NewRestriction = typeof restrictions.$inferInsert;
+export type Release = typeof releases.$inferSelect;
+export type NewRelease = typeof releases.$inferInsert;
+export type ReleaseRequest = typeof releaseRequests.$inferSelect;
+export type EntityKind = Restriction['entityKind'];
+export type RestrictionStatus = Restriction['status'];
+
+export interface EntityRef {
+  tenantId: string;
+  entityKind: EntityKind;
+  entityKey: string;
+}
+
+function entityIs(ref: EntityRef): SQL | undefined {
+  return and(eq(restrictions.tenantId, ref.tenantId), eq(restrictions.entityKind, ref.entityKind), eq(restrictions.entityKey, ref.entityKey));
+}
+
+/** Inserts an active restriction unless the entity already has one (the partial unique index decides). */
+export async function insertActiveRestriction(tx: Db, values: NewRestriction): Promise<Restriction | undefined> {
+  const [row] = await tx.insert(restrictions).values(values).onConflictDoNothing().returning();
+  return row;
+}
+
+export async function findActiveRestriction(db: Db, ref: EntityRef, options: { forUpdate?: boolean } = {}): Promise<Restriction | undefined> {
+  const query = db.select().from(restrictions).where(and(entityIs(ref), eq(restrictions.status, 'Restricted')));
+  const [row] = options.forUpdate ? await query.for('update') : await query;
+  return row;
+}
+
+export async function findRestrictionById(db: Db, tenantId: string, id: string): Promise<Restriction | undefined> {
+  const [row] = await db.select().from(restrictions).where(and(eq(restrictions.tenantId, tenantId), eq(restrictions.id, id)));
+  return row;
+}
+
+export async function findRestrictionsByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<Restriction[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(restrictions).where(and(eq(restrictions.tenantId, tenantId), inArray(restrictions.id, [...ids])));
+}
+
+/** The entity's restrictions, newest first. */
+export async function listEntityRestrictions(db: Db, ref: EntityRef, limit = 50): Promise<Restriction[]> {
+  return db.select().from(restrictions).where(entityIs(ref)).orderBy(desc(restrictions.createdAt), desc(restrictions.id)).limit(limit);
+}
+
+export async function endRestriction(
+  tx: Db,
+  id: string,
+  change: { status: 'Released' | 'Expired'; at: Date; releasedBy?: string; releaseReason?: string },
+): Promise<Restriction | undefined> {
+  const [row] = await tx
+    .update(restrictions)
+    .set({
+      status: change.status,
+      changedAt: change.at,
+      releasedAt: change.at,
+      releasedBy: change.releasedBy ?? null,
+      releaseReason: change.releaseReason ?? null,
+    })
+    .where(and(eq(restrictions.id, id), eq(restrictions.status, 'Restricted')))
+    .returning();
+  return row;
+}
+
+export async function insertRelease(tx: Db, values: NewRelease): Promise<Release> {
+  const [row] = await tx.insert(releases).values(values).returning();
+  if (!row) throw new Error('release insert returned no row');
+  return row;
+}
+
+/** Releases of an entity since a time, oldest first (for the unblock quota). */
+export async function releasesSince(db: Db, ref: Omit<EntityRef, 'entityKind'> & { entityKind: EntityKind }, since: Date): Promise<Release[]> {
+  return db
+    .select()
+    .from(releases)
+    .where(
+      and(
+        eq(releases.tenantId, ref.tenantId),
+        eq(releases.entityKind, ref.entityKind),
+        eq(releases.entityKey, ref.entityKey),
+        gt(releases.releasedAt, since),
+      ),
+    )
+    .orderBy(asc(releases.releasedAt));
+}
+
+export async function releasesForRestrictions(db: Db, restrictionIds: readonly string[]): Promise<Release[]> {
+  if (restrictionIds.length === 0) return [];
+  return db.select().from(releases).where(inArray(releases.restrictionId, [...restrictionIds])).orderBy(asc(releases.releasedAt));
+}
+
+/** Active temporary restrictions whose time is up, locked so concurrent schedulers never expire one twice. */
+export async function lockDueRestrictions(tx: Db, now: Date, limit: number): Promise<Restriction[]> {
+  return tx
+    .select()
+    .from(restrictions)
+    .where(and(eq(restrictions.status, 'Restricted'), eq(restrictions.temporary, true), lte(restrictions.expiresAt, now)))
+    .orderBy(asc(restrictions.expiresAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+}
+
+export async function findPendingReleaseRequest(db: Db, restrictionId: string): Promise<ReleaseRequest | undefined> {
+  const [row] = await db
+    .select()
+    .from(releaseRequests)
+    .where(and(eq(releaseRequests.restrictionId, restrictionId), eq(releaseRequests.status, 'Pending')));
+  return row;
+}
+
+export async function insertReleaseRequest(tx: Db, values: typeof releaseRequests.$inferInsert): Promise<ReleaseRequest | undefined> {
+  const [row] = await tx.insert(releaseRequests).values(values).onConflictDoNothing().returning();
+  return row;
+}
+
+export async function decideReleaseRequest(tx: Db, id: string, decision: { status: 'Approved' | 'Rejected'; by: string; at: Date }): Promise<void> {
+  await tx.update(releaseRequests).set({ status: decision.status, decidedBy: decision.by, decidedAt: decision.at }).where(eq(releaseRequests.id, id));
+}
+
+export type RestrictionOrderField = 'createdAt' | 'entityKey';
+
+export interface RestrictionListQuery {
+  tenantId: string;
+  entityKind: EntityKind;
+  search?: string | undefined;
+  reasonCodes?: string[] | undefined;
+  temporary?: boolean | undefined;
+  statuses: RestrictionStatus[];
+  orderBy: RestrictionOrderField;
+  descending: boolean;
+  /** Keyset position: rows strictly after (in list order) this (value, id). */
+  after?: { value: string; id: string } | undefined;
+  limit: number;
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export function restrictionFilter(q: Omit<RestrictionListQuery, 'orderBy' | 'descending' | 'after' | 'limit'>): SQL[] {
+  const conditions: SQL[] = [eq(restrictions.tenantId, q.tenantId), eq(restrictions.entityKind, q.entityKind)];
+  if (q.statuses.length > 0) conditions.push(inArray(restrictions.status, q.statuses));
+  if (q.search) conditions.push(ilike(restrictions.entityKey, `%${escapeLike(q.search.toLowerCase())}%`));
+  if (q.reasonCodes && q.reasonCodes.length > 0) conditions.push(inArray(restrictions.reasonCode, q.reasonCodes));
+  if (q.temporary !== undefined) conditions.push(eq(restrictions.temporary, q.temporary));
+  return conditions;
+}
+
+function keysetCondition(q: RestrictionListQuery): SQL | undefined {
+  if (!q.after) return undefined;
+  const column = q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey;
+  const value = q.orderBy === 'createdAt' ? new Date(q.after.value) : q.after.value;
+  const beyond = q.descending ? lt : gt;
+  return or(beyond(column, value), and(eq(column, value), beyond(restrictions.id, q.after.id)));
+}
+
+export async function listRestrictions(db: Db, q: RestrictionListQuery): Promise<Restriction[]> {
+  const column = q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey;
+  const direction = q.descending ? desc : asc;
+  const conditions = restrictionFilter(q);
+  const keyset = keysetCondition(q);
+  if (keyset) conditions.push(keyset);
+  return db
+    .select()
+    .from(restrictions)
+    .where(and(...conditions))
+    .orderBy(direction(column), direction(restrictions.id))
+    .limit(q.limit);
+}
+
+export async function countRestrictions(db: Db, q: Omit<RestrictionListQuery, 'orderBy' | 'descending' | 'after' | 'limit'>): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(restrictions).where(and(...restrictionFilter(q)));
+  return Number(row?.n ?? 0);
+}
+
+export async function countActiveByKind(db: Db): Promise<{ entityKind: string; n: number }[]> {
+  return db
+    .select({ entityKind: restrictions.entityKind, n: sql<number>`count(*)::int` })
+    .from(restrictions)
+    .where(eq(restrictions.status, 'Restricted'))
+    .groupBy(restrictions.entityKind);
+}

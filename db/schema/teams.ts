@@ -1,0 +1,34 @@
+import { boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { tenants } from './tenants.ts';
+
+/** Where the bot may post proactively (Bot Framework ConversationReference as JSON). */
+export const teamsConversations = pgTable(
+  'teams_conversations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    conversationId: text('conversation_id').notNull(),
+    conversationType: text('conversation_type').notNull(),
+    serviceUrl: text('service_url').notNull(),
+    reference: jsonb('reference').notNull(),
+    subscribed: boolean('subscribed').notNull().default(false),
+    subscribedBy: text('subscribed_by'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('teams_conversations_uq').on(t.tenantId, t.conversationId)],
+);
+
+/** Cards the bot posted about a restriction, so they can be updated when it is released. */
+export const teamsPostedCards = pgTable(
+  'teams_posted_cards',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    conversationId: text('conversation_id').notNull(),
+    activityId: text('activity_id').notNull(),
+    restrictionId: uuid('restriction_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('teams_posted_cards_restriction_idx').on(t.restrictionId)],
+);

@@ -1,0 +1,61 @@
+import type { Db } from '../../db/client.ts';
+import { lockDueRestrictions } from '../../db/repos/restrictions.ts';
+import { systemActor } from '../actor.ts';
+import type { Clock } from '../clock.ts';
+import { expireRestriction } from './restriction-service.ts';
+
+const BATCH = 200;
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Ends temporary restrictions (BlockUserForToday, service limits) whose time is up. */
+export function createExpiryScheduler(deps: { db: Db; clock: Clock; intervalMs: number; logger?: Logger }) {
+  const actor = systemActor('scheduler');
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+
+  /** Expires everything due at the clock's current time; returns how many were expired. */
+  async function runOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const now = deps.clock.now();
+      const expired = await deps.db.transaction(async (tx) => {
+        const due = await lockDueRestrictions(tx, now, BATCH);
+        for (const r of due) await expireRestriction(tx, r, now, actor);
+        return due.length;
+      });
+      total += expired;
+      if (expired < BATCH) return total;
+    }
+  }
+
+  function tick(): void {
+    running = runOnce()
+      .then((n) => {
+        if (n > 0) deps.logger?.info({ expired: n }, 'temporary restrictions expired');
+        return n;
+      })
+      .catch((err: unknown) => {
+        deps.logger?.error({ err }, 'expiry run failed');
+        return 0;
+      })
+      .finally(() => {
+        if (timer) timer = setTimeout(tick, deps.intervalMs);
+      });
+  }
+
+  return {
+    runOnce,
+    start(): void {
+      timer = setTimeout(tick, 0);
+    },
+    async stop(): Promise<void> {
+      clearTimeout(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { inject } from 'vitest';
+import { openDatabase, type Database } from '../../db/client.ts';
+import { provisionTenant } from '../../domain/tenants/provision-tenant.ts';
+import { withDatabase } from './global-setup.ts';
+
+export const postgresUrl = inject('postgresUrl');
+export const onPostgres = postgresUrl !== null;
+/** For `it.skipIf(!onPostgres)`: tests that need several real connections. */
+export const needsPostgres = 'needs several real PostgreSQL connections; skipped on PGlite (set DATABASE_URL to run)';
+
+export interface TestDatabase extends Database {
+  /** The database's URL on PostgreSQL (for child processes); null on PGlite. */
+  url: string | null;
+}
+
+/** A fresh migrated database for one test file: a clone of the template on PostgreSQL, in-memory PGlite otherwise. */
+export async function createTestDatabase(options: { maxConnections?: number } = {}): Promise<TestDatabase> {
+  const template = inject('templateDatabase');
+  if (!postgresUrl || !template) {
+    const database = await openDatabase({ dataDir: 'memory' });
+    return Object.assign(database, { url: null });
+  }
+  const name = `${template}_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(postgresUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name} template ${template}`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(postgresUrl, name);
+  const database = await openDatabase({ databaseUrl: url, dataDir: 'memory', migrate: false, maxConnections: options.maxConnections ?? 20 });
+  return Object.assign(database, { url });
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+export interface TestTenant {
+  id: string;
+  name: string;
+  domain: string;
+  /** An address in the tenant's accepted domain. */
+  address(local: string): string;
+}
+
+/** A tenant of its own, provisioned like the bootstrap tenant, with one accepted domain. */
+export async function createTestTenant(database: Database, options: { domains?: string[] } = {}): Promise<TestTenant> {
+  const id = uniqueName('t');
+  const domain = `${id}.test`;
+  await provisionTenant(database.db, { id, name: `Tenant ${id}`, acceptedDomains: [domain, ...(options.domains ?? [])] }, { warningThresholdPercent: 80 });
+  return { id, name: `Tenant ${id}`, domain, address: (local) => `${local}@${domain}` };
+}
