@@ -3,7 +3,7 @@ import { ConfigError } from '../config/config.ts';
 import { loadConfig, type Config } from '../config/load-config.ts';
 import { openDatabase } from '../db/client.ts';
 import { createLogger } from './logger.ts';
-import { roles, startSendguard, type Role } from './serve.ts';
+import { roles, startSendguard, type Role, type RunningSendguard } from './serve.ts';
 
 function configOrExit(): Config {
   try {
@@ -27,14 +27,15 @@ function parseRoles(value: string): Role[] {
 async function serve(options: { only?: Role[] }): Promise<void> {
   const config = configOrExit();
   const logger = createLogger(config.logLevel);
-  const running = await startSendguard(config, { roles: options.only, logger });
-  for (const [name, url] of Object.entries(running.urls)) process.stdout.write(`sendguard ${name} listening on ${url}\n`);
-  let stopping = false;
+  // Signal handlers go in before anything starts, so a stop requested during start-up is
+  // honoured once start-up completes instead of killing the process half-way.
+  const state: { running?: RunningSendguard; stopping?: string } = {};
   const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (state.stopping && state.running) return;
+    state.stopping = signal;
+    if (!state.running) return;
     logger.info({ signal }, 'shutting down');
-    running.stop().then(
+    state.running.stop().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
@@ -44,6 +45,9 @@ async function serve(options: { only?: Role[] }): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  state.running = await startSendguard(config, { roles: options.only, logger });
+  for (const [name, url] of Object.entries(state.running.urls)) process.stdout.write(`sendguard ${name} listening on ${url}\n`);
+  if (state.stopping) shutdown(state.stopping);
 }
 
 async function migrate(): Promise<void> {

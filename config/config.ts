@@ -79,7 +79,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'too_small') return `must be at least ${String(issue.minimum)}`;
   if (issue.code === 'too_big') return `must be at most ${String(issue.maximum)}`;
   if (issue.code === 'invalid_type') return `must be ${issue.expected === 'number' ? 'a whole number' : `a ${issue.expected}`}`;
-  if (issue.code === 'invalid_format') return `must be a valid ${issue.format}`;
+  if (issue.code === 'invalid_format' && issue.format !== 'regex') return `must be a valid ${issue.format}`;
   return `is not valid: ${issue.message}`;
 }
 

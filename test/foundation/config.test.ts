@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseRawConfig, settings } from '../../config/config.ts';
+import { toConfig } from '../../config/load-config.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot, runSendguard } from '../helpers/process.ts';
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = toConfig(parseRawConfig({}), '/srv/sg');
+    expect(config.listen).toEqual({ host: '127.0.0.1', httpPort: 4000, policyPort: 10040, smtpPort: 2525 });
+    expect(config.dataDir).toBe('/srv/sg/.sendguard');
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.serviceLimits).toEqual({ recipientsPerDay: 10000, externalPerHour: 500, internalPerHour: 10000, messagesPerMinute: 30, recipientsPerMessage: 500 });
+    expect(config.unblockQuota).toEqual({ maxReleases: 3, windowDays: 30 });
+    expect(config.smtpRelay.enabled).toBe(false);
+  });
+
+  it.each([
+    ['SENDGUARD_HTTP_PORT', 'abc', 'SENDGUARD_HTTP_PORT must be a whole number'],
+    ['SENDGUARD_POLICY_PORT', '70000', 'SENDGUARD_POLICY_PORT must be at most 65535'],
+    ['SENDGUARD_POLICY_DB_ERROR_ACTION', 'maybe', 'SENDGUARD_POLICY_DB_ERROR_ACTION must be one of defer, dunno'],
+    ['SENDGUARD_ACCEPTED_DOMAINS', 'contoso.com,not a domain', 'SENDGUARD_ACCEPTED_DOMAINS is not valid: a domain name such as example.com'],
+    ['DATABASE_URL', 'nope', 'DATABASE_URL must be a valid url'],
+  ])('refuses %s=%s naming the variable', (name, value, message) => {
+    expect(() => parseRawConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => parseRawConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('stops start-up with exit code 2 and one line naming the variable', async () => {
+    const result = await runSendguard(['serve'], { SENDGUARD_UNBLOCK_QUOTA: '-1', SENDGUARD_DATA_DIR: '/tmp/never-created' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual(['sendguard: invalid configuration: SENDGUARD_UNBLOCK_QUOTA must be at least 0']);
+  });
+
+  it('documents every setting in the README', () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const missing = Object.keys(settings).filter((name) => !readme.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
+  });
+});

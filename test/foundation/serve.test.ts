@@ -1,0 +1,97 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../db/client.ts';
+import { listAcceptedDomains } from '../../db/repos/tenants.ts';
+import { listPolicies } from '../../db/repos/outbound-spam-policies.ts';
+import { listAlertPolicies } from '../../db/repos/alert-policies.ts';
+import postgres from 'postgres';
+import { createTestDatabase, needsPostgres, onPostgres, postgresUrl } from '../helpers/db.ts';
+import { startServerProcess } from '../helpers/process.ts';
+import { createRestrictionService } from '../../domain/restrictions/restriction-service.ts';
+import { systemActor } from '../../domain/actor.ts';
+import { systemClock } from '../../domain/clock.ts';
+
+function env(dataDir: string, extra: Record<string, string> = {}) {
+  return {
+    SENDGUARD_DATA_DIR: dataDir,
+    SENDGUARD_HTTP_PORT: '0',
+    SENDGUARD_POLICY_PORT: '0',
+    SENDGUARD_SMTP_PORT: '0',
+    SENDGUARD_LOG_LEVEL: 'info',
+    SENDGUARD_TENANT_ID: 'contoso',
+    SENDGUARD_TENANT_NAME: 'Contoso',
+    SENDGUARD_ACCEPTED_DOMAINS: 'contoso.com,contoso.onmicrosoft.com',
+    DATABASE_URL: '',
+    ...extra,
+  };
+}
+
+describe('sendguard serve', () => {
+  it('serves health, readiness and metrics, logs JSON, and exits 0 on SIGTERM', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'sendguard-serve-'));
+    const server = await startServerProcess(['--only', 'api'], env(dataDir));
+    const base = server.urls.http!;
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready' });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('sendguard_active_restrictions{entity_kind="user"} 0');
+    expect(metrics).toContain('sendguard_http_requests_total');
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    expect(await server.stop('SIGTERM')).toBe(0);
+    const logs = server.stderr().trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
+    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['bootstrap tenant created', 'sendguard started', 'shutting down', 'sendguard stopped']));
+  });
+
+  it('seeds the bootstrap tenant once on the embedded database and keeps all data across restarts', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'sendguard-restart-'));
+    const first = await startServerProcess(['--only', 'api'], env(dataDir));
+    expect(await first.stop('SIGINT')).toBe(0);
+
+    const database = await openDatabase({ dataDir });
+    const restrictions = createRestrictionService({ db: database.db, clock: systemClock });
+    await restrictions.restrict({ tenantId: 'contoso', entityKind: 'user', entityKey: 'ann@contoso.com', reasonCode: 'ManualBlock', temporary: false, actor: systemActor('test') });
+    await database.close();
+
+    const second = await startServerProcess(['--only', 'api'], env(dataDir));
+    const metrics = await (await fetch(`${second.urls.http}/metrics`)).text();
+    expect(metrics).toContain('sendguard_active_restrictions{entity_kind="user"} 1');
+    expect(await second.stop()).toBe(0);
+    expect(second.stderr()).not.toContain('bootstrap tenant created');
+
+    const reopened = await openDatabase({ dataDir });
+    expect(await listAcceptedDomains(reopened.db, 'contoso')).toEqual(['contoso.com', 'contoso.onmicrosoft.com']);
+    expect((await listPolicies(reopened.db, 'contoso')).map((p) => [p.name, p.isDefault, p.recipientLimitPerDay, p.actionWhenThresholdReached])).toEqual([
+      ['Default', true, 0, 'BlockUserForToday'],
+    ]);
+    expect((await listAlertPolicies(reopened.db, 'contoso')).map((p) => `${p.name} (${p.severity})`)).toEqual([
+      'Email sending limit exceeded (Medium)',
+      'Sending limit nearly reached (Medium)',
+      'User restricted from sending email (High)',
+    ]);
+    await reopened.close();
+  });
+
+  it.skipIf(!onPostgres)(`readiness fails while the database refuses connections, and recovers by itself (${needsPostgres})`, async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'sendguard-ready-'));
+    const database = await createTestDatabase();
+    const name = new URL(database.url!).pathname.slice(1);
+    await database.close();
+    const server = await startServerProcess(['--only', 'api'], env(dataDir, { DATABASE_URL: database.url! }));
+    const ready = async () => (await fetch(`${server.urls.http}/readyz`)).status;
+    expect(await ready()).toBe(200);
+    const admin = postgres(postgresUrl!, { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(`alter database ${name} allow_connections false`);
+      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name}`;
+      expect(await ready()).toBe(503);
+      await admin.unsafe(`alter database ${name} allow_connections true`);
+      expect(await ready()).toBe(200);
+    } finally {
+      await admin.unsafe(`alter database ${name} allow_connections true`);
+      await admin.end();
+    }
+    expect(await server.stop()).toBe(0);
+  });
+});

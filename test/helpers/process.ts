@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const sendguardBin = path.join(repoRoot, 'bin/sendguard.js');
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `sendguard` binary to completion. */
+export function runSendguard(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [sendguardBin, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  /** Listener URLs printed at start, by name (http, policy, smtp). */
+  urls: Record<string, string>;
+  stderr: () => string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `sendguard serve …` as a child process and waits until every listener is printed. */
+export function startServerProcess(args: string[], env: Record<string, string | undefined>, expect: string[] = ['http']): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [sendguardBin, 'serve', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const urls: Record<string, string> = {};
+    let stderr = '';
+    let stdout = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start: ${stderr}`));
+    }, 30_000);
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${stderr}`));
+    });
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      for (const m of stdout.matchAll(/sendguard (\w+) listening on (\S+)/g)) urls[m[1] as string] = m[2] as string;
+      if (expect.every((name) => urls[name])) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve({
+          child,
+          urls,
+          stderr: () => stderr,
+          stop: (signal = 'SIGTERM') =>
+            new Promise((done) => {
+              if (child.exitCode !== null) return done(child.exitCode);
+              child.once('exit', (code, sig) => done(code ?? (sig ? `signal ${sig}` as unknown as number : null)));
+              child.kill(signal);
+            }),
+        });
+      }
+    });
+  });
+}
