@@ -8,6 +8,8 @@ export interface Machine {
   readonly os: string;
   readonly kernel: string;
   readonly node: string;
+  /** 1-minute load average when the bench started: other work on the machine skews the figures. */
+  readonly loadAverageAtStart: number;
 }
 
 async function osName(): Promise<string> {
@@ -25,9 +27,10 @@ export async function describeMachine(): Promise<Machine> {
     os: await osName(),
     kernel: os.release(),
     node: process.version,
+    loadAverageAtStart: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
 export function machineLine(m: Machine): string {
-  return `${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os} (Linux ${m.kernel}), Node.js ${m.node}`;
+  return `${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os} (Linux ${m.kernel}), Node.js ${m.node}; load average ${m.loadAverageAtStart} when the bench started`;
 }

@@ -39,10 +39,12 @@ export interface BenchReport {
   readonly runs: readonly RunRecord[];
 }
 
+const num = (n: number): string => n.toLocaleString('en-US');
+
 function spread(values: readonly number[]): string {
   const lo = Math.min(...values);
   const hi = Math.max(...values);
-  return lo === hi ? String(lo) : `${lo}–${hi}`;
+  return lo === hi ? num(lo) : `${num(lo)}–${num(hi)}`;
 }
 
 function exactness(ok: readonly RunRecord[], errors: readonly string[]): string {
@@ -84,7 +86,6 @@ export function summarize(
   });
 }
 
-const num = (n: number): string => n.toLocaleString('en-US');
 const ms = (n: number): string => n.toFixed(2);
 
 function tableRow(row: SummaryRow, scenario: Scenario | undefined): string {

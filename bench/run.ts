@@ -56,11 +56,22 @@ function selectTargets(only: readonly string[] | undefined): PolicyTarget[] {
   return allTargets.filter((t) => only.includes(t.name));
 }
 
+/** The instance being measured, so an interrupted bench does not leave a daemon behind. */
+let current: RunningTarget | undefined;
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`${signal}: stopping the running target`);
+    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
 async function measureOnce(target: PolicyTarget, scenario: Scenario, o: BenchOptions, repeat: number): Promise<RunRecord> {
   const base = { target: target.name, scenario: scenario.id, repeat };
   let running: RunningTarget;
   try {
     running = await target.start(o.limit);
+    current = running;
   } catch (e) {
     return { ...base, error: `start failed: ${(e as Error).message}` };
   }
@@ -74,7 +85,8 @@ async function measureOnce(target: PolicyTarget, scenario: Scenario, o: BenchOpt
   } catch (e) {
     return { ...base, error: (e as Error).message };
   } finally {
-    await running.stop();
+    current = undefined;
+    await running.stop().catch((e: unknown) => console.error(`${target.name}: stop failed: ${(e as Error).message}`));
   }
 }
 
@@ -90,6 +102,7 @@ async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const targets = selectTargets(o.only);
   const scenarios = policyScenarios(o.requests).filter((s) => o.scenarios === undefined || o.scenarios.includes(s.id));
+  const machine = await describeMachine();
   const runs: RunRecord[] = [];
   for (let repeat = 1; repeat <= o.repeat; repeat++) {
     for (const target of targets) {
@@ -101,7 +114,7 @@ async function main(): Promise<void> {
     }
   }
   const report: BenchReport = {
-    generatedAt: new Date().toISOString(), machine: await describeMachine(), limit: o.limit, repeat: o.repeat,
+    generatedAt: new Date().toISOString(), machine, limit: o.limit, repeat: o.repeat,
     baseline: BASELINE_TARGET,
     targets: await Promise.all(targets.map(async (t) => ({ name: t.name, description: (await t.describe?.()) ?? t.name }))),
     scenarios, rows: summarize(targets.map((t) => t.name), scenarios, runs, BASELINE_TARGET), runs,
