@@ -41,17 +41,22 @@ export interface OpenOptions {
   dataDir: string | 'memory';
   maxConnections?: number;
   migrate?: boolean;
+  /** Called with every statement drizzle sends (tests count queries with it). */
+  logQuery?: (query: string) => void;
 }
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
-  const database = options.databaseUrl ? openPostgres(options.databaseUrl, options.maxConnections ?? 10) : await openPglite(options.dataDir);
+  const logger = options.logQuery ? { logQuery: options.logQuery } : undefined;
+  const database = options.databaseUrl ? openPostgres(options.databaseUrl, options.maxConnections ?? 10, logger) : await openPglite(options.dataDir, logger);
   if (options.migrate !== false) await migrateDatabase(database);
   return database;
 }
 
-function openPostgres(url: string, max: number): Database & { sql: postgres.Sql; url: string } {
+type QueryLogger = { logQuery: (query: string) => void } | undefined;
+
+function openPostgres(url: string, max: number, logger: QueryLogger): Database & { sql: postgres.Sql; url: string } {
   const sql = postgres(url, { max, onnotice: () => {}, idle_timeout: 30, connect_timeout: 5 });
-  const db = drizzlePostgres(sql, { schema: tables }) as unknown as Db;
+  const db = drizzlePostgres(sql, { schema: tables, logger }) as unknown as Db;
   return {
     sql,
     url,
@@ -71,7 +76,7 @@ function openPostgres(url: string, max: number): Database & { sql: postgres.Sql;
   };
 }
 
-async function openPglite(dataDir: string): Promise<Database & { pglite: PGlite }> {
+async function openPglite(dataDir: string, logger: QueryLogger): Promise<Database & { pglite: PGlite }> {
   let target: string | undefined;
   if (dataDir !== 'memory') {
     target = path.join(dataDir, 'pgdata');
@@ -79,7 +84,7 @@ async function openPglite(dataDir: string): Promise<Database & { pglite: PGlite 
   }
   const pglite = new PGlite(target);
   await pglite.waitReady;
-  const db = drizzlePglite(pglite, { schema: tables }) as unknown as Db;
+  const db = drizzlePglite(pglite, { schema: tables, logger }) as unknown as Db;
   return {
     pglite,
     db,

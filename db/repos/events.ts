@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { events } from '../schema/events.ts';
 import { EVENTS_CHANNEL, type NewEvent, type StoredEvent } from '../../domain/events/event-types.ts';
@@ -30,4 +30,40 @@ export async function lastEventId(db: Db): Promise<number> {
 
 function toStored(row: typeof events.$inferSelect): StoredEvent {
   return { ...row, id: Number(row.id), payload: row.payload as Record<string, unknown> };
+}
+
+/**
+ * The id just before the first event that occurred at or after `since` (looking back from
+ * `throughId`). Walks the primary key backwards, so it reads only the recent events.
+ */
+export async function eventIdBefore(db: Db, since: Date, throughId: number): Promise<number> {
+  let cursor = throughId;
+  for (;;) {
+    const page = await db
+      .select({ id: events.id, occurredAt: events.occurredAt })
+      .from(events)
+      .where(lte(events.id, cursor))
+      .orderBy(desc(events.id))
+      .limit(1000);
+    const older = page.find((e) => e.occurredAt < since);
+    if (older) return Number(older.id);
+    const last = page[page.length - 1];
+    if (!last || page.length < 1000) return 0;
+    cursor = Number(last.id) - 1;
+  }
+}
+
+/** Events of the given types with ids in (afterId, throughId], oldest first. */
+export async function readEventsOfTypes(
+  db: Db,
+  q: { types: readonly string[]; afterId: number; throughId: number; limit: number },
+): Promise<StoredEvent[]> {
+  if (q.types.length === 0) return [];
+  const rows = await db
+    .select()
+    .from(events)
+    .where(and(gt(events.id, q.afterId), lte(events.id, q.throughId), inArray(events.type, [...q.types])))
+    .orderBy(asc(events.id))
+    .limit(q.limit);
+  return rows.map(toStored);
 }

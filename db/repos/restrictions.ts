@@ -184,3 +184,23 @@ export async function countActiveByKind(db: Db): Promise<{ entityKind: string; n
     .where(eq(restrictions.status, 'Restricted'))
     .groupBy(restrictions.entityKind);
 }
+
+/** Restrictions of several entities of one kind, newest first (batch loading for a page). */
+export async function restrictionsForEntities(db: Db, tenantId: string, entityKind: EntityKind, entityKeys: readonly string[]): Promise<Restriction[]> {
+  if (entityKeys.length === 0) return [];
+  return db
+    .select()
+    .from(restrictions)
+    .where(and(eq(restrictions.tenantId, tenantId), eq(restrictions.entityKind, entityKind), inArray(restrictions.entityKey, [...entityKeys])))
+    .orderBy(desc(restrictions.createdAt), desc(restrictions.id));
+}
+
+/** Releases of several entities of one kind, newest first (batch loading for a page). */
+export async function releasesForEntities(db: Db, tenantId: string, entityKind: EntityKind, entityKeys: readonly string[]): Promise<Release[]> {
+  if (entityKeys.length === 0) return [];
+  return db
+    .select()
+    .from(releases)
+    .where(and(eq(releases.tenantId, tenantId), eq(releases.entityKind, entityKind), inArray(releases.entityKey, [...entityKeys])))
+    .orderBy(desc(releases.releasedAt), desc(releases.id));
+}

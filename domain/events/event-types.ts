@@ -33,3 +33,29 @@ export interface StoredEvent extends NewEvent {
 }
 
 export const EVENTS_CHANNEL = 'sendguard_events';
+
+/** Appended by enforcement (domain/enforcement); consumed by alerts. */
+export const sendingLimitEventTypes = ['SendingLimitExceeded', 'SendingLimitNearlyReached'] as const;
+export type SendingLimitEventType = (typeof sendingLimitEventTypes)[number];
+
+/**
+ * Payload of `SendingLimitExceeded` (a policy limit crossed under the `Alert` action; at most once
+ * per sender, limit and window) and `SendingLimitNearlyReached` (a count passed
+ * `thresholdPercent` of a limit; once per sender, limit and window). The event's entity is the
+ * user (`entityKind: 'user'`, `entityKey` = the counted sender).
+ */
+export interface SendingLimitEventPayload {
+  /** The counted identity: SASL user name when the submitter authenticated, else the envelope sender. */
+  sender: string;
+  /** `RecipientLimitExternalPerHour` | `RecipientLimitInternalPerHour` | `RecipientLimitPerDay`. */
+  limit: string;
+  limitValue: number;
+  /** Recipients counted against that limit, including the one that triggered the event. */
+  count: number;
+  /** Last-hour counts for hourly limits, rolling 24-hour counts for the daily limit. */
+  internalRecipientCount: number;
+  externalRecipientCount: number;
+  policyName: string;
+  /** `SendingLimitNearlyReached` only. */
+  thresholdPercent?: number;
+}

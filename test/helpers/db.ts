@@ -16,10 +16,10 @@ export interface TestDatabase extends Database {
 }
 
 /** A fresh migrated database for one test file: a clone of the template on PostgreSQL, in-memory PGlite otherwise. */
-export async function createTestDatabase(options: { maxConnections?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(options: { maxConnections?: number; logQuery?: (query: string) => void } = {}): Promise<TestDatabase> {
   const template = inject('templateDatabase');
   if (!postgresUrl || !template) {
-    const database = await openDatabase({ dataDir: 'memory' });
+    const database = await openDatabase({ dataDir: 'memory', logQuery: options.logQuery });
     return Object.assign(database, { url: null });
   }
   const name = `${template}_${randomBytes(4).toString('hex')}`;
@@ -30,7 +30,7 @@ export async function createTestDatabase(options: { maxConnections?: number } = 
     await admin.end();
   }
   const url = withDatabase(postgresUrl, name);
-  const database = await openDatabase({ databaseUrl: url, dataDir: 'memory', migrate: false, maxConnections: options.maxConnections ?? 20 });
+  const database = await openDatabase({ databaseUrl: url, dataDir: 'memory', migrate: false, maxConnections: options.maxConnections ?? 20, logQuery: options.logQuery });
   return Object.assign(database, { url });
 }
 

@@ -1,0 +1,43 @@
+import type { StoredEvent } from '../events/event-types.ts';
+import { sendingLimitEventTypes } from '../events/event-types.ts';
+import type { ConnectorGuard } from './connector-guard.ts';
+import type { RestrictionCache } from './restriction-cache.ts';
+import type { TenantDirectory } from './tenant-directory.ts';
+
+const ignored = new Set<string>([...sendingLimitEventTypes, 'UserRestricted', 'UserReleased', 'RestrictionExpired', 'ConnectorRestricted', 'ConnectorReleased']);
+
+function text(payload: Record<string, unknown>, key: string): string | null {
+  const value = payload[key];
+  return typeof value === 'string' ? value : null;
+}
+
+/**
+ * Keeps enforcement's memory in step with changes made by any process: restriction events
+ * update the restricted-sender and connector caches; any other event of a tenant (policy, rule,
+ * domain or group changes) drops that tenant's cached configuration.
+ */
+export function createEnforcementEvents(deps: { directory: TenantDirectory; restricted: RestrictionCache; connectors: ConnectorGuard }) {
+  return (event: StoredEvent): void => {
+    if (event.entityKind === 'connector') {
+      if (event.type !== 'SendingLimitExceeded') deps.connectors.invalidate();
+      return;
+    }
+    if (event.type === 'UserRestricted') {
+      const restrictionId = text(event.payload, 'restrictionId');
+      const expiresAt = text(event.payload, 'expiresAt');
+      if (restrictionId) {
+        deps.restricted.set(event.tenantId, event.entityKey, {
+          restrictionId,
+          reasonCode: text(event.payload, 'reasonCode') ?? 'SendingLimitExceeded',
+          expiresAt: expiresAt ? new Date(expiresAt) : null,
+        });
+      }
+      return;
+    }
+    if (event.type === 'UserReleased' || event.type === 'RestrictionExpired') {
+      deps.restricted.delete(event.tenantId, event.entityKey);
+      return;
+    }
+    if (!ignored.has(event.type)) deps.directory.invalidate(event.tenantId);
+  };
+}

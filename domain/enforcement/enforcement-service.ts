@@ -1,0 +1,278 @@
+import type { ServiceLimits } from '../../config/load-config.ts';
+import type { Db } from '../../db/client.ts';
+import { findActiveRestriction, findRestrictionById } from '../../db/repos/restrictions.ts';
+import { recordRecipient, type RecordRecipientResult } from '../../db/repos/sending-counters.ts';
+import { systemActor } from '../actor.ts';
+import type { Clock } from '../clock.ts';
+import type { StoredEvent } from '../events/event-types.ts';
+import { domainOf, resolveLimits, type EffectiveLimits, type PolicyChoice } from '../policies/select-policy.ts';
+import type { RestrictionService } from '../restrictions/restriction-service.ts';
+import { createConnectorGuard } from './connector-guard.ts';
+import {
+  accept,
+  connectorRefused,
+  databaseUnavailable,
+  rateLimited,
+  refusedOutboundSender,
+  senderNotPermitted,
+  serviceLimitReached,
+  tooManyRecipients,
+  unknownSenderRefused,
+  type Decision,
+} from './decision.ts';
+import { createEnforcementEvents } from './enforcement-events.ts';
+import { countsAfter, createLimitSignals } from './limit-signals.ts';
+import { restrictForLimit, restrictForServiceLimit, type RestrictionContext } from './limit-restrictions.ts';
+import { createRestrictionCache, type CachedRestriction } from './restriction-cache.ts';
+import { createSenderActivity } from './sender-activity.ts';
+import { createTenantDirectory } from './tenant-directory.ts';
+
+export interface SenderCheck {
+  /** Envelope sender (MAIL FROM); empty for bounces. */
+  sender: string;
+  /** The authenticated submitter; when present it is the counted and restricted identity. */
+  saslUsername?: string | undefined;
+  clientAddress?: string | undefined;
+  /** The tenant the submitter authenticated to; a sender of another tenant is refused. */
+  authenticatedTenantId?: string | undefined;
+  /** The transport asking, recorded as the actor of any restriction it causes. */
+  via?: 'policy' | 'smtp';
+}
+
+export interface RecipientCheck extends SenderCheck {
+  recipient: string;
+  /** Identifies the mail transaction (Postfix `instance`), so a retried request counts once. */
+  instance?: string | undefined;
+}
+
+export interface EnforcementOptions {
+  /** What to answer for a sender whose domain no tenant accepts. */
+  unknownSender: 'accept' | 'reject';
+  /** What to answer while the database cannot be reached. */
+  databaseUnavailable: 'defer' | 'accept';
+  /** Longest a cached "restricted" is trusted without the database (≤ 1 s keeps the release promise). */
+  restrictionCacheMs: number;
+  warningThresholdPercent: number;
+  /** How long tenant domains, policies, rules and groups are served from memory between reloads. */
+  tenantCacheMs?: number;
+  /**
+   * Longest a check may wait for the database before answering as for an unavailable one, so
+   * the MTA gets the configured reply well within its policy timeout (default 3 s).
+   */
+  requestTimeoutMs?: number;
+}
+
+export class DatabaseDeadlineError extends Error {
+  constructor(ms: number) {
+    super(`the database did not answer within ${ms} ms`);
+  }
+}
+
+export interface EnforcementLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface EnforcementDeps {
+  db: Db;
+  clock: Clock;
+  restrictions: Pick<RestrictionService, 'restrict'>;
+  limits: ServiceLimits;
+  options: EnforcementOptions;
+  /** The event bus, so caches follow restriction and configuration changes made anywhere. */
+  events?: { subscribe(handler: (event: StoredEvent) => void): () => void };
+  logger?: EnforcementLogger;
+}
+
+interface Identity {
+  tenantId: string;
+  /** The sender address, lower-cased: chooses the policy. */
+  sender: string;
+  /** SASL user name or sender, lower-cased: counted and restricted. */
+  counted: string;
+}
+
+/**
+ * Decides, for the MTA or the relay, whether a sender may send to a recipient: counts it exactly,
+ * restricts on a crossed limit and answers with a transport-neutral decision. The request path
+ * is served from memory plus one database round trip.
+ */
+export function createEnforcementService(deps: EnforcementDeps) {
+  const { db, clock, limits, options } = deps;
+  const onError = (err: unknown) => deps.logger?.warn({ err }, 'enforcement cache reload failed');
+  const directory = createTenantDirectory({ db, clock, ttlMs: options.tenantCacheMs ?? 5000, onError });
+  const restricted = createRestrictionCache({ clock, maxAgeMs: options.restrictionCacheMs });
+  const connectors = createConnectorGuard({
+    db,
+    clock,
+    maxAgeMs: Math.max(options.restrictionCacheMs, 100),
+    onError,
+    onInvalidRange: (connectorId, range) => deps.logger?.warn({ connectorId, range }, 'ignoring an invalid connector IP range'),
+  });
+  const signals = createLimitSignals({ db, clock, thresholdPercent: options.warningThresholdPercent });
+  const unsubscribe = deps.events?.subscribe(createEnforcementEvents({ directory, restricted, connectors }));
+
+  async function identify(check: SenderCheck): Promise<Identity | Decision> {
+    const connector = await connectors.match(check.clientAddress);
+    if (connector) return connectorRefused;
+    const sender = check.sender.trim().toLowerCase();
+    if (!sender) return accept('not-outbound');
+    const tenantId = await directory.tenantOf(domainOf(sender));
+    if (!tenantId) return options.unknownSender === 'reject' ? unknownSenderRefused : accept('unknown-sender');
+    if (check.authenticatedTenantId !== undefined && check.authenticatedTenantId !== tenantId) return senderNotPermitted;
+    const counted = (check.saslUsername?.trim() || sender).toLowerCase();
+    return { tenantId, sender, counted };
+  }
+
+  function refusalFor(r: CachedRestriction): Decision {
+    return r.reasonCode === 'ServiceRecipientLimit' ? serviceLimitReached(limits.recipientsPerDay, r.expiresAt) : refusedOutboundSender('restricted');
+  }
+
+  // A request past its deadline still finishes in the background; its recipient may then count
+  // although the MTA was told to retry: over-counting is the safe side while the database struggles.
+  async function withDeadline(check: () => Promise<Decision>, what: string): Promise<Decision> {
+    const ms = options.requestTimeoutMs ?? 3000;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DatabaseDeadlineError(ms)), ms);
+    });
+    try {
+      return await Promise.race([check(), deadline]);
+    } catch (err) {
+      return unavailable(err, what);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // One log line per 5 s while the database is down, with how many were not logged.
+  let lastLogged = 0;
+  let unlogged = 0;
+  function unavailable(err: unknown, what: string): Decision {
+    const now = Date.now();
+    if (now - lastLogged >= 5000) {
+      deps.logger?.error({ err, suppressed: unlogged }, `${what} failed; answering as configured for an unavailable database`);
+      lastLogged = now;
+      unlogged = 0;
+    } else unlogged++;
+    return options.databaseUnavailable === 'accept' ? accept('database-unavailable') : databaseUnavailable;
+  }
+
+  // Restrictions never change their reason, so one read per restriction and process is enough.
+  const known = new Map<string, CachedRestriction>();
+  function remember(id: Identity, r: CachedRestriction): CachedRestriction {
+    if (known.size >= 10_000) known.clear();
+    known.set(r.restrictionId, r);
+    restricted.set(id.tenantId, id.counted, r);
+    return r;
+  }
+
+  async function knownRestriction(id: Identity, restrictionId: string): Promise<Decision> {
+    let entry = known.get(restrictionId);
+    if (!entry) {
+      const row = await findRestrictionById(db, id.tenantId, restrictionId);
+      entry = { restrictionId, reasonCode: row?.reasonCode ?? 'SendingLimitExceeded', expiresAt: row?.expiresAt ?? null };
+    }
+    return refusalFor(remember(id, entry));
+  }
+
+  async function afterRecord(ctx: RestrictionContext, r: RecordRecipientResult, internal: boolean): Promise<Decision> {
+    switch (r.outcome) {
+      case 'restricted':
+        return r.restrictionId ? knownRestriction(ctx.identity, r.restrictionId) : refusedOutboundSender('restricted');
+      case 'duplicate':
+        return accept('duplicate');
+      case 'too_many_recipients':
+        return tooManyRecipients;
+      case 'rate_deferred':
+        return rateLimited;
+      case 'limit_restrict':
+        remember(ctx.identity, await restrictForLimit(ctx, r));
+        return refusedOutboundSender('limit-restricted');
+      case 'service_limit':
+        return refusalFor(remember(ctx.identity, await restrictForServiceLimit(ctx, r)));
+      case 'accepted':
+      case 'accepted_over_limit':
+        await signal(ctx, r, internal);
+        return accept(r.outcome === 'accepted' ? 'accepted' : 'over-limit-alert');
+    }
+  }
+
+  /** Warnings and alerts never change the answer: the recipient is already counted. */
+  async function signal(ctx: RestrictionContext, r: RecordRecipientResult, internal: boolean): Promise<void> {
+    const counts = countsAfter(r, internal, ctx.limits, ctx.now);
+    const signalCtx = { tenantId: ctx.identity.tenantId, sender: ctx.identity.counted, policyName: ctx.choice.policy.name };
+    try {
+      if (r.outcome === 'accepted_over_limit') await signals.overLimit(signalCtx, counts, r.exceededLimit);
+      await signals.afterAccepted(signalCtx, counts);
+    } catch (err) {
+      deps.logger?.error({ err, sender: ctx.identity.counted }, 'could not record a sending-limit signal');
+    }
+  }
+
+  function context(id: Identity, choice: PolicyChoice, effective: EffectiveLimits, check: RecipientCheck): RestrictionContext {
+    return { db, identity: id, choice, limits: effective, service: limits, now: clock.now(), restrictions: deps.restrictions, actor: systemActor(check.via ?? 'policy') };
+  }
+
+  /** Checks and counts one recipient (the RCPT stage). Mail *to* a restricted user is never refused. */
+  function checkRecipient(check: RecipientCheck): Promise<Decision> {
+    return withDeadline(async () => {
+      const id = await identify(check);
+      if (!('counted' in id)) return id;
+      const cached = restricted.get(id.tenantId, id.counted);
+      if (cached) return refusalFor(cached);
+      const tenant = await directory.snapshot(id.tenantId);
+      const choice = tenant.choose(id.sender);
+      const ctx = context(id, choice, resolveLimits(choice.policy, limits), check);
+      const internal = tenant.isInternal(domainOf(check.recipient));
+      const result = await recordRecipient(db, {
+        tenantId: id.tenantId,
+        sender: id.counted,
+        instance: check.instance?.trim() || null,
+        recipient: check.recipient.trim().toLowerCase(),
+        internal,
+        now: ctx.now,
+        limitInternalPerHour: ctx.limits.internalPerHour,
+        limitExternalPerHour: ctx.limits.externalPerHour,
+        limitPerDay: ctx.limits.perDay,
+        restricts: ctx.limits.action !== 'Alert',
+        serviceRecipientsPerDay: limits.recipientsPerDay,
+        messagesPerMinute: limits.messagesPerMinute,
+        recipientsPerMessage: limits.recipientsPerMessage,
+      });
+      return afterRecord(ctx, result, internal);
+    }, 'recipient check');
+  }
+
+  /** Whether a sender may submit at all (MAIL FROM in the relay); counts nothing. */
+  function checkSender(check: SenderCheck): Promise<Decision> {
+    return withDeadline(async () => {
+      const id = await identify(check);
+      if (!('counted' in id)) return id;
+      const cached = restricted.get(id.tenantId, id.counted);
+      if (cached) return refusalFor(cached);
+      const active = await findActiveRestriction(db, { tenantId: id.tenantId, entityKind: 'user', entityKey: id.counted });
+      if (!active || (active.expiresAt && active.expiresAt <= clock.now())) return accept('accepted');
+      return refusalFor(remember(id, { restrictionId: active.id, reasonCode: active.reasonCode, expiresAt: active.expiresAt }));
+    }, 'sender check');
+  }
+
+  const activity = createSenderActivity({ db, clock, limits, directory });
+
+  return {
+    checkRecipient,
+    checkSender,
+    getSenderActivity: activity.getSenderActivity,
+    /** Drops cached tenant data (after a change made without an event, and in tests). */
+    invalidate(tenantId?: string): void {
+      directory.invalidate(tenantId);
+      connectors.invalidate();
+      restricted.clear();
+    },
+    stop(): void {
+      unsubscribe?.();
+    },
+  };
+}
+
+export type EnforcementService = ReturnType<typeof createEnforcementService>;

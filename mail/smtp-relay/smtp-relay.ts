@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { normalizeClientAddress, parseRange } from '../../domain/enforcement/connector-guard.ts';
+import type { Decision } from '../../domain/enforcement/decision.ts';
+import type { RecipientCheck, SenderCheck } from '../../domain/enforcement/enforcement-service.ts';
+import type { RelayIdentity } from '../../domain/relay/relay-credentials.ts';
+import { buildNdr, RESTRICTED_SENDER_NDR_TEXT } from './ndr.ts';
+
+export interface RelayLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Where accepted mail (and our NDRs) go: the smarthost. */
+export interface Forwarder {
+  send(envelope: { from: string; to: string[] }, raw: Buffer): Promise<void>;
+}
+
+export interface SmtpRelayDeps {
+  enforcement: { checkSender(c: SenderCheck): Promise<Decision>; checkRecipient(c: RecipientCheck): Promise<Decision> };
+  credentials: { verify(username: string, password: string): Promise<RelayIdentity | undefined> };
+  forwarder: Forwarder;
+  /** Client networks allowed to relay without SMTP AUTH (CIDR). */
+  networks: string[];
+  hostname: string;
+  clock: { now(): Date };
+  /** AUTH without TLS; the relay offers no TLS of its own, so keep it on a trusted network. */
+  allowInsecureAuth?: boolean;
+  maxMessageBytes?: number;
+  logger?: RelayLogger;
+}
+
+interface Transaction {
+  identity: RelayIdentity | undefined;
+  instance: string;
+  /** A recipient of this transaction crossed a limit and restricted the sender just now. */
+  restrictedByThisMessage: boolean;
+}
+
+function smtpError(code: number, text: string): Error & { responseCode: number } {
+  return Object.assign(new Error(text), { responseCode: code });
+}
+
+/** The refusal a decision stands for, as smtp-server sends it (`550 5.1.8 Access denied, …`). */
+function refusal(d: Decision): Error & { responseCode: number } {
+  return smtpError(d.smtpCode, `${d.enhancedCode} ${d.text}`);
+}
+
+export function networkList(networks: string[]): net.BlockList {
+  const list = new net.BlockList();
+  for (const text of networks) {
+    const range = parseRange(text);
+    if (range) list.addSubnet(range.address, range.prefix, range.family);
+  }
+  return list;
+}
+
+function readMessage(stream: SMTPServerDataStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+/**
+ * The built-in submission relay: accepts from trusted networks or after SMTP AUTH, applies the
+ * same enforcement as the policy server (sender at MAIL FROM, counting at RCPT TO), forwards
+ * accepted mail to the smarthost, and returns an NDR when the sender became restricted before
+ * the message could be relayed.
+ */
+export function createSmtpRelay(deps: SmtpRelayDeps) {
+  const trusted = networkList(deps.networks);
+  const sessions = new Map<string, Transaction>();
+  const client = (s: SMTPServerSession) => normalizeClientAddress(s.remoteAddress);
+  const isTrusted = (s: SMTPServerSession) => {
+    const c = client(s);
+    return c !== undefined && trusted.check(c.address, c.family);
+  };
+
+  const check = (session: SMTPServerSession, sender: string): SenderCheck => {
+    const identity = sessions.get(session.id)?.identity;
+    return { sender, saslUsername: identity?.username, authenticatedTenantId: identity?.tenantId, clientAddress: client(session)?.address, via: 'smtp' };
+  };
+
+  async function deliver(session: SMTPServerSession, raw: Buffer, arrivedAt: Date): Promise<void> {
+    const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    const to = session.envelope.rcptTo.map((r) => r.address);
+    const now = await deps.enforcement.checkSender(check(session, from));
+    if (now.verdict === 'defer') throw refusal(now);
+    // Recipients accepted before the crossing one were within the limit: they get the message.
+    if (now.verdict === 'accept' || sessions.get(session.id)?.restrictedByThisMessage) return deps.forwarder.send({ from, to }, raw);
+    // Accepted at RCPT, refused before the end of DATA: the sender learns it from an NDR.
+    if (!from) return;
+    const humanText = now.enhancedCode === '5.1.8' ? RESTRICTED_SENDER_NDR_TEXT : `Your message couldn't be delivered. Remote Server returned '${now.smtpCode} ${now.enhancedCode} ${now.text}'.`;
+    const reply = { code: now.smtpCode, status: now.enhancedCode, text: now.text };
+    const ndr = buildNdr({ reportingMta: deps.hostname, sender: from, recipients: to, original: raw, arrivedAt, now: deps.clock.now(), reply, humanText });
+    await deps.forwarder.send({ from: '', to: [from] }, ndr);
+    deps.logger?.info({ sender: from, recipients: to.length, reason: now.reason }, 'relay: sender refused before relaying; NDR sent');
+  }
+
+  /** Hands a decision to smtp-server: accepted, or refused with its SMTP reply. */
+  function answer(decision: Promise<Decision>, callback: (err?: Error | null) => void): void {
+    decision.then(
+      (d) => callback(d.verdict === 'accept' ? null : refusal(d)),
+      (err: unknown) => {
+        deps.logger?.error({ err }, 'relay: enforcement check failed');
+        callback(smtpError(451, '4.3.5 Server configuration problem, try again later'));
+      },
+    );
+  }
+
+  const server = new SMTPServer({
+    name: deps.hostname,
+    banner: 'Sendguard submission relay',
+    logger: false,
+    authOptional: true,
+    allowInsecureAuth: deps.allowInsecureAuth ?? true,
+    disabledCommands: ['STARTTLS'],
+    authMethods: ['PLAIN', 'LOGIN'],
+    size: deps.maxMessageBytes ?? 36_700_160,
+    closeTimeout: 5_000,
+    onConnect(session, callback) {
+      sessions.set(session.id, { identity: undefined, instance: randomUUID(), restrictedByThisMessage: false });
+      callback();
+    },
+    onClose(session) {
+      sessions.delete(session.id);
+    },
+    onAuth(auth, session, callback) {
+      deps.credentials.verify(auth.username ?? '', auth.password ?? '').then(
+        (identity) => {
+          if (!identity) return callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
+          sessions.set(session.id, { identity, instance: randomUUID(), restrictedByThisMessage: false });
+          callback(null, { user: identity.username });
+        },
+        (err: unknown) => {
+          deps.logger?.error({ err }, 'relay: credential check failed');
+          callback(smtpError(454, '4.7.0 Temporary authentication failure'));
+        },
+      );
+    },
+    onMailFrom(address, session, callback) {
+      const state = sessions.get(session.id);
+      if (!state?.identity && !isTrusted(session)) return callback(smtpError(530, '5.7.0 Authentication required'));
+      if (state) Object.assign(state, { instance: randomUUID(), restrictedByThisMessage: false });
+      answer(deps.enforcement.checkSender(check(session, address.address)), callback);
+    },
+    onRcptTo(address, session, callback) {
+      const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+      const state = sessions.get(session.id);
+      const decision = deps.enforcement.checkRecipient({ ...check(session, from), recipient: address.address, instance: `relay.${state?.instance ?? session.id}` });
+      answer(
+        decision.then((d) => {
+          if (d.reason === 'limit-restricted' && state) state.restrictedByThisMessage = true;
+          return d;
+        }),
+        callback,
+      );
+    },
+    onData(stream, session, callback) {
+      const arrivedAt = deps.clock.now();
+      readMessage(stream)
+        .then((raw) => {
+          if (stream.sizeExceeded) throw smtpError(552, '5.3.4 Message too big');
+          return deliver(session, raw, arrivedAt);
+        })
+        .then(
+          () => callback(),
+          (err: Error & { responseCode?: number }) => {
+            if (err.responseCode) return callback(err);
+            deps.logger?.warn({ err }, 'relay: the smarthost did not take the message');
+            callback(smtpError(451, '4.4.1 Could not relay the message now, try again later'));
+          },
+        );
+    },
+  });
+
+  return {
+    server,
+    listen(port: number, host: string): Promise<net.AddressInfo> {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.server.address() as net.AddressInfo);
+        });
+      });
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export type SmtpRelay = ReturnType<typeof createSmtpRelay>;

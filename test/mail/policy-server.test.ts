@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../api/metrics.ts';
+import { insertConnector } from '../../db/repos/connectors.ts';
+import { systemClock } from '../../domain/clock.ts';
+import type { Decision } from '../../domain/enforcement/decision.ts';
+import { createPolicyServer, type PolicyServer } from '../../mail/policy-server/policy-server.ts';
+import { createTestDatabase, createTestTenant, type TestDatabase } from '../helpers/db.ts';
+import { setDefaultPolicy } from '../helpers/enforcement.ts';
+import { encodeRequest, PolicyClient, rcptRequest } from '../helpers/policy-client.ts';
+import { admin, testServices } from '../helpers/services.ts';
+
+let database: TestDatabase;
+let services: ReturnType<typeof testServices>;
+let server: PolicyServer;
+let port: number;
+const metrics = createMetrics();
+const clients: PolicyClient[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  services = testServices(database, systemClock, { SENDGUARD_EVENT_POLL_MS: '100' });
+  await services.events.start();
+  server = createPolicyServer({ enforcement: services.enforcement, metrics });
+  port = (await server.listen(0, '127.0.0.1')).port;
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await server.close();
+  await services.events.stop();
+  await database.close();
+});
+
+async function connect(): Promise<PolicyClient> {
+  const client = await PolicyClient.connect(port);
+  clients.push(client);
+  return client;
+}
+
+async function tenantWith(limits: Parameters<typeof setDefaultPolicy>[2]) {
+  const tenant = await createTestTenant(database);
+  await setDefaultPolicy(database, tenant.id, limits);
+  services.enforcement.invalidate();
+  return tenant;
+}
+
+describe('the policy delegation protocol', () => {
+  it('answers DUNNO on a persistent connection, ignoring attributes it does not know, with LF or CRLF line ends', async () => {
+    const tenant = await tenantWith({});
+    const client = await connect();
+    const ann = tenant.address('ann');
+    expect(await client.ask({ ...rcptRequest({ sender: ann, recipient: 'a@fabrikam.test' }), future_attribute: 'x=y=z' })).toBe('DUNNO');
+    expect(await client.ask(rcptRequest({ sender: ann, recipient: 'b@fabrikam.test' }))).toBe('DUNNO');
+    const reply = client.nextReply();
+    client.write(encodeRequest(rcptRequest({ sender: ann, recipient: 'c@fabrikam.test' })).replace(/\n/g, '\r\n'));
+    expect(await reply).toBe('action=DUNNO');
+    expect((await services.enforcement.getSenderActivity(tenant.id, ann)).counts.externalLastHour).toBe(3);
+  });
+
+  it('checks and counts only at the RCPT stage', async () => {
+    const tenant = await tenantWith({});
+    const client = await connect();
+    const ann = tenant.address('ann');
+    for (const state of ['CONNECT', 'EHLO', 'MAIL', 'DATA', 'END-OF-MESSAGE', 'VRFY', 'ETRN']) {
+      expect(await client.ask(rcptRequest({ sender: ann, recipient: 'x@fabrikam.test', protocol_state: state }))).toBe('DUNNO');
+    }
+    expect((await services.enforcement.getSenderActivity(tenant.id, ann)).counts.externalLastHour).toBe(0);
+  });
+
+  it('refuses the recipient that crosses the limit with 5.1.8, then every recipient of the sender', async () => {
+    const tenant = await tenantWith({ externalPerHour: 2, action: 'BlockUser' });
+    const client = await connect();
+    const ann = tenant.address('ann');
+    const ask = (recipient: string) => client.ask(rcptRequest({ sender: ann, recipient, instance: 'one.message' }));
+    expect([await ask('a@fabrikam.test'), await ask('b@fabrikam.test'), await ask('c@fabrikam.test')]).toEqual([
+      'DUNNO',
+      'DUNNO',
+      '550 5.1.8 Access denied, bad outbound sender',
+    ]);
+    expect(await client.ask(rcptRequest({ sender: ann, recipient: tenant.address('bob') }))).toBe('550 5.1.8 Access denied, bad outbound sender');
+    expect(await client.ask(rcptRequest({ sender: tenant.address('bob'), recipient: ann }))).toBe('DUNNO');
+    const text = await metrics.registry.getSingleMetricAsString('sendguard_policy_requests_total');
+    expect(text).toContain('decision="limit-restricted"} 1');
+  });
+
+  it('answers pipelined requests one at a time, in order', async () => {
+    const tenant = await tenantWith({ externalPerHour: 1, action: 'BlockUser' });
+    const client = await connect();
+    const ann = tenant.address('ann');
+    const first = client.nextReply();
+    const second = client.nextReply();
+    client.write(encodeRequest(rcptRequest({ sender: ann, recipient: 'a@fabrikam.test' })) + encodeRequest(rcptRequest({ sender: ann, recipient: 'b@fabrikam.test' })));
+    expect([await first, await second]).toEqual(['action=DUNNO', 'action=550 5.1.8 Access denied, bad outbound sender']);
+  });
+
+  it('refuses a client inside a restricted connector with 5.7.711', async () => {
+    const tenant = await tenantWith({});
+    const connector = await insertConnector(database.db, { tenantId: tenant.id, name: 'On-premises', clientIpRanges: ['127.0.5.0/24', 'not-a-range'] });
+    const client = await connect();
+    const ask = (clientAddress: string) => client.ask(rcptRequest({ sender: tenant.address('ann'), recipient: 'x@fabrikam.test', client_address: clientAddress }));
+    expect(await ask('127.0.5.9')).toBe('DUNNO');
+    await services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'connector', entityKey: connector.id, reasonCode: 'SuspectedCompromise', temporary: false, actor: admin });
+    await services.events.flush();
+    expect(await ask('127.0.5.9')).toBe('550 5.7.711 Access denied, bad inbound connector');
+    expect(await ask('::ffff:127.0.5.10')).toBe('550 5.7.711 Access denied, bad inbound connector');
+    expect(await ask('127.0.6.1')).toBe('DUNNO');
+    await services.unblock.release({ tenantId: tenant.id, entityKind: 'connector', entityKey: connector.id, reason: 'patched', acknowledgedRecommendations: [], actor: admin });
+    await services.events.flush();
+    expect(await ask('127.0.5.9')).toBe('DUNNO');
+  });
+
+  it('lets senders of domains no tenant accepts through with DUNNO', async () => {
+    const client = await connect();
+    expect(await client.ask(rcptRequest({ sender: 'someone@fabrikam.test', recipient: 'x@fabrikam.test' }))).toBe('DUNNO');
+    expect(await client.ask(rcptRequest({ sender: '', recipient: 'x@fabrikam.test' }))).toBe('DUNNO');
+  });
+});
+
+describe('bad clients', () => {
+  async function servedMeanwhile(): Promise<string> {
+    const tenant = await tenantWith({});
+    const other = await connect();
+    return other.ask(rcptRequest({ sender: tenant.address('ann'), recipient: 'x@fabrikam.test' }));
+  }
+
+  it.each([
+    ['garbage', Buffer.from('\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 this is not a policy request\n\n', 'latin1')],
+    ['a line without "="', Buffer.from('request=smtpd_access_policy\nprotocol_state RCPT\n\n')],
+    ['an empty request', Buffer.from('\n')],
+    ['1 MB of attributes', Buffer.from(Array.from({ length: 40_000 }, (_, i) => `attribute_${i}=${'v'.repeat(20)}`).join('\n'))],
+    ['more than 1,000 attributes', Buffer.from(`${Array.from({ length: 1001 }, (_, i) => `a${i}=1`).join('\n')}\n\n`)],
+  ])('%s: the connection is closed without a reply, and others are served', async (_name, bytes) => {
+    const bad = await connect();
+    const reply = bad.nextReply();
+    bad.write(bytes);
+    expect(await reply).toBe('closed');
+    expect(await servedMeanwhile()).toBe('DUNNO');
+  });
+
+  it('a request that never ends (no empty line) holds only its own connection', async () => {
+    const slow = await connect();
+    let answered = false;
+    void slow.nextReply().then(() => (answered = true));
+    slow.write('request=smtpd_access_policy\nprotocol_state=RCPT\nsender=a@b.test\n');
+    expect(await servedMeanwhile()).toBe('DUNNO');
+    expect(await servedMeanwhile()).toBe('DUNNO');
+    expect(answered).toBe(false);
+  });
+});
+
+describe('stopping', () => {
+  it('finishes the request in flight, replies, then closes; new connections are refused', async () => {
+    let release: (d: Decision) => void = () => undefined;
+    let started: () => void = () => undefined;
+    const inFlight = new Promise<void>((resolve) => (started = resolve));
+    const slow = createPolicyServer({
+      enforcement: {
+        checkRecipient: () => {
+          started();
+          return new Promise<Decision>((resolve) => (release = resolve));
+        },
+      },
+    });
+    const slowPort = (await slow.listen(0, '127.0.0.1')).port;
+    const client = await PolicyClient.connect(slowPort);
+    const idle = await PolicyClient.connect(slowPort);
+    const reply = client.ask(rcptRequest({ sender: 'a@b.test', recipient: 'c@d.test' }));
+    await inFlight;
+    const closing = slow.close();
+    await idle.closed;
+    await expect(PolicyClient.connect(slowPort)).rejects.toThrow();
+    release({ verdict: 'reject', smtpCode: 550, enhancedCode: '5.1.8', text: 'Access denied, bad outbound sender', reason: 'restricted' });
+    expect(await reply).toBe('550 5.1.8 Access denied, bad outbound sender');
+    await client.closed;
+    await closing;
+  });
+});

@@ -1,0 +1,193 @@
+import { simpleParser } from 'mailparser';
+import nodemailer from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSendguard } from '../../cli/serve.ts';
+import { systemClock } from '../../domain/clock.ts';
+import { RelayUsernameTakenError } from '../../domain/relay/errors.ts';
+import { ValidationError } from '../../domain/restrictions/errors.ts';
+import { RESTRICTED_SENDER_NDR_TEXT } from '../../mail/smtp-relay/ndr.ts';
+import { createSmarthostForwarder } from '../../mail/smtp-relay/smarthost.ts';
+import { createSmtpRelay, type SmtpRelay } from '../../mail/smtp-relay/smtp-relay.ts';
+import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
+import { testConfig } from '../helpers/config.ts';
+import { setDefaultPolicy } from '../helpers/enforcement.ts';
+import { SmtpDialog } from '../helpers/smtp-dialog.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { admin, testServices } from '../helpers/services.ts';
+
+let database: TestDatabase;
+let services: ReturnType<typeof testServices>;
+let sink: SmtpSink;
+let tenant: TestTenant;
+const relays: SmtpRelay[] = [];
+const forwarders: { close(): void }[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  tenant = await createTestTenant(database);
+  await setDefaultPolicy(database, tenant.id, { externalPerHour: 3, action: 'BlockUser' });
+  services = testServices(database, systemClock);
+  sink = await startSmtpSink();
+});
+afterAll(async () => {
+  for (const r of relays) await r.close();
+  for (const f of forwarders) f.close();
+  await sink.stop();
+  await database.close();
+});
+
+/** A relay on a free loopback port, forwarding to the sink; `networks` are trusted without AUTH. */
+async function startRelay(networks: string[]): Promise<number> {
+  const forwarder = createSmarthostForwarder(sink.url, { hostname: 'relay.sendguard.test' });
+  forwarders.push(forwarder);
+  const relay = createSmtpRelay({
+    enforcement: services.enforcement,
+    credentials: services.relayCredentials,
+    forwarder,
+    networks,
+    hostname: 'relay.sendguard.test',
+    clock: systemClock,
+  });
+  relays.push(relay);
+  return (await relay.listen(0, '127.0.0.1')).port;
+}
+
+function client(port: number, auth?: { user: string; pass: string }) {
+  return nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...(auth ? { auth } : {}) });
+}
+
+const message = (from: string, to: string[], subject: string) => ({ from, to, subject, text: `${subject}\n` });
+
+function sinkMessagesTo(address: string) {
+  return sink.messages.filter((m) => m.envelope.to.includes(address));
+}
+
+describe('the SMTP submission relay', () => {
+  it('relays mail from a trusted network to the smarthost, envelope and content intact', async () => {
+    const port = await startRelay(['127.0.0.0/8']);
+    const ann = tenant.address('ann');
+    const info = await client(port).sendMail(message(ann, ['first@fabrikam.test', tenant.address('bob')], 'Quarterly report'));
+    expect(info.accepted).toEqual(['first@fabrikam.test', tenant.address('bob')]);
+    const [arrived] = sinkMessagesTo('first@fabrikam.test');
+    expect(arrived?.envelope).toEqual({ from: ann, to: ['first@fabrikam.test', tenant.address('bob')] });
+    expect(arrived?.parsed.subject).toBe('Quarterly report');
+    expect((await services.enforcement.getSenderActivity(tenant.id, ann)).counts).toMatchObject({ externalLastHour: 1, internalLastHour: 1 });
+  });
+
+  it('asks clients outside the trusted networks to authenticate, checks credentials, and counts the authenticated user', async () => {
+    const port = await startRelay([]);
+    const password = 'correct horse battery staple';
+    await services.relayCredentials.create({ tenantId: tenant.id, username: 'Scanner@' + tenant.domain, password });
+    await expect(services.relayCredentials.create({ tenantId: tenant.id, username: tenant.address('scanner'), password })).rejects.toBeInstanceOf(RelayUsernameTakenError);
+    await expect(services.relayCredentials.create({ tenantId: tenant.id, username: 'x', password: 'short' })).rejects.toBeInstanceOf(ValidationError);
+
+    const from = tenant.address('frontdesk');
+    await expect(client(port).sendMail(message(from, ['a@fabrikam.test'], 'no auth'))).rejects.toMatchObject({ responseCode: 530 });
+    await expect(client(port, { user: tenant.address('scanner'), pass: 'wrong password!' }).sendMail(message(from, ['a@fabrikam.test'], 'bad auth'))).rejects.toMatchObject({
+      responseCode: 535,
+    });
+    const info = await client(port, { user: tenant.address('scanner'), pass: password }).sendMail(message(from, ['scanned@fabrikam.test'], 'Scan'));
+    expect(info.accepted).toEqual(['scanned@fabrikam.test']);
+    expect(sinkMessagesTo('scanned@fabrikam.test')).toHaveLength(1);
+    expect((await services.enforcement.getSenderActivity(tenant.id, tenant.address('scanner'))).counts.externalLastHour).toBe(1);
+    expect((await services.enforcement.getSenderActivity(tenant.id, from)).counts.externalLastHour).toBe(0);
+    // A credential of one tenant cannot send as another tenant's address.
+    const other = await createTestTenant(database);
+    services.enforcement.invalidate();
+    await expect(client(port, { user: tenant.address('scanner'), pass: password }).sendMail(message(other.address('x'), ['y@fabrikam.test'], 'spoof'))).rejects.toMatchObject({
+      responseCode: 550,
+      response: expect.stringContaining('5.7.60'),
+    });
+  });
+
+  it('refuses the recipient over the limit at RCPT with 5.1.8 and relays to the others; a restricted sender is refused at MAIL FROM', async () => {
+    const port = await startRelay(['127.0.0.0/8']);
+    const carol = tenant.address('carol');
+    const to = ['c1@fabrikam.test', 'c2@fabrikam.test', 'c3@fabrikam.test', 'c4@fabrikam.test'];
+    const info = await client(port).sendMail(message(carol, to, 'Newsletter'));
+    expect(info.accepted).toEqual(to.slice(0, 3));
+    expect(info.rejected).toEqual(['c4@fabrikam.test']);
+    expect(info.rejectedErrors?.[0]?.response).toBe('550 5.1.8 Access denied, bad outbound sender');
+    expect(sinkMessagesTo('c1@fabrikam.test')[0]?.envelope.to).toEqual(to.slice(0, 3));
+
+    await expect(client(port).sendMail(message(carol, ['c5@fabrikam.test'], 'Again'))).rejects.toMatchObject({
+      responseCode: 550,
+      response: '550 5.1.8 Access denied, bad outbound sender',
+      command: 'MAIL FROM',
+    });
+    // Mail to the restricted user still goes through.
+    const toCarol = await client(port).sendMail(message(tenant.address('dave'), [carol], 'Hello Carol'));
+    expect(toCarol.accepted).toEqual([carol]);
+  });
+
+  it('returns an RFC 3464 NDR with the reference wording when the sender is restricted before the message is relayed', async () => {
+    const port = await startRelay(['127.0.0.0/8']);
+    const erin = tenant.address('erin');
+    const { dialog, greeting } = await SmtpDialog.open(port);
+    expect(greeting).toMatch(/^220 /);
+    expect(await dialog.send('EHLO client.sendguard.test')).toMatch(/^250 /);
+    expect(await dialog.send(`MAIL FROM:<${erin}>`)).toMatch(/^250 /);
+    expect(await dialog.send('RCPT TO:<late1@fabrikam.test>')).toMatch(/^250 /);
+    expect(await dialog.send('RCPT TO:<late2@fabrikam.test>')).toMatch(/^250 /);
+    expect(await dialog.send('DATA')).toMatch(/^354 /);
+    await services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: erin, reasonCode: 'SuspectedCompromise', temporary: false, actor: admin });
+    const body = [`From: <${erin}>`, 'To: <late1@fabrikam.test>', 'Subject: Invoice 42', 'Message-ID: <invoice-42@sendguard.test>', '', 'Please pay.', '.'].join('\r\n');
+    expect(await dialog.send(body)).toMatch(/^250 /);
+    await dialog.send('QUIT');
+    dialog.close();
+
+    const [ndr] = await waitForMessagesTo(erin);
+    expect(sinkMessagesTo('late1@fabrikam.test')).toHaveLength(0);
+    expect(ndr?.envelope).toEqual({ from: '', to: [erin] });
+    const parsed = ndr!.parsed;
+    expect(parsed.subject).toBe('Undeliverable: Invoice 42');
+    expect(parsed.from?.value).toEqual([{ name: 'Mail Delivery System', address: 'MAILER-DAEMON@relay.sendguard.test' }]);
+    const type = parsed.headers.get('content-type') as { value: string; params: Record<string, string> };
+    expect(type).toMatchObject({ value: 'multipart/report', params: { 'report-type': 'delivery-status' } });
+    const [human, status, headers] = await mimeParts(ndr!.raw, type.params.boundary as string);
+    expect([human?.contentType, status?.contentType, headers?.contentType]).toEqual(['text/plain', 'message/delivery-status', 'text/rfc822-headers']);
+    expect(human?.body.trim()).toBe(RESTRICTED_SENDER_NDR_TEXT);
+    expect(status?.body).toContain('Reporting-MTA: dns; relay.sendguard.test');
+    expect(status?.body.match(/Final-Recipient: rfc822; late\d@fabrikam\.test\r\nAction: failed\r\nStatus: 5\.1\.8\r\nDiagnostic-Code: smtp; 550 5\.1\.8 Access denied, bad outbound sender/g)).toHaveLength(2);
+    expect(headers?.body).toContain('Subject: Invoice 42');
+    expect(headers?.body).toContain('Message-ID: <invoice-42@sendguard.test>');
+  });
+});
+
+/** The parts of a multipart body, each parsed on its own (content type and decoded body). */
+async function mimeParts(raw: string, boundary: string): Promise<{ contentType: string; body: string }[]> {
+  const parts = raw.split(`--${boundary}`).slice(1, -1);
+  return Promise.all(
+    parts.map(async (part) => {
+      const entity = part.replace(/^\r\n/, '');
+      const parsed = await simpleParser(entity);
+      const type = (parsed.headers.get('content-type') as { value: string } | undefined)?.value ?? '';
+      const body = entity.slice(entity.indexOf('\r\n\r\n') + 4);
+      return { contentType: type, body: type === 'text/plain' ? (parsed.text ?? '') : body };
+    }),
+  );
+}
+
+describe('serve --only smtp', () => {
+  it('starts the relay when a smarthost is configured, and reports its URL', async () => {
+    const running = await startSendguard(testConfig({ SENDGUARD_SMARTHOST: sink.url }), { roles: ['smtp'], database });
+    try {
+      const url = new URL(running.urls.smtp ?? '');
+      expect(url.protocol).toBe('smtp:');
+      const info = await client(Number(url.port)).sendMail(message(tenant.address('served'), ['served@fabrikam.test'], 'Via serve'));
+      expect(info.accepted).toEqual(['served@fabrikam.test']);
+      expect(sinkMessagesTo('served@fabrikam.test')).toHaveLength(1);
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
+async function waitForMessagesTo(address: string) {
+  for (let i = 0; i < 200; i++) {
+    const found = sinkMessagesTo(address);
+    if (found.length > 0) return found;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`no message to ${address} arrived at the smarthost`);
+}
