@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { alertPolicies } from '../schema/alerts.ts';
 
@@ -12,4 +12,40 @@ export async function insertAlertPoliciesIfMissing(tx: Db, policies: NewAlertPol
 
 export async function listAlertPolicies(db: Db, tenantId: string): Promise<AlertPolicy[]> {
   return db.select().from(alertPolicies).where(eq(alertPolicies.tenantId, tenantId)).orderBy(asc(alertPolicies.name));
+}
+
+export type AlertPolicyPatch = Partial<Pick<AlertPolicy, 'enabled' | 'emailEnabled' | 'recipients' | 'dailyNotificationLimit'>>;
+
+export async function listEnabledAlertPolicies(db: Db, tenantId: string, kind: AlertPolicy['kind']): Promise<AlertPolicy[]> {
+  return db
+    .select()
+    .from(alertPolicies)
+    .where(and(eq(alertPolicies.tenantId, tenantId), eq(alertPolicies.kind, kind), eq(alertPolicies.enabled, true)))
+    .orderBy(asc(alertPolicies.name));
+}
+
+/** By id (a uuid) or by name. */
+export async function findAlertPolicy(db: Db, tenantId: string, idOrName: string, options: { forUpdate?: boolean } = {}): Promise<AlertPolicy | undefined> {
+  const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName);
+  const query = db
+    .select()
+    .from(alertPolicies)
+    .where(and(eq(alertPolicies.tenantId, tenantId), byId ? eq(alertPolicies.id, idOrName) : eq(alertPolicies.name, idOrName)));
+  const [row] = options.forUpdate ? await query.for('update') : await query;
+  return row;
+}
+
+export async function updateAlertPolicy(tx: Db, id: string, patch: AlertPolicyPatch, at: Date): Promise<AlertPolicy> {
+  const [row] = await tx
+    .update(alertPolicies)
+    .set({ ...patch, updatedAt: at })
+    .where(eq(alertPolicies.id, id))
+    .returning();
+  if (!row) throw new Error(`alert policy ${id} vanished`);
+  return row;
+}
+
+export async function findAlertPoliciesByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<AlertPolicy[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(alertPolicies).where(and(eq(alertPolicies.tenantId, tenantId), inArray(alertPolicies.id, [...ids])));
 }

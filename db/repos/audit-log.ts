@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, ilike, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { auditLog } from '../schema/audit-log.ts';
 
@@ -47,4 +47,21 @@ export async function searchAudit(db: Db, search: AuditSearch): Promise<{ record
   const records = await db.select().from(auditLog).where(and(...page)).orderBy(desc(auditLog.id)).limit(search.limit);
   const [count] = await db.select({ n: sql<number>`count(*)::int` }).from(auditLog).where(and(...conditions));
   return { records, totalCount: Number(count?.n ?? 0) };
+}
+
+/** One page of a search without the total (exports): by id, strictly beyond `cursorId` in the chosen order. */
+export async function listAuditPage(db: Db, search: Omit<AuditSearch, 'beforeId'> & { ascending: boolean; cursorId?: number | undefined }): Promise<AuditRecord[]> {
+  const conditions = searchConditions(search);
+  if (search.cursorId !== undefined) conditions.push(search.ascending ? gt(auditLog.id, search.cursorId) : lt(auditLog.id, search.cursorId));
+  return db
+    .select()
+    .from(auditLog)
+    .where(and(...conditions))
+    .orderBy(search.ascending ? asc(auditLog.id) : desc(auditLog.id))
+    .limit(search.limit);
+}
+
+export async function findAuditRecordsByIds(db: Db, tenantId: string, ids: readonly number[]): Promise<AuditRecord[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(auditLog).where(and(eq(auditLog.tenantId, tenantId), inArray(auditLog.id, [...ids])));
 }

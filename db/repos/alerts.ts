@@ -1,0 +1,203 @@
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, ne, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../client.ts';
+import { alerts, notifications, type alertKinds, type alertSeverities, type alertStatuses } from '../schema/alerts.ts';
+import { roleAssignments } from '../schema/role-assignments.ts';
+import { teamsConversations } from '../schema/teams.ts';
+
+export type Alert = typeof alerts.$inferSelect;
+export type NewAlert = typeof alerts.$inferInsert;
+export type AlertKind = (typeof alertKinds)[number];
+export type AlertSeverity = (typeof alertSeverities)[number];
+export type AlertStatus = (typeof alertStatuses)[number];
+export type Notification = typeof notifications.$inferSelect;
+export type NewNotification = typeof notifications.$inferInsert;
+
+/** One alert stream: a policy watching one entity. */
+export interface AlertKey {
+  tenantId: string;
+  policyId: string;
+  entityKind: string;
+  entityKey: string;
+}
+
+function keyIs(key: AlertKey): SQL | undefined {
+  return and(eq(alerts.tenantId, key.tenantId), eq(alerts.policyId, key.policyId), eq(alerts.entityKind, key.entityKind), eq(alerts.entityKey, key.entityKey));
+}
+
+/** Serialises every writer of one alert stream until the transaction ends, whatever process it runs in. */
+export async function lockAlertKey(tx: Db, key: AlertKey): Promise<void> {
+  const text = [key.tenantId, key.policyId, key.entityKind, key.entityKey].join('\u001f');
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${text}, 11))`);
+}
+
+// The id of the newest event folded into an alert is kept in `details.sourceEventId` because the
+// alerts table has no column for it; these two functions are the only places that know that.
+// With an `alerts.source_event_id bigint` column they become a plain column read and write.
+export async function lastSourceEventId(tx: Db, key: AlertKey): Promise<number> {
+  const [row] = await tx
+    .select({ id: sql<string | null>`max((${alerts.details}->>'sourceEventId')::bigint)` })
+    .from(alerts)
+    .where(keyIs(key));
+  return Number(row?.id ?? 0);
+}
+
+function withSourceEvent(details: object, sourceEventId: number): Record<string, unknown> {
+  return { ...details, sourceEventId };
+}
+
+export async function insertAlert(tx: Db, values: NewAlert & { details: object }, sourceEventId: number): Promise<Alert> {
+  const [row] = await tx
+    .insert(alerts)
+    .values({ ...values, details: withSourceEvent(values.details, sourceEventId) })
+    .returning();
+  if (!row) throw new Error('alert insert returned no row');
+  return row;
+}
+
+/** The open alert of a stream last seen at or after `since`, locked for the hit-count update. */
+export async function findAggregatableAlert(tx: Db, key: AlertKey, since: Date): Promise<Alert | undefined> {
+  const [row] = await tx
+    .select()
+    .from(alerts)
+    .where(and(keyIs(key), ne(alerts.status, 'Resolved'), gte(alerts.lastSeenAt, since)))
+    .orderBy(desc(alerts.lastSeenAt), desc(alerts.id))
+    .limit(1)
+    .for('update');
+  return row;
+}
+
+export async function recordAlertHit(tx: Db, id: string, hit: { seenAt: Date; details: object; at: Date }, sourceEventId: number): Promise<Alert> {
+  const [row] = await tx
+    .update(alerts)
+    .set({
+      hitCount: sql`${alerts.hitCount} + 1`,
+      lastSeenAt: sql`greatest(${alerts.lastSeenAt}, ${hit.seenAt.toISOString()}::timestamptz)`,
+      details: withSourceEvent(hit.details, sourceEventId),
+      updatedAt: hit.at,
+    })
+    .where(eq(alerts.id, id))
+    .returning();
+  if (!row) throw new Error(`alert ${id} vanished`);
+  return row;
+}
+
+export async function findAlert(db: Db, tenantId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<Alert | undefined> {
+  const query = db.select().from(alerts).where(and(eq(alerts.tenantId, tenantId), eq(alerts.id, id)));
+  const [row] = options.forUpdate ? await query.for('update') : await query;
+  return row;
+}
+
+export async function findAlertsByIds(db: Db, ids: readonly string[]): Promise<Alert[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(alerts).where(inArray(alerts.id, [...ids]));
+}
+
+export async function findTenantAlertsByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<Alert[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(alerts).where(and(eq(alerts.tenantId, tenantId), inArray(alerts.id, [...ids])));
+}
+
+export async function setAlertStatus(tx: Db, id: string, change: { status: AlertStatus; by: string; at: Date }): Promise<Alert> {
+  const [row] = await tx
+    .update(alerts)
+    .set({ status: change.status, statusChangedBy: change.by, updatedAt: change.at })
+    .where(eq(alerts.id, id))
+    .returning();
+  if (!row) throw new Error(`alert ${id} vanished`);
+  return row;
+}
+
+export interface AlertListFilter {
+  tenantId: string;
+  statuses?: AlertStatus[] | undefined;
+  severities?: AlertSeverity[] | undefined;
+  kinds?: AlertKind[] | undefined;
+  policyId?: string | undefined;
+  entityKey?: string | undefined;
+  /** On `first_seen_at`, inclusive. */
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+function alertFilter(f: AlertListFilter): SQL[] {
+  const conditions: SQL[] = [eq(alerts.tenantId, f.tenantId)];
+  if (f.statuses?.length) conditions.push(inArray(alerts.status, f.statuses));
+  if (f.severities?.length) conditions.push(inArray(alerts.severity, f.severities));
+  if (f.kinds?.length) conditions.push(inArray(alerts.kind, f.kinds));
+  if (f.policyId) conditions.push(eq(alerts.policyId, f.policyId));
+  if (f.entityKey) conditions.push(eq(alerts.entityKey, f.entityKey.trim().toLowerCase()));
+  if (f.from) conditions.push(gte(alerts.firstSeenAt, f.from));
+  if (f.to) conditions.push(lte(alerts.firstSeenAt, f.to));
+  return conditions;
+}
+
+/** Newest first by `first_seen_at, id` (or oldest first when `ascending`), strictly beyond `after`. */
+export async function listAlerts(
+  db: Db,
+  q: AlertListFilter & { ascending: boolean; after?: { firstSeenAt: Date; id: string } | undefined; limit: number },
+): Promise<Alert[]> {
+  const conditions = alertFilter(q);
+  const beyond = q.ascending ? gt : lt;
+  if (q.after) {
+    const keyset = or(beyond(alerts.firstSeenAt, q.after.firstSeenAt), and(eq(alerts.firstSeenAt, q.after.firstSeenAt), beyond(alerts.id, q.after.id)));
+    if (keyset) conditions.push(keyset);
+  }
+  const direction = q.ascending ? asc : desc;
+  return db
+    .select()
+    .from(alerts)
+    .where(and(...conditions))
+    .orderBy(direction(alerts.firstSeenAt), direction(alerts.id))
+    .limit(q.limit);
+}
+
+export async function countAlerts(db: Db, f: AlertListFilter): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(alerts).where(and(...alertFilter(f)));
+  return Number(row?.n ?? 0);
+}
+
+/** Principals holding `role` in the tenant (lower-cased ids). */
+export async function principalsWithRole(db: Db, tenantId: string, role: string): Promise<string[]> {
+  const rows = await db
+    .select({ principalId: roleAssignments.principalId })
+    .from(roleAssignments)
+    .where(and(eq(roleAssignments.tenantId, tenantId), sql`lower(${roleAssignments.role}) = lower(${role})`))
+    .orderBy(asc(roleAssignments.principalId));
+  return rows.map((r) => r.principalId.toLowerCase());
+}
+
+export async function subscribedConversationIds(db: Db, tenantId: string): Promise<string[]> {
+  const rows = await db
+    .select({ conversationId: teamsConversations.conversationId })
+    .from(teamsConversations)
+    .where(and(eq(teamsConversations.tenantId, tenantId), eq(teamsConversations.subscribed, true)))
+    .orderBy(asc(teamsConversations.conversationId));
+  return rows.map((r) => r.conversationId);
+}
+
+/** Serialises the daily-limit decision of one policy for one UTC day. */
+export async function lockNotificationDay(tx: Db, policyId: string, day: Date): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${policyId}\u001f${day.toISOString()}`}, 12))`);
+}
+
+/** Alerts of a policy first seen in [from, to) that notified anyone (not suppressed). */
+export async function countNotifiedAlerts(tx: Db, policyId: string, from: Date, to: Date): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(distinct ${notifications.alertId})::int` })
+    .from(notifications)
+    .innerJoin(alerts, eq(alerts.id, notifications.alertId))
+    .where(and(eq(alerts.policyId, policyId), gte(alerts.firstSeenAt, from), lt(alerts.firstSeenAt, to), ne(notifications.status, 'Suppressed')));
+  return Number(row?.n ?? 0);
+}
+
+export async function insertNotifications(tx: Db, rows: NewNotification[]): Promise<Notification[]> {
+  if (rows.length === 0) return [];
+  return tx.insert(notifications).values(rows).onConflictDoNothing().returning();
+}
+
+export async function listAlertNotifications(db: Db, tenantId: string, alertId: string): Promise<Notification[]> {
+  return db
+    .select()
+    .from(notifications)
+    .where(and(eq(notifications.tenantId, tenantId), eq(notifications.alertId, alertId))).orderBy(asc(notifications.channel), asc(notifications.recipient));
+}

@@ -1,0 +1,122 @@
+import type { Alert } from '../../db/repos/alerts.ts';
+import { parseAlertDetails, type AlertDetails } from './alert-signals.ts';
+
+/** An alert e-mail: the same facts and steps as plain text and as HTML. */
+export interface AlertEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+interface Content {
+  headline: string;
+  summary: string;
+  facts: [label: string, value: string][];
+  steps: string[];
+}
+
+const kindNames: Record<Alert['kind'], string> = {
+  UserRestricted: 'User restricted from sending email',
+  SendingLimitExceeded: 'Email sending limit exceeded',
+  SendingLimitNearlyReached: 'Sending limit nearly reached',
+};
+
+const secureTheAccount = [
+  "Review the account: its recent sign-ins, sent items, and whether the volume of mail was expected.",
+  'Enable multi-factor authentication for the account.',
+  "Reset the account's password and sign it out of every session.",
+  'Remove forwarding and inbox rules the owner did not create.',
+];
+
+const reasonPhrases: Record<string, string> = {
+  SuspectedCompromise: 'an admin found it likely compromised',
+  ManualBlock: 'an admin blocked it',
+  ServiceRecipientLimit: 'it reached the service limit of recipients per day',
+};
+
+function utc(value: Date | string): string {
+  return `${new Date(value).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '')} UTC`;
+}
+
+function steps(alert: Alert): string[] {
+  if (alert.kind === 'SendingLimitNearlyReached') {
+    return ['Check with the sender whether this volume of mail is expected.', ...secureTheAccount.slice(0, 2), 'If the volume is legitimate, consider raising the limit in the outbound spam policy before the sender is stopped.'];
+  }
+  if (!alert.restrictionId && alert.kind === 'SendingLimitExceeded') {
+    return [...secureTheAccount, 'If the volume is legitimate, consider raising the limit in the outbound spam policy.'];
+  }
+  const release =
+    alert.entityKind === 'connector'
+      ? `Then unblock the connector: with the Sendguard bot in Teams, or with the GraphQL mutation unblockConnector (connector ${alert.entityKey}).`
+      : `Then unblock the sender: with the Sendguard bot in Teams, with the CLI (Remove-BlockedSenderAddress -SenderAddress ${alert.entityKey}), or with the GraphQL mutation unblockUser.`;
+  return [...secureTheAccount, release];
+}
+
+function summary(alert: Alert, d: AlertDetails): string {
+  const limit = d.exceededLimit ? `${d.exceededLimit}${d.limitValue !== null ? ` (${d.limitValue} recipients)` : ''}` : null;
+  switch (alert.kind) {
+    case 'UserRestricted': {
+      const why = limit ? `it exceeded the limit ${limit}` : (reasonPhrases[d.reasonCode ?? ''] ?? `of ${d.reasonCode ?? 'an admin decision'}`);
+      const until = d.temporary && d.expiresAt ? `until ${utc(d.expiresAt)}` : 'until an admin releases it';
+      return `${alert.entityKey} can no longer send email because ${why}. It can still receive mail. The restriction lasts ${until}.`;
+    }
+    case 'SendingLimitExceeded':
+      return `${alert.entityKey} exceeded the limit ${limit ?? 'of its outbound spam policy'}.${alert.restrictionId ? '' : ' The policy only alerts, so the sender was not restricted.'}`;
+    case 'SendingLimitNearlyReached':
+      return `${alert.entityKey} has used ${d.thresholdPercent ?? 'most'}${d.thresholdPercent !== null ? ' %' : ''} of the limit ${limit ?? ''}. When the limit is reached the outbound spam policy's action applies.`;
+  }
+}
+
+function facts(alert: Alert, d: AlertDetails): [string, string][] {
+  const out: [string, string][] = [
+    [alert.entityKind === 'connector' ? 'Connector' : 'Sender', alert.entityKey],
+    ['Alert', `${kindNames[alert.kind]} (severity ${alert.severity})`],
+    ['When', utc(alert.firstSeenAt)],
+  ];
+  if (alert.hitCount > 1) out.push(['Seen', `${alert.hitCount} times, last at ${utc(alert.lastSeenAt)}`]);
+  if (d.exceededLimit) out.push(['Limit', `${d.exceededLimit}${d.limitValue !== null ? ` = ${d.limitValue} recipients` : ''}`]);
+  if (d.count !== null) out.push(['Counted', `${d.count} recipients`]);
+  out.push(['Recipients', `${d.internalRecipientCount} internal, ${d.externalRecipientCount} external`]);
+  if (d.policyName) out.push(['Policy', d.policyName]);
+  if (d.reasonCode) out.push(['Reason', d.reasonCode]);
+  out.push(['Alert id', alert.id]);
+  return out;
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function renderText(c: Content): string {
+  const width = Math.max(...c.facts.map(([label]) => label.length)) + 1;
+  return [
+    c.headline,
+    '',
+    c.summary,
+    '',
+    ...c.facts.map(([label, value]) => `${`${label}:`.padEnd(width)} ${value}`),
+    '',
+    'What to do:',
+    ...c.steps.map((s, i) => `${i + 1}. ${s}`),
+    '',
+    '-- Sendguard',
+    '',
+  ].join('\n');
+}
+
+function renderHtml(c: Content): string {
+  const rows = c.facts.map(([label, value]) => `<tr><th align="left">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join('');
+  const items = c.steps.map((s) => `<li>${escapeHtml(s)}</li>`).join('');
+  return (
+    `<!doctype html><html><body style="font-family:sans-serif">` +
+    `<h2>${escapeHtml(c.headline)}</h2><p>${escapeHtml(c.summary)}</p>` +
+    `<table cellpadding="4">${rows}</table><h3>What to do</h3><ol>${items}</ol><p>Sendguard</p></body></html>`
+  );
+}
+
+/** The e-mail for an alert, with who, what happened, the limit and counts, when, and what to do. */
+export function composeAlertEmail(alert: Alert): AlertEmail {
+  const details = parseAlertDetails(alert.details);
+  const content: Content = { headline: alert.title, summary: summary(alert, details), facts: facts(alert, details), steps: steps(alert) };
+  return { subject: `[${alert.severity}] ${alert.title}`, text: renderText(content), html: renderHtml(content) };
+}

@@ -1,0 +1,100 @@
+import type { Db } from '../../db/client.ts';
+import {
+  countAlerts,
+  findAlert,
+  findTenantAlertsByIds,
+  listAlertNotifications,
+  listAlerts,
+  type Alert,
+  type AlertKind,
+  type AlertSeverity,
+  type AlertStatus,
+  type Notification,
+} from '../../db/repos/alerts.ts';
+import { ValidationError } from '../restrictions/errors.ts';
+import type { PageArgs } from '../restrictions/restriction-queries.ts';
+
+export const MAX_ALERT_PAGE = 100;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface AlertFilter {
+  statuses?: AlertStatus[] | undefined;
+  severities?: AlertSeverity[] | undefined;
+  kinds?: AlertKind[] | undefined;
+  policyId?: string | undefined;
+  entityKey?: string | undefined;
+  /** First seen at or after. */
+  from?: Date | undefined;
+  /** First seen at or before. */
+  to?: Date | undefined;
+}
+
+export interface AlertPage {
+  nodes: Alert[];
+  cursors: string[];
+  totalCount: number;
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+}
+
+export function encodeAlertCursor(a: Alert): string {
+  return Buffer.from(JSON.stringify([a.firstSeenAt.toISOString(), a.id])).toString('base64url');
+}
+
+function decodeAlertCursor(cursor: string): { firstSeenAt: Date; id: string } {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && /^[0-9a-f-]{36}$/.test(parsed[1])) {
+      const firstSeenAt = new Date(parsed[0]);
+      if (!Number.isNaN(firstSeenAt.getTime())) return { firstSeenAt, id: parsed[1] };
+    }
+  } catch {
+    // fall through to the typed error
+  }
+  throw new ValidationError('cursor', 'the cursor is not one this API issued');
+}
+
+function pageSize(args: PageArgs): number {
+  const field = args.last != null ? 'last' : 'first';
+  const size = args.last ?? args.first ?? 50;
+  if (!Number.isInteger(size) || size < 0) throw new ValidationError(field, 'page size must be a non-negative integer');
+  if (size > MAX_ALERT_PAGE) throw new ValidationError(field, `page size is capped at ${MAX_ALERT_PAGE}`);
+  return size;
+}
+
+export function createAlertQueries(deps: { db: Db }) {
+  const { db } = deps;
+
+  /** Newest first, keyset-paginated (`first/after` forwards, `last/before` backwards). */
+  async function list(tenantId: string, filter: AlertFilter, args: PageArgs): Promise<AlertPage> {
+    if (filter.from && filter.to && filter.from > filter.to) throw new ValidationError('from', 'from must not be after to');
+    const size = pageSize(args);
+    const backwards = args.last != null;
+    const cursor = backwards ? args.before : args.after;
+    const base = { tenantId, ...filter };
+    const rows = await listAlerts(db, { ...base, ascending: backwards, after: cursor ? decodeAlertCursor(cursor) : undefined, limit: size + 1 });
+    const more = rows.length > size;
+    const page = rows.slice(0, size);
+    if (backwards) page.reverse();
+    return {
+      nodes: page,
+      cursors: page.map(encodeAlertCursor),
+      totalCount: await countAlerts(db, base),
+      hasNextPage: backwards ? Boolean(args.before) : more,
+      hasPreviousPage: backwards ? more : Boolean(args.after),
+    };
+  }
+
+  return {
+    list,
+    byId: (tenantId: string, id: string): Promise<Alert | undefined> => (UUID.test(id) ? findAlert(db, tenantId, id) : Promise.resolve(undefined)),
+    /** In the order asked; null where missing or of another tenant. */
+    async byIds(tenantId: string, ids: readonly string[]): Promise<(Alert | null)[]> {
+      const found = new Map((await findTenantAlertsByIds(db, tenantId, ids.filter((id) => UUID.test(id)))).map((a) => [a.id, a]));
+      return ids.map((id) => found.get(id) ?? null);
+    },
+    notifications: (tenantId: string, alertId: string): Promise<Notification[]> => listAlertNotifications(db, tenantId, alertId),
+  };
+}
+
+export type AlertQueries = ReturnType<typeof createAlertQueries>;

@@ -1,0 +1,153 @@
+import type { Db } from '../../db/client.ts';
+import { listEnabledAlertPolicies, type AlertPolicy } from '../../db/repos/alert-policies.ts';
+import {
+  findAggregatableAlert,
+  findAlert,
+  insertAlert,
+  lastSourceEventId,
+  lockAlertKey,
+  recordAlertHit,
+  setAlertStatus,
+  type Alert,
+  type AlertKey,
+  type AlertStatus,
+  type Notification,
+} from '../../db/repos/alerts.ts';
+import { eventIdBefore, readEventsOfTypes } from '../../db/repos/events.ts';
+import { getTenantSettings } from '../../db/repos/tenants.ts';
+import type { Actor } from '../actor.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import type { Clock } from '../clock.ts';
+import type { StoredEvent } from '../events/event-types.ts';
+import { appendAlertEvent } from './alert-events.ts';
+import { writeNotifications } from './alert-notifications.ts';
+import { alertSignalOf, alertSourceEventTypes, type AlertSignal } from './alert-signals.ts';
+import { AlertNotFoundError, AlertStatusTransitionError } from './errors.ts';
+
+export interface AlertOutcome {
+  alert: Alert;
+  /** true: a new alert (with its notifications); false: a repeat that raised the hit count. */
+  raised: boolean;
+  notifications: Notification[];
+}
+
+export interface UpdateAlertStatusCommand {
+  tenantId: string;
+  alertId: string;
+  status: AlertStatus;
+  actor: Actor;
+}
+
+export type UpdateAlertStatusResult = { ok: true; alert: Alert; changed: boolean } | { ok: false; error: AlertNotFoundError | AlertStatusTransitionError };
+
+const statusOrder: Record<AlertStatus, number> = { New: 0, InProgress: 1, Resolved: 2 };
+const CATCH_UP_BATCH = 200;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Raises alerts from events. Every process's event bus delivers every event, so each event is
+ * folded into an alert stream (policy × entity) under a transaction-level advisory lock on that
+ * stream, and only if the stream has not yet seen an event with this id or a later one. Each
+ * bus delivers in id order, so whichever process gets there first handles the event, and every
+ * other process finds it already done: one alert or one hit per event, whatever runs it.
+ */
+export function createAlertService(deps: { db: Db; clock: Clock; aggregationSeconds: number }) {
+  const { db, clock } = deps;
+
+  async function foldIntoStream(tx: Db, policy: AlertPolicy, signal: AlertSignal, event: StoredEvent): Promise<AlertOutcome | undefined> {
+    const key: AlertKey = { tenantId: event.tenantId, policyId: policy.id, entityKind: signal.entityKind, entityKey: signal.entityKey };
+    await lockAlertKey(tx, key);
+    if ((await lastSourceEventId(tx, key)) >= event.id) return undefined;
+    const now = clock.now();
+    const windowMs = deps.aggregationSeconds * 1000;
+    const open = windowMs > 0 ? await findAggregatableAlert(tx, key, new Date(event.occurredAt.getTime() - windowMs)) : undefined;
+    if (open) {
+      const alert = await recordAlertHit(tx, open.id, { seenAt: event.occurredAt, details: signal.details, at: now }, event.id);
+      return { alert, raised: false, notifications: [] };
+    }
+    const alert = await insertAlert(
+      tx,
+      {
+        tenantId: event.tenantId,
+        policyId: policy.id,
+        kind: policy.kind,
+        severity: policy.severity,
+        title: signal.title,
+        entityKind: signal.entityKind,
+        entityKey: signal.entityKey,
+        restrictionId: signal.restrictionId,
+        details: signal.details,
+        firstSeenAt: event.occurredAt,
+        lastSeenAt: event.occurredAt,
+        updatedAt: now,
+      },
+      event.id,
+    );
+    return { alert, raised: true, notifications: await writeNotifications(tx, alert, policy, now) };
+  }
+
+  /** Raises (or aggregates) the alerts an event calls for; nothing while the tenant's audit log is off. */
+  async function handleEvent(event: StoredEvent): Promise<AlertOutcome[]> {
+    const signal = alertSignalOf(event);
+    if (!signal) return [];
+    return db.transaction(async (tx) => {
+      const settings = await getTenantSettings(tx, event.tenantId);
+      if (!settings?.auditLogEnabled) return [];
+      const outcomes: AlertOutcome[] = [];
+      for (const policy of await listEnabledAlertPolicies(tx, event.tenantId, signal.kind)) {
+        const outcome = await foldIntoStream(tx, policy, signal, event);
+        if (outcome) outcomes.push(outcome);
+      }
+      // Last, so the global event-writer lock is taken after every alert lock.
+      for (const o of outcomes) await appendAlertEvent(tx, o.raised ? 'AlertRaised' : 'AlertUpdated', o.alert, clock.now());
+      return outcomes;
+    });
+  }
+
+  /**
+   * Handles the events up to `throughId` that occurred since `since` (those committed while no
+   * consumer was running). Already handled ones are found done and skipped.
+   */
+  async function catchUp(range: { since: Date; throughId: number }): Promise<number> {
+    let after = await eventIdBefore(db, range.since, range.throughId);
+    let handled = 0;
+    for (;;) {
+      const batch = await readEventsOfTypes(db, { types: alertSourceEventTypes, afterId: after, throughId: range.throughId, limit: CATCH_UP_BATCH });
+      for (const event of batch) {
+        after = event.id;
+        handled += (await handleEvent(event)).length;
+      }
+      if (batch.length < CATCH_UP_BATCH) return handled;
+    }
+  }
+
+  /** Moves an alert forward (New → InProgress → Resolved), audited; the same status again changes nothing. */
+  async function updateAlertStatus(cmd: UpdateAlertStatusCommand): Promise<UpdateAlertStatusResult> {
+    if (!UUID.test(cmd.alertId)) return { ok: false, error: new AlertNotFoundError(cmd.alertId) };
+    return db.transaction(async (tx) => {
+      const before = await findAlert(tx, cmd.tenantId, cmd.alertId, { forUpdate: true });
+      if (!before) return { ok: false, error: new AlertNotFoundError(cmd.alertId) };
+      if (before.status === cmd.status) return { ok: true, alert: before, changed: false };
+      if (statusOrder[cmd.status] < statusOrder[before.status]) return { ok: false, error: new AlertStatusTransitionError(before.id, before.status, cmd.status) };
+      const now = clock.now();
+      const alert = await setAlertStatus(tx, before.id, { status: cmd.status, by: cmd.actor.name, at: now });
+      await recordAudit(tx, {
+        tenantId: cmd.tenantId,
+        actor: cmd.actor,
+        action: 'UpdateAlertStatus',
+        targetKind: 'alert',
+        target: alert.id,
+        before: { status: before.status },
+        after: { status: alert.status },
+        details: { title: alert.title, entityKey: alert.entityKey },
+        at: now,
+      });
+      await appendAlertEvent(tx, 'AlertUpdated', alert, now);
+      return { ok: true, alert, changed: true };
+    });
+  }
+
+  return { handleEvent, catchUp, updateAlertStatus };
+}
+
+export type AlertService = ReturnType<typeof createAlertService>;

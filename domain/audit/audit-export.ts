@@ -1,0 +1,70 @@
+import type { AuditRecord } from '../../db/repos/audit-log.ts';
+
+export const auditExportFormats = ['csv', 'jsonl'] as const;
+export type AuditExportFormat = (typeof auditExportFormats)[number];
+
+/** The exported shape of one record, the same in CSV and JSON lines. */
+export interface ExportedAuditRecord {
+  id: number;
+  occurredAt: string;
+  tenantId: string;
+  actorId: string;
+  actorName: string;
+  actorRoles: string[];
+  source: string;
+  action: string;
+  targetKind: string;
+  target: string;
+  result: string;
+  before: unknown;
+  after: unknown;
+  details: unknown;
+}
+
+export const csvColumns = ['id', 'occurredAt', 'tenantId', 'actorId', 'actorName', 'actorRoles', 'source', 'action', 'targetKind', 'target', 'result', 'before', 'after', 'details'] as const;
+
+export function toExported(r: AuditRecord): ExportedAuditRecord {
+  return {
+    id: r.id,
+    occurredAt: r.occurredAt.toISOString(),
+    tenantId: r.tenantId,
+    actorId: r.actorId,
+    actorName: r.actorName,
+    actorRoles: r.actorRoles,
+    source: r.source,
+    action: r.action,
+    targetKind: r.targetKind,
+    target: r.target,
+    result: r.result,
+    before: r.before ?? null,
+    after: r.after ?? null,
+    details: r.details ?? null,
+  };
+}
+
+/** RFC 4180: a field with a comma, a double quote, CR or LF is quoted, and its quotes doubled. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function csvValue(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join(';');
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** One CSV record with its CRLF terminator. */
+export function csvLine(values: readonly unknown[]): string {
+  return `${values.map((v) => csvField(csvValue(v))).join(',')}\r\n`;
+}
+
+export const csvHeader = (): string => csvLine(csvColumns);
+
+export function csvRecord(r: AuditRecord): string {
+  const e = toExported(r);
+  return csvLine(csvColumns.map((c) => e[c]));
+}
+
+export function jsonLine(r: AuditRecord): string {
+  return `${JSON.stringify(toExported(r))}\n`;
+}

@@ -1,0 +1,49 @@
+import nodemailer from 'nodemailer';
+import { composeAlertEmail } from '../domain/alerts/alert-message.ts';
+import { PermanentDeliveryError } from '../domain/alerts/errors.ts';
+import type { NotificationDeliverer } from '../domain/alerts/notification-worker.ts';
+
+export interface AlertMailerOptions {
+  /** smtp://host:port (or smtps://, with user:password@ when the server wants AUTH). */
+  smtpUrl: string;
+  from: string;
+}
+
+/** The Message-ID of a notification's e-mail: the same on every attempt, so receivers can drop a duplicate. */
+export function notificationMessageId(notificationId: string, from: string): string {
+  const domain = from.split('@')[1] ?? 'sendguard.invalid';
+  return `<alert-notification.${notificationId}@${domain}>`;
+}
+
+function isRejectedRecipient(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: unknown; command?: unknown; responseCode?: unknown };
+  return e.code === 'EENVELOPE' && e.command === 'RCPT TO' && typeof e.responseCode === 'number' && e.responseCode >= 500;
+}
+
+/**
+ * E-mail delivery of alert notifications over SMTP. Resolves once the server accepted the
+ * message; a 5xx refusal of the recipient is permanent, everything else (outage, 4xx) is retried.
+ */
+export function createAlertMailer(options: AlertMailerOptions): { deliver: NotificationDeliverer; close(): void } {
+  // Timeouts stay well below the worker's lease, so a slow server cannot make two workers send.
+  const transport = nodemailer.createTransport({ url: options.smtpUrl, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 });
+  const deliver: NotificationDeliverer = async (notification, alert) => {
+    const email = composeAlertEmail(alert);
+    try {
+      await transport.sendMail({
+        from: options.from,
+        to: notification.recipient,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        messageId: notificationMessageId(notification.id, options.from),
+        headers: { 'Auto-Submitted': 'auto-generated', 'X-Sendguard-Alert-Id': alert.id },
+      });
+    } catch (err) {
+      if (isRejectedRecipient(err)) throw new PermanentDeliveryError(`${notification.recipient} was refused: ${(err as Error).message}`);
+      throw err;
+    }
+  };
+  return { deliver, close: () => transport.close() };
+}

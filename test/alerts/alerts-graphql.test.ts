@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastEventId } from '../../db/repos/events.ts';
+import { manualClock } from '../helpers/clock.ts';
+import { createTestTenant, type TestTenant } from '../helpers/db.ts';
+import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
+import { addConversation, appendLimitEvent, grantRole, limitRestriction } from './alert-fixtures.ts';
+
+const clock = manualClock('2026-11-26T10:00:00Z');
+let api: TestApi;
+
+beforeAll(async () => {
+  api = await startTestApi({ clock });
+});
+afterAll(async () => api.stop());
+
+const POLICIES = `{ alertPolicies { id name kind severity isDefault enabled active inactiveReason emailEnabled recipients dailyNotificationLimit thresholdPercent } }`;
+
+const UPDATE_POLICY = `mutation($input: UpdateAlertPolicyInput!) {
+  updateAlertPolicy(input: $input) {
+    __typename
+    ... on Error { message }
+    ... on ValidationError { field }
+    ... on UpdateAlertPolicySuccess { alertPolicy { name enabled emailEnabled recipients dailyNotificationLimit active inactiveReason } }
+  }
+}`;
+
+const ALERTS = `query($filter: AlertFilter, $first: Int, $after: String) {
+  alerts(filter: $filter, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id kind severity status title entityKey hitCount firstSeenAt exceededLimit limitValue internalRecipientCount externalRecipientCount
+      policy { name } restrictedUser { senderAddress status } notifications { channel recipient status }
+    } }
+  }
+}`;
+
+const UPDATE_STATUS = `mutation($input: UpdateAlertStatusInput!) {
+  updateAlertStatus(input: $input) {
+    __typename
+    ... on Error { message }
+    ... on UpdateAlertStatusSuccess { alert { status statusChangedBy } }
+    ... on AlertStatusTransitionError { from to }
+  }
+}`;
+
+interface AlertNode {
+  id: string;
+  status: string;
+  entityKey: string;
+  [key: string]: unknown;
+}
+
+async function tokens(tenant: TestTenant) {
+  return {
+    admin: await api.token({ tenantId: tenant.id, principalId: 'oid-sec-1', name: 'Sam Sec', roles: ['Security Administrator'] }),
+    reader: await api.token({ tenantId: tenant.id, principalId: 'oid-read-1', name: 'Rita Reader', roles: ['Global Reader'] }),
+  };
+}
+
+async function listAlerts(token: string, variables: Record<string, unknown> = {}) {
+  const res = await api.gql<{ alerts: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: AlertNode }[] } }>(token, ALERTS, variables);
+  expect(res.body.errors).toBeUndefined();
+  const alerts = res.body.data?.alerts;
+  if (!alerts) throw new Error('no alerts field');
+  return alerts;
+}
+
+/** The API process raises alerts from the event bus, in the background. */
+async function eventually(token: string, count: number) {
+  await expect.poll(async () => (await listAlerts(token)).totalCount, { timeout: 10_000 }).toBe(count);
+  return (await listAlerts(token)).edges.map((e) => e.node);
+}
+
+describe('alert policies over GraphQL', () => {
+  it('lists the default policies, and a reader may read but not change them', async () => {
+    const tenant = await createTestTenant(api.database);
+    const { reader } = await tokens(tenant);
+    const res = await api.gql<{ alertPolicies: Record<string, unknown>[] }>(reader, POLICIES);
+    expect(res.body.data?.alertPolicies.map(({ id: _id, ...p }) => p)).toEqual([
+      { name: 'Email sending limit exceeded', kind: 'SENDING_LIMIT_EXCEEDED', severity: 'MEDIUM', isDefault: true, enabled: true, active: true, inactiveReason: null, emailEnabled: true, recipients: ['TenantAdmins'], dailyNotificationLimit: null, thresholdPercent: null },
+      { name: 'Sending limit nearly reached', kind: 'SENDING_LIMIT_NEARLY_REACHED', severity: 'MEDIUM', isDefault: true, enabled: true, active: true, inactiveReason: null, emailEnabled: true, recipients: ['TenantAdmins'], dailyNotificationLimit: null, thresholdPercent: 80 },
+      { name: 'User restricted from sending email', kind: 'USER_RESTRICTED', severity: 'HIGH', isDefault: true, enabled: true, active: true, inactiveReason: null, emailEnabled: true, recipients: ['TenantAdmins'], dailyNotificationLimit: null, thresholdPercent: null },
+    ]);
+    const denied = await api.gql(reader, UPDATE_POLICY, { input: { name: 'Email sending limit exceeded', enabled: false } });
+    expect(errorCodes(denied)).toEqual(['FORBIDDEN']);
+    expect((await api.gql(null, POLICIES)).status).toBe(401);
+  });
+
+  it('an admin changes status, e-mail, recipients and the daily limit; bad input and unknown policies are typed errors', async () => {
+    const tenant = await createTestTenant(api.database);
+    const { admin } = await tokens(tenant);
+    const update = async (input: Record<string, unknown>) => (await api.gql<{ updateAlertPolicy: Record<string, unknown> }>(admin, UPDATE_POLICY, { input })).body.data?.updateAlertPolicy;
+    expect(await update({ name: 'User restricted from sending email', recipients: ['TenantAdmins', 'soc@example.org'], dailyNotificationLimit: 10, emailEnabled: true })).toEqual({
+      __typename: 'UpdateAlertPolicySuccess',
+      alertPolicy: { name: 'User restricted from sending email', enabled: true, emailEnabled: true, recipients: ['TenantAdmins', 'soc@example.org'], dailyNotificationLimit: 10, active: true, inactiveReason: null },
+    });
+    expect(await update({ name: 'User restricted from sending email', dailyNotificationLimit: null, enabled: false })).toMatchObject({
+      alertPolicy: { dailyNotificationLimit: null, enabled: false, active: false, inactiveReason: 'POLICY_DISABLED' },
+    });
+    expect(await update({ name: 'User restricted from sending email', dailyNotificationLimit: 3 })).toMatchObject({ __typename: 'ValidationError', field: 'dailyNotificationLimit' });
+    expect(await update({ name: 'User restricted from sending email', recipients: ['nobody'] })).toMatchObject({ __typename: 'ValidationError', field: 'recipients' });
+    expect(await update({ name: 'No such policy', enabled: true })).toMatchObject({ __typename: 'NotFoundError' });
+    const audit = await api.services.auditQueries.search(tenant.id, { action: 'UpdateAlertPolicy' }, {});
+    expect(audit.records.map((r) => [r.actorId, r.source, r.after])).toEqual([
+      ['oid-sec-1', 'graphql', { enabled: false, dailyNotificationLimit: null }],
+      ['oid-sec-1', 'graphql', { recipients: ['TenantAdmins', 'soc@example.org'], dailyNotificationLimit: 10 }],
+    ]);
+  });
+
+  it('turning the audit log off is audited, makes every policy inactive and stops alerts until it is on again', async () => {
+    const tenant = await createTestTenant(api.database);
+    const { admin, reader } = await tokens(tenant);
+    const setAuditLog = (enabled: boolean) => api.gql(admin, `mutation($enabled: Boolean!) { setAuditLogEnabled(input: { enabled: $enabled }) { auditLogEnabled } }`, { enabled });
+    expect((await setAuditLog(false)).body.data).toEqual({ setAuditLogEnabled: { auditLogEnabled: false } });
+    const res = await api.gql<{ alertPolicies: { active: boolean; inactiveReason: string }[] }>(reader, POLICIES);
+    expect(res.body.data?.alertPolicies.map((p) => [p.active, p.inactiveReason])).toEqual([
+      [false, 'AUDIT_LOG_DISABLED'],
+      [false, 'AUDIT_LOG_DISABLED'],
+      [false, 'AUDIT_LOG_DISABLED'],
+    ]);
+    await api.services.restrictions.restrict(limitRestriction(tenant.id, tenant.address('quiet')));
+    await api.services.events.flush();
+    expect((await listAlerts(reader)).totalCount).toBe(0);
+    const switched = await api.services.auditQueries.search(tenant.id, { action: 'Set-AdminAuditLogConfig' }, {});
+    expect(switched.records.map((r) => [r.actorId, (r.after as { auditLogEnabled: boolean }).auditLogEnabled])).toEqual([['oid-sec-1', false]]);
+
+    await setAuditLog(true);
+    await api.services.restrictions.restrict(limitRestriction(tenant.id, tenant.address('loud')));
+    expect((await eventually(reader, 1)).map((a) => a.entityKey)).toEqual([tenant.address('loud')]);
+  });
+});
+
+describe('alerts over GraphQL', () => {
+  it('lists alerts with their restriction and notifications, filters them, and moves their status forward', async () => {
+    const tenant = await createTestTenant(api.database);
+    const { admin, reader } = await tokens(tenant);
+    await grantRole(api.database, tenant.id, tenant.address('gadmin'), 'Global Administrator');
+    await addConversation(api.database, tenant.id, '19:soc@thread.tacv2', true);
+    await api.services.restrictions.restrict(limitRestriction(tenant.id, tenant.address('alice')));
+    await appendLimitEvent(api.database, tenant.id, 'SendingLimitNearlyReached', { sender: tenant.address('bob') }, new Date('2026-11-26T09:00:00Z'));
+    const [restricted, warning] = await eventually(reader, 2);
+    expect(restricted).toMatchObject({
+      kind: 'USER_RESTRICTED',
+      severity: 'HIGH',
+      status: 'NEW',
+      entityKey: tenant.address('alice'),
+      hitCount: 1,
+      firstSeenAt: '2026-11-26T10:00:00.000Z',
+      exceededLimit: 'RecipientLimitExternalPerHour',
+      limitValue: 100,
+      internalRecipientCount: 12,
+      externalRecipientCount: 100,
+      policy: { name: 'User restricted from sending email' },
+      restrictedUser: { senderAddress: tenant.address('alice'), status: 'RESTRICTED' },
+    });
+    expect(restricted?.notifications).toEqual(expect.arrayContaining([
+      { channel: 'EMAIL', recipient: tenant.address('gadmin'), status: 'PENDING' },
+      { channel: 'TEAMS', recipient: '19:soc@thread.tacv2', status: 'PENDING' },
+    ]));
+    expect(warning).toMatchObject({ kind: 'SENDING_LIMIT_NEARLY_REACHED', restrictedUser: null, entityKey: tenant.address('bob') });
+    expect((await listAlerts(reader, { filter: { severity: ['HIGH'] } })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('alice')]);
+    expect((await listAlerts(reader, { filter: { to: '2026-11-26T09:30:00Z' } })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('bob')]);
+    const page = await listAlerts(reader, { first: 1 });
+    expect([page.edges.length, page.pageInfo.hasNextPage]).toEqual([1, true]);
+    expect((await listAlerts(reader, { first: 1, after: page.pageInfo.endCursor })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('bob')]);
+
+    const move = async (token: string, status: string, id = restricted?.id) => api.gql<{ updateAlertStatus: Record<string, unknown> }>(token, UPDATE_STATUS, { input: { id, status } });
+    expect(errorCodes(await move(reader, 'IN_PROGRESS'))).toEqual(['FORBIDDEN']);
+    expect((await move(admin, 'IN_PROGRESS')).body.data?.updateAlertStatus).toEqual({ __typename: 'UpdateAlertStatusSuccess', alert: { status: 'IN_PROGRESS', statusChangedBy: 'Sam Sec' } });
+    expect((await move(admin, 'RESOLVED')).body.data?.updateAlertStatus).toMatchObject({ alert: { status: 'RESOLVED' } });
+    expect((await move(admin, 'NEW')).body.data?.updateAlertStatus).toMatchObject({ __typename: 'AlertStatusTransitionError', from: 'RESOLVED', to: 'NEW' });
+    expect((await listAlerts(reader, { filter: { status: ['NEW', 'IN_PROGRESS'] } })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('bob')]);
+
+    const other = await createTestTenant(api.database);
+    const stranger = (await tokens(other)).admin;
+    expect((await move(stranger, 'RESOLVED', warning?.id)).body.data?.updateAlertStatus).toMatchObject({ __typename: 'NotFoundError' });
+    expect((await listAlerts(stranger)).totalCount).toBe(0);
+  });
+});
+
+/** Reads a subscription over SSE until `count` results arrived. */
+async function subscribe(token: string, query: string, variables: Record<string, unknown>, count: number): Promise<Record<string, unknown>[]> {
+  const controller = new AbortController();
+  const res = await fetch(api.graphqlUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+    signal: controller.signal,
+  });
+  expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+  const results: Record<string, unknown>[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split('\n').find((l) => l.startsWith('data:'));
+        if (block.startsWith('event: next') && data) results.push(JSON.parse(data.slice(5)) as Record<string, unknown>);
+      }
+      if (results.length >= count) break;
+    }
+  } finally {
+    controller.abort();
+  }
+  return results;
+}
+
+describe('the alerts subscription', () => {
+  it('streams raised and updated alerts of the tenant, filtered by severity', async () => {
+    const tenant = await createTestTenant(api.database);
+    const { reader } = await tokens(tenant);
+    const afterEventId = String(await lastEventId(api.database.db));
+    const query = `subscription($filter: AlertEventFilter, $after: ID) { alerts(filter: $filter, afterEventId: $after) { eventId type alert { entityKey severity kind } } }`;
+    const all = subscribe(reader, query, { after: afterEventId }, 3);
+    const high = subscribe(reader, query, { after: afterEventId, filter: { severity: ['HIGH'] } }, 1);
+    await appendLimitEvent(api.database, tenant.id, 'SendingLimitExceeded', { sender: tenant.address('carl') }, new Date('2026-11-26T10:00:00Z'));
+    await appendLimitEvent(api.database, tenant.id, 'SendingLimitExceeded', { sender: tenant.address('carl') }, new Date('2026-11-26T10:00:30Z'));
+    await api.services.restrictions.restrict(limitRestriction(tenant.id, tenant.address('carl')));
+    const events = (await all).map((r) => (r.data as { alerts: { type: string; alert: { entityKey: string; kind: string } } }).alerts);
+    expect(events.map((e) => [e.type, e.alert.kind, e.alert.entityKey])).toEqual([
+      ['RAISED', 'SENDING_LIMIT_EXCEEDED', tenant.address('carl')],
+      ['UPDATED', 'SENDING_LIMIT_EXCEEDED', tenant.address('carl')],
+      ['RAISED', 'USER_RESTRICTED', tenant.address('carl')],
+    ]);
+    expect((await high).map((r) => (r.data as { alerts: { alert: { severity: string } } }).alerts.alert.severity)).toEqual(['HIGH']);
+  });
+});
+
+describe('the audit log over GraphQL', () => {
+  it('searches and exports what admins did', async () => {
+    const tenant = await createTestTenant(api.database);
+    const { admin, reader } = await tokens(tenant);
+    await api.gql(admin, UPDATE_POLICY, { input: { name: 'Email sending limit exceeded', dailyNotificationLimit: 5 } });
+    await api.gql(admin, UPDATE_POLICY, { input: { name: 'Email sending limit exceeded', emailEnabled: false } });
+    const search = await api.gql<{ auditLog: { totalCount: number; edges: { node: Record<string, unknown> }[] } }>(
+      reader,
+      `{ auditLog(first: 1, filter: { action: "UpdateAlertPolicy", target: "sending limit" }) { totalCount edges { node { actorId actorName actorRoles source action target before after result } } } }`,
+    );
+    expect(search.body.data?.auditLog).toEqual({
+      totalCount: 2,
+      edges: [{ node: { actorId: 'oid-sec-1', actorName: 'Sam Sec', actorRoles: ['Security Administrator'], source: 'graphql', action: 'UpdateAlertPolicy', target: 'Email sending limit exceeded', before: { emailEnabled: true }, after: { emailEnabled: false }, result: 'SUCCESS' } }],
+    });
+    const csv = await api.gql<{ auditLogExport: { contentType: string; recordCount: number; content: string } }>(reader, `{ auditLogExport(format: CSV, filter: { actor: "Sam" }) { contentType recordCount content } }`);
+    const exported = csv.body.data?.auditLogExport;
+    expect([exported?.contentType, exported?.recordCount]).toEqual(['text/csv; charset=utf-8', 2]);
+    const lines = exported?.content.split('\r\n') ?? [];
+    expect(lines[0]).toBe('id,occurredAt,tenantId,actorId,actorName,actorRoles,source,action,targetKind,target,result,before,after,details');
+    expect(lines[1]).toContain(',oid-sec-1,Sam Sec,Security Administrator,graphql,UpdateAlertPolicy,alertPolicy,Email sending limit exceeded,Success,"{""dailyNotificationLimit"":null}","{""dailyNotificationLimit"":5}",');
+    expect(lines).toHaveLength(4);
+    const jsonl = await api.gql<{ auditLogExport: { content: string } }>(reader, `{ auditLogExport(format: JSON_LINES) { content } }`);
+    expect((jsonl.body.data?.auditLogExport.content ?? '').trimEnd().split('\n').map((l) => (JSON.parse(l) as { after: unknown }).after)).toEqual([{ dailyNotificationLimit: 5 }, { emailEnabled: false }]);
+  });
+});
