@@ -1,11 +1,18 @@
 import type http from 'node:http';
 import { closeServer, createHttpServer, listen, type RouteHandler } from '../api/http-server.ts';
 import { createMetrics } from '../api/metrics.ts';
+import { GRAPHQL_PATH, startGraphQLServer } from '../api/yoga.ts';
 import type { Config } from '../config/load-config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { countActiveByKind } from '../db/repos/restrictions.ts';
 import { systemClock, type Clock } from '../domain/clock.ts';
+import { createHistoryPruner } from '../domain/enforcement/history-pruner.ts';
 import { provisionTenant } from '../domain/tenants/provision-tenant.ts';
+import { botMessagesPath } from '../bot/botbuilder/messages-route.ts';
+import { startBotRole } from '../bot/start-bot.ts';
+import { startPolicyServer } from '../mail/policy-server/start-policy-server.ts';
+import { startSmtpRelay } from '../mail/smtp-relay/start-smtp-relay.ts';
+import { startAlerting } from './alerting.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createServices, type Services } from './services.ts';
 
@@ -23,8 +30,8 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-export async function openAndSeed(config: Config, logger: Logger): Promise<Database> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+export async function openAndSeed(config: Config, logger: Logger, existing?: Database): Promise<Database> {
+  const database = existing ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const seeded = await provisionTenant(database.db, config.bootstrapTenant, { warningThresholdPercent: config.alerts.warningThresholdPercent });
   if (seeded.created) logger.info({ tenant: config.bootstrapTenant.id }, 'bootstrap tenant created');
   return database;
@@ -38,10 +45,14 @@ async function startHttp(services: Services, metrics: ReturnType<typeof createMe
 }
 
 /** The composition root: opens the database, wires the services and starts the requested roles. */
-export async function startSendguard(config: Config, options: { roles?: readonly Role[]; clock?: Clock; logger?: Logger } = {}): Promise<RunningSendguard> {
+/** `database`: an already-open database (tests); the caller keeps it open after `stop()`. */
+export async function startSendguard(
+  config: Config,
+  options: { roles?: readonly Role[]; clock?: Clock; logger?: Logger; database?: Database } = {},
+): Promise<RunningSendguard> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const active = new Set(options.roles ?? roles);
-  const database = await openAndSeed(config, logger);
+  const database = await openAndSeed(config, logger, options.database);
   const services = createServices({ config, database, clock: options.clock ?? systemClock, logger });
   const metrics = createMetrics();
   const stoppables: Stoppable[] = [];
@@ -53,9 +64,40 @@ export async function startSendguard(config: Config, options: { roles?: readonly
   stoppables.push({ name: 'expiry', stop: () => services.expiry.stop() });
 
   const routes: Record<string, RouteHandler> = {};
+  const graphql = active.has('api') ? await startGraphQLServer(services) : undefined;
+  if (graphql) routes[GRAPHQL_PATH] = graphql.handle;
+  const bot = active.has('bot')
+    ? await startBotRole(services, { api: { inProcess: graphql && ((request) => Promise.resolve(graphql.yoga.fetch(request))) }, runsAlerting: active.has('api'), requested: options.roles !== undefined })
+    : undefined;
+  if (bot) {
+    routes[botMessagesPath] = bot.route;
+    stoppables.push({ name: 'bot', stop: () => bot.stop() });
+  }
+  // Alerts run with the API (any number of API processes may run them side by side).
+  if (active.has('api')) stoppables.push(startAlerting(services, { teams: bot?.teams }));
   const http = await startHttp(services, metrics, routes);
   urls.http = http.url;
   stoppables.push({ name: 'http', stop: () => closeServer(http.server) });
+  if (graphql) {
+    const closeWebSocket = graphql.attachWebSocket(http.server);
+    // Stopped before the HTTP server, so open subscriptions end and it can close.
+    stoppables.push({ name: 'graphql', stop: async () => (graphql.stop(), await closeWebSocket()) });
+  }
+  if (active.has('policy')) {
+    const policy = await startPolicyServer(services, metrics);
+    urls.policy = policy.url;
+    stoppables.push({ name: 'policy', stop: policy.stop });
+  }
+  const relay = active.has('smtp') && config.smtpRelay.enabled ? await startSmtpRelay(services) : undefined;
+  if (relay) {
+    urls.smtp = relay.url;
+    stoppables.push({ name: 'smtp', stop: relay.stop });
+  }
+  if (active.has('policy') || relay) {
+    const pruner = createHistoryPruner({ db: services.db, clock: services.clock, logger });
+    pruner.start();
+    stoppables.push({ name: 'history-pruner', stop: () => pruner.stop() });
+  }
   metrics.activeRestrictions.reset();
   const gauge = setInterval(() => void refreshGauge(services, metrics), 15_000);
   await refreshGauge(services, metrics);
@@ -68,7 +110,7 @@ export async function startSendguard(config: Config, options: { roles?: readonly
       clearInterval(gauge);
       for (const s of stoppables.reverse()) await s.stop().catch((err: unknown) => logger.error({ err, component: s.name }, 'stop failed'));
       await services.events.stop();
-      await database.close();
+      if (!options.database) await database.close();
       logger.info('sendguard stopped');
     },
   };

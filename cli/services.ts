@@ -1,10 +1,24 @@
 import type { Config } from '../config/load-config.ts';
 import type { Database } from '../db/client.ts';
 import type { Clock } from '../domain/clock.ts';
+import { createAlertPolicyService } from '../domain/alerts/alert-policy-service.ts';
+import { createAlertQueries } from '../domain/alerts/alert-queries.ts';
+import { createAlertService } from '../domain/alerts/alert-service.ts';
+import { createNotificationWorker, type TeamsNotificationHook } from '../domain/alerts/notification-worker.ts';
+import { createAuditQueries } from '../domain/audit/audit-queries.ts';
+import { createAlertMailer } from '../mail/alert-mailer.ts';
+import { createEnforcementService } from '../domain/enforcement/enforcement-service.ts';
+import { createRelayCredentialService } from '../domain/relay/relay-credentials.ts';
 import { createEventBus } from '../domain/events/event-bus.ts';
 import { createExpiryScheduler } from '../domain/restrictions/expiry-scheduler.ts';
 import { createRestrictionQueries } from '../domain/restrictions/restriction-queries.ts';
+import { createRestrictionLoaders } from '../domain/restrictions/restriction-loaders.ts';
 import { createRestrictionService } from '../domain/restrictions/restriction-service.ts';
+import { createRoleService } from '../domain/roles/role-service.ts';
+import { createManualRestriction } from '../domain/restrictions/manual-restriction.ts';
+import { createPolicyService } from '../domain/policies/policy-service.ts';
+import { createRuleService } from '../domain/policies/rule-service.ts';
+import { createTenantAdminService } from '../domain/tenants/tenant-admin-service.ts';
 import { createUnblockService } from '../domain/unblock/unblock-service.ts';
 import type { Logger } from './logger.ts';
 
@@ -13,6 +27,9 @@ export function createServices(deps: { config: Config; database: Database; clock
   const { config, database, clock, logger } = deps;
   const db = database.db;
   const events = createEventBus({ database, pollMs: config.events.pollMs, logger });
+  const restrictions = createRestrictionService({ db, clock });
+  const { notifySmtpUrl, notifyFrom } = config.alerts;
+  const alertMailer = notifySmtpUrl ? createAlertMailer({ smtpUrl: notifySmtpUrl, from: notifyFrom }) : undefined;
   return {
     config,
     database,
@@ -20,10 +37,38 @@ export function createServices(deps: { config: Config; database: Database; clock
     clock,
     logger,
     events,
-    restrictions: createRestrictionService({ db, clock }),
+    restrictions,
+    enforcement: createEnforcementService({
+      db,
+      clock,
+      restrictions,
+      limits: config.serviceLimits,
+      events,
+      logger,
+      options: {
+        unknownSender: config.policyServer.unknownSenderAction === 'reject' ? 'reject' : 'accept',
+        databaseUnavailable: config.policyServer.dbErrorAction === 'defer' ? 'defer' : 'accept',
+        restrictionCacheMs: config.policyServer.restrictionCacheMs,
+        warningThresholdPercent: config.alerts.warningThresholdPercent,
+      },
+    }),
+    relayCredentials: createRelayCredentialService({ db }),
     restrictionQueries: createRestrictionQueries({ db }),
+    restrictionLoaders: createRestrictionLoaders({ db }),
+    roles: createRoleService({ db, clock }),
+    policies: createPolicyService({ db, clock }),
+    rules: createRuleService({ db, clock }),
+    tenantAdmin: createTenantAdminService({ db, clock }),
+    restrictUser: createManualRestriction({ db, clock, restrictions }),
     unblock: createUnblockService({ db, clock, quota: config.unblockQuota }),
     expiry: createExpiryScheduler({ db, clock, intervalMs: config.scheduler.expiryIntervalMs, logger }),
+    alerts: createAlertService({ db, clock, aggregationSeconds: config.alerts.aggregationSeconds }),
+    alertQueries: createAlertQueries({ db }),
+    alertPolicies: createAlertPolicyService({ db, clock }),
+    auditQueries: createAuditQueries({ db }),
+    /** The notification outbox worker: e-mail when an SMTP server is configured, Teams when the bot hands in its hook. */
+    notificationWorker: (teams?: TeamsNotificationHook) =>
+      createNotificationWorker({ db, clock, logger, deliverers: { email: alertMailer?.deliver, teams: teams && ((n, a) => teams.deliverTeams(n, a)) } }),
   };
 }
 

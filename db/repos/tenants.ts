@@ -67,3 +67,14 @@ export async function updateTenantSettings(
     .returning();
   return row;
 }
+
+/** Every accepted domain of every tenant (the enforcement path resolves senders from memory). */
+export async function listAllAcceptedDomains(db: Db): Promise<{ tenantId: string; domain: string }[]> {
+  return db.select({ tenantId: acceptedDomains.tenantId, domain: acceptedDomains.domain }).from(acceptedDomains);
+}
+
+/** The tenant that accepted exactly this domain, if any. */
+export async function findAcceptedDomainOwner(db: Db, domain: string): Promise<string | undefined> {
+  const [row] = await db.select({ tenantId: acceptedDomains.tenantId }).from(acceptedDomains).where(eq(acceptedDomains.domain, domain.toLowerCase()));
+  return row?.tenantId;
+}

@@ -1,0 +1,93 @@
+import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import type { Config } from '../../config/load-config.ts';
+import type { SigningKey } from './signing-key.ts';
+
+/** Why a request is not authenticated; becomes a 401 with `WWW-Authenticate`. */
+export class AuthenticationError extends Error {
+  constructor(
+    /** RFC 6750 error code; undefined when no token was sent. */
+    readonly error: 'invalid_token' | 'invalid_request' | undefined,
+    description: string,
+  ) {
+    super(description);
+  }
+}
+
+const stringList = z.array(z.string()).max(500);
+
+const claimsSchema = z.object({
+  tid: z.string().min(1).max(64),
+  sub: z.string().min(1).optional(),
+  oid: z.string().min(1).optional(),
+  name: z.string().optional(),
+  preferred_username: z.string().optional(),
+  upn: z.string().optional(),
+  roles: stringList.optional(),
+  wids: stringList.optional(),
+  groups: stringList.optional(),
+  act: z.object({ sub: z.string().min(1), name: z.string().optional(), roles: stringList.optional() }).optional(),
+  exp: z.number(),
+});
+
+export type TokenClaims = z.infer<typeof claimsSchema>;
+
+export interface VerifiedToken {
+  /** `local`: Sendguard's own key; `oidc`: the external OpenID Connect issuer. */
+  source: 'local' | 'oidc';
+  claims: TokenClaims;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'the token has expired';
+  if (err instanceof errors.JWTClaimValidationFailed) return `the token's ${err.claim} claim is not accepted`;
+  if (err instanceof errors.JOSEAlgNotAllowed) return "the token's signature algorithm is not accepted";
+  if (err instanceof errors.JWSSignatureVerificationFailed) return "the token's signature is not valid";
+  if (err instanceof errors.JWKSNoMatchingKey) return "no key of the token's issuer matches it";
+  return 'the token is not valid';
+}
+
+/**
+ * Verifies bearer tokens from Sendguard's own key or the configured OpenID Connect issuer. The
+ * issuer claim only chooses the key set; signature, algorithm, issuer, audience and expiry are
+ * always checked against that choice.
+ */
+export function createTokenVerifier(deps: { auth: Config['auth']; localKey: SigningKey }) {
+  const { auth, localKey } = deps;
+  const remote: JWTVerifyGetKey | undefined = auth.oidc ? createRemoteJWKSet(new URL(auth.oidc.jwksUrl)) : undefined;
+
+  async function verifyWith(token: string, issuer: string): Promise<VerifiedToken> {
+    if (issuer === auth.tokenIssuer) {
+      const { payload } = await jwtVerify(token, localKey.publicKey, { issuer: auth.tokenIssuer, audience: auth.tokenAudience, algorithms: [localKey.alg], requiredClaims: ['exp', 'sub'] });
+      return { source: 'local', claims: parseClaims(payload) };
+    }
+    if (auth.oidc && remote && issuer === auth.oidc.issuer) {
+      const { payload } = await jwtVerify(token, remote, { issuer: auth.oidc.issuer, audience: auth.oidc.audience, algorithms: auth.oidc.algorithms, requiredClaims: ['exp'] });
+      return { source: 'oidc', claims: parseClaims(payload) };
+    }
+    throw new AuthenticationError('invalid_token', "the token's issuer is not accepted");
+  }
+
+  return async function verify(token: string): Promise<VerifiedToken> {
+    let issuer: string | undefined;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      throw new AuthenticationError('invalid_token', 'the token is not a JWT');
+    }
+    try {
+      return await verifyWith(token, issuer ?? '');
+    } catch (err) {
+      if (err instanceof AuthenticationError) throw err;
+      throw new AuthenticationError('invalid_token', describe(err));
+    }
+  };
+}
+
+function parseClaims(payload: JWTPayload): TokenClaims {
+  const parsed = claimsSchema.safeParse(payload);
+  if (!parsed.success) throw new AuthenticationError('invalid_token', `the token's ${parsed.error.issues[0]?.path.join('.') || 'claims'} claim is not valid`);
+  return parsed.data;
+}
+
+export type TokenVerifier = ReturnType<typeof createTokenVerifier>;

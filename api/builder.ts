@@ -1,0 +1,50 @@
+import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
+import { createGraphQLError } from 'graphql-yoga';
+import type { GraphQLContext } from './context.ts';
+
+function missingScopes(failure: AuthFailure): string[] {
+  if (failure.kind === AuthScopeFailureType.AuthScope) return [failure.scope];
+  if (failure.kind === AuthScopeFailureType.AnyAuthScopes || failure.kind === AuthScopeFailureType.AllAuthScopes) return failure.failures.flatMap(missingScopes);
+  return [];
+}
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  AuthScopes: { authenticated: boolean; read: boolean; manage: boolean; manageRoles: boolean };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  Connection: { totalCount: number };
+  DefaultFieldNullability: false;
+}>({
+  defaultFieldNullability: false,
+  // scope-auth first, so no other plugin's wrapper runs before authorisation.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, DataloaderPlugin],
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: ({ viewer }) => ({
+      authenticated: true,
+      read: viewer.scopes.includes('read'),
+      manage: viewer.scopes.includes('manage'),
+      manageRoles: viewer.scopes.includes('manageRoles'),
+    }),
+    unauthorizedError: (_parent, _context, info, result) => {
+      const needed = [...new Set(missingScopes(result.failure))].join(' or ') || 'a role';
+      return createGraphQLError(`Forbidden: ${info.parentType.name}.${info.fieldName} needs the ${needed} scope, which your roles do not grant`, {
+        extensions: { code: 'FORBIDDEN' },
+      });
+    },
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { authScopes: { read: true } },
+    nodesQueryOptions: { authScopes: { read: true } },
+  },
+  errors: { defaultTypes: [] },
+});

@@ -1,0 +1,61 @@
+import { streamEvents, type EventBus } from '../domain/events/event-bus.ts';
+import { restrictionEventTypes, type RestrictionEventType, type StoredEvent } from '../domain/events/event-types.ts';
+import { ValidationError } from '../domain/restrictions/errors.ts';
+import type { Database } from '../db/client.ts';
+
+export interface RestrictionEventFilter {
+  types?: readonly RestrictionEventType[] | null | undefined;
+  senderAddress?: string | null | undefined;
+  connectorId?: string | null | undefined;
+}
+
+/** `afterEventId` argument first, else the SSE `Last-Event-ID` header; absent = from now on. */
+export function resumePoint(afterEventId: string | null | undefined, lastEventIdHeader: string | null | undefined): number | undefined {
+  const given = afterEventId ?? lastEventIdHeader ?? undefined;
+  if (given === undefined || given === '') return undefined;
+  if (!/^\d{1,15}$/.test(given.trim())) throw new ValidationError('afterEventId', 'afterEventId (or Last-Event-ID) must be an eventId this API sent');
+  return Number(given.trim());
+}
+
+function matches(event: StoredEvent, filter: RestrictionEventFilter): boolean {
+  if (!(restrictionEventTypes as readonly string[]).includes(event.type)) return false;
+  if (filter.types && filter.types.length > 0 && !filter.types.includes(event.type as RestrictionEventType)) return false;
+  if (filter.senderAddress && !(event.entityKind === 'user' && event.entityKey === filter.senderAddress.trim().toLowerCase())) return false;
+  if (filter.connectorId && !(event.entityKind === 'connector' && event.entityKey === filter.connectorId.trim().toLowerCase())) return false;
+  return true;
+}
+
+async function* filtered(source: AsyncGenerator<StoredEvent>, filter: RestrictionEventFilter): AsyncGenerator<StoredEvent> {
+  for await (const event of source) if (matches(event, filter)) yield event;
+}
+
+/**
+ * A tenant's restriction events after `afterId` (missed ones from the table, then live ones), in
+ * order, each once. Ends when the client goes away (`return()`), `signals` abort, or the server stops.
+ * `return()` aborts first: the stream may be parked waiting for the next event.
+ */
+export function restrictionEventStream(
+  deps: { database: Database; bus: EventBus },
+  options: { tenantId: string; afterId: number | undefined; filter: RestrictionEventFilter; signals: (AbortSignal | undefined)[] },
+): AsyncIterableIterator<StoredEvent> {
+  const controller = new AbortController();
+  for (const signal of options.signals) signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  // Fixed now, at subscribe time, not when the client first pulls: nothing committed after the
+  // subscription was accepted can be missed.
+  const afterId = options.afterId ?? deps.bus.lastDeliveredId;
+  const inner = filtered(streamEvents(deps, { tenantId: options.tenantId, afterId, signal: controller.signal }), options.filter);
+  return {
+    next: () => inner.next(),
+    async return(value?: unknown) {
+      controller.abort();
+      return inner.return(value as never);
+    },
+    async throw(err?: unknown) {
+      controller.abort();
+      return inner.throw(err);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import type { Restriction } from '../../db/repos/restrictions.ts';
+import { NotRestrictedError, ValidationError } from '../../domain/restrictions/errors.ts';
+import type { ReasonCode } from '../../domain/restrictions/restriction-service.ts';
+import { describeRestriction } from '../../domain/restrictions/restriction-reason.ts';
+import { actorOf } from '../auth/viewer.ts';
+import { builder } from '../builder.ts';
+import { toConnection } from './connection.ts';
+import { ReleaseRef } from './release.ts';
+import {
+  RestrictionFilterInput,
+  RestrictionOrderInput,
+  RestrictionReasonEnum,
+  RestrictionStatusEnum,
+  toRestrictionFilter,
+  toRestrictionOrder,
+} from './restriction-enums.ts';
+
+export const RestrictedConnector = builder.loadableNode('RestrictedConnector', {
+  description: 'A restricted inbound connector (on-premises servers relaying through Sendguard); its mail is refused with 550 5.7.711.',
+  id: { resolve: (r: Restriction) => r.id },
+  load: (ids: string[], ctx) => ctx.services.restrictionLoaders.byIds(ctx.viewer.tenantId, 'connector', ids),
+  fields: (t) => ({
+    connectorId: t.exposeString('entityKey'),
+    connectorName: t.loadable({
+      type: 'String',
+      nullable: true,
+      description: 'Null if the connector was deleted since.',
+      load: async (ids: string[], ctx) => (await ctx.services.restrictionLoaders.connectors(ctx.viewer.tenantId, ids)).map((c) => c?.name ?? null),
+      resolve: (r) => r.entityKey,
+    }),
+    reason: t.string({ resolve: (r) => describeRestriction(r) }),
+    reasonCode: t.field({ type: RestrictionReasonEnum, resolve: (r) => r.reasonCode as ReasonCode }),
+    details: t.exposeString('details', { nullable: true }),
+    restrictedAt: t.expose('createdAt', { type: 'DateTime' }),
+    restrictedBy: t.exposeString('createdBy'),
+    changedAt: t.expose('changedAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+    temporary: t.exposeBoolean('temporary'),
+    status: t.field({ type: RestrictionStatusEnum, resolve: (r) => r.status }),
+    releasedAt: t.expose('releasedAt', { type: 'DateTime', nullable: true }),
+    releasedBy: t.exposeString('releasedBy', { nullable: true }),
+    releaseReason: t.exposeString('releaseReason', { nullable: true }),
+    releases: t.loadableList({
+      type: ReleaseRef,
+      load: (keys: string[], ctx) => ctx.services.restrictionLoaders.releasesOf(ctx.viewer.tenantId, 'connector', keys),
+      resolve: (r) => r.entityKey,
+    }),
+  }),
+});
+
+builder.queryField('restrictedConnectors', (t) =>
+  t.connection(
+    {
+      type: RestrictedConnector,
+      authScopes: { read: true },
+      description: 'Restricted connectors (search matches the connector id); at most 100 per page.',
+      args: { filter: t.arg({ type: RestrictionFilterInput }), orderBy: t.arg({ type: RestrictionOrderInput }) },
+      resolve: async (_root, args, { services, viewer }) =>
+        toConnection(await services.restrictionQueries.list(viewer.tenantId, 'connector', toRestrictionFilter(args.filter), toRestrictionOrder(args.orderBy), args)),
+    },
+    { name: 'RestrictedConnectorConnection' },
+    { name: 'RestrictedConnectorEdge' },
+  ),
+);
+
+const UnblockConnectorInput = builder.inputType('UnblockConnectorInput', {
+  fields: (t) => ({ connectorId: t.string({ required: true }), reason: t.string({ required: true }) }),
+});
+
+builder.mutationField('unblockConnector', (t) =>
+  t.field({
+    type: RestrictedConnector,
+    authScopes: { manage: true },
+    description: 'Releases a restricted connector. Idempotent.',
+    args: { input: t.arg({ type: UnblockConnectorInput, required: true }) },
+    errors: {
+      types: [NotRestrictedError, ValidationError],
+      union: { name: 'UnblockConnectorResult' },
+      result: { name: 'UnblockConnectorSuccess' },
+      dataField: { name: 'restrictedConnector' },
+    },
+    resolve: async (_root, { input }, { services, viewer }) => {
+      const result = await services.unblock.release({
+        tenantId: viewer.tenantId,
+        entityKind: 'connector',
+        entityKey: input.connectorId,
+        reason: input.reason,
+        acknowledgedRecommendations: [],
+        actor: actorOf(viewer),
+      });
+      if (!result.ok) throw result.error;
+      return result.restriction;
+    },
+  }),
+);

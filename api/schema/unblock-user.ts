@@ -1,0 +1,83 @@
+import { NotRestrictedError, SecondApprovalRequiredError, UnblockQuotaExceededError, ValidationError } from '../../domain/restrictions/errors.ts';
+import { actorOf } from '../auth/viewer.ts';
+import { builder } from '../builder.ts';
+import { ErrorInterface } from './errors.ts';
+import { RecommendationKindEnum } from './recommendation.ts';
+import { RestrictedUser } from './restricted-user.ts';
+
+builder.objectType(NotRestrictedError, {
+  name: 'NotRestrictedError',
+  description: 'Nothing to release: the sender (or connector) has no active restriction. Nothing was written.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    entityKey: t.exposeString('entityKey', { description: 'The sender address or connector id.' }),
+    lastRestrictionId: t.globalID({
+      nullable: true,
+      description: 'The latest (released or expired) restriction, if there ever was one.',
+      resolve: (e) => (e.lastRestrictionId ? { id: e.lastRestrictionId, type: e.entityKind === 'user' ? 'RestrictedUser' : 'RestrictedConnector' } : null),
+    }),
+  }),
+});
+
+builder.objectType(UnblockQuotaExceededError, {
+  name: 'UnblockQuotaExceededError',
+  description: 'The sender was released too often recently; says how often and when a release is possible again.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    senderAddress: t.exposeString('entityKey'),
+    releaseCount: t.exposeInt('releaseCount'),
+    maxReleases: t.exposeInt('maxReleases'),
+    windowDays: t.exposeInt('windowDays'),
+    resetsAt: t.expose('resetsAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.objectType(SecondApprovalRequiredError, {
+  name: 'SecondApprovalRequiredError',
+  description: "Past the quota the tenant requires a second admin: the request is recorded and waits for another admin's unblock.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    senderAddress: t.exposeString('entityKey'),
+    requestedBy: t.exposeString('requestedBy'),
+    requestedAt: t.expose('requestedAt', { type: 'DateTime' }),
+  }),
+});
+
+const UnblockUserInput = builder.inputType('UnblockUserInput', {
+  fields: (t) => ({
+    senderAddress: t.string({ required: true }),
+    reason: t.string({ required: true, description: 'Why the sender may send again (kept with the release and in the audit log).' }),
+    acknowledgedRecommendations: t.field({
+      type: [RecommendationKindEnum],
+      defaultValue: [],
+      description: 'Recorded as given; the Teams bot is where the required steps are insisted on.',
+    }),
+  }),
+});
+
+builder.mutationField('unblockUser', (t) =>
+  t.field({
+    type: RestrictedUser,
+    authScopes: { manage: true },
+    description: 'Releases a restricted sender: effective everywhere within a second. Idempotent.',
+    args: { input: t.arg({ type: UnblockUserInput, required: true }) },
+    errors: {
+      types: [NotRestrictedError, UnblockQuotaExceededError, SecondApprovalRequiredError, ValidationError],
+      union: { name: 'UnblockUserResult' },
+      result: { name: 'UnblockUserSuccess' },
+      dataField: { name: 'restrictedUser' },
+    },
+    resolve: async (_root, { input }, { services, viewer }) => {
+      const result = await services.unblock.release({
+        tenantId: viewer.tenantId,
+        entityKind: 'user',
+        entityKey: input.senderAddress,
+        reason: input.reason,
+        acknowledgedRecommendations: input.acknowledgedRecommendations ?? [],
+        actor: actorOf(viewer),
+      });
+      if (!result.ok) throw result.error;
+      return result.restriction;
+    },
+  }),
+);

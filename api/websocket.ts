@@ -1,0 +1,85 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { createGraphQLError, type YogaServerInstance } from 'graphql-yoga';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { Logger } from '../cli/logger.ts';
+import { systemClock } from '../domain/clock.ts';
+import { AuthenticationError } from './auth/verify-token.ts';
+import type { Authenticator, Viewer } from './auth/viewer.ts';
+import type { GraphQLContext, ServerContext } from './context.ts';
+
+type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
+type Enveloped = ReturnType<Yoga['getEnveloped']>;
+interface RootValue {
+  execute: Enveloped['execute'];
+  subscribe: Enveloped['subscribe'];
+}
+
+/** graphql-ws's code for a connection that did not authenticate. */
+const UNAUTHORIZED = 4401;
+const UNAVAILABLE = 1011;
+
+/** Verifies `connectionParams.authorization` once, when the connection opens. */
+function connectionAuthenticator(authenticate: Authenticator, viewers: WeakMap<WebSocket, Viewer>, log: Pick<Logger, 'error'>) {
+  return async (ctx: { connectionParams?: Readonly<Record<string, unknown>> | undefined; extra: Extra }): Promise<boolean> => {
+    const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+    try {
+      viewers.set(ctx.extra.socket, await authenticate(typeof header === 'string' ? header : undefined));
+      return true;
+    } catch (err) {
+      const refused = err instanceof AuthenticationError;
+      if (!refused) log.error({ err }, 'authentication failed unexpectedly');
+      ctx.extra.socket.close(refused ? UNAUTHORIZED : UNAVAILABLE, refused ? `Unauthorized: ${err.message}`.slice(0, 120) : 'The service is unavailable; try again shortly.');
+      return false;
+    }
+  };
+}
+
+/** Runs each operation through yoga's envelop, so scopes, armor and error masking apply as over HTTP. */
+async function executionArgs(yoga: Yoga, extra: Extra, viewer: Viewer | undefined, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+  // Token time is wall-clock time, as jose checks it.
+  if (!viewer || viewer.expiresAt <= systemClock.now()) {
+    return [createGraphQLError('Unauthorized: the token has expired; reconnect with a fresh one', { extensions: { code: 'UNAUTHENTICATED' } })];
+  }
+  const enveloped = yoga.getEnveloped({ req: extra.request, params: payload, viewer });
+  let document: ExecutionArgs['document'];
+  try {
+    document = enveloped.parse(payload.query);
+  } catch (err) {
+    return [err instanceof Error && 'locations' in err ? (err as GraphQLError) : createGraphQLError('The query could not be parsed.')];
+  }
+  const errors = enveloped.validate(enveloped.schema, document);
+  if (errors.length > 0) return errors;
+  const rootValue: RootValue = { execute: enveloped.execute, subscribe: enveloped.subscribe };
+  return { schema: enveloped.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: await enveloped.contextFactory(), rootValue };
+}
+
+/**
+ * graphql-ws on the HTTP server's `path`. The token travels in `connectionParams.authorization`
+ * and is verified at connect time; each subscribe re-checks that it has not expired since.
+ */
+export function attachGraphQLWebSocket(deps: { server: http.Server; path: string; yoga: Yoga; authenticate: Authenticator; log: Pick<Logger, 'error'> }) {
+  const wss = new WebSocketServer({ noServer: true });
+  const viewers = new WeakMap<WebSocket, Viewer>();
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if ((req.url ?? '').split('?')[0] !== deps.path) return;
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  deps.server.on('upgrade', onUpgrade);
+  const disposable = useServer(
+    {
+      onConnect: connectionAuthenticator(deps.authenticate, viewers, deps.log),
+      onSubscribe: (ctx, _id, payload) => executionArgs(deps.yoga, ctx.extra, viewers.get(ctx.extra.socket), payload),
+      execute: (args) => (args.rootValue as RootValue).execute(args),
+      subscribe: (args) => (args.rootValue as RootValue).subscribe(args),
+    },
+    wss,
+  );
+  return async function close(): Promise<void> {
+    deps.server.off('upgrade', onUpgrade);
+    await disposable.dispose();
+  };
+}

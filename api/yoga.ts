@@ -1,0 +1,112 @@
+import type http from 'node:http';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { createGraphQLError, createYoga, maskError, type Plugin } from 'graphql-yoga';
+import type { ASTNode } from 'graphql';
+import type { Logger } from '../cli/logger.ts';
+import type { Services } from '../cli/services.ts';
+import { ValidationError } from '../domain/restrictions/errors.ts';
+import { loadOrCreateSigningKey } from './auth/signing-key.ts';
+import { AuthenticationError, createTokenVerifier } from './auth/verify-token.ts';
+import { bearerChallenge, createAuthenticator, type Authenticator, type Viewer } from './auth/viewer.ts';
+import type { GraphQLContext, ServerContext } from './context.ts';
+import { sseEventIds } from './sse-event-ids.ts';
+import { schema } from './schema/index.ts';
+import { attachGraphQLWebSocket } from './websocket.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+/** Any of these headers marks a request as not a "simple" cross-site one (CSRF prevention). */
+export const CSRF_HEADERS = ['x-graphql-csrf', 'x-graphql-yoga-csrf'];
+
+function errorResponse(status: number, message: string, code: string, headers: Record<string, string> = {}): Response {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  return new Response(body, { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
+}
+
+/** Every request needs a valid bearer token; without one nothing is parsed or executed. */
+function authentication(authenticate: Authenticator, viewers: WeakMap<Request, Viewer>, log: Logger): Plugin {
+  return {
+    async onRequest({ request, endResponse }) {
+      if (request.method === 'OPTIONS') return;
+      try {
+        viewers.set(request, await authenticate(request.headers.get('authorization')));
+      } catch (err) {
+        if (err instanceof AuthenticationError) return endResponse(errorResponse(401, err.message, 'UNAUTHENTICATED', { 'www-authenticate': bearerChallenge(err) }));
+        // E.g. the database is unreachable: say so without details (they stay in the log).
+        log.error({ err }, 'authentication failed unexpectedly');
+        endResponse(errorResponse(503, 'The service is unavailable; try again shortly.', 'SERVICE_UNAVAILABLE'));
+      }
+    },
+  };
+}
+
+const armor = EnvelopArmorPlugin({
+  maxDepth: { n: 10, exposeLimits: false, errorMessage: 'The query is nested too deeply.' },
+  costLimit: { maxCost: 50_000, exposeLimits: false, errorMessage: 'The query is too expensive.' },
+  maxAliases: { n: 15, exposeLimits: false, errorMessage: 'The query uses too many aliases.' },
+  maxDirectives: { n: 20, exposeLimits: false, errorMessage: 'The query uses too many directives.' },
+  maxTokens: { n: 2000, exposeLimits: false, errorMessage: 'The query is too long.' },
+  blockFieldSuggestion: { enabled: true },
+});
+
+/** Domain validation failures thrown from queries are the caller's fault: say so instead of masking them. */
+function maskUnexpected(error: unknown, message: string, isDev?: boolean): Error {
+  // Duck-typed, and errors made with yoga's helper: under vitest `graphql` may load twice (ESM and CJS).
+  const located = error as { originalError?: unknown; path?: readonly (string | number)[]; nodes?: readonly ASTNode[] };
+  const original = located.originalError ?? error;
+  if (original instanceof ValidationError) {
+    return createGraphQLError(original.message, { path: located.path, nodes: located.nodes, extensions: { code: 'BAD_USER_INPUT', field: original.field } });
+  }
+  return maskError(error, message, isDev);
+}
+
+/** The GraphQL endpoint: yoga over HTTP (queries, mutations, SSE subscriptions) plus graphql-ws. */
+export function createGraphQLServer(deps: { services: Services; authenticate: Authenticator }) {
+  const { services, authenticate } = deps;
+  const viewers = new WeakMap<Request, Viewer>();
+  const shutdown = new AbortController();
+  const log = services.logger.child({ component: 'graphql' });
+  const yoga = createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    graphiql: false,
+    landingPage: false,
+    batching: false,
+    // Counted as the body arrives, so a missing or false Content-Length does not get around it.
+    maxRequestBodySize: services.config.graphql.maxBodyBytes,
+    cors: false,
+    maskedErrors: { maskError: maskUnexpected },
+    logging: {
+      debug: (...args: unknown[]) => log.debug({ args }, 'yoga'),
+      info: (...args: unknown[]) => log.info({ args }, 'yoga'),
+      warn: (...args: unknown[]) => log.warn({ args }, 'yoga'),
+      error: (...args: unknown[]) => log.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'graphql request failed'),
+    },
+    plugins: [authentication(authenticate, viewers, log), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, sseEventIds()],
+    context: ({ request, viewer }) => {
+      const who = viewer ?? viewers.get(request);
+      if (!who) throw new Error('request reached execution without authentication');
+      return { services, viewer: who, request: viewer ? undefined : request, shutdown: shutdown.signal };
+    },
+  });
+
+  return {
+    yoga,
+    handle: (req: http.IncomingMessage, res: http.ServerResponse): void => yoga.requestListener(req, res),
+    /** Serves graphql-ws on the same HTTP server and path. */
+    attachWebSocket: (server: http.Server) => attachGraphQLWebSocket({ server, path: GRAPHQL_PATH, yoga, authenticate, log }),
+    /** Ends open subscriptions so the HTTP server can close. */
+    stop(): void {
+      shutdown.abort();
+    },
+  };
+}
+
+export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
+
+/** The GraphQL server with token verification wired: the signing key is read (or created) from the config. */
+export async function startGraphQLServer(services: Services): Promise<GraphQLServer> {
+  const localKey = await loadOrCreateSigningKey(services.config.auth.signingKeyFile);
+  const verify = createTokenVerifier({ auth: services.config.auth, localKey });
+  return createGraphQLServer({ services, authenticate: createAuthenticator({ verify, roles: services.roles }) });
+}

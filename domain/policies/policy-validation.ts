@@ -1,0 +1,48 @@
+import { ValidationError } from '../restrictions/errors.ts';
+
+export const MAX_LIMIT = 10_000;
+const MAX_NAME = 64;
+const MAX_LIST = 100;
+// The characters Exchange Online refuses in policy and rule names.
+const FORBIDDEN_NAME_CHARS = /[\\%&*+/=?{}|<>();:[\],"]/;
+const ADDRESS = /^[^\s@]+@(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+/** A policy or rule name as Exchange accepts it: 1–64 characters, none of `\ % & * + / = ? { } | < > ( ) ; : [ ] , "`. */
+export function validName(field: string, value: string): string {
+  const name = value.trim();
+  if (name.length === 0 || name.length > MAX_NAME) throw new ValidationError(field, `${field} must be 1 to ${MAX_NAME} characters`);
+  const bad = FORBIDDEN_NAME_CHARS.exec(name);
+  if (bad) throw new ValidationError(field, `${field} must not contain ${bad[0]} (none of \\ % & * + / = ? { } | < > ( ) ; : [ ] , ")`);
+  return name;
+}
+
+/** A recipient limit: a whole number 0–10000, where 0 means the service default. */
+export function validLimit(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_LIMIT) throw new ValidationError(field, `${field} must be a whole number from 0 (the service default) to ${MAX_LIMIT}`);
+  return value;
+}
+
+function validList(field: string, values: readonly string[], pattern: RegExp, what: string): string[] {
+  if (values.length > MAX_LIST) throw new ValidationError(field, `${field} takes at most ${MAX_LIST} values`);
+  const cleaned = values.map((v) => v.trim().toLowerCase());
+  const bad = cleaned.find((v) => !pattern.test(v));
+  if (bad !== undefined) throw new ValidationError(field, `${field}: ${bad || '(empty)'} is not ${what}`);
+  return [...new Set(cleaned)];
+}
+
+export const validAddresses = (field: string, values: readonly string[]) => validList(field, values, ADDRESS, 'an e-mail address');
+export const validDomains = (field: string, values: readonly string[]) => validList(field, values, DOMAIN, 'a domain name');
+
+export function validText(field: string, value: string, max: number): string {
+  if (value.length > max) throw new ValidationError(field, `${field} must be at most ${max} characters`);
+  return value;
+}
+
+/** The database's unique-index refusal (23505), whichever driver raised it. */
+export function isUniqueViolation(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === '23505') return true;
+  }
+  return false;
+}

@@ -1,0 +1,86 @@
+import type { Db } from '../../db/client.ts';
+import {
+  deleteRoleAssignment,
+  findRoleAssignment,
+  findRoleAssignmentsByIds,
+  insertRoleAssignment,
+  listRoleAssignments,
+  tenantAccess,
+  type RoleAssignment,
+} from '../../db/repos/role-assignments.ts';
+import type { Actor } from '../actor.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import type { Clock } from '../clock.ts';
+import { uuidsOnly } from '../ids.ts';
+import { ValidationError } from '../restrictions/errors.ts';
+import { NotFoundError } from '../tenants/errors.ts';
+import { recognizeRole, type RoleName } from './role-catalog.ts';
+
+export interface RoleAssignmentCommand {
+  tenantId: string;
+  /** Entra object id or user principal name; stored lower-cased. */
+  principalId: string;
+  role: string;
+  actor: Actor;
+}
+
+const MAX_PRINCIPAL = 256;
+
+function parseCommand(cmd: RoleAssignmentCommand): { principalId: string; role: RoleName } {
+  const principalId = cmd.principalId.trim().toLowerCase();
+  if (principalId.length === 0 || principalId.length > MAX_PRINCIPAL || /\s/.test(principalId)) {
+    throw new ValidationError('principalId', `principalId must be an object id or user principal name of at most ${MAX_PRINCIPAL} characters`);
+  }
+  const role = recognizeRole(cmd.role);
+  if (!role) throw new ValidationError('role', `${cmd.role} is not a role Sendguard knows`);
+  return { principalId, role };
+}
+
+/** Roles granted inside Sendguard (in addition to token claims). Granting is restricted by the API's scopes. */
+export function createRoleService(deps: { db: Db; clock: Clock }) {
+  const { db, clock } = deps;
+
+  /** Grants a role; granting one the principal already has returns it and writes nothing. */
+  async function assign(cmd: RoleAssignmentCommand): Promise<{ assignment: RoleAssignment; created: boolean }> {
+    const { principalId, role } = parseCommand(cmd);
+    return db.transaction(async (tx) => {
+      const at = clock.now();
+      const inserted = await insertRoleAssignment(tx, { tenantId: cmd.tenantId, principalId, role, createdBy: cmd.actor.name, createdAt: at });
+      if (!inserted) {
+        const existing = await findRoleAssignment(tx, cmd.tenantId, principalId, role);
+        if (!existing) throw new Error(`role assignment of ${principalId} vanished`);
+        return { assignment: existing, created: false };
+      }
+      await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Add-RoleGroupMember', targetKind: 'roleAssignment', target: `${principalId}:${role}`, before: null, after: inserted, at });
+      return { assignment: inserted, created: true };
+    });
+  }
+
+  async function remove(cmd: RoleAssignmentCommand): Promise<RoleAssignment> {
+    const { principalId, role } = parseCommand(cmd);
+    return db.transaction(async (tx) => {
+      const at = clock.now();
+      const removed = await deleteRoleAssignment(tx, cmd.tenantId, principalId, role);
+      if (!removed) throw new NotFoundError('role assignment', `${principalId}:${role}`);
+      await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Remove-RoleGroupMember', targetKind: 'roleAssignment', target: `${principalId}:${role}`, before: removed, after: null, at });
+      return removed;
+    });
+  }
+
+  /** Whether the tenant is served here and the catalog roles stored for any of the principal's ids. */
+  async function access(tenantId: string, principalIds: readonly string[]): Promise<{ tenantExists: boolean; roles: RoleName[] }> {
+    const found = await tenantAccess(db, tenantId, principalIds.map((p) => p.toLowerCase()));
+    const roles = found.roles.map(recognizeRole).filter((r): r is RoleName => r !== undefined);
+    return { tenantExists: found.tenantExists, roles };
+  }
+
+  return {
+    assign,
+    remove,
+    access,
+    list: (tenantId: string) => listRoleAssignments(db, tenantId),
+    byIds: (tenantId: string, ids: readonly string[]) => findRoleAssignmentsByIds(db, tenantId, uuidsOnly(ids)),
+  };
+}
+
+export type RoleService = ReturnType<typeof createRoleService>;

@@ -1,0 +1,100 @@
+import type { Db } from '../../db/client.ts';
+import {
+  addAcceptedDomains,
+  findAcceptedDomainOwner,
+  findTenant,
+  getTenantSettings,
+  listAcceptedDomains,
+  removeAcceptedDomain,
+  updateTenantSettings,
+  type TenantSettings,
+} from '../../db/repos/tenants.ts';
+import type { Actor } from '../actor.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { recordConfigChange } from './config-change.ts';
+import type { Clock } from '../clock.ts';
+import { validDomains } from '../policies/policy-validation.ts';
+import { ValidationError } from '../restrictions/errors.ts';
+import { NotFoundError } from './errors.ts';
+
+export interface TenantOverview {
+  id: string;
+  name: string;
+  acceptedDomains: string[];
+  settings: TenantSettings;
+}
+
+interface TenantCommand {
+  tenantId: string;
+  actor: Actor;
+}
+
+function oneDomain(value: string): string {
+  const [domain] = validDomains('domain', [value]);
+  if (!domain) throw new ValidationError('domain', 'a domain name is required');
+  return domain;
+}
+
+/** Tenant-wide settings an admin changes: the audit log switch and the accepted domains. */
+export function createTenantAdminService(deps: { db: Db; clock: Clock }) {
+  const { db, clock } = deps;
+
+  async function overview(tenantId: string): Promise<TenantOverview | undefined> {
+    const [tenant, domains, settings] = await Promise.all([findTenant(db, tenantId), listAcceptedDomains(db, tenantId), getTenantSettings(db, tenantId)]);
+    if (!tenant || !settings) return undefined;
+    return { id: tenant.id, name: tenant.name, acceptedDomains: domains, settings };
+  }
+
+  /** Alerts work only while the audit log is on; the switch itself is always audited. */
+  async function setAuditLogEnabled(cmd: TenantCommand & { enabled: boolean }): Promise<TenantSettings> {
+    return db.transaction(async (tx) => {
+      const before = await getTenantSettings(tx, cmd.tenantId);
+      if (!before) throw new NotFoundError('tenant', cmd.tenantId);
+      if (before.auditLogEnabled === cmd.enabled) return before;
+      const at = clock.now();
+      const after = await updateTenantSettings(tx, cmd.tenantId, { auditLogEnabled: cmd.enabled }, at);
+      if (!after) throw new NotFoundError('tenant', cmd.tenantId);
+      await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Set-AdminAuditLogConfig', targetKind: 'tenant', target: cmd.tenantId, before, after, at });
+      await recordConfigChange(tx, { tenantId: cmd.tenantId, type: 'TenantSettingsChanged', target: cmd.tenantId, actor: cmd.actor, at });
+      return after;
+    });
+  }
+
+  /** Adds a domain (its subdomains count as internal too). Adding one the tenant already has changes nothing. */
+  async function addDomain(cmd: TenantCommand & { domain: string }): Promise<string[]> {
+    const domain = oneDomain(cmd.domain);
+    return db.transaction(async (tx) => {
+      const owner = await findAcceptedDomainOwner(tx, domain);
+      if (owner && owner !== cmd.tenantId) throw new ValidationError('domain', `${domain} is not available: another organisation has accepted it`);
+      const before = await listAcceptedDomains(tx, cmd.tenantId);
+      if (owner === cmd.tenantId) return before;
+      await addAcceptedDomains(tx, cmd.tenantId, [domain]);
+      const after = await listAcceptedDomains(tx, cmd.tenantId);
+      // Another organisation accepted it between our check and our insert.
+      if (!after.includes(domain)) throw new ValidationError('domain', `${domain} is not available: another organisation has accepted it`);
+      const at = clock.now();
+      await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'New-AcceptedDomain', targetKind: 'acceptedDomain', target: domain, before, after, at });
+      await recordConfigChange(tx, { tenantId: cmd.tenantId, type: 'AcceptedDomainsChanged', target: domain, actor: cmd.actor, at });
+      return after;
+    });
+  }
+
+  async function removeDomain(cmd: TenantCommand & { domain: string }): Promise<string[]> {
+    const domain = oneDomain(cmd.domain);
+    return db.transaction(async (tx) => {
+      const before = await listAcceptedDomains(tx, cmd.tenantId);
+      if (!before.includes(domain)) throw new NotFoundError('accepted domain', domain);
+      if (before.length === 1) throw new ValidationError('domain', `${domain} is the last accepted domain; add another one first`);
+      await removeAcceptedDomain(tx, cmd.tenantId, domain);
+      const after = await listAcceptedDomains(tx, cmd.tenantId);
+      const at = clock.now();
+      await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Remove-AcceptedDomain', targetKind: 'acceptedDomain', target: domain, before, after, at });
+      await recordConfigChange(tx, { tenantId: cmd.tenantId, type: 'AcceptedDomainsChanged', target: domain, actor: cmd.actor, at });
+      return after;
+    });
+  }
+
+  return { overview, setAuditLogEnabled, addDomain, removeDomain };
+}
+
+export type TenantAdminService = ReturnType<typeof createTenantAdminService>;

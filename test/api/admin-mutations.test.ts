@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertConnector } from '../../db/repos/connectors.ts';
+import { createTestTenant, type TestTenant } from '../helpers/db.ts';
+import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
+import { policyActor } from '../helpers/services.ts';
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => api.stop());
+
+async function as(tenant: TestTenant, roles: string[], principalId = 'oid-admin-1') {
+  const token = await api.token({ tenantId: tenant.id, roles, principalId, name: `Admin ${principalId}` });
+  return async (query: string, variables?: Record<string, unknown>) => api.gql<Record<string, Record<string, unknown>>>(token, query, variables);
+}
+
+async function auditActions(tenant: TestTenant, target: string) {
+  const page = await api.services.auditQueries.search(tenant.id, { target }, { first: 50 });
+  return page.records.map((r) => ({ action: r.action, actorId: r.actorId, before: r.before, after: r.after })).reverse();
+}
+
+describe('tenant settings', () => {
+  it('turns the audit log off and on, audited each time; setting the same value again writes nothing', async () => {
+    const tenant = await createTestTenant(api.database);
+    const gql = await as(tenant, ['Organization Management']);
+    const set = (enabled: boolean) => gql('mutation($e: Boolean!) { setAuditLogEnabled(input: { enabled: $e }) { id auditLogEnabled } }', { e: enabled });
+    expect((await set(false)).body.data).toEqual({ setAuditLogEnabled: { id: tenant.id, auditLogEnabled: false } });
+    expect((await set(false)).body.data).toEqual({ setAuditLogEnabled: { id: tenant.id, auditLogEnabled: false } });
+    await set(true);
+    const trail = await auditActions(tenant, tenant.id);
+    expect(trail.map((a) => [a.action, (a.before as { auditLogEnabled: boolean }).auditLogEnabled, (a.after as { auditLogEnabled: boolean }).auditLogEnabled])).toEqual([
+      ['Set-AdminAuditLogConfig', true, false],
+      ['Set-AdminAuditLogConfig', false, true],
+    ]);
+    expect((await gql('{ viewer { tenant { auditLogEnabled } } }')).body.data).toEqual({ viewer: { tenant: { auditLogEnabled: true } } });
+  });
+
+  it('adds and removes accepted domains with typed errors for bad, foreign, unknown and last domains', async () => {
+    const tenant = await createTestTenant(api.database);
+    const other = await createTestTenant(api.database);
+    const gql = await as(tenant, ['Security Administrator']);
+    const change = async (field: string, domain: string) =>
+      (await gql(`mutation($d: String!) { ${field}(input: { domain: $d }) { __typename ... on Error { message } ... on ${field === 'addAcceptedDomain' ? 'AddAcceptedDomainSuccess' : 'RemoveAcceptedDomainSuccess'} { tenant { acceptedDomains } } } }`, { d: domain })).body.data?.[field];
+    expect(await change('addAcceptedDomain', `Mail.${tenant.domain}`)).toEqual({ __typename: 'AddAcceptedDomainSuccess', tenant: { acceptedDomains: [`mail.${tenant.domain}`, tenant.domain] } });
+    expect(await change('addAcceptedDomain', `mail.${tenant.domain}`)).toMatchObject({ __typename: 'AddAcceptedDomainSuccess' });
+    expect(await change('addAcceptedDomain', 'not a domain')).toEqual({ __typename: 'ValidationError', message: 'domain: not a domain is not a domain name' });
+    expect(await change('addAcceptedDomain', other.domain)).toEqual({ __typename: 'ValidationError', message: `${other.domain} is not available: another organisation has accepted it` });
+    expect(await change('removeAcceptedDomain', 'never.example.com')).toEqual({ __typename: 'NotFoundError', message: 'accepted domain never.example.com was not found' });
+    expect(await change('removeAcceptedDomain', `mail.${tenant.domain}`)).toEqual({ __typename: 'RemoveAcceptedDomainSuccess', tenant: { acceptedDomains: [tenant.domain] } });
+    expect(await change('removeAcceptedDomain', tenant.domain)).toEqual({ __typename: 'ValidationError', message: `${tenant.domain} is the last accepted domain; add another one first` });
+    expect((await auditActions(tenant, `mail.${tenant.domain}`)).map((a) => a.action)).toEqual(['New-AcceptedDomain', 'Remove-AcceptedDomain']);
+  });
+});
+
+describe('role assignments', () => {
+  const ASSIGN = 'mutation($input: RoleAssignmentInput!) { assignRole(input: $input) { __typename ... on AssignRoleSuccess { roleAssignment { principalId role createdBy } } ... on Error { message } } }';
+  const REMOVE = 'mutation($input: RoleAssignmentInput!) { removeRoleAssignment(input: $input) { __typename ... on Error { message } } }';
+
+  it('only Global Administrator or Organization Management may grant; a granted role takes effect on the next request', async () => {
+    const tenant = await createTestTenant(api.database);
+    const newcomer = await as(tenant, [], 'Lee@Example.com');
+    expect(errorCodes(await newcomer('{ restrictedUsers { totalCount } }'))).toEqual(['FORBIDDEN']);
+    const secAdmin = await as(tenant, ['Security Administrator']);
+    const refused = await secAdmin(ASSIGN, { input: { principalId: 'lee@example.com', role: 'GLOBAL_READER' } });
+    expect(errorCodes(refused)).toEqual(['FORBIDDEN']);
+    const globalAdmin = await as(tenant, ['Global Administrator'], 'oid-ga');
+    expect((await globalAdmin(ASSIGN, { input: { principalId: 'LEE@example.com', role: 'GLOBAL_READER' } })).body.data).toEqual({
+      assignRole: { __typename: 'AssignRoleSuccess', roleAssignment: { principalId: 'lee@example.com', role: 'GLOBAL_READER', createdBy: 'Admin oid-ga' } },
+    });
+    expect((await newcomer('{ viewer { roles scopes } restrictedUsers { totalCount } }')).body.data).toEqual({ viewer: { roles: ['GLOBAL_READER'], scopes: ['READ'] }, restrictedUsers: { totalCount: 0 } });
+    const orgManagement = await as(tenant, ['Organization Management'], 'oid-om');
+    expect((await orgManagement(REMOVE, { input: { principalId: 'lee@example.com', role: 'GLOBAL_READER' } })).body.data).toEqual({ removeRoleAssignment: { __typename: 'RemoveRoleAssignmentSuccess' } });
+    expect((await orgManagement(REMOVE, { input: { principalId: 'lee@example.com', role: 'GLOBAL_READER' } })).body.data).toEqual({
+      removeRoleAssignment: { __typename: 'NotFoundError', message: 'role assignment lee@example.com:Global Reader was not found' },
+    });
+    expect(errorCodes(await newcomer('{ restrictedUsers { totalCount } }'))).toEqual(['FORBIDDEN']);
+    expect((await auditActions(tenant, 'lee@example.com:Global Reader')).map((a) => `${a.action}:${a.actorId}`)).toEqual(['Add-RoleGroupMember:oid-ga', 'Remove-RoleGroupMember:oid-om']);
+  });
+});
+
+describe('manual restriction', () => {
+  const RESTRICT = `mutation($input: RestrictUserInput!) { restrictUser(input: $input) {
+    __typename ... on Error { message } ... on ValidationError { field }
+    ... on RestrictUserSuccess { created restrictedUser { senderAddress reasonCode reason restrictedBy temporary expiresAt status } }
+  } }`;
+
+  it('restricts a sender of the tenant, once; refuses foreign addresses and past expiry', async () => {
+    const tenant = await createTestTenant(api.database);
+    const gql = await as(tenant, ['Security Administrator'], 'oid-sec');
+    const restrict = async (input: Record<string, unknown>) => (await gql(RESTRICT, { input })).body.data?.restrictUser;
+    const input = { senderAddress: `Mallory@${tenant.domain}`, reason: 'SUSPECTED_COMPROMISE', details: 'Sign-ins from two continents.' };
+    expect(await restrict(input)).toEqual({
+      __typename: 'RestrictUserSuccess',
+      created: true,
+      restrictedUser: {
+        senderAddress: tenant.address('mallory'),
+        reasonCode: 'SUSPECTED_COMPROMISE',
+        reason: 'An admin restricted this sender because the account looks compromised. Sign-ins from two continents.',
+        restrictedBy: 'Admin oid-sec',
+        temporary: false,
+        expiresAt: null,
+        status: 'RESTRICTED',
+      },
+    });
+    expect(await restrict({ ...input, reason: 'MANUAL_BLOCK' })).toMatchObject({ created: false, restrictedUser: { reasonCode: 'SUSPECTED_COMPROMISE' } });
+    expect(await restrict({ senderAddress: 'someone@elsewhere.example', reason: 'MANUAL_BLOCK' })).toEqual({
+      __typename: 'ValidationError',
+      field: 'senderAddress',
+      message: "someone@elsewhere.example is not in one of your accepted domains",
+    });
+    expect(await restrict({ senderAddress: tenant.address('temp'), reason: 'MANUAL_BLOCK', expiresAt: '2000-01-01T00:00:00Z' })).toMatchObject({ __typename: 'ValidationError', field: 'expiresAt' });
+    expect(await restrict({ senderAddress: tenant.address('temp'), reason: 'MANUAL_BLOCK', expiresAt: '2099-01-01T00:00:00+01:00' })).toMatchObject({
+      restrictedUser: { temporary: true, expiresAt: '2098-12-31T23:00:00.000Z' },
+    });
+    expect((await auditActions(tenant, tenant.address('mallory'))).map((a) => `${a.action}:${a.actorId}`)).toEqual(['Listed:oid-sec']);
+  });
+});
+
+describe('restricted connectors', () => {
+  it('lists restricted connectors with their names and releases them, idempotently', async () => {
+    const tenant = await createTestTenant(api.database);
+    const connector = await insertConnector(api.database.db, { tenantId: tenant.id, name: 'On-prem Exchange', clientIpRanges: ['192.0.2.0/24'] });
+    await api.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'connector', entityKey: connector.id, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    const gql = await as(tenant, ['Security Administrator']);
+    const listed = await gql('{ restrictedConnectors { totalCount edges { node { connectorId connectorName reasonCode status } } } }');
+    expect(listed.body.data).toEqual({ restrictedConnectors: { totalCount: 1, edges: [{ node: { connectorId: connector.id, connectorName: 'On-prem Exchange', reasonCode: 'MANUAL_BLOCK', status: 'RESTRICTED' } }] } });
+    const UNBLOCK = 'mutation($id: String!) { unblockConnector(input: { connectorId: $id, reason: "patched" }) { __typename ... on UnblockConnectorSuccess { restrictedConnector { status releases { reason } } } ... on NotRestrictedError { entityKey } } }';
+    expect((await gql(UNBLOCK, { id: connector.id })).body.data).toEqual({ unblockConnector: { __typename: 'UnblockConnectorSuccess', restrictedConnector: { status: 'RELEASED', releases: [{ reason: 'patched' }] } } });
+    expect((await gql(UNBLOCK, { id: connector.id })).body.data).toEqual({ unblockConnector: { __typename: 'NotRestrictedError', entityKey: connector.id } });
+    const reader = await as(tenant, ['Global Reader']);
+    expect(errorCodes(await reader(UNBLOCK, { id: connector.id }))).toEqual(['FORBIDDEN']);
+  });
+});

@@ -1,0 +1,136 @@
+import http from 'node:http';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, createTestTenant, type TestTenant } from '../helpers/db.ts';
+import { startBareGraphQL, startTestApi, type TestApi } from '../helpers/graphql.ts';
+
+let api: TestApi;
+let tenant: TestTenant;
+let token: string;
+const MAX_BODY = 4096;
+
+beforeAll(async () => {
+  api = await startTestApi({ env: { SENDGUARD_GRAPHQL_MAX_BODY_BYTES: String(MAX_BODY) } });
+  tenant = await createTestTenant(api.database);
+  token = await api.token({ tenantId: tenant.id });
+});
+afterAll(async () => api.stop());
+
+// Everything an admin's detail view shows: well within every limit.
+const DETAIL = 'id senderAddress reason reasonCode exceededLimit limitValue internalRecipientCount externalRecipientCount policyName restrictedAt changedAt expiresAt temporary status recommendations { kind title description required learnMoreUrl } releases { releasedAt releasedBy reason acknowledgedRecommendations } history { id status restrictedAt releases { releasedAt } } blockedSenderAddress { SenderAddress Reason CreatedDatetime ChangedDatetime TemporaryBlock } policy { name rule { name priority } }';
+const nest = (levels: number, inner: string) => `${'history { '.repeat(levels)}${inner}${' }'.repeat(levels)}`;
+
+async function refused(query: string) {
+  const res = await api.gql(token, query);
+  return { status: res.status, messages: (res.body.errors ?? []).map((e) => e.message), data: res.body.data };
+}
+
+describe('query limits (graphql-armor), without revealing the limits', () => {
+  it('accepts an ordinary detailed query', async () => {
+    const res = await api.gql(token, `{ viewer { name tenant { id } } restrictedUsers(first: 100) { totalCount pageInfo { endCursor } edges { cursor node { ${DETAIL} } } } }`);
+    expect(res.body.errors).toBeUndefined();
+  });
+
+  it.each([
+    ['nested too deeply', `{ restrictedUsers { edges { node { ${nest(8, 'id')} } } } }`, 'Syntax Error: The query is nested too deeply.'],
+    ['too expensive', `{ restrictedUsers(first: 100) { edges { node { ${DETAIL.repeat(3)} } } } }`, 'Syntax Error: The query is too expensive.'],
+    ['too many aliases', `{ ${Array.from({ length: 16 }, (_, i) => `v${i}: viewer { name }`).join(' ')} }`, 'Syntax Error: The query uses too many aliases.'],
+    ['too many directives', `{ viewer { name ${'@include(if: true) '.repeat(21)} } }`, 'Syntax Error: The query uses too many directives.'],
+    ['too long', `query($v: ${'['.repeat(1100)}String${']'.repeat(1100)}) { viewer { name } }`, 'Syntax Error: The query is too long.'],
+  ])('refuses a query %s with a clear error and executes nothing', async (_name, query, message) => {
+    const res = await refused(query);
+    expect(res.status).toBe(200);
+    expect(res.messages).toContain(message);
+    expect(res.data).toBeUndefined();
+    expect(res.messages.join(' ')).not.toMatch(/\d/);
+  });
+
+  it('suggests no field names to someone probing the schema', async () => {
+    const res = await refused('{ viewr { name } restrictedUser(senderAddres: "a@b.c") { id } }');
+    expect(res.status).toBe(200);
+    expect(res.messages.length).toBeGreaterThan(0);
+    expect(res.messages.join(' ')).not.toMatch(/Did you mean/);
+  });
+});
+
+describe('HTTP protections', () => {
+  it('refuses a body over the configured size with 413, with or without Content-Length', async () => {
+    const big = JSON.stringify({ query: `{ viewer { name } }`, variables: { pad: 'x'.repeat(MAX_BODY) } });
+    const declared = await fetch(api.graphqlUrl, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: big });
+    expect(declared.status).toBe(413);
+    expect(await declared.text()).toMatch(/Request body too large/);
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(api.graphqlUrl, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < big.length; i += 1000) req.write(big.slice(i, i + 1000));
+      req.end();
+    });
+    expect(chunked.status).toBe(413);
+  });
+
+  it('refuses batched operations', async () => {
+    const res = await fetch(api.graphqlUrl, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify([{ query: '{ viewer { name } }' }, { query: '{ viewer { name } }' }]) });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/Batching is not supported/);
+  });
+
+  it('refuses requests a browser could send cross-site without a preflight (CSRF)', async () => {
+    const simple = await fetch(api.graphqlUrl, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ viewer { name } }' }) });
+    expect(simple.status).toBe(403);
+    expect(await simple.text()).toMatch(/Required CSRF header\(s\) not present/);
+    const get = `${api.graphqlUrl}?query=${encodeURIComponent('{ viewer { name } }')}`;
+    expect((await fetch(get, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+    const withHeader = await fetch(get, { headers: { authorization: `Bearer ${token}`, 'x-graphql-csrf': '1' } });
+    expect(await withHeader.json()).toEqual({ data: { viewer: { name: 'Adele Vance' } } });
+  });
+
+  it('answers mutations sent with GET with 405', async () => {
+    const get = `${api.graphqlUrl}?query=${encodeURIComponent('mutation { setAuditLogEnabled(input: { enabled: false }) { id } }')}`;
+    const res = await fetch(get, { headers: { authorization: `Bearer ${token}`, 'x-graphql-csrf': '1' } });
+    expect(res.status).toBe(405);
+  });
+
+  it('allows introspection only to authenticated callers', async () => {
+    const query = '{ __schema { queryType { name } } }';
+    expect((await api.gql(null, query)).status).toBe(401);
+    expect((await api.gql(token, query)).body).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
+  });
+});
+
+describe('error masking and GraphiQL', () => {
+  it('masks unexpected failures: no SQL, stack or internals reach the client', async () => {
+    const database = await createTestDatabase();
+    const bare = await startBareGraphQL(database);
+    try {
+      const own = await createTestTenant(database);
+      const ownToken = await bare.token({ tenantId: own.id });
+      // A real internal fault: the table the query reads is gone.
+      await database.rows(sql`alter table restrictions rename to restrictions_gone`);
+      const res = await bare.gql(ownToken, '{ restrictedUsers { totalCount } }');
+      expect(res.body).toEqual({ data: null, errors: [{ message: 'Unexpected error.', locations: [{ line: 1, column: 3 }], path: ['restrictedUsers'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      // The database gone altogether: even authentication cannot run.
+      await database.close();
+      const down = await bare.gql(ownToken, '{ viewer { name } }');
+      expect(down.status).toBe(503);
+      expect(down.body).toEqual({ errors: [{ message: 'The service is unavailable; try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('serves no GraphiQL page (it would need a CDN), even in development', async () => {
+    const dev = await startTestApi({ env: { NODE_ENV: 'development' } });
+    try {
+      const devTenant = await createTestTenant(dev.database);
+      const res = await fetch(dev.graphqlUrl, { headers: { accept: 'text/html', authorization: `Bearer ${await dev.token({ tenantId: devTenant.id })}`, 'x-graphql-csrf': '1' } });
+      expect(res.headers.get('content-type') ?? '').not.toMatch(/html/);
+      expect(await res.text()).not.toMatch(/<html|unpkg|jsdelivr|cdn/i);
+    } finally {
+      await dev.stop();
+    }
+  });
+});

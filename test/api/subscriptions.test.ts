@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestTenant, needsPostgres, onPostgres, type TestTenant } from '../helpers/db.ts';
+import { startTestApi, type TestApi } from '../helpers/graphql.ts';
+import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
+import { admin, policyActor } from '../helpers/services.ts';
+import { openSse, openWs } from '../helpers/subscriptions.ts';
+
+const EVENTS = `subscription($filter: RestrictionEventFilter, $after: ID) {
+  restrictionEvents(filter: $filter, afterEventId: $after) {
+    __typename
+    ... on UserRestricted { eventId occurredAt senderAddress actorName restrictedUser { status reasonCode } }
+    ... on UserReleased { eventId senderAddress actorName reason restrictedUser { status } }
+    ... on RestrictionExpired { eventId senderAddress connectorId }
+    ... on ConnectorRestricted { eventId connectorId }
+    ... on ConnectorReleased { eventId connectorId }
+  }
+}`;
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => api.stop());
+
+const restrict = (tenant: TestTenant, local: string) =>
+  api.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: tenant.address(local), reasonCode: 'SuspectedCompromise', temporary: false, actor: policyActor });
+const release = (tenant: TestTenant, local: string) =>
+  api.services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: tenant.address(local), reason: 'reset', acknowledgedRecommendations: [], actor: admin });
+const brief = (e: Record<string, unknown>) => `${String(e.__typename)}:${String(e.senderAddress ?? e.connectorId)}`;
+
+describe('restrictionEvents over SSE', () => {
+  it('delivers live events of the tenant with the entity, the time and an SSE id', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id, roles: ['Security Reader'] });
+    const stream = await openSse(api.graphqlUrl, token, EVENTS);
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await restrict(tenant, 'alice');
+    await release(tenant, 'alice');
+    const first = await stream.next();
+    expect(first?.data.data?.restrictionEvents).toMatchObject({
+      __typename: 'UserRestricted',
+      senderAddress: tenant.address('alice'),
+      actorName: 'Sendguard policy',
+      restrictedUser: { reasonCode: 'SUSPECTED_COMPROMISE' },
+    });
+    expect(first?.id).toBe(first?.data.data?.restrictionEvents?.eventId);
+    expect(await stream.nextEvent()).toMatchObject({ __typename: 'UserReleased', senderAddress: tenant.address('alice'), actorName: 'Adele Vance', reason: 'reset', restrictedUser: { status: 'RELEASED' } });
+    stream.close();
+  });
+
+  it('never delivers another tenant\'s events, and filters by type and sender', async () => {
+    const a = await createTestTenant(api.database);
+    const b = await createTestTenant(api.database);
+    const streamB = await openSse(api.graphqlUrl, await api.token({ tenantId: b.id }), EVENTS);
+    const filtered = await openSse(api.graphqlUrl, await api.token({ tenantId: a.id }), EVENTS, { variables: { filter: { types: ['USER_RELEASED'], senderAddress: a.address('Carol') } } });
+    await restrict(a, 'bob');
+    await restrict(a, 'carol');
+    await release(a, 'bob');
+    await release(a, 'carol');
+    await restrict(b, 'dave');
+    expect(brief(await streamB.nextEvent())).toBe(`UserRestricted:${b.address('dave')}`);
+    expect(brief(await filtered.nextEvent())).toBe(`UserReleased:${a.address('carol')}`);
+    await restrict(a, 'erin');
+    await release(a, 'erin');
+    await restrict(b, 'frank');
+    expect(brief(await streamB.nextEvent())).toBe(`UserRestricted:${b.address('frank')}`);
+    streamB.close();
+    filtered.close();
+  });
+
+  it('resumes after a reconnect with Last-Event-ID: everything missed, in order, once, then live', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id });
+    const before = await openSse(api.graphqlUrl, token, EVENTS);
+    await restrict(tenant, 'u1');
+    const seen = await before.next();
+    before.close();
+    await restrict(tenant, 'u2');
+    await release(tenant, 'u1');
+    await restrict(tenant, 'u3');
+    const resumed = await openSse(api.graphqlUrl, token, EVENTS, { lastEventId: seen?.id });
+    const missed = [await resumed.nextEvent(), await resumed.nextEvent(), await resumed.nextEvent()];
+    expect(missed.map(brief)).toEqual([`UserRestricted:${tenant.address('u2')}`, `UserReleased:${tenant.address('u1')}`, `UserRestricted:${tenant.address('u3')}`]);
+    const ids = missed.map((e) => Number(e.eventId));
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    expect(ids[0]).toBeGreaterThan(Number(seen?.id));
+    await restrict(tenant, 'u4');
+    expect(brief(await resumed.nextEvent())).toBe(`UserRestricted:${tenant.address('u4')}`);
+    resumed.close();
+  });
+
+  it('is refused without a token (401) and to a caller without a role (FORBIDDEN); a bad resume point is a clear error', async () => {
+    const tenant = await createTestTenant(api.database);
+    const res = await fetch(api.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ query: EVENTS }) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="sendguard"');
+    const noRole = await openSse(api.graphqlUrl, await api.token({ tenantId: tenant.id, roles: [] }), EVENTS);
+    expect((await noRole.next())?.data.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    const bad = await openSse(api.graphqlUrl, await api.token({ tenantId: tenant.id }), EVENTS, { lastEventId: 'yesterday' });
+    expect((await bad.next())?.data.errors?.[0]).toMatchObject({ message: 'afterEventId (or Last-Event-ID) must be an eventId this API sent', extensions: { code: 'BAD_USER_INPUT' } });
+  });
+});
+
+describe('restrictionEvents over graphql-ws', () => {
+  it('authenticates with connectionParams, replays from afterEventId and then delivers live events', async () => {
+    const tenant = await createTestTenant(api.database);
+    await restrict(tenant, 'early');
+    const client = openWs(api.url, await api.token({ tenantId: tenant.id, roles: ['Global Reader'] }));
+    const events = client.iterate<{ restrictionEvents: Record<string, unknown> }>({ query: EVENTS, variables: { after: '0' } });
+    const next = async () => (await events.next()).value?.data?.restrictionEvents ?? {};
+    const replayed = await next();
+    expect(brief(replayed)).toBe(`UserRestricted:${tenant.address('early')}`);
+    await release(tenant, 'early');
+    expect(brief(await next())).toBe(`UserReleased:${tenant.address('early')}`);
+    await events.return?.();
+    await client.dispose();
+  });
+
+  it('closes a connection without a valid token (4401) and refuses a caller without a role', async () => {
+    const tenant = await createTestTenant(api.database);
+    const closed = new Promise<[number, string]>((resolve) => {
+      const client = openWs(api.url, 'not-a-token', { onClose: (code, reason) => resolve([code, reason]) });
+      client.subscribe({ query: EVENTS }, { next: () => {}, error: () => {}, complete: () => {} });
+    });
+    expect(await closed).toEqual([4401, 'Unauthorized: the token is not a JWT']);
+    const client = openWs(api.url, await api.token({ tenantId: tenant.id, roles: [] }));
+    const result = await client.iterate({ query: EVENTS }).next();
+    expect((result.value as { errors?: { extensions?: { code?: string } }[] }).errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    await client.dispose();
+  });
+});
+
+describe.skipIf(!onPostgres)(`across processes (${needsPostgres})`, () => {
+  let child: ServerProcess;
+  beforeAll(async () => {
+    child = await startServerProcess(['--only', 'api'], {
+      DATABASE_URL: api.database.url ?? '',
+      SENDGUARD_DATA_DIR: api.config.dataDir,
+      SENDGUARD_HTTP_PORT: '0',
+      SENDGUARD_HOST: '127.0.0.1',
+      SENDGUARD_LOG_LEVEL: 'warn',
+      SENDGUARD_EVENT_POLL_MS: '100',
+      NODE_ENV: 'test',
+    });
+  });
+  afterAll(async () => child?.stop());
+
+  it('an event raised in this process reaches subscribers of another server process over SSE and graphql-ws', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id });
+    const sse = await openSse(`${child.urls.http}/graphql`, token, EVENTS);
+    const ws = openWs(child.urls.http ?? '', token);
+    const wsEvents = ws.iterate<{ restrictionEvents: Record<string, unknown> }>({ query: EVENTS, variables: { after: '0' } });
+    await restrict(tenant, 'xproc');
+    expect(brief(await sse.nextEvent())).toBe(`UserRestricted:${tenant.address('xproc')}`);
+    expect(brief((await wsEvents.next()).value?.data?.restrictionEvents ?? {})).toBe(`UserRestricted:${tenant.address('xproc')}`);
+    sse.close();
+    await wsEvents.return?.();
+    await ws.dispose();
+  });
+
+  it('a client of one process resumes on another with its last event id, missing nothing', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id });
+    const onChild = await openSse(`${child.urls.http}/graphql`, token, EVENTS);
+    await restrict(tenant, 'r1');
+    const seen = await onChild.next();
+    onChild.close();
+    await restrict(tenant, 'r2');
+    await release(tenant, 'r1');
+    const onParent = await openSse(api.graphqlUrl, token, EVENTS, { lastEventId: seen?.id });
+    expect([brief(await onParent.nextEvent()), brief(await onParent.nextEvent())]).toEqual([`UserRestricted:${tenant.address('r2')}`, `UserReleased:${tenant.address('r1')}`]);
+    onParent.close();
+  });
+});

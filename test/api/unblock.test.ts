@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { updateTenantSettings } from '../../db/repos/tenants.ts';
+import { manualClock } from '../helpers/clock.ts';
+import { createTestTenant, type TestTenant } from '../helpers/db.ts';
+import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
+import { policyActor } from '../helpers/services.ts';
+
+const clock = manualClock('2026-11-26T10:00:00Z');
+let api: TestApi;
+
+beforeAll(async () => {
+  api = await startTestApi({ clock });
+});
+afterAll(async () => api.stop());
+
+const UNBLOCK = `mutation($input: UnblockUserInput!) {
+  unblockUser(input: $input) {
+    __typename
+    ... on Error { message }
+    ... on UnblockUserSuccess { restrictedUser { senderAddress status releasedBy releaseReason releases { releasedById releasedByRoles reason acknowledgedRecommendations } } }
+    ... on NotRestrictedError { entityKey lastRestrictionId }
+    ... on UnblockQuotaExceededError { senderAddress releaseCount maxReleases windowDays resetsAt }
+    ... on SecondApprovalRequiredError { senderAddress requestedBy requestedAt }
+    ... on ValidationError { field }
+  }
+}`;
+
+function restrict(tenant: TestTenant, address: string) {
+  return api.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'SuspectedCompromise', temporary: false, actor: policyActor });
+}
+
+async function unblock(token: string, input: Record<string, unknown>) {
+  const res = await api.gql<{ unblockUser: Record<string, unknown> }>(token, UNBLOCK, { input: { reason: 'password reset, MFA on', ...input } });
+  expect(res.body.errors).toBeUndefined();
+  return res.body.data?.unblockUser;
+}
+
+async function trail(tenant: TestTenant, address: string) {
+  const audit = await api.services.auditQueries.search(tenant.id, { target: address }, { first: 50 });
+  return audit.records.map((r) => `${r.action}:${r.actorId}`).reverse();
+}
+
+describe('unblockUser', () => {
+  it('releases with the admin, roles, reason and acknowledged recommendations; a second unblock is NotRestricted and writes nothing', async () => {
+    const tenant = await createTestTenant(api.database);
+    const address = tenant.address('alice');
+    const { restriction } = await restrict(tenant, address);
+    const token = await api.token({ tenantId: tenant.id, principalId: 'oid-sec-1', name: 'Sam Sec', roles: ['Security Administrator'] });
+    const released = await unblock(token, { senderAddress: 'ALICE@' + tenant.domain, acknowledgedRecommendations: ['ENABLE_MFA', 'RESET_PASSWORD'] });
+    expect(released).toEqual({
+      __typename: 'UnblockUserSuccess',
+      restrictedUser: {
+        senderAddress: address,
+        status: 'RELEASED',
+        releasedBy: 'Sam Sec',
+        releaseReason: 'password reset, MFA on',
+        releases: [{ releasedById: 'oid-sec-1', releasedByRoles: ['Security Administrator'], reason: 'password reset, MFA on', acknowledgedRecommendations: ['ENABLE_MFA', 'RESET_PASSWORD'] }],
+      },
+    });
+    expect(await trail(tenant, address)).toEqual(['Listed:system:policy', 'Delisted:oid-sec-1']);
+    const again = await unblock(token, { senderAddress: address });
+    expect(again).toMatchObject({ __typename: 'NotRestrictedError', entityKey: address, message: `${address} is not restricted` });
+    const node = await api.gql(token, 'query($id: ID!) { node(id: $id) { ... on RestrictedUser { status } } }', { id: again?.lastRestrictionId });
+    expect(node.body.data).toEqual({ node: { status: 'RELEASED' } });
+    expect(await trail(tenant, address)).toEqual(['Listed:system:policy', 'Delisted:oid-sec-1']);
+    expect((await api.services.restrictionQueries.history(tenant.id, 'user', address)).releases.map((r) => r.restrictionId)).toEqual([restriction.id]);
+  });
+
+  it('answers UnblockQuotaExceededError with the count, the window and when it resets', async () => {
+    const tenant = await createTestTenant(api.database);
+    const address = tenant.address('bob');
+    const token = await api.token({ tenantId: tenant.id });
+    for (const at of ['2026-11-01T08:00:00Z', '2026-11-10T08:00:00Z', '2026-11-20T08:00:00Z']) {
+      clock.set(at);
+      await restrict(tenant, address);
+      expect(await unblock(token, { senderAddress: address })).toMatchObject({ __typename: 'UnblockUserSuccess' });
+    }
+    clock.set('2026-11-26T10:00:00Z');
+    await restrict(tenant, address);
+    expect(await unblock(token, { senderAddress: address })).toEqual({
+      __typename: 'UnblockQuotaExceededError',
+      message: `${address} was released 3 times in the last 30 days (at most 3); the next release is possible at 2026-12-01T08:00:00.000Z`,
+      senderAddress: address,
+      releaseCount: 3,
+      maxReleases: 3,
+      windowDays: 30,
+      resetsAt: '2026-12-01T08:00:00.000Z',
+    });
+    expect((await api.services.restrictionQueries.latest(tenant.id, 'user', address))?.status).toBe('Restricted');
+  });
+
+  it("past the quota, asks for a second admin when the tenant requires one, and the second admin's unblock releases", async () => {
+    const tenant = await createTestTenant(api.database);
+    await updateTenantSettings(api.database.db, tenant.id, { requireSecondApproval: true, unblockQuota: 1 }, clock.now());
+    const address = tenant.address('carol');
+    const first = await api.token({ tenantId: tenant.id, principalId: 'oid-a', name: 'Admin A' });
+    const second = await api.token({ tenantId: tenant.id, principalId: 'oid-b', name: 'Admin B' });
+    await restrict(tenant, address);
+    expect(await unblock(first, { senderAddress: address })).toMatchObject({ __typename: 'UnblockUserSuccess' });
+    await restrict(tenant, address);
+    expect(await unblock(first, { senderAddress: address })).toEqual({
+      __typename: 'SecondApprovalRequiredError',
+      message: `releasing ${address} again needs a second admin's approval (requested by Admin A)`,
+      senderAddress: address,
+      requestedBy: 'Admin A',
+      requestedAt: clock.now().toISOString(),
+    });
+    expect(await unblock(second, { senderAddress: address })).toMatchObject({ __typename: 'UnblockUserSuccess', restrictedUser: { releasedBy: 'Admin B' } });
+  });
+
+  it('refuses a reason over 1000 characters with a ValidationError and changes nothing', async () => {
+    const tenant = await createTestTenant(api.database);
+    const address = tenant.address('dave');
+    await restrict(tenant, address);
+    const token = await api.token({ tenantId: tenant.id });
+    expect(await unblock(token, { senderAddress: address, reason: 'x'.repeat(1001) })).toEqual({
+      __typename: 'ValidationError',
+      message: 'reason must be at most 1000 characters',
+      field: 'reason',
+    });
+    const unknownKind = await api.gql(token, UNBLOCK, { input: { senderAddress: address, reason: 'r', acknowledgedRecommendations: ['PRAY'] } });
+    expect(unknownKind.status).toBe(400);
+    expect(unknownKind.body.errors?.[0]?.message).toMatch(/Value "PRAY" does not exist in "RecommendationKind" enum/);
+    expect((await api.services.restrictionQueries.latest(tenant.id, 'user', address))?.status).toBe('Restricted');
+  });
+
+  it('is refused to read-only roles with a top-level FORBIDDEN, and nothing changes', async () => {
+    const tenant = await createTestTenant(api.database);
+    const address = tenant.address('erin');
+    await restrict(tenant, address);
+    for (const role of ['Global Reader', 'Security Reader', 'View-Only Organization Management']) {
+      const token = await api.token({ tenantId: tenant.id, roles: [role] });
+      const listed = await api.gql<{ restrictedUsers: { totalCount: number } }>(token, '{ restrictedUsers { totalCount } }');
+      expect(listed.body.data?.restrictedUsers.totalCount).toBe(1);
+      const res = await api.gql(token, UNBLOCK, { input: { senderAddress: address, reason: 'r' } });
+      expect(errorCodes(res)).toEqual(['FORBIDDEN']);
+      expect(res.body.errors?.[0]?.message).toBe('Forbidden: Mutation.unblockUser needs the manage scope, which your roles do not grant');
+      expect(res.body.data).toBeNull();
+    }
+    const none = await api.token({ tenantId: tenant.id, roles: [] });
+    expect(errorCodes(await api.gql(none, '{ restrictedUsers { totalCount } }'))).toEqual(['FORBIDDEN']);
+    expect((await api.services.restrictionQueries.latest(tenant.id, 'user', address))?.status).toBe('Restricted');
+    expect(await trail(tenant, address)).toEqual(['Listed:system:policy']);
+  });
+});
