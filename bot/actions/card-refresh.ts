@@ -1,0 +1,38 @@
+import type { IncomingData } from '../cards/action-data.ts';
+import type { AdaptiveCard } from '../cards/adaptive-card.ts';
+import { confirmUnblockCard } from '../cards/confirm-unblock-card.ts';
+import { errorCard } from '../cards/error-card.ts';
+import { restrictionNoticeCard } from '../cards/restriction-notice-card.ts';
+import type { ActionHandler } from './action-context.ts';
+import { currentRestriction } from './current-restriction.ts';
+import { policiesList } from './policies-list.ts';
+import { restrictedList } from './restricted-list.ts';
+import { restrictedShow } from './restricted-show.ts';
+import { unblockRecommendations } from './unblock-recommendations.ts';
+
+/**
+ * Teams asks for the current version of a card whenever someone looks at it. Each view is
+ * rebuilt from current data as the person looking; a refresh never changes anything.
+ */
+export const cardRefresh: ActionHandler<IncomingData['card.refresh']> = async (ctx, data): Promise<AdaptiveCard> => {
+  switch (data.view) {
+    case 'restricted.list':
+      return restrictedList(ctx, { search: data.search, after: data.after, before: data.before });
+    case 'restriction.details':
+      return restrictedShow(ctx, { senderAddress: data.senderAddress });
+    case 'unblock.recommendations':
+      return unblockRecommendations(ctx, { senderAddress: data.senderAddress, restrictionId: data.restrictionId });
+    case 'unblock.confirm': {
+      const current = await currentRestriction(ctx, data);
+      if (!current.ok) return current.card;
+      return confirmUnblockCard({ user: current.user, acknowledgedRecommendations: data.acknowledgedRecommendations, reason: data.reason, unblockQuota: null });
+    }
+    case 'restriction.notice': {
+      const user = await ctx.api.restriction(data.restrictionId);
+      if (!user) return errorCard({ failure: { kind: 'NOT_RESTRICTED', senderAddress: data.senderAddress, current: null }, now: ctx.now });
+      return restrictionNoticeCard({ user, now: ctx.now });
+    }
+    case 'policies':
+      return policiesList(ctx, {});
+  }
+};

@@ -1,0 +1,42 @@
+import { parseCardAction, type IncomingAction } from './cards/action-data.ts';
+import { verbs, type Verb } from './cards/verbs.ts';
+
+/** A typed command: a card action by another name, `unblock <address>`, or a typo. */
+export type Command = { kind: 'action'; action: IncomingAction } | { kind: 'unblock'; senderAddress: string } | { kind: 'invalid'; field: string; message: string } | { kind: 'help' };
+
+function action(verb: Verb, data: unknown): Command {
+  const parsed = parseCardAction(verb, data);
+  return parsed.ok ? { kind: 'action', action: parsed.action } : { kind: 'invalid', field: 'senderAddress', message: parsed.message.replace(/^senderAddress: /, '') };
+}
+
+function withAddress(verb: typeof verbs.restrictedShow, argument: string): Command {
+  if (!argument) return { kind: 'invalid', field: 'senderAddress', message: 'add the address, for example: show alice@contoso.com' };
+  return action(verb, { senderAddress: argument });
+}
+
+/**
+ * Reads what the admin typed (mentions of the bot already removed). Anything that is not a
+ * command gets help, so a typo never does something unexpected.
+ */
+export function parseCommand(text: string): Command {
+  const [word = '', ...rest] = text.replace(/\u00a0/g, ' ').trim().split(/\s+/);
+  const argument = rest.join(' ').trim();
+  switch (word.toLowerCase()) {
+    case 'restricted':
+      return action(verbs.restrictedList, argument ? { search: argument } : {});
+    case 'show':
+      return withAddress(verbs.restrictedShow, argument);
+    case 'unblock': {
+      const parsed = withAddress(verbs.restrictedShow, argument);
+      return parsed.kind === 'action' && parsed.action.verb === 'restricted.show' ? { kind: 'unblock', senderAddress: parsed.action.data.senderAddress } : parsed;
+    }
+    case 'policies':
+      return action(verbs.policiesList, {});
+    case 'subscribe':
+      return action(verbs.noticesSubscribe, {});
+    case 'unsubscribe':
+      return action(verbs.noticesUnsubscribe, {});
+    default:
+      return { kind: 'help' };
+  }
+}

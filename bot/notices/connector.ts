@@ -1,0 +1,71 @@
+import type { AdaptiveCard } from '../cards/adaptive-card.ts';
+
+/** Posting into a conversation the bot was in before, outside any turn (botbuilder-free). */
+export interface Connector {
+  post(reference: Record<string, unknown>, card: AdaptiveCard): Promise<{ activityId: string }>;
+  update(reference: Record<string, unknown>, activityId: string, card: AdaptiveCard): Promise<void>;
+}
+
+/** The Bot Framework connector answered with an error, or could not be reached (status null). */
+export class ConnectorError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | null,
+    /** From Retry-After, when the connector said how long to wait. */
+    readonly retryAfterMs: number | null,
+  ) {
+    super(message);
+  }
+
+  /** Throttled, a server error, or no answer at all: worth another try. */
+  get retryable(): boolean {
+    return this.status === null || this.status === 429 || this.status >= 500;
+  }
+}
+
+/** `Retry-After` as seconds or an HTTP date, in milliseconds from `now`. */
+export function parseRetryAfter(value: string | null | undefined, now: Date): number | null {
+  if (!value) return null;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
+}
+
+export interface RetryOptions {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export const defaultRetry: RetryOptions = { attempts: 6, baseMs: 1_000, maxMs: 60_000 };
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/**
+ * Runs a connector call, retrying throttling (429) and server errors with exponential backoff,
+ * waiting at least as long as Retry-After asks. Other errors, and the last one, are thrown.
+ */
+export async function withConnectorRetry<T>(call: () => Promise<T>, options: RetryOptions, signal?: AbortSignal): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof ConnectorError) || !err.retryable || attempt >= options.attempts || signal?.aborted) throw err;
+      const backoff = Math.min(options.maxMs, options.baseMs * 2 ** (attempt - 1));
+      await pause(Math.min(options.maxMs, Math.max(backoff, err.retryAfterMs ?? 0)), signal);
+      if (signal?.aborted) throw err;
+    }
+  }
+}

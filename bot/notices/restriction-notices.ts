@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import type { Db } from '../../db/client.ts';
+import {
+  claimPostedCard,
+  completePostedCard,
+  dropPostedCardClaim,
+  findPostedCard,
+  postedCardsOf,
+  type TeamsConversation,
+} from '../../db/repos/teams-conversations.ts';
+import type { Clock } from '../../domain/clock.ts';
+import type { StoredEvent } from '../../domain/events/event-types.ts';
+import { createAdminApi } from '../admin-api.ts';
+import type { AdaptiveCard } from '../cards/adaptive-card.ts';
+import { restrictionNoticeCard, type NoticeUser } from '../cards/restriction-notice-card.ts';
+import type { ConversationStore } from '../conversation-store.ts';
+import type { GraphQLClient } from '../graphql/graphql-client.ts';
+import { restrictedUserId } from '../graphql/restriction-query.ts';
+import type { BotLogger } from '../sendguard-bot.ts';
+import { defaultRetry, withConnectorRetry, type Connector, type RetryOptions } from './connector.ts';
+
+export interface RestrictionNoticesDeps {
+  db: Db;
+  clock: Clock;
+  conversations: ConversationStore;
+  graphql: GraphQLClient;
+  connector: Connector;
+  logger: BotLogger;
+  retry?: RetryOptions;
+  /** A claim older than this belongs to a process that died while posting; it may be taken over. */
+  claimLeaseMs?: number;
+}
+
+/** `busy`: another process is posting this notice right now. */
+export type NoticeOutcome = 'posted' | 'already-posted' | 'busy' | 'restriction-gone';
+
+const payload = z.object({ restrictionId: z.string().uuid() });
+const endedTypes = new Set(['UserReleased', 'RestrictionExpired']);
+const busyChecks = 20;
+const busyCheckMs = 250;
+
+/** The stored ConversationReference of a conversation, as the connector takes it. */
+export function referenceOf(conversation: TeamsConversation): Record<string, unknown> {
+  const reference = conversation.reference;
+  if (typeof reference !== 'object' || reference === null || Array.isArray(reference)) throw new Error(`conversation ${conversation.conversationId} has no usable reference`);
+  return reference as Record<string, unknown>;
+}
+
+/**
+ * Restriction notices: posted to every subscribed conversation when a user is restricted, and
+ * brought up to date wherever they were posted when the restriction ends (released through any
+ * path, or expired). Work runs in the background so the event bus is never held up by Teams.
+ */
+export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
+  const { db, clock, connector, logger } = deps;
+  const retry = deps.retry ?? defaultRetry;
+  const leaseMs = deps.claimLeaseMs ?? 10 * 60_000;
+  const stopping = new AbortController();
+  let queue: Promise<void> = Promise.resolve();
+
+  async function notice(tenantId: string, restrictionRowId: string): Promise<{ user: NoticeUser; card: AdaptiveCard } | null> {
+    const user = await createAdminApi(deps.graphql, { tenantId, admin: null }).restriction(restrictedUserId(restrictionRowId));
+    return user ? { user, card: restrictionNoticeCard({ user, now: clock.now() }) } : null;
+  }
+
+  /** Posts the notice into one conversation at most once, whoever asks and in however many processes. */
+  async function postTo(conversation: TeamsConversation, restrictionRowId: string, card: AdaptiveCard): Promise<NoticeOutcome> {
+    const key = { tenantId: conversation.tenantId, conversationId: conversation.conversationId, restrictionId: restrictionRowId };
+    const now = clock.now();
+    const claim = await claimPostedCard(db, key, now, new Date(now.getTime() - leaseMs));
+    if (!claim) return (await findPostedCard(db, key))?.activityId ? 'already-posted' : 'busy';
+    try {
+      const { activityId } = await withConnectorRetry(() => connector.post(referenceOf(conversation), card), retry, stopping.signal);
+      await completePostedCard(db, claim, activityId);
+      return 'posted';
+    } catch (err) {
+      await dropPostedCardClaim(db, claim);
+      throw err;
+    }
+  }
+
+  async function updatePosted(tenantId: string, restrictionRowId: string): Promise<void> {
+    const posted = await postedCardsOf(db, tenantId, restrictionRowId);
+    if (posted.length === 0) return;
+    const current = await notice(tenantId, restrictionRowId);
+    if (!current) return;
+    const results = await Promise.allSettled(
+      posted.map(({ card, conversation }) => withConnectorRetry(() => connector.update(referenceOf(conversation), card.activityId, current.card), retry, stopping.signal)),
+    );
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') logger.warn({ err: r.reason, tenantId, conversationId: posted[i]?.conversation.conversationId }, 'restriction notice not updated');
+    });
+  }
+
+  async function onRestricted(tenantId: string, restrictionRowId: string): Promise<void> {
+    const conversations = await deps.conversations.subscribed(tenantId);
+    if (conversations.length === 0) return;
+    const current = await notice(tenantId, restrictionRowId);
+    if (!current) return;
+    const results = await Promise.allSettled(conversations.map((c) => postTo(c, restrictionRowId, current.card)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') logger.warn({ err: r.reason, tenantId, conversationId: conversations[i]?.conversationId }, 'restriction notice not posted');
+    });
+    // Released while the notices were on their way: the release's update may have found none of them.
+    if (current.user.status === 'RESTRICTED' && (await notice(tenantId, restrictionRowId))?.user.status !== 'RESTRICTED') await updatePosted(tenantId, restrictionRowId);
+  }
+
+  function enqueue(work: () => Promise<void>): void {
+    queue = queue.then(work).catch((err: unknown) => logger.error({ err }, 'restriction notices failed'));
+  }
+
+  return {
+    /** For the event bus: returns at once, the posting happens in order in the background. */
+    handle(event: StoredEvent): void {
+      if (event.entityKind !== 'user' || stopping.signal.aborted) return;
+      const parsed = payload.safeParse(event.payload);
+      if (!parsed.success) return;
+      const { restrictionId } = parsed.data;
+      if (event.type === 'UserRestricted') enqueue(() => onRestricted(event.tenantId, restrictionId));
+      else if (endedTypes.has(event.type)) enqueue(() => updatePosted(event.tenantId, restrictionId));
+    },
+    /** The alert worker's way in: the same notice, posted once per conversation. */
+    async deliver(conversation: TeamsConversation, restrictionRowId: string): Promise<NoticeOutcome> {
+      const current = await notice(conversation.tenantId, restrictionRowId);
+      if (!current) return 'restriction-gone';
+      // Alert and event usually arrive together: wait a little for the other poster before giving up.
+      for (let attempt = 0; ; attempt += 1) {
+        const outcome = await postTo(conversation, restrictionRowId, current.card);
+        if (outcome !== 'busy' || attempt >= busyChecks) return outcome;
+        await new Promise((resolve) => setTimeout(resolve, busyCheckMs));
+      }
+    },
+    /** Resolves once everything handed in so far is done (tests, shutdown). */
+    idle: (): Promise<void> => queue,
+    async stop(): Promise<void> {
+      stopping.abort();
+      await queue;
+    },
+  };
+}
+
+export type RestrictionNotices = ReturnType<typeof createRestrictionNotices>;

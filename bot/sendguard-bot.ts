@@ -1,0 +1,149 @@
+import type { Clock } from '../domain/clock.ts';
+import { teamsChannelId, type AccessGate } from './access-gate.ts';
+import type { ActionContext } from './actions/action-context.ts';
+import { runAction } from './actions/run-action.ts';
+import { unblockByAddress } from './actions/unblock-recommendations.ts';
+import { createAdminApi } from './admin-api.ts';
+import { parseCardAction } from './cards/action-data.ts';
+import type { AdaptiveCard } from './cards/adaptive-card.ts';
+import { errorCard } from './cards/error-card.ts';
+import { helpCard } from './cards/help-card.ts';
+import { refusalCard } from './cards/refusal-card.ts';
+import type { RefusalReason, ServiceLimits } from './cards/types.ts';
+import { welcomeCard } from './cards/welcome-card.ts';
+import { parseCommand } from './commands.ts';
+import type { ConversationStore } from './conversation-store.ts';
+import type { TeamsAdmin } from './graphql/bot-tokens.ts';
+import { GraphQLForbiddenError, type GraphQLClient } from './graphql/graphql-client.ts';
+import { cardActionInvokeName, noReply, type BotReply, type IncomingActivity } from './incoming-activity.ts';
+
+export interface BotLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface SendguardBotDeps {
+  gate: AccessGate;
+  conversations: ConversationStore;
+  graphql: GraphQLClient;
+  clock: Clock;
+  serviceLimits: ServiceLimits;
+  logger: BotLogger;
+}
+
+const sorry = 'Sorry, Sendguard could not answer right now. Nothing was changed; try again in a minute.';
+
+function isInstall(activity: IncomingActivity): boolean {
+  if (activity.type === 'installationUpdate') return activity.action === 'add';
+  return activity.type === 'conversationUpdate' && activity.membersAdded.includes(activity.bot.id);
+}
+
+function isRemoval(activity: IncomingActivity): boolean {
+  if (activity.type === 'installationUpdate') return activity.action === 'remove';
+  return activity.type === 'conversationUpdate' && activity.membersRemoved.includes(activity.bot.id);
+}
+
+function isCardAction(activity: IncomingActivity): boolean {
+  return activity.type === 'invoke' && activity.name === cardActionInvokeName;
+}
+
+/** A polite refusal wherever the user asked for something; silence for background events. */
+function refuse(activity: IncomingActivity, reason: RefusalReason): BotReply {
+  const card = refusalCard({ reason });
+  if (isCardAction(activity)) return { messages: [], invoke: { kind: 'card', card } };
+  if (activity.type === 'message' || isInstall(activity)) return { messages: [card], invoke: null };
+  return noReply;
+}
+
+function cardActionOf(value: unknown): { verb: unknown; data: unknown } {
+  const action = typeof value === 'object' && value !== null ? (value as { action?: unknown }).action : undefined;
+  if (typeof action !== 'object' || action === null) return { verb: undefined, data: undefined };
+  return { verb: (action as { verb?: unknown }).verb, data: (action as { data?: unknown }).data };
+}
+
+/**
+ * The bot's logic, independent of botbuilder: gate, remember the conversation, then answer a
+ * command, a card action (with the next card) or an installation (with the welcome card).
+ */
+export function createSendguardBot(deps: SendguardBotDeps) {
+  const { conversations, logger } = deps;
+
+  function actionContext(activity: IncomingActivity, tenantId: string, admin: TeamsAdmin): ActionContext {
+    const key = { tenantId, conversationId: activity.conversation.id };
+    return {
+      api: createAdminApi(deps.graphql, { tenantId, admin }),
+      now: deps.clock.now(),
+      scope: activity.conversation.scope,
+      botName: activity.bot.name || 'Sendguard',
+      adminName: admin.name,
+      serviceLimits: deps.serviceLimits,
+      notices: {
+        async set(subscribed) {
+          const before = await conversations.find(tenantId, activity.conversation.id);
+          await conversations.setSubscribed(key, subscribed, admin.id);
+          logger.info({ tenantId, conversationId: key.conversationId, subscribed, by: admin.id }, 'restriction notices changed');
+          return { changed: before?.subscribed !== subscribed };
+        },
+      },
+    };
+  }
+
+  async function cardFor(ctx: ActionContext, activity: IncomingActivity): Promise<AdaptiveCard> {
+    const command = parseCommand(activity.text);
+    switch (command.kind) {
+      case 'help':
+        return helpCard({ scope: ctx.scope, botName: ctx.botName });
+      case 'invalid':
+        return errorCard({ failure: { kind: 'VALIDATION', field: command.field, message: command.message, retry: null }, now: ctx.now });
+      case 'unblock':
+        return unblockByAddress(ctx, command.senderAddress);
+      case 'action':
+        return runAction(ctx, command.action);
+    }
+  }
+
+  async function answer(ctx: ActionContext, activity: IncomingActivity, created: boolean): Promise<BotReply> {
+    if (activity.type === 'message') return { messages: [await cardFor(ctx, activity)], invoke: null };
+    if (isCardAction(activity)) {
+      const { verb, data } = cardActionOf(activity.value);
+      const parsed = parseCardAction(verb, data);
+      if (!parsed.ok) return { messages: [], invoke: { kind: 'error', status: 400, message: parsed.message } };
+      return { messages: [], invoke: { kind: 'card', card: await runAction(ctx, parsed.action) } };
+    }
+    if (isInstall(activity) && created) {
+      return { messages: [welcomeCard({ scope: ctx.scope, displayName: ctx.scope === 'personal' ? activity.from.name || null : null })], invoke: null };
+    }
+    return noReply;
+  }
+
+  function failed(ctx: ActionContext, activity: IncomingActivity, err: unknown): BotReply {
+    if (err instanceof GraphQLForbiddenError) {
+      const card = errorCard({ failure: { kind: 'FORBIDDEN', attempted: 'do that' }, now: ctx.now });
+      return isCardAction(activity) ? { messages: [], invoke: { kind: 'card', card } } : { messages: [card], invoke: null };
+    }
+    logger.error({ err, activityType: activity.type, conversationId: activity.conversation.id }, 'bot turn failed');
+    return isCardAction(activity) ? { messages: [], invoke: { kind: 'error', status: 500, message: sorry } } : { messages: [sorry], invoke: null };
+  }
+
+  return {
+    async handle(activity: IncomingActivity): Promise<BotReply> {
+      if (isRemoval(activity) && activity.channelId === teamsChannelId && activity.tenantId) {
+        // Removed from the chat or team: nothing to show, only a reference to drop.
+        await conversations.forget(activity.tenantId, activity.conversation.id);
+        return noReply;
+      }
+      const decision = await deps.gate.check(activity);
+      if (!decision.allowed) return refuse(activity, decision.reason);
+      const { created } = await conversations.remember(decision.tenantId, activity);
+      const ctx = actionContext(activity, decision.tenantId, decision.admin);
+      try {
+        return await answer(ctx, activity, created);
+      } catch (err) {
+        return failed(ctx, activity, err);
+      }
+    },
+  };
+}
+
+export type SendguardBot = ReturnType<typeof createSendguardBot>;

@@ -1,0 +1,130 @@
+import type { TurnContext } from 'botbuilder';
+import { loadOrCreateSigningKey } from '../api/auth/signing-key.ts';
+import type { RouteHandler } from '../api/http-server.ts';
+import type { Services } from '../cli/services.ts';
+import { ConfigError } from '../config/config.ts';
+import { isAlertEvent } from '../domain/alerts/alert-events.ts';
+import { createNotificationWorker, type NotificationWorker, type TeamsNotificationHook } from '../domain/alerts/notification-worker.ts';
+import { createAccessGate } from './access-gate.ts';
+import { createBotConnector } from './botbuilder/bot-connector.ts';
+import { botAuthentication, createCloudAdapter } from './botbuilder/cloud-adapter.ts';
+import { botMessagesRoute, botUnavailableRoute } from './botbuilder/messages-route.ts';
+import { botTurnHandler } from './botbuilder/turn-bridge.ts';
+import { createConversationStore } from './conversation-store.ts';
+import { createBotTokens } from './graphql/bot-tokens.ts';
+import { createGraphQLClient, type GraphQLFetch } from './graphql/graphql-client.ts';
+import { defaultRetry, type Connector, type RetryOptions } from './notices/connector.ts';
+import { createRestrictionNotices, type RestrictionNotices } from './notices/restriction-notices.ts';
+import { createTeamsDeliverer } from './notices/teams-deliverer.ts';
+import { createSendguardBot } from './sendguard-bot.ts';
+
+/** The API in this process (`yoga.fetch`), or none: then the bot POSTs to `SENDGUARD_API_URL`. */
+export interface BotApiAccess {
+  inProcess?: GraphQLFetch;
+}
+
+export interface RunningBot {
+  route: RouteHandler;
+  /** The turn handler botbuilder runs for every activity (also what a TestAdapter drives). */
+  handleTurn: (context: TurnContext) => Promise<void>;
+  /** The Teams channel of the alert notification worker. */
+  teams: TeamsNotificationHook;
+  notices: RestrictionNotices;
+  stop(): Promise<void>;
+}
+
+export interface BotOptions {
+  api: BotApiAccess;
+  /** An alerting process delivers Teams notifications through `teams`; otherwise the bot runs its own worker for them. */
+  runsAlerting: boolean;
+  /** The connector for proactive posts (tests may hand in their own). */
+  connector?: Connector;
+  retry?: RetryOptions;
+}
+
+/** The path of the API on the in-process yoga instance; no request leaves the process. */
+const inProcessUrl = 'http://sendguard.local/graphql';
+
+function graphqlTarget(services: Services, api: BotApiAccess): { fetch: GraphQLFetch; url: string } {
+  if (api.inProcess) return { fetch: api.inProcess, url: inProcessUrl };
+  const url = services.config.bot.apiUrl;
+  if (!url) throw new ConfigError('SENDGUARD_API_URL', 'must be set when the bot runs without the api role in the same process');
+  return { fetch: (request) => fetch(request), url };
+}
+
+function notificationWorker(services: Services, teams: TeamsNotificationHook): { worker: NotificationWorker; unsubscribe: () => void } {
+  const worker = createNotificationWorker({ db: services.db, clock: services.clock, logger: services.logger, deliverers: { teams: (n, a) => teams.deliverTeams(n, a) } });
+  const unsubscribe = services.events.subscribe((event) => {
+    if (isAlertEvent(event.type)) worker.wake();
+  });
+  worker.start();
+  return { worker, unsubscribe };
+}
+
+/**
+ * The Teams bot: `/api/messages` (botbuilder CloudAdapter), its card actions through the GraphQL
+ * API as the clicking admin, and restriction notices from the event bus. Refuses to start without
+ * Bot Framework credentials unless the development flag is set (and never in production).
+ */
+export async function startBot(services: Services, options: BotOptions): Promise<RunningBot> {
+  const { config, db, clock, logger } = services;
+  const auth = botAuthentication(config.env, config.bot);
+  const log = logger.child({ component: 'bot' });
+  if (auth.unauthenticated) {
+    log.warn('the Teams bot runs WITHOUT Bot Framework authentication (SENDGUARD_BOT_DEV_NO_AUTH=true): anyone who reaches /api/messages can act as any Teams user. Development only.');
+  }
+  const key = await loadOrCreateSigningKey(config.auth.signingKeyFile);
+  const tokens = createBotTokens({ key, issuer: config.auth.tokenIssuer, audience: config.auth.tokenAudience, botPrincipalId: auth.appId || 'sendguard-bot' });
+  const graphql = createGraphQLClient({ ...graphqlTarget(services, options.api), tokens });
+  const conversations = createConversationStore({ db, clock });
+  const adapter = createCloudAdapter(auth, log);
+  const limits = config.serviceLimits;
+  const bot = createSendguardBot({
+    gate: createAccessGate({ allowedTenants: config.bot.allowedTenants, roles: services.roles }),
+    conversations,
+    graphql,
+    clock,
+    serviceLimits: { recipientLimitExternalPerHour: limits.externalPerHour, recipientLimitInternalPerHour: limits.internalPerHour, recipientLimitPerDay: limits.recipientsPerDay },
+    logger: log,
+  });
+  const retry = options.retry ?? defaultRetry;
+  const connector = options.connector ?? createBotConnector(adapter, auth.appId);
+  const notices = createRestrictionNotices({ db, clock, conversations, graphql, connector, logger: log, retry });
+  const stopNotices = services.events.subscribe((event) => notices.handle(event));
+  const teams = createTeamsDeliverer({ conversations, notices, connector, clock, retry });
+  const own = options.runsAlerting ? undefined : notificationWorker(services, teams);
+  const handleTurn = botTurnHandler(bot);
+  return {
+    route: botMessagesRoute(adapter, handleTurn),
+    handleTurn,
+    teams,
+    notices,
+    async stop() {
+      stopNotices();
+      own?.unsubscribe();
+      await own?.worker.stop();
+      await notices.stop();
+    },
+  };
+}
+
+export interface BotRole {
+  route: RouteHandler;
+  teams: TeamsNotificationHook | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * The bot as a `serve` role. Asked for by name (`--only bot`), a bot that cannot start stops the
+ * process; started with every role by default, it is left out with the reason logged, and
+ * `/api/messages` answers 503 with that reason, so `npm start` works before Teams is set up.
+ */
+export async function startBotRole(services: Services, options: BotOptions & { requested: boolean }): Promise<BotRole> {
+  try {
+    return await startBot(services, options);
+  } catch (err) {
+    if (!(err instanceof ConfigError) || options.requested) throw err;
+    services.logger.warn({ component: 'bot', variable: err.variable }, `Teams bot not started: ${err.message}`);
+    return { route: botUnavailableRoute(err.message), teams: undefined, stop: async () => undefined };
+  }
+}

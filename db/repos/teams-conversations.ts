@@ -1,0 +1,121 @@
+import { and, asc, eq, ne, sql } from 'drizzle-orm';
+import type { Db } from '../client.ts';
+import { teamsConversations, teamsPostedCards } from '../schema/teams.ts';
+
+export type TeamsConversation = typeof teamsConversations.$inferSelect;
+export type TeamsPostedCard = typeof teamsPostedCards.$inferSelect;
+
+export interface ConversationRow {
+  tenantId: string;
+  conversationId: string;
+  conversationType: string;
+  serviceUrl: string;
+  reference: Record<string, unknown>;
+  at: Date;
+}
+
+/** Inserts or refreshes the conversation reference; says whether the row is new. */
+export async function upsertConversation(db: Db, row: ConversationRow): Promise<{ created: boolean }> {
+  const [result] = await db
+    .insert(teamsConversations)
+    .values({ ...row, createdAt: row.at, updatedAt: row.at })
+    .onConflictDoUpdate({
+      target: [teamsConversations.tenantId, teamsConversations.conversationId],
+      set: { conversationType: row.conversationType, serviceUrl: row.serviceUrl, reference: row.reference, updatedAt: row.at },
+    })
+    .returning({ created: sql<boolean>`(xmax = 0)` });
+  return { created: result?.created === true };
+}
+
+export async function findConversation(db: Db, tenantId: string, conversationId: string): Promise<TeamsConversation | undefined> {
+  const [row] = await db
+    .select()
+    .from(teamsConversations)
+    .where(and(eq(teamsConversations.tenantId, tenantId), eq(teamsConversations.conversationId, conversationId)));
+  return row;
+}
+
+export async function setConversationSubscribed(
+  db: Db,
+  key: { tenantId: string; conversationId: string },
+  change: { subscribed: boolean; by: string | null; at: Date },
+): Promise<TeamsConversation | undefined> {
+  const [row] = await db
+    .update(teamsConversations)
+    .set({ subscribed: change.subscribed, subscribedBy: change.by, updatedAt: change.at })
+    .where(and(eq(teamsConversations.tenantId, key.tenantId), eq(teamsConversations.conversationId, key.conversationId)))
+    .returning();
+  return row;
+}
+
+export async function listSubscribedConversations(db: Db, tenantId: string): Promise<TeamsConversation[]> {
+  return db
+    .select()
+    .from(teamsConversations)
+    .where(and(eq(teamsConversations.tenantId, tenantId), eq(teamsConversations.subscribed, true)))
+    .orderBy(asc(teamsConversations.conversationId));
+}
+
+/** The bot was removed from the conversation: forget it, and with it any subscription. */
+export async function deleteConversation(db: Db, tenantId: string, conversationId: string): Promise<void> {
+  await db.delete(teamsConversations).where(and(eq(teamsConversations.tenantId, tenantId), eq(teamsConversations.conversationId, conversationId)));
+}
+
+// A posted card whose `activity_id` is still empty is a claim: some process is posting it. The
+// claim is what keeps several bot processes (and the alert worker) from posting one notice twice.
+const CLAIMED = '';
+
+export interface PostedCardKey {
+  tenantId: string;
+  conversationId: string;
+  restrictionId: string;
+}
+
+/**
+ * Claims the right to post the card for a restriction in a conversation. Returns the claim's id,
+ * or undefined when the card is posted already or another claim on it is younger than `staleBefore`.
+ */
+export async function claimPostedCard(db: Db, key: PostedCardKey, at: Date, staleBefore: Date): Promise<string | undefined> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${key.restrictionId}\u001f${key.conversationId}`}, 13))`);
+    const [existing] = await tx
+      .select()
+      .from(teamsPostedCards)
+      .where(and(eq(teamsPostedCards.tenantId, key.tenantId), eq(teamsPostedCards.restrictionId, key.restrictionId), eq(teamsPostedCards.conversationId, key.conversationId)));
+    if (!existing) {
+      const [inserted] = await tx.insert(teamsPostedCards).values({ ...key, activityId: CLAIMED, createdAt: at }).returning({ id: teamsPostedCards.id });
+      return inserted?.id;
+    }
+    if (existing.activityId !== CLAIMED || existing.createdAt >= staleBefore) return undefined;
+    await tx.update(teamsPostedCards).set({ createdAt: at }).where(eq(teamsPostedCards.id, existing.id));
+    return existing.id;
+  });
+}
+
+export async function completePostedCard(db: Db, id: string, activityId: string): Promise<void> {
+  await db.update(teamsPostedCards).set({ activityId }).where(eq(teamsPostedCards.id, id));
+}
+
+/** Gives a claim up after a failed post, so a retry may claim it again. */
+export async function dropPostedCardClaim(db: Db, id: string): Promise<void> {
+  await db.delete(teamsPostedCards).where(and(eq(teamsPostedCards.id, id), eq(teamsPostedCards.activityId, CLAIMED)));
+}
+
+export async function findPostedCard(db: Db, key: PostedCardKey): Promise<TeamsPostedCard | undefined> {
+  const [row] = await db
+    .select()
+    .from(teamsPostedCards)
+    .where(and(eq(teamsPostedCards.tenantId, key.tenantId), eq(teamsPostedCards.restrictionId, key.restrictionId), eq(teamsPostedCards.conversationId, key.conversationId)));
+  return row;
+}
+
+/** The posted cards of a restriction with the conversation reference each was posted to. */
+export async function postedCardsOf(db: Db, tenantId: string, restrictionId: string): Promise<{ card: TeamsPostedCard; conversation: TeamsConversation }[]> {
+  const rows = await db
+    .select({ card: teamsPostedCards, conversation: teamsConversations })
+    .from(teamsPostedCards)
+    .innerJoin(teamsConversations, and(eq(teamsConversations.tenantId, teamsPostedCards.tenantId), eq(teamsConversations.conversationId, teamsPostedCards.conversationId)))
+    .where(and(eq(teamsPostedCards.tenantId, tenantId), eq(teamsPostedCards.restrictionId, restrictionId), ne(teamsPostedCards.activityId, CLAIMED)))
+    .orderBy(asc(teamsPostedCards.createdAt));
+  return rows;
+}

@@ -1,0 +1,150 @@
+import { ActivityTypes } from 'botbuilder';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findConversation } from '../../db/repos/teams-conversations.ts';
+import { action, grantRole, onlyCard, startBotHarness, teamsUser, type BotHarness, type TeamsUserOptions } from '../helpers/bot.ts';
+import { actionLines, buttonTitles, cardSchemaErrors, cardText } from '../helpers/cards/card-inspection.ts';
+import { manualClock } from '../helpers/clock.ts';
+import { createTestTenant, type TestTenant } from '../helpers/db.ts';
+import { policyActor } from '../helpers/services.ts';
+
+const clock = manualClock('2026-11-26T10:00:00Z');
+let harness: BotHarness;
+
+beforeAll(async () => {
+  harness = await startBotHarness(clock);
+});
+afterAll(async () => harness?.stop());
+
+async function admin(tenant: TestTenant, options: Partial<TeamsUserOptions> = {}) {
+  const objectId = crypto.randomUUID();
+  await grantRole(harness.services, tenant.id, objectId, 'Security Administrator');
+  return teamsUser(harness.bot, { tenantId: tenant.id, objectId, name: 'Lynne Robbins', ...options });
+}
+
+function restrict(tenant: TestTenant, local: string) {
+  return harness.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: tenant.address(local), reasonCode: 'SuspectedCompromise', temporary: false, actor: policyActor });
+}
+
+describe('bot commands', () => {
+  it('help lists every command; unknown input gets help too', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const lynne = await admin(tenant);
+    const help = onlyCard(await lynne.say('help'));
+    expect(cardSchemaErrors(help)).toEqual([]);
+    for (const usage of ['restricted [search]', 'show <address>', 'unblock <address>', 'policies', 'subscribe', 'unsubscribe']) expect(cardText(help)).toContain(usage);
+    expect(cardText(onlyCard(await lynne.say('please unblock everyone')))).toEqual(cardText(help));
+    expect(cardText(onlyCard(await lynne.say('')))).toEqual(cardText(help));
+  });
+
+  it('restricted [search] lists the active restrictions, newest first, filtered by part of the address', async () => {
+    const tenant = await createTestTenant(harness.database);
+    await restrict(tenant, 'alice');
+    clock.advance(60_000);
+    await restrict(tenant, 'bob');
+    const lynne = await admin(tenant);
+    const all = onlyCard(await lynne.say('restricted'));
+    expect(actionLines(all).filter((l) => l.startsWith('Details'))).toEqual([
+      `Details → restricted.show {"senderAddress":"${tenant.address('bob')}"}`,
+      `Details → restricted.show {"senderAddress":"${tenant.address('alice')}"}`,
+    ]);
+    const search = onlyCard(await lynne.say('restricted ALI'));
+    expect(cardText(search)).toContain('1 restricted user matching "ALI"');
+    expect(search.refresh?.action.data).toEqual({ view: 'restricted.list', search: 'ALI' });
+    expect(cardText(onlyCard(await lynne.say('restricted nobody-here')))).toContain('No restricted users matching "nobody-here".');
+  });
+
+  it('pages through a long list with Next and Previous', async () => {
+    const tenant = await createTestTenant(harness.database);
+    for (let i = 0; i < 12; i += 1) {
+      clock.advance(1000);
+      await restrict(tenant, `user${String(i).padStart(2, '0')}`);
+    }
+    const lynne = await admin(tenant);
+    const first = onlyCard(await lynne.say('restricted'));
+    expect(cardText(first)).toContain('10 of 12 restricted users');
+    expect(buttonTitles(first)).toEqual(['Next']);
+    const second = await lynne.click(action(first, 'Next'));
+    expect(cardText(second)).toContain(tenant.address('user01'));
+    expect(cardText(second)).toContain(tenant.address('user00'));
+    expect(buttonTitles(second)).toEqual(['Previous']);
+    expect(cardText(await lynne.click(action(second, 'Previous')))).toContain(tenant.address('user11'));
+  });
+
+  it('show <address> gives the details; an address never restricted and a malformed one say so', async () => {
+    const tenant = await createTestTenant(harness.database);
+    await restrict(tenant, 'carol');
+    const lynne = await admin(tenant);
+    const details = onlyCard(await lynne.say(`show ${tenant.address('carol').toUpperCase()}`));
+    expect(cardText(details)).toContain('Suspected compromised account');
+    expect(cardText(onlyCard(await lynne.say(`show ${tenant.address('nobody')}`)))).toContain('This address has never been restricted from sending email.');
+    expect(cardText(onlyCard(await lynne.say('show not-an-address')))).toContain('Address: an email address');
+    expect(cardText(onlyCard(await lynne.say('show')))).toContain('add the address');
+  });
+
+  it('unblock <address> opens the recommendations; a sender who is not restricted gets that card', async () => {
+    const tenant = await createTestTenant(harness.database);
+    await restrict(tenant, 'dave');
+    const lynne = await admin(tenant);
+    const recommendations = onlyCard(await lynne.say(`unblock ${tenant.address('dave')}`));
+    expect(buttonTitles(recommendations)).toEqual(['Submit', 'Cancel']);
+    expect(cardText(onlyCard(await lynne.say(`unblock ${tenant.address('erin')}`)))).toContain(`${tenant.address('erin')} is not restricted`);
+  });
+
+  it('policies shows the outbound spam policies with the service defaults for 0', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const lynne = await admin(tenant);
+    const policies = onlyCard(await lynne.say('policies'));
+    expect(cardSchemaErrors(policies)).toEqual([]);
+    expect(cardText(policies)).toContain('Default');
+    expect(cardText(policies)).toContain('Action: Restrict the user from sending mail until the following day');
+  });
+
+  it('subscribe and unsubscribe turn restriction notices on and off for this conversation', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const lynne = await admin(tenant);
+    const on = onlyCard(await lynne.say('subscribe'));
+    expect(cardText(on)).toContain('Restriction notices are on in this chat');
+    expect(cardText(on)).toContain('Turned on by Lynne Robbins.');
+    expect(await findConversation(harness.services.db, tenant.id, lynne.conversationId)).toMatchObject({ subscribed: true, subscribedBy: lynne.objectId, conversationType: 'personal' });
+    expect(cardText(onlyCard(await lynne.say('subscribe')))).toContain('nothing changed');
+    const off = await lynne.click(action(on, 'Unsubscribe'));
+    expect(cardText(off)).toContain('Restriction notices are off in this chat');
+    expect(await findConversation(harness.services.db, tenant.id, lynne.conversationId)).toMatchObject({ subscribed: false, subscribedBy: null });
+  });
+
+  it('strips the @mention in a channel and keeps the channel (not the reply thread) for notices', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const channel = `19:${crypto.randomUUID()}@thread.tacv2`;
+    const lynne = await admin(tenant, { scope: 'channel', conversationId: `${channel};messageid=1732615200000` });
+    const mention = { type: 'mention', text: '<at>Sendguard</at>', mentioned: { id: '28:sendguard-bot', name: 'Sendguard' } };
+    const reply = await lynne.turn({ type: ActivityTypes.Message, text: '<at>Sendguard</at> subscribe', entities: [mention] });
+    expect(cardText(onlyCard(reply))).toContain('Restriction notices are on in this channel');
+    const stored = await findConversation(harness.services.db, tenant.id, channel);
+    expect(stored).toMatchObject({ subscribed: true, conversationType: 'channel' });
+    expect((stored?.reference as { conversation: { id: string } }).conversation.id).toBe(channel);
+    const help = onlyCard(await lynne.turn({ type: ActivityTypes.Message, text: '<at>Sendguard</at> help', entities: [mention] }));
+    expect(cardText(help)).toContain('mention me first, for example: @Sendguard restricted contoso.com');
+  });
+
+  it('welcomes once on install, and forgets the conversation when removed', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const lynne = await admin(tenant);
+    const welcome = onlyCard(await lynne.install());
+    expect(cardText(welcome)).toContain("Hi Lynne Robbins, I'm Sendguard");
+    expect(buttonTitles(welcome)).toEqual(['Restricted users', 'Policies', 'Help']);
+    expect((await lynne.turn({ type: 'installationUpdate', action: 'add' })).cards).toEqual([]);
+    await lynne.say('subscribe');
+    expect((await lynne.turn({ type: 'installationUpdate', action: 'remove' })).cards).toEqual([]);
+    expect(await findConversation(harness.services.db, tenant.id, lynne.conversationId)).toBeUndefined();
+    expect(onlyCard(await lynne.turn({ type: 'installationUpdate', action: 'add' })).fallbackText).toContain("I'm Sendguard");
+  });
+
+  it('answers a malformed card action with a 400 and changes nothing', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const lynne = await admin(tenant);
+    const bad = await lynne.invoke('unblock.confirm', { senderAddress: 'not an address', restrictionId: 'x' });
+    expect(bad.invoke).toMatchObject({ status: 200, body: { statusCode: 400, type: 'application/vnd.microsoft.error' } });
+    const unknown = await lynne.invoke('everything.delete', {});
+    expect(unknown.invoke?.body).toMatchObject({ statusCode: 400, value: { message: 'unknown action "everything.delete"' } });
+  });
+});
