@@ -1,9 +1,17 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { printSchema } from 'graphql';
+import { mintLocalToken, parseDuration } from '../api/auth/local-token.ts';
+import { loadOrCreateSigningKey } from '../api/auth/signing-key.ts';
+import { schema } from '../api/schema/index.ts';
+import { recognizeRole } from '../domain/roles/role-catalog.ts';
 import { ConfigError } from '../config/config.ts';
 import { loadConfig, type Config } from '../config/load-config.ts';
 import { openDatabase } from '../db/client.ts';
 import { createLogger } from './logger.ts';
 import { roles, startSendguard, type Role, type RunningSendguard } from './serve.ts';
+import { fromPowerShellSyntax } from './exchange/powershell-syntax.ts';
+import { registerAdminVerbs } from './exchange/register.ts';
+import { registerTeamsPackageCommand } from '../bot/teams-app/teams-package-command.ts';
 
 function configOrExit(): Config {
   try {
@@ -57,6 +65,32 @@ async function migrate(): Promise<void> {
   process.stdout.write('migrations applied\n');
 }
 
+function parseRole(value: string, previous: string[]): string[] {
+  const role = recognizeRole(value);
+  if (!role) throw new InvalidArgumentError(`${value} is not a role Sendguard knows (e.g. "Security Administrator", "Global Reader")`);
+  return [...previous, role];
+}
+
+function parseExpiry(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+async function token(options: { tenant: string; principal: string; role: string[]; name?: string; expires: number }): Promise<void> {
+  const config = configOrExit();
+  const key = await loadOrCreateSigningKey(config.auth.signingKeyFile);
+  const jwt = await mintLocalToken(
+    key,
+    { issuer: config.auth.tokenIssuer, audience: config.auth.tokenAudience },
+    { tenantId: options.tenant, principalId: options.principal, name: options.name, roles: options.role },
+    { expiresInSeconds: options.expires },
+  );
+  process.stdout.write(`${jwt}\n`);
+}
+
 export function buildProgram(): Command {
   const program = new Command('sendguard').description('Keeps compromised or runaway senders from sending; lets admins release them safely and fast.');
   program
@@ -65,7 +99,25 @@ export function buildProgram(): Command {
     .option('--only <roles>', `run only these roles (${roles.join(',')})`, parseRoles)
     .action(serve);
   program.command('migrate').description('apply database migrations and exit').action(migrate);
+  program
+    .command('token')
+    .description("print a bearer token for the GraphQL API, signed with this instance's key")
+    .requiredOption('--tenant <id>', 'tenant id')
+    .requiredOption('--principal <id>', 'object id or user principal name of the admin')
+    .requiredOption('--role <role>', 'role to carry (repeatable), e.g. "Security Administrator"', parseRole, [])
+    .option('--name <name>', 'display name')
+    .option('--expires <duration>', 'lifetime such as 30m, 1h, 7d', parseExpiry, 3600)
+    .action(token);
+  program
+    .command('print-schema')
+    .description('print the GraphQL schema (SDL)')
+    .action(() => {
+      process.stdout.write(`${printSchema(schema)}\n`);
+    });
+  registerAdminVerbs(program);
+  registerTeamsPackageCommand(program);
   return program;
 }
 
-await buildProgram().parseAsync(process.argv);
+const program = buildProgram();
+await program.parseAsync(fromPowerShellSyntax(program, process.argv));

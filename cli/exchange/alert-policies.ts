@@ -1,0 +1,154 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { z } from 'zod';
+import { CliError, ExitCode } from './exit-codes.ts';
+import type { GraphQLClient } from './graphql-client.ts';
+import { parseBoolean, parseList } from './option-values.ts';
+import { describeChanges, type Row } from './output.ts';
+import { ERROR_SELECTION, successOr } from './typed-errors.ts';
+import { defineVerb, onRun } from './verb.ts';
+
+const ALERT_POLICY_FIELDS = 'id name kind severity isDefault enabled active inactiveReason inactiveExplanation emailEnabled recipients dailyNotificationLimit thresholdPercent updatedAt';
+
+const alertPolicy = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.string(),
+  severity: z.string(),
+  isDefault: z.boolean(),
+  enabled: z.boolean(),
+  active: z.boolean(),
+  inactiveReason: z.string().nullable(),
+  inactiveExplanation: z.string().nullable(),
+  emailEnabled: z.boolean(),
+  recipients: z.array(z.string()),
+  dailyNotificationLimit: z.number().nullable(),
+  thresholdPercent: z.number().nullable(),
+  updatedAt: z.string(),
+});
+type AlertPolicy = z.infer<typeof alertPolicy>;
+
+const LIST = `query GetAlertPolicy { alertPolicies { ${ALERT_POLICY_FIELDS} } }`;
+const UPDATE = `mutation SetAlertPolicy($input: UpdateAlertPolicyInput!) {
+  updateAlertPolicy(input: $input) { ${ERROR_SELECTION} ... on UpdateAlertPolicySuccess { alertPolicy { ${ALERT_POLICY_FIELDS} } } }
+}`;
+
+const titleCase = (v: string) => v.charAt(0) + v.slice(1).toLowerCase();
+
+/** Get-ProtectionAlert's property names where it has one (Disabled, NotifyUser, NotificationEnabled). */
+function toExchange(p: AlertPolicy): Row {
+  return {
+    Name: p.name,
+    Identity: p.id,
+    Kind: p.kind,
+    Severity: titleCase(p.severity),
+    Disabled: !p.enabled,
+    Active: p.active,
+    InactiveReason: p.inactiveExplanation,
+    NotificationEnabled: p.emailEnabled,
+    NotifyUser: p.recipients,
+    DailyNotificationLimit: p.dailyNotificationLimit ?? 'NoLimit',
+    ThresholdPercent: p.thresholdPercent,
+    IsDefault: p.isDefault,
+    LastModifiedTime: p.updatedAt,
+  };
+}
+
+const COLUMNS = ['Name', 'Severity', 'Disabled', 'Active', 'NotificationEnabled', 'NotifyUser', 'DailyNotificationLimit'];
+
+async function listPolicies(api: GraphQLClient): Promise<AlertPolicy[]> {
+  return (await api.request(LIST, {}, z.object({ alertPolicies: z.array(alertPolicy) }))).alertPolicies;
+}
+
+/** The server matches a policy by id or exact name; so does the CLI. */
+async function findPolicy(api: GraphQLClient, identity: string): Promise<AlertPolicy> {
+  const found = (await listPolicies(api)).find((p) => p.id === identity || p.name === identity);
+  if (!found) throw new CliError(ExitCode.notFound, `there is no alert policy "${identity}" (get-alert-policy lists them)`);
+  return found;
+}
+
+function registerGet(program: Command): void {
+  const command = defineVerb(program, { name: 'get-alert-policy', cmdlet: 'Get-ProtectionAlert', otherCmdlets: ['Get-AlertPolicy'], description: 'list the alert policies, or one of them' }, (c) =>
+    c.argument('[identity]', 'policy name or id').option('--identity <name>', 'policy name or id'),
+  );
+  onRun<{ identity?: string }>(command, async ({ api, out }, options, [positional]) => {
+    const identity = options.identity ?? positional;
+    const policies = identity ? [await findPolicy(api, identity)] : await listPolicies(api);
+    out.list(policies.map(toExchange), COLUMNS);
+  });
+}
+
+function parseDailyLimit(value: string): number | null {
+  if (/^(nolimit|unlimited|none)$/i.test(value.trim())) return null;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected NoLimit or one of 1, 5, 10, 25, 50, 100, 150, 200');
+  return n;
+}
+
+interface SetOptions {
+  identity?: string;
+  enabled?: boolean;
+  disabled?: boolean;
+  notificationEnabled?: boolean;
+  notifyUser?: string[];
+  dailyNotificationLimit?: number | null;
+}
+
+interface UpdateInput {
+  name: string;
+  enabled?: boolean | undefined;
+  emailEnabled?: boolean | undefined;
+  recipients?: string[] | undefined;
+  dailyNotificationLimit?: number | null | undefined;
+}
+
+function toInput(options: SetOptions, name: string): UpdateInput {
+  if (options.enabled !== undefined && options.disabled !== undefined) throw new CliError(ExitCode.usage, 'give --enabled or --disabled, not both');
+  const enabled = options.enabled ?? (options.disabled === undefined ? undefined : !options.disabled);
+  const input = { name, enabled, emailEnabled: options.notificationEnabled, recipients: options.notifyUser, dailyNotificationLimit: options.dailyNotificationLimit };
+  if ([input.enabled, input.emailEnabled, input.recipients, input.dailyNotificationLimit].every((v) => v === undefined)) {
+    throw new CliError(ExitCode.usage, 'nothing to change: give --enabled/--disabled, --notification-enabled, --notify-user or --daily-notification-limit');
+  }
+  return input;
+}
+
+/** The policy as it would be after `input` (the server still validates it). */
+function preview(current: AlertPolicy, input: UpdateInput): AlertPolicy {
+  return {
+    ...current,
+    enabled: input.enabled ?? current.enabled,
+    emailEnabled: input.emailEnabled ?? current.emailEnabled,
+    recipients: input.recipients ?? current.recipients,
+    dailyNotificationLimit: input.dailyNotificationLimit === undefined ? current.dailyNotificationLimit : input.dailyNotificationLimit,
+  };
+}
+
+function registerSet(program: Command): void {
+  const spec = { name: 'set-alert-policy', cmdlet: 'Set-ProtectionAlert', otherCmdlets: ['Set-AlertPolicy'], description: 'turn an alert policy on or off, or change its notifications', effect: 'changes' } as const;
+  const command = defineVerb(program, spec, (c) =>
+    c
+      .argument('[identity]', 'policy name or id')
+      .option('--identity <name>', 'policy name or id')
+      .option('--enabled <bool>', 'turn the policy on (true) or off (false)', parseBoolean)
+      .option('--disabled <bool>', 'Exchange spelling: true turns the policy off', parseBoolean)
+      .option('--notification-enabled <bool>', 'send e-mail notifications', parseBoolean)
+      .option('--notify-user <recipients>', 'TenantAdmins and/or e-mail addresses, comma-separated', parseList)
+      .option('--daily-notification-limit <n>', 'NoLimit, 1, 5, 10, 25, 50, 100, 150 or 200', parseDailyLimit),
+  );
+  onRun<SetOptions>(command, async ({ api, out, whatIf }, options, [positional]) => {
+    const identity = options.identity ?? positional;
+    if (!identity) throw new CliError(ExitCode.usage, 'say which policy: --identity <name>');
+    const input = toInput(options, identity);
+    const current = await findPolicy(api, identity);
+    if (whatIf) {
+      const changes = describeChanges(toExchange(current), toExchange(preview(current, input)));
+      return out.note(`What if: Changing alert policy "${current.name}": ${changes.length > 0 ? `\n  ${changes.join('\n  ')}` : 'nothing would change.'}`);
+    }
+    const { updateAlertPolicy } = await api.request(UPDATE, { input }, z.object({ updateAlertPolicy: z.unknown() }));
+    out.record(toExchange(successOr(updateAlertPolicy, z.object({ alertPolicy })).alertPolicy));
+  });
+}
+
+export function registerAlertPolicyVerbs(program: Command): void {
+  registerGet(program);
+  registerSet(program);
+}

@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { CliError, ExitCode } from './exit-codes.ts';
+import type { GraphQLClient } from './graphql-client.ts';
+import { parseList } from './option-values.ts';
+import { fetchAllPages, pageOf } from './pages.ts';
+import { ERROR_SELECTION, successOr } from './typed-errors.ts';
+import { defineVerb, onRun } from './verb.ts';
+
+/** Get-BlockedSenderAddress's properties, in its order. */
+const BLOCKED_SENDER_COLUMNS = ['SenderAddress', 'Reason', 'CreatedDatetime', 'ChangedDatetime', 'TemporaryBlock'] as const;
+
+const blockedSenderAddress = z.object({
+  SenderAddress: z.string(),
+  Reason: z.string(),
+  CreatedDatetime: z.string(),
+  ChangedDatetime: z.string(),
+  TemporaryBlock: z.boolean(),
+});
+
+const restrictedUser = z.object({
+  status: z.string(),
+  releasedAt: z.string().nullable(),
+  releasedBy: z.string().nullable(),
+  blockedSenderAddress,
+});
+
+const BLOCKED_SENDER_FIELDS = 'blockedSenderAddress { SenderAddress Reason CreatedDatetime ChangedDatetime TemporaryBlock }';
+
+const LIST = `query GetBlockedSenderAddress($after: String) {
+  restrictedUsers(first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { ${BLOCKED_SENDER_FIELDS} } }
+  }
+}`;
+
+const ONE = `query GetBlockedSenderAddressOne($senderAddress: String!) {
+  restrictedUser(senderAddress: $senderAddress) { status releasedAt releasedBy ${BLOCKED_SENDER_FIELDS} }
+}`;
+
+const UNBLOCK = `mutation RemoveBlockedSenderAddress($input: UnblockUserInput!) {
+  unblockUser(input: $input) {
+    ${ERROR_SELECTION}
+    ... on UnblockUserSuccess { restrictedUser { senderAddress status releasedAt releasedBy releaseReason } }
+  }
+}`;
+
+const unblocked = z.object({
+  restrictedUser: z.object({ senderAddress: z.string(), status: z.string(), releasedAt: z.string().nullable(), releasedBy: z.string().nullable(), releaseReason: z.string().nullable() }),
+});
+
+/** The sender's active restriction, or exit 3 saying why there is none. */
+async function activeRestriction(api: GraphQLClient, senderAddress: string): Promise<z.infer<typeof blockedSenderAddress>> {
+  const { restrictedUser: found } = await api.request(ONE, { senderAddress }, z.object({ restrictedUser: restrictedUser.nullable() }));
+  if (!found) throw new CliError(ExitCode.notFound, `${senderAddress} is not a blocked sender (it was never restricted)`);
+  if (found.status !== 'RESTRICTED') {
+    const since = found.releasedAt ? ` since ${found.releasedAt}${found.releasedBy ? ` (released by ${found.releasedBy})` : ''}` : '';
+    throw new CliError(ExitCode.notFound, `${senderAddress} is not a blocked sender: its last restriction is ${found.status.toLowerCase()}${since}`);
+  }
+  return found.blockedSenderAddress;
+}
+
+function registerGet(program: Command): void {
+  const command = defineVerb(program, {
+    name: 'get-blocked-sender-address',
+    cmdlet: 'Get-BlockedSenderAddress',
+    description: 'list the senders restricted from sending, or one of them',
+  }, (c) => c.option('--sender-address <address>', 'only this sender (exit code 3 when it is not restricted)'));
+  onRun<{ senderAddress?: string }>(command, async ({ api, out }, options) => {
+    if (options.senderAddress) return out.list([await activeRestriction(api, options.senderAddress)], BLOCKED_SENDER_COLUMNS);
+    const schema = z.object({ restrictedUsers: pageOf(z.object({ blockedSenderAddress })) });
+    const nodes = await fetchAllPages((after) => api.request(LIST, { after }, schema).then((d) => d.restrictedUsers));
+    out.list(
+      nodes.map((n) => n.blockedSenderAddress),
+      BLOCKED_SENDER_COLUMNS,
+    );
+  });
+}
+
+function registerRemove(program: Command): void {
+  const command = defineVerb(program, {
+    name: 'remove-blocked-sender-address',
+    cmdlet: 'Remove-BlockedSenderAddress',
+    description: 'release a restricted sender so it can send again (effective within a second)',
+    effect: 'destructive',
+  }, (c) =>
+    c
+      .requiredOption('--sender-address <address>', 'the restricted sender')
+      .option('--reason <text>', 'why the sender may send again (kept with the release and in the audit log)', '')
+      .option('--acknowledged-recommendations <kinds>', 'steps taken, comma-separated: ENABLE_MFA,RESET_PASSWORD,REVOKE_SESSIONS,…', parseList, []),
+  );
+  type Options = { senderAddress: string; reason: string; acknowledgedRecommendations: string[] };
+  onRun<Options>(command, async ({ api, out, whatIf, confirm }, options) => {
+    const blocked = await activeRestriction(api, options.senderAddress);
+    const description = `Releasing the blocked sender "${blocked.SenderAddress}" (blocked since ${blocked.CreatedDatetime}; ${blocked.Reason}).`;
+    if (whatIf) return out.note(`What if: ${description} Nothing was changed.`);
+    await confirm(description);
+    const input = { senderAddress: options.senderAddress, reason: options.reason, acknowledgedRecommendations: options.acknowledgedRecommendations.map((k) => k.toUpperCase()) };
+    const { unblockUser } = await api.request(UNBLOCK, { input }, z.object({ unblockUser: z.unknown() }));
+    const released = successOr(unblockUser, unblocked).restrictedUser;
+    out.record({ SenderAddress: released.senderAddress, Status: released.status, ReleasedDatetime: released.releasedAt, ReleasedBy: released.releasedBy, ReleaseReason: released.releaseReason });
+    out.note(`Released ${released.senderAddress}: it can send again.`);
+  });
+}
+
+export function registerBlockedSenderVerbs(program: Command): void {
+  registerGet(program);
+  registerRemove(program);
+}

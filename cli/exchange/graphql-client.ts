@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { CliError, ExitCode } from './exit-codes.ts';
+
+const graphqlError = z.object({
+  message: z.string(),
+  extensions: z.object({ code: z.string().optional() }).loose().optional(),
+});
+
+const responseBody = z.object({
+  data: z.unknown().optional(),
+  errors: z.array(graphqlError).optional(),
+});
+
+type GraphQLError = z.infer<typeof graphqlError>;
+
+export interface GraphQLClient {
+  /** Runs one operation and returns its `data`, parsed with `schema`; any error becomes a CliError. */
+  request<T>(document: string, variables: Record<string, unknown>, schema: z.ZodType<T>): Promise<T>;
+}
+
+function describeUnreachable(url: string, err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  const code = cause instanceof Error && 'code' in cause ? String(cause.code) : undefined;
+  const detail = code ?? (cause instanceof Error ? cause.message : String(cause));
+  return `cannot reach Sendguard at ${url} (${detail}); is it running? Set SENDGUARD_URL or pass --url`;
+}
+
+/** A field or type the server does not know: an older server, or one without that feature. */
+function unsupported(error: GraphQLError): CliError | undefined {
+  if (!/^(Cannot query field|Unknown type|Unknown argument|Field ".+" is not defined by type)/.test(error.message)) return undefined;
+  return new CliError(ExitCode.failure, `the Sendguard API at this URL does not support this verb yet (${error.message})`);
+}
+
+function toCliError(error: GraphQLError): CliError {
+  const code = error.extensions?.code;
+  if (code === 'FORBIDDEN' || code === 'UNAUTHENTICATED') return new CliError(ExitCode.notAllowed, error.message);
+  if (code === 'BAD_USER_INPUT') return new CliError(ExitCode.usage, error.message);
+  if (code === 'GRAPHQL_VALIDATION_FAILED') return unsupported(error) ?? new CliError(ExitCode.failure, error.message);
+  return new CliError(ExitCode.failure, `the server failed: ${error.message}`);
+}
+
+async function readBody(response: Response): Promise<z.infer<typeof responseBody> | undefined> {
+  const text = await response.text();
+  try {
+    const parsed = responseBody.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** GraphQL over HTTP POST with a bearer token; the CLI's only way to the data. */
+export function createGraphQLClient(options: { url: string; token: string | undefined }): GraphQLClient {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+
+  return {
+    async request(document, variables, schema) {
+      let response: Response;
+      try {
+        response = await fetch(options.url, { method: 'POST', headers, body: JSON.stringify({ query: document, variables }) });
+      } catch (err) {
+        throw new CliError(ExitCode.failure, describeUnreachable(options.url, err));
+      }
+      const body = await readBody(response);
+      if (response.status === 401) {
+        const reason = body?.errors?.[0]?.message ?? 'the server refused the token';
+        const hint = options.token ? '' : ' (set SENDGUARD_TOKEN or pass --token; `sendguard token` prints one)';
+        throw new CliError(ExitCode.notAllowed, `not authenticated: ${reason}${hint}`);
+      }
+      if (!body) throw new CliError(ExitCode.failure, `unexpected answer from ${options.url}: HTTP ${response.status} (is it Sendguard's /graphql endpoint?)`);
+      const first = body.errors?.[0];
+      if (first) throw toCliError(first);
+      const data = schema.safeParse(body.data);
+      if (!data.success) throw new CliError(ExitCode.failure, `unexpected answer from ${options.url}: ${z.prettifyError(data.error)}`);
+      return data.data;
+    },
+  };
+}

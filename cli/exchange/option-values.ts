@@ -1,0 +1,37 @@
+import { InvalidArgumentError } from 'commander';
+
+/** `true`/`false`, also PowerShell's `$true`/`$false`. */
+export function parseBoolean(value: string): boolean {
+  const v = value.trim().toLowerCase().replace(/^\$/, '');
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new InvalidArgumentError('expected true or false ($true/$false)');
+}
+
+export function parseWholeNumber(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** PowerShell multi-valued parameters arrive comma-separated (`-From a@x.com,b@x.com`); `""` clears the list. */
+export function parseList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim().replace(/^["']|["']$/g, ''))
+    .filter(Boolean);
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/** An ISO-8601 date or date-time; without an offset it is read as UTC, so results never depend on the machine's zone. */
+export function parseDateTime(value: string): Date {
+  const v = value.trim();
+  if (!ISO_DATE.test(v)) throw new InvalidArgumentError('expected an ISO-8601 date such as 2026-11-26 or 2026-11-26T10:00:00Z');
+  const withZone = v.length === 10 ? `${v}T00:00:00Z` : /(Z|[+-]\d{2}:\d{2})$/.test(v) ? v : `${v}Z`;
+  const date = new Date(withZone);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError('expected a valid date');
+  return date;
+}

@@ -1,0 +1,76 @@
+export const outputFormats = ['table', 'json'] as const;
+export type OutputFormat = (typeof outputFormats)[number];
+
+export type Row = Record<string, unknown>;
+
+interface Writable {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+/** What a verb prints: results on stdout (a table for people, JSON for programs), notes on stderr. */
+export interface Output {
+  format: OutputFormat;
+  /** A list: table columns on a terminal, every property in JSON (always an array, `[]` when empty). */
+  list(rows: readonly Row[], columns: readonly string[]): void;
+  /** One object: `Name : value` lines on a terminal, a JSON object otherwise. */
+  record(row: Row): void;
+  /** A message for the person at the terminal; never mixed into the results. */
+  note(message: string): void;
+}
+
+/** A value as PowerShell shows it in a table or list. */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (Array.isArray(value)) return `{${value.map(formatValue).join(', ')}}`;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** PowerShell's Format-Table look: headers, a dashed rule, space-separated padded columns. */
+export function renderTable(rows: readonly Row[], columns: readonly string[]): string {
+  if (rows.length === 0) return '';
+  const cells = rows.map((row) => columns.map((c) => formatValue(row[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (values: readonly string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join(' ').trimEnd();
+  return [line(columns), line(columns.map((c) => '-'.repeat(c.length))), ...cells.map(line)].join('\n') + '\n';
+}
+
+/** PowerShell's Format-List look. */
+export function renderList(row: Row): string {
+  const keys = Object.keys(row);
+  const width = Math.max(0, ...keys.map((k) => k.length));
+  return keys.map((k) => `${k.padEnd(width)} : ${formatValue(row[k])}`.trimEnd()).join('\n') + '\n';
+}
+
+/** `-o` wins; otherwise a table on a terminal and JSON when piped. */
+export function chooseFormat(requested: OutputFormat | undefined, stdout: Writable): OutputFormat {
+  return requested ?? (stdout.isTTY ? 'table' : 'json');
+}
+
+export function createOutput(options: { format: OutputFormat; stdout: Writable; stderr: Writable }): Output {
+  const { format, stdout, stderr } = options;
+  const json = (value: unknown) => stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  return {
+    format,
+    list(rows, columns) {
+      if (format === 'json') json(rows);
+      else stdout.write(renderTable(rows, columns));
+    },
+    record(row) {
+      if (format === 'json') json(row);
+      else stdout.write(renderList(row));
+    },
+    note(message) {
+      stderr.write(`${message}\n`);
+    },
+  };
+}
+
+/** `Name: old → new` for each property `after` changes; empty when it changes nothing. */
+export function describeChanges(before: Row, after: Row): string[] {
+  return Object.keys(after)
+    .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+    .map((k) => `${k}: ${formatValue(before[k]) || '(empty)'} → ${formatValue(after[k]) || '(empty)'}`);
+}

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { isApiVerb } from './verb.ts';
+
+/** PowerShell compares names case-insensitively; dashes in our verbs and options do not count either. */
+function key(name: string): string {
+  return name.toLowerCase().replace(/-/g, '');
+}
+
+function findVerb(program: Command, name: string): Command | undefined {
+  const wanted = key(name);
+  return program.commands.find((c) => isApiVerb(c) && [c.name(), ...c.aliases()].some((n) => key(n) === wanted));
+}
+
+const POWERSHELL_PARAMETER = /^-([A-Za-z][A-Za-z0-9]+)(?::(.*))?$/s;
+const FALSE = /^\$?false$/i;
+
+/** `-Name`, `-Name:value`, and the common parameters -Confirm and -WhatIf, as the verb's own long options. */
+function translateParameter(verb: Command, token: string): string[] {
+  const match = POWERSHELL_PARAMETER.exec(token);
+  if (!match?.[1]) return [token];
+  const [, name, value] = match;
+  const has = (long: string) => verb.options.some((o) => o.long === long);
+  if (key(name) === 'confirm') {
+    // -Confirm:$false skips the prompt; -Confirm (or :$true) is what a destructive verb does anyway.
+    return value !== undefined && FALSE.test(value) && has('--yes') ? ['--yes'] : [];
+  }
+  if (key(name) === 'whatif') return value !== undefined && FALSE.test(value) ? [] : has('--what-if') ? ['--what-if'] : [token];
+  const option = verb.options.find((o) => o.long !== undefined && key(o.long) === key(name));
+  if (!option?.long) return [token];
+  return value === undefined ? [option.long] : [`${option.long}=${value}`];
+}
+
+/**
+ * Accepts the Exchange Online PowerShell spelling of a verb and its parameters, so that
+ * `sendguard Get-BlockedSenderAddress -SenderAddress a@b.c` and `-Confirm:$false` work as typed in
+ * PowerShell. Other commands (`serve`, `migrate`, …) are left alone.
+ */
+export function fromPowerShellSyntax(program: Command, argv: readonly string[]): string[] {
+  const [node = '', script = '', first, ...rest] = argv;
+  const verb = first === undefined || first.startsWith('-') ? undefined : findVerb(program, first);
+  if (!verb || first === undefined) return [...argv];
+  const translated: string[] = [];
+  for (const [i, token] of rest.entries()) {
+    if (token === '--') {
+      translated.push(...rest.slice(i));
+      break;
+    }
+    translated.push(...translateParameter(verb, token));
+  }
+  return [node, script, verb.name(), ...translated];
+}

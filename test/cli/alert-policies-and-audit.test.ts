@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSendguard } from '../helpers/process.ts';
+import { clientEnv, jsonOf } from '../helpers/cli.ts';
+import { createTestTenant, type TestTenant } from '../helpers/db.ts';
+import { startTestApi, type TestApi } from '../helpers/graphql.ts';
+import { policyActor } from '../helpers/services.ts';
+
+let api: TestApi;
+let tenant: TestTenant;
+let asAdmin: Record<string, string | undefined>;
+let asReader: Record<string, string | undefined>;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  tenant = await createTestTenant(api.database);
+  asAdmin = clientEnv(api.graphqlUrl, await api.token({ tenantId: tenant.id, roles: ['Security Administrator'], principalId: 'oid-adele', name: 'Adele Vance' }));
+  asReader = clientEnv(api.graphqlUrl, await api.token({ tenantId: tenant.id, roles: ['Security Reader'], principalId: 'oid-grady', name: 'Grady Archie' }));
+});
+afterAll(async () => api.stop());
+
+type Policy = Record<string, unknown> & { Name: string };
+
+async function policy(name: string): Promise<Policy> {
+  const result = await runSendguard(['get-alert-policy', '--identity', name], asAdmin);
+  expect(result).toMatchObject({ code: 0 });
+  const [found] = jsonOf<Policy[]>(result);
+  return found!;
+}
+
+describe('get-alert-policy / set-alert-policy', () => {
+  it('lists the default policies with Get-ProtectionAlert property names', async () => {
+    const result = await runSendguard(['Get-ProtectionAlert'], asReader);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const policies = jsonOf<Policy[]>(result);
+    expect(policies.map((p) => `${p.Name} (${String(p.Severity)})`).sort()).toEqual([
+      'Email sending limit exceeded (Medium)',
+      'Sending limit nearly reached (Medium)',
+      'User restricted from sending email (High)',
+    ]);
+    expect(policies.find((p) => p.Name === 'User restricted from sending email')).toMatchObject({
+      Kind: 'USER_RESTRICTED',
+      Disabled: false,
+      Active: true,
+      NotificationEnabled: true,
+      NotifyUser: ['TenantAdmins'],
+      IsDefault: true,
+    });
+  });
+
+  it('finds one policy by positional identity, and exits 3 for an unknown one', async () => {
+    const one = await runSendguard(['get-alert-policy', 'Sending limit nearly reached'], asAdmin);
+    expect(jsonOf<Policy[]>(one).map((p) => p.Name)).toEqual(['Sending limit nearly reached']);
+    const missing = await runSendguard(['get-alert-policy', 'No such policy'], asAdmin);
+    expect(missing).toMatchObject({ code: 3, stdout: '' });
+    expect(missing.stderr).toContain('there is no alert policy "No such policy"');
+  });
+
+  it('-WhatIf lists the changes and changes nothing', async () => {
+    const result = await runSendguard(['Set-ProtectionAlert', '-Identity', 'Email sending limit exceeded', '-Disabled', '$true', '-DailyNotificationLimit', '5', '-WhatIf'], asAdmin);
+    expect(result).toMatchObject({ code: 0, stdout: '' });
+    expect(result.stderr).toContain('What if: Changing alert policy "Email sending limit exceeded":');
+    expect(result.stderr).toContain('Disabled: False → True');
+    expect(result.stderr).toContain('DailyNotificationLimit: NoLimit → 5');
+    expect(await policy('Email sending limit exceeded')).toMatchObject({ Disabled: false, DailyNotificationLimit: 'NoLimit' });
+  });
+
+  it('changes status, recipients and the daily limit, and the change is audited', async () => {
+    const args = ['Set-ProtectionAlert', '-Identity', 'User restricted from sending email', '-Disabled', '$true', '-NotifyUser', 'soc@contoso.com,TenantAdmins', '-DailyNotificationLimit', '25'];
+    const result = await runSendguard(args, asAdmin);
+    expect(result).toMatchObject({ code: 0 });
+    const expected = { Name: 'User restricted from sending email', Disabled: true, Active: false, NotifyUser: ['soc@contoso.com', 'TenantAdmins'], DailyNotificationLimit: 25 };
+    expect(jsonOf(result)).toMatchObject(expected);
+    expect(await policy('User restricted from sending email')).toMatchObject(expected);
+
+    const audit = await runSendguard(['search-audit-log', '--operations', 'UpdateAlertPolicy', '--object-ids', 'User restricted'], asAdmin);
+    expect(audit).toMatchObject({ code: 0 });
+    const [record] = jsonOf<Record<string, unknown>[]>(audit);
+    expect(record).toMatchObject({ UserIds: 'oid-adele', UserDisplayName: 'Adele Vance', Operations: 'UpdateAlertPolicy', ObjectId: 'User restricted from sending email', ResultStatus: 'Success' });
+    expect(record?.AuditData).toMatchObject({ Before: { enabled: true }, After: { enabled: false } });
+  });
+
+  it('exits 2 for a value the server rejects or nothing to change, 3 for an unknown policy, 4 for a read-only admin', async () => {
+    const badLimit = await runSendguard(['set-alert-policy', 'Sending limit nearly reached', '--daily-notification-limit', '7'], asAdmin);
+    expect(badLimit).toMatchObject({ code: 2, stdout: '' });
+    expect(badLimit.stderr).toContain('must be one of no limit, 1, 5, 10');
+    expect(await runSendguard(['set-alert-policy', 'Sending limit nearly reached'], asAdmin)).toMatchObject({ code: 2 });
+    expect(await runSendguard(['set-alert-policy', 'No such policy', '--enabled', 'false'], asAdmin)).toMatchObject({ code: 3 });
+    const reader = await runSendguard(['set-alert-policy', 'Sending limit nearly reached', '--enabled', 'false'], asReader);
+    expect(reader).toMatchObject({ code: 4 });
+    expect((await policy('Sending limit nearly reached')).Disabled).toBe(false);
+  });
+});
+
+describe('search-audit-log', () => {
+  it('finds a release made with the CLI by operation and address, newest first, within the dates and result size', async () => {
+    const address = tenant.address('audited');
+    await api.running.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    const release = await runSendguard(['remove-blocked-sender-address', '--sender-address', address, '--reason', 'password reset', '--yes'], asAdmin);
+    expect(release).toMatchObject({ code: 0 });
+
+    const both = await runSendguard(['Search-UnifiedAuditLog', '-ObjectIds', address, '-StartDate', '2020-01-01'], asReader);
+    expect(both).toMatchObject({ code: 0 });
+    expect(jsonOf<{ Operations: string }[]>(both).map((r) => r.Operations)).toEqual(['Delisted', 'Listed']);
+
+    const delisted = jsonOf<Record<string, unknown>[]>(await runSendguard(['search-audit-log', '--operations', 'Delisted', '--object-ids', address], asReader));
+    expect(delisted).toHaveLength(1);
+    expect(delisted[0]).toMatchObject({ UserIds: 'oid-adele', ObjectId: address, AuditData: { Details: { reason: 'password reset' } } });
+
+    expect(jsonOf(await runSendguard(['search-audit-log', '--object-ids', address, '--result-size', '1'], asReader))).toHaveLength(1);
+    expect(await runSendguard(['search-audit-log', '--object-ids', address, '--start-date', '2999-01-01'], asReader)).toMatchObject({ code: 0, stdout: '[]\n' });
+  });
+
+  it('prints a table with -o table, and exits 2 for a bad date', async () => {
+    const address = tenant.address('tabled');
+    await api.running.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    const table = await runSendguard(['search-audit-log', '--object-ids', address, '-o', 'table'], asAdmin);
+    expect(table).toMatchObject({ code: 0 });
+    const [header, , row] = table.stdout.split('\n');
+    expect(header?.split(/\s+/)).toEqual(['CreationDate', 'UserIds', 'Operations', 'ObjectId', 'ResultStatus']);
+    expect(row?.split(/\s+/).slice(1)).toEqual(['system:policy', 'Listed', address, 'Success']);
+    expect(await runSendguard(['search-audit-log', '--start-date', 'yesterday'], asAdmin)).toMatchObject({ code: 2 });
+  });
+});

@@ -1,0 +1,248 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintLocalToken } from '../../api/auth/local-token.ts';
+import { loadOrCreateSigningKey } from '../../api/auth/signing-key.ts';
+import { runSendguard } from '../helpers/process.ts';
+import { clientEnv, hasScript, jsonOf, needsScript, runVerbOnTerminal } from '../helpers/cli.ts';
+import { createTestTenant, type TestTenant } from '../helpers/db.ts';
+import { startTestApi, type TestApi } from '../helpers/graphql.ts';
+import { policyActor } from '../helpers/services.ts';
+
+let api: TestApi;
+let tenant: TestTenant;
+let adminToken: string;
+let readerToken: string;
+
+beforeAll(async () => {
+  api = await startTestApi({ env: { SENDGUARD_UNBLOCK_QUOTA: '1' } });
+  tenant = await createTestTenant(api.database);
+  adminToken = await api.token({ tenantId: tenant.id, roles: ['Security Administrator'], name: 'Adele Vance' });
+  readerToken = await api.token({ tenantId: tenant.id, roles: ['Global Reader'], principalId: 'oid-reader', name: 'Grady Archie' });
+});
+afterAll(async () => api.stop());
+
+const asAdmin = () => clientEnv(api.graphqlUrl, adminToken);
+const asReader = () => clientEnv(api.graphqlUrl, readerToken);
+
+async function restrict(address: string, tenantId = tenant.id) {
+  const { restriction } = await api.running.services.restrictions.restrict({
+    tenantId,
+    entityKind: 'user',
+    entityKey: address,
+    reasonCode: 'SendingLimitExceeded',
+    exceededLimit: 'RecipientLimitExternalPerHour',
+    limitValue: 500,
+    internalRecipientCount: 12,
+    externalRecipientCount: 501,
+    lastMessageRecipientCount: 7,
+    policy: { id: null, name: 'Default', action: 'BlockUser' },
+    temporary: false,
+    actor: policyActor,
+  });
+  return restriction;
+}
+
+async function statusOf(address: string) {
+  return (await api.running.services.restrictionQueries.latest(tenant.id, 'user', address))?.status;
+}
+
+describe('get-blocked-sender-address', () => {
+  it('prints JSON with the Exchange property names when piped, only for the caller’s tenant', async () => {
+    const address = tenant.address('ann');
+    const restriction = await restrict(address);
+    const other = await createTestTenant(api.database);
+    await restrict(other.address('ann'), other.id);
+
+    const result = await runSendguard(['get-blocked-sender-address'], asAdmin());
+    expect(result.code).toBe(0);
+    const rows = jsonOf<Record<string, unknown>[]>(result);
+    expect(rows.find((r) => r.SenderAddress === address)).toEqual({
+      SenderAddress: address,
+      Reason: 'EmailSendingLimitExceeded;InternalRecipientCountToday=12;ExternalRecipientCountToday=501;ExceedingLimitType=External;LastMessageRcptCount=7',
+      CreatedDatetime: restriction.createdAt.toISOString(),
+      ChangedDatetime: restriction.changedAt.toISOString(),
+      TemporaryBlock: false,
+    });
+    expect(rows.map((r) => r.SenderAddress)).not.toContain(other.address('ann'));
+  });
+
+  it('prints [] and exits 0 when nobody is restricted', async () => {
+    const empty = await createTestTenant(api.database);
+    const result = await runSendguard(['get-blocked-sender-address'], clientEnv(api.graphqlUrl, await api.token({ tenantId: empty.id })));
+    expect(result).toMatchObject({ code: 0, stdout: '[]\n', stderr: '' });
+  });
+
+  it('prints a PowerShell-style table with -o table', async () => {
+    const address = tenant.address('table');
+    await restrict(address);
+    const result = await runSendguard(['get-blocked-sender-address', '--sender-address', address, '-o', 'table'], asAdmin());
+    expect(result.code).toBe(0);
+    const [header, rule, row] = result.stdout.split('\n');
+    expect(header?.split(/\s+/)).toEqual(['SenderAddress', 'Reason', 'CreatedDatetime', 'ChangedDatetime', 'TemporaryBlock']);
+    expect(rule).toMatch(/^-{13} +-{6} +-{15} +-{15} +-{14}$/);
+    expect(row).toMatch(new RegExp(`^${address.replace(/\./g, '\\.')} +EmailSendingLimitExceeded;\\S+ +\\S+Z +\\S+Z +False$`));
+  });
+
+  it('accepts the PowerShell spelling: cmdlet name, -Parameter value, -Parameter:value, any case', async () => {
+    const address = tenant.address('pwsh');
+    await restrict(address);
+    for (const args of [
+      ['Get-BlockedSenderAddress', '-SenderAddress', address],
+      ['Get-BlockedSenderAddress', `-SenderAddress:${address}`],
+      ['get-blockedsenderaddress', '-senderaddress', address],
+    ]) {
+      const result = await runSendguard(args, asAdmin());
+      expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: '' });
+      expect(jsonOf<{ SenderAddress: string }[]>(result).map((r) => r.SenderAddress)).toEqual([address]);
+    }
+  });
+
+  it('exits 3 for a sender that is not restricted, and for one that was released', async () => {
+    const never = await runSendguard(['get-blocked-sender-address', '--sender-address', tenant.address('nobody')], asAdmin());
+    expect(never).toMatchObject({ code: 3, stdout: '' });
+    expect(never.stderr).toContain('is not a blocked sender');
+
+    const address = tenant.address('was-released');
+    await restrict(address);
+    expect((await runSendguard(['remove-blocked-sender-address', '--sender-address', address, '--yes'], asAdmin())).code).toBe(0);
+    const released = await runSendguard(['get-blocked-sender-address', '--sender-address', address], asAdmin());
+    expect(released.code).toBe(3);
+    expect(released.stderr).toMatch(/its last restriction is released since \S+ \(released by Adele Vance\)/);
+  });
+});
+
+describe('remove-blocked-sender-address', () => {
+  it('releases with -Confirm:$false, prints the release, and a second removal exits 3', async () => {
+    const address = tenant.address('bob');
+    await restrict(address);
+    const result = await runSendguard(['Remove-BlockedSenderAddress', '-SenderAddress', address, '-Reason', 'MFA enabled, password reset', '-Confirm:$false'], asAdmin());
+    expect(result.code).toBe(0);
+    expect(jsonOf(result)).toMatchObject({ SenderAddress: address, Status: 'RELEASED', ReleasedBy: 'Adele Vance', ReleaseReason: 'MFA enabled, password reset' });
+    expect(await statusOf(address)).toBe('Released');
+
+    const again = await runSendguard(['remove-blocked-sender-address', '--sender-address', address, '--yes'], asAdmin());
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('is not a blocked sender');
+  });
+
+  it('refuses without --yes when stdin is not a terminal (exit 2), and changes nothing', async () => {
+    const address = tenant.address('script');
+    await restrict(address);
+    const result = await runSendguard(['remove-blocked-sender-address', '--sender-address', address], asAdmin(), 'y\n');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Pass --yes (or -Confirm:$false)');
+    expect(await statusOf(address)).toBe('Restricted');
+  });
+
+  it('--what-if (-WhatIf) says what it would do and changes nothing', async () => {
+    const address = tenant.address('whatif');
+    await restrict(address);
+    for (const args of [
+      ['remove-blocked-sender-address', '--sender-address', address, '--what-if'],
+      ['Remove-BlockedSenderAddress', '-SenderAddress', address, '-WhatIf'],
+    ]) {
+      const result = await runSendguard(args, asAdmin());
+      expect(result).toMatchObject({ code: 0, stdout: '' });
+      expect(result.stderr).toContain(`What if: Releasing the blocked sender "${address}"`);
+    }
+    expect(await statusOf(address)).toBe('Restricted');
+    const notRestricted = await runSendguard(['remove-blocked-sender-address', '--sender-address', tenant.address('nobody'), '--what-if'], asAdmin());
+    expect(notRestricted.code).toBe(3);
+  });
+
+  it('exits 5 past the unblock quota and says when it resets', async () => {
+    const address = tenant.address('repeat');
+    await restrict(address);
+    expect((await runSendguard(['remove-blocked-sender-address', '--sender-address', address, '--yes'], asAdmin())).code).toBe(0);
+    await restrict(address);
+    const result = await runSendguard(['remove-blocked-sender-address', '--sender-address', address, '--yes'], asAdmin());
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(/released 1 times in the last 30 days \(at most 1\); the next release is possible at \S+Z/);
+    expect(await statusOf(address)).toBe('Restricted');
+  });
+
+  it.skipIf(!hasScript)(`prints a table on a terminal and asks there: "y" releases, "n" changes nothing (${needsScript})`, async () => {
+    const declined = tenant.address('declined');
+    await restrict(declined);
+    const listed = await runVerbOnTerminal(['get-blocked-sender-address', '--sender-address', declined], asAdmin(), '');
+    expect(listed).toMatchObject({ code: 0 });
+    expect(listed.output).toMatch(/^SenderAddress +Reason +CreatedDatetime +ChangedDatetime +TemporaryBlock\n-{13} /);
+
+    const no = await runVerbOnTerminal(['remove-blocked-sender-address', '--sender-address', declined], asAdmin(), 'n\n');
+    expect(no.output).toContain(`Are you sure you want to perform this action?\nReleasing the blocked sender "${declined}"`);
+    expect(no.output).toContain('Cancelled: nothing was changed.');
+    expect(no.code).toBe(1);
+    expect(await statusOf(declined)).toBe('Restricted');
+
+    const accepted = tenant.address('accepted');
+    await restrict(accepted);
+    const yes = await runVerbOnTerminal(['remove-blocked-sender-address', '--sender-address', accepted], asAdmin(), 'y\n');
+    expect(yes.code).toBe(0);
+    expect(yes.output).toMatch(/SenderAddress +: /);
+    expect(await statusOf(accepted)).toBe('Released');
+  });
+});
+
+describe('authentication and permissions', () => {
+  it('lets a read-only admin list but not release (exit 4)', async () => {
+    const address = tenant.address('reader-target');
+    await restrict(address);
+    expect((await runSendguard(['get-blocked-sender-address', '--sender-address', address], asReader())).code).toBe(0);
+    const result = await runSendguard(['remove-blocked-sender-address', '--sender-address', address, '--yes'], asReader());
+    expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 4 });
+    expect(result.stderr).toContain('Forbidden');
+    expect(await statusOf(address)).toBe('Restricted');
+  });
+
+  it('exits 4 without a token and with a token signed by another key', async () => {
+    const none = await runSendguard(['get-blocked-sender-address'], clientEnv(api.graphqlUrl, undefined));
+    expect(none).toMatchObject({ code: 4, stdout: '' });
+    expect(none.stderr).toContain('set SENDGUARD_TOKEN or pass --token');
+
+    const otherKey = await loadOrCreateSigningKey(path.join(mkdtempSync(path.join(tmpdir(), 'sendguard-forger-')), 'key.json'));
+    const forged = await mintLocalToken(otherKey, { issuer: api.config.auth.tokenIssuer, audience: api.config.auth.tokenAudience }, { tenantId: tenant.id, principalId: 'mallory', roles: ['Global Administrator'] });
+    const result = await runSendguard(['get-blocked-sender-address', '--token', forged], clientEnv(api.graphqlUrl, undefined));
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('signature is not valid');
+  });
+});
+
+describe('usage and failures', () => {
+  it('exits 2 on usage errors: missing or unknown options, bad values, a bad URL', async () => {
+    const cases = [
+      ['remove-blocked-sender-address', '--yes'],
+      ['get-blocked-sender-address', '--no-such-option'],
+      ['Get-BlockedSenderAddress', '-NoSuchParameter', 'x'],
+      ['get-blocked-sender-address', '-o', 'xml'],
+      ['get-blocked-sender-address', '--url', 'ftp://127.0.0.1/graphql'],
+      ['no-such-verb'],
+    ];
+    for (const args of cases) {
+      const result = await runSendguard(args, asAdmin());
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(result.stderr).not.toBe('');
+    }
+  });
+
+  it('exits 1 with a clear message when the server cannot be reached', async () => {
+    const server = createServer();
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    await new Promise((resolve) => server.close(resolve));
+    const result = await runSendguard(['get-blocked-sender-address'], clientEnv(`http://127.0.0.1:${port}/graphql`, adminToken));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`cannot reach Sendguard at http://127.0.0.1:${port}/graphql (ECONNREFUSED)`);
+  });
+
+  it('documents the exit codes in --help', async () => {
+    for (const args of [['--help'], ['remove-blocked-sender-address', '--help']]) {
+      const result = await runSendguard(args, {});
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('Exit codes:');
+      expect(result.stdout).toMatch(/3 +not found/);
+      expect(result.stdout).toMatch(/5 +refused by a rule \(unblock quota/);
+    }
+  });
+});

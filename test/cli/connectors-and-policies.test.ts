@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertConnector } from '../../db/repos/connectors.ts';
+import { runSendguard } from '../helpers/process.ts';
+import { clientEnv, jsonOf } from '../helpers/cli.ts';
+import { createTestTenant, type TestTenant } from '../helpers/db.ts';
+import { startTestApi, type TestApi } from '../helpers/graphql.ts';
+import { policyActor } from '../helpers/services.ts';
+
+let api: TestApi;
+let tenant: TestTenant;
+let asAdmin: Record<string, string | undefined>;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  tenant = await createTestTenant(api.database);
+  asAdmin = clientEnv(api.graphqlUrl, await api.token({ tenantId: tenant.id, roles: ['Organization Management'], principalId: 'oid-adele', name: 'Adele Vance' }));
+});
+afterAll(async () => api.stop());
+
+type Json = Record<string, unknown>;
+
+async function blockedConnector(name: string) {
+  const connector = await insertConnector(api.database.db, { tenantId: tenant.id, name, clientIpRanges: ['192.0.2.0/24'] });
+  await api.running.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'connector', entityKey: connector.id, reasonCode: 'SuspectedCompromise', temporary: false, actor: policyActor });
+  return connector;
+}
+
+describe('get-blocked-connector / remove-blocked-connector', () => {
+  it('lists blocked connectors, finds one by -ConnectorId, and exits 3 for one that is not blocked', async () => {
+    const connector = await blockedConnector('Fabrikam on-premises');
+    const all = await runSendguard(['get-blocked-connector'], asAdmin);
+    expect(all).toMatchObject({ code: 0 });
+    expect(jsonOf<Json[]>(all)).toEqual([
+      expect.objectContaining({ ConnectorId: connector.id, ConnectorName: 'Fabrikam on-premises', TemporaryBlock: false, Reason: expect.any(String), CreatedDatetime: expect.stringMatching(/Z$/) }),
+    ]);
+    const one = await runSendguard(['Get-BlockedConnector', '-ConnectorId', connector.id], asAdmin);
+    expect(jsonOf<Json[]>(one).map((c) => c.ConnectorId)).toEqual([connector.id]);
+    expect(await runSendguard(['get-blocked-connector', '--connector-id', '159eb7c4-75d7-43e2-95fe-ced44b3e0a56'], asAdmin)).toMatchObject({ code: 3, stdout: '' });
+  });
+
+  it('refuses without --yes off a terminal, changes nothing with -WhatIf, releases with -Confirm:$false', async () => {
+    const connector = await blockedConnector('Contoso relay');
+    const isBlocked = async () => (await api.running.services.restrictionQueries.latest(tenant.id, 'connector', connector.id))?.status;
+
+    expect(await runSendguard(['remove-blocked-connector', '--connector-id', connector.id], asAdmin)).toMatchObject({ code: 2 });
+    const whatIf = await runSendguard(['Remove-BlockedConnector', '-ConnectorId', connector.id, '-WhatIf'], asAdmin);
+    expect(whatIf).toMatchObject({ code: 0, stdout: '' });
+    expect(whatIf.stderr).toContain(`What if: Releasing the blocked connector ${connector.id} "Contoso relay"`);
+    expect(await isBlocked()).toBe('Restricted');
+
+    const released = await runSendguard(['Remove-BlockedConnector', '-ConnectorId', connector.id, '-Reason', 'server patched', '-Confirm:$false'], asAdmin);
+    expect(released).toMatchObject({ code: 0 });
+    expect(jsonOf(released)).toMatchObject({ ConnectorId: connector.id, Status: 'RELEASED', ReleasedBy: 'Adele Vance', ReleaseReason: 'server patched' });
+    expect(await isBlocked()).toBe('Released');
+    expect(await runSendguard(['remove-blocked-connector', '--connector-id', connector.id, '--yes'], asAdmin)).toMatchObject({ code: 3 });
+  });
+});
+
+describe('hosted outbound spam filter policies', () => {
+  it('shows the default policy with Exchange property names and values', async () => {
+    const result = await runSendguard(['Get-HostedOutboundSpamFilterPolicy'], asAdmin);
+    expect(result).toMatchObject({ code: 0 });
+    expect(jsonOf(result)).toEqual([
+      expect.objectContaining({
+        Name: 'Default',
+        IsDefault: true,
+        RecipientLimitExternalPerHour: 0,
+        RecipientLimitInternalPerHour: 0,
+        RecipientLimitPerDay: 0,
+        ActionWhenThresholdReached: 'BlockUserForToday',
+        NotifyOutboundSpamRecipients: [],
+      }),
+    ]);
+  });
+
+  it('-WhatIf lists the changes; without it the limits and the action change', async () => {
+    const args = ['Set-HostedOutboundSpamFilterPolicy', '-Identity', 'Default', '-RecipientLimitExternalPerHour', '400', '-ActionWhenThresholdReached', 'BlockUser'];
+    const whatIf = await runSendguard([...args, '-WhatIf'], asAdmin);
+    expect(whatIf).toMatchObject({ code: 0, stdout: '' });
+    expect(whatIf.stderr).toContain('RecipientLimitExternalPerHour: 0 → 400');
+    expect(whatIf.stderr).toContain('ActionWhenThresholdReached: BlockUserForToday → BlockUser');
+    expect(jsonOf<Json[]>(await runSendguard(['get-hosted-outbound-spam-filter-policy', 'Default'], asAdmin))[0]).toMatchObject({ RecipientLimitExternalPerHour: 0 });
+
+    const set = await runSendguard(args, asAdmin);
+    expect(set).toMatchObject({ code: 0 });
+    expect(jsonOf(set)).toMatchObject({ Name: 'Default', RecipientLimitExternalPerHour: 400, ActionWhenThresholdReached: 'BlockUser' });
+    expect(jsonOf<Json[]>(await runSendguard(['get-hosted-outbound-spam-filter-policy', '--identity', 'Default'], asAdmin))[0]).toMatchObject({ RecipientLimitExternalPerHour: 400 });
+  });
+
+  it('exits 2 for out-of-range values, an unknown action or deleting the default policy, 3 for an unknown policy', async () => {
+    expect(await runSendguard(['set-hosted-outbound-spam-filter-policy', 'Default', '--recipient-limit-per-day', '10001'], asAdmin)).toMatchObject({ code: 2 });
+    expect(await runSendguard(['set-hosted-outbound-spam-filter-policy', 'Default', '--action-when-threshold-reached', 'Quarantine'], asAdmin)).toMatchObject({ code: 2 });
+    expect(await runSendguard(['set-hosted-outbound-spam-filter-policy', 'Nope', '--recipient-limit-per-day', '5'], asAdmin)).toMatchObject({ code: 3 });
+    const removeDefault = await runSendguard(['remove-hosted-outbound-spam-filter-policy', 'Default', '--yes'], asAdmin);
+    expect(removeDefault).toMatchObject({ code: 2 });
+    expect(removeDefault.stderr).toContain('the Default policy cannot be deleted');
+  });
+});
+
+describe('hosted outbound spam filter rules', () => {
+  it('creates a policy and its rule, disables it, previews a change, and removes it only when confirmed', async () => {
+    const newPolicy = await runSendguard(['New-HostedOutboundSpamFilterPolicy', '-Name', 'Sales', '-RecipientLimitPerDay', '200'], asAdmin);
+    expect(newPolicy).toMatchObject({ code: 0 });
+    expect(jsonOf(newPolicy)).toMatchObject({ Name: 'Sales', IsDefault: false, RecipientLimitPerDay: 200 });
+
+    const domain = `sales.${tenant.domain}`;
+    const args = ['New-HostedOutboundSpamFilterRule', '-Name', 'Sales senders', '-HostedOutboundSpamFilterPolicy', 'Sales', '-SenderDomainIs', domain, '-ExceptIfFrom', `boss@${domain},ceo@${domain}`];
+    const newRule = await runSendguard(args, asAdmin);
+    expect(newRule).toMatchObject({ code: 0 });
+    expect(jsonOf(newRule)).toMatchObject({ Name: 'Sales senders', State: 'Enabled', Priority: 0, HostedOutboundSpamFilterPolicy: 'Sales', SenderDomainIs: [domain], ExceptIfFrom: [`boss@${domain}`, `ceo@${domain}`] });
+
+    const disabled = await runSendguard(['Disable-HostedOutboundSpamFilterRule', 'Sales senders'], asAdmin);
+    expect(jsonOf(disabled)).toMatchObject({ State: 'Disabled' });
+    expect(jsonOf<Json[]>(await runSendguard(['get-hosted-outbound-spam-filter-rule', '--state', 'Enabled'], asAdmin))).toEqual([]);
+
+    const whatIf = await runSendguard(['set-hosted-outbound-spam-filter-rule', 'Sales senders', '--except-if-from', '', '--what-if'], asAdmin);
+    expect(whatIf.stderr).toContain(`ExceptIfFrom: {boss@${domain}, ceo@${domain}} → {}`);
+
+    const table = await runSendguard(['get-hosted-outbound-spam-filter-rule', '-o', 'table'], asAdmin);
+    expect(table.stdout.split('\n')[2]).toMatch(/^Sales senders +Disabled +0 +Sales$/);
+
+    expect(await runSendguard(['remove-hosted-outbound-spam-filter-rule', 'Sales senders'], asAdmin)).toMatchObject({ code: 2 });
+    expect(await runSendguard(['remove-hosted-outbound-spam-filter-rule', 'Sales senders', '--yes'], asAdmin)).toMatchObject({ code: 0 });
+    expect(await runSendguard(['get-hosted-outbound-spam-filter-rule', 'Sales senders'], asAdmin)).toMatchObject({ code: 3 });
+  });
+
+  it('exits 2 when the server rejects a rule without a condition, 3 for a rule on an unknown policy', async () => {
+    expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Marketing'], asAdmin)).toMatchObject({ code: 0 });
+    const noCondition = await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Empty', '--hosted-outbound-spam-filter-policy', 'Marketing'], asAdmin);
+    expect(noCondition).toMatchObject({ code: 2, stdout: '' });
+    expect(noCondition.stderr).toContain('a rule needs at least one condition');
+    const unknownPolicy = await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Ghost', '--hosted-outbound-spam-filter-policy', 'Nope', '--from', tenant.address('ann')], asAdmin);
+    expect(unknownPolicy).toMatchObject({ code: 3 });
+    expect(unknownPolicy.stderr).toContain('Nope');
+  });
+});
