@@ -72,7 +72,7 @@ export async function startPostfwd1(limit: number): Promise<RunningTarget> {
     throw e;
   }
   const pid = await readPid(pidfile);
-  return { port, stop: async () => { await stopPid(pid, 'SIGTERM'); await removeDir(dir); } };
+  return { port, pids: [pid], stop: async () => { await stopPid(pid, 'SIGTERM'); await removeDir(dir); } };
 }
 
 async function stopFromPidfile(pidfile: string): Promise<void> {
@@ -132,7 +132,7 @@ export async function startPolicydRateLimit(limit: number): Promise<RunningTarge
     await stop();
     throw new Error(`policyd-rate-limit: ${(e as Error).message}\n${output}`);
   }
-  return { port, stop };
+  return { port, pids: pid === undefined ? [] : [pid], stop };
 }
 
 export const postfwd1Target: PolicyTarget = {

@@ -12,6 +12,8 @@ export interface RunRecord {
   readonly error?: string;
   readonly result?: RunSummary;
   readonly enforcement?: Enforcement;
+  /** Highest resident set size any serving process of the target reached during the run. */
+  readonly rssMaxMiB?: number;
 }
 
 export interface SummaryRow {
@@ -25,6 +27,8 @@ export interface SummaryRow {
   readonly accepted: string;
   readonly refused: string;
   readonly exact: string;
+  /** Highest per-process RSS over the runs (MiB); null when the target's processes were not sampled. */
+  readonly rssMaxMiB: number | null;
 }
 
 export interface BenchReport {
@@ -55,6 +59,8 @@ function exactness(ok: readonly RunRecord[], errors: readonly string[]): string 
   return bad.length > 0 ? [...new Set(bad)].join('; ') : 'yes (some runs failed)';
 }
 
+const rssValues = (runs: readonly RunRecord[]): number[] => runs.flatMap((r) => (r.rssMaxMiB === undefined ? [] : [r.rssMaxMiB]));
+
 function summarizeCell(target: string, scenario: string, runs: readonly RunRecord[]): Omit<SummaryRow, 'ratioToBaseline'> {
   const mine = runs.filter((r) => r.target === target && r.scenario === scenario);
   const ok = mine.filter((r): r is RunRecord & { result: RunSummary } => r.result !== undefined);
@@ -70,6 +76,7 @@ function summarizeCell(target: string, scenario: string, runs: readonly RunRecor
     accepted: ok.length === 0 ? '' : spread(ok.map((r) => r.result.actions.accepted)),
     refused: ok.length === 0 ? '' : spread(ok.map((r) => r.result.actions.refused)),
     exact: exactness(ok, errors),
+    rssMaxMiB: rssValues(ok).length === 0 ? null : Math.max(...rssValues(ok)),
   };
 }
 
@@ -95,7 +102,7 @@ function tableRow(row: SummaryRow, scenario: Scenario | undefined): string {
     failed ? '—' : num(row.requestsPerSecond), row.ratioToBaseline === null ? '—' : `${row.ratioToBaseline.toFixed(2)}×`,
     failed ? '—' : ms(row.latencyMs.p50), failed ? '—' : ms(row.latencyMs.p90),
     failed ? '—' : ms(row.latencyMs.p99), failed ? '—' : ms(row.latencyMs.max),
-    row.accepted, row.refused, row.exact,
+    row.accepted, row.refused, row.exact, row.rssMaxMiB === null ? '—' : row.rssMaxMiB.toFixed(0),
   ];
   return `| ${cells.join(' | ')} |`;
 }
@@ -112,12 +119,13 @@ export function renderMarkdown(report: BenchReport): string {
       `${num(requests)} RCPT requests per run, one request in flight per connection, a fresh server per run. ` +
       `Figures are medians of ${report.repeat} run(s); ratios are to ${report.baseline}'s requests/s in the same scenario.`,
     '',
-    '| target | scenario | senders | conns | req/s | vs ' + report.baseline + ' | p50 ms | p90 ms | p99 ms | max ms | accepted | refused | exact |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| target | scenario | senders | conns | req/s | vs ' + report.baseline + ' | p50 ms | p90 ms | p99 ms | max ms | accepted | refused | exact | max RSS MiB |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|',
     ...report.rows.map((r) => tableRow(r, byId.get(r.scenario))),
     '',
     'Scenarios: ' + report.scenarios.map((s) => `${s.id} = ${s.title}`).join('; ') + '.',
     '"exact" = every sender had exactly min(limit, its requests) accepted and every other request refused with a 5xx.',
+    '"max RSS" = the highest VmRSS of any one serving process, sampled every 100 ms during the run (highest over the repeats).',
     '',
     'Targets:',
     ...report.targets.map((t) => `- ${t.name}: ${t.description}`),

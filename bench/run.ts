@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_RESULTS_DIR, writeResultFiles } from './results-files.ts';
+import { parseApiOptions, runApiBench, writeApiResults } from './api.ts';
+import { parseLatencyOptions, runLatencyBench, writeLatencyResults } from './latency.ts';
 import { describeMachine } from './machine.ts';
 import { runPolicyLoad } from './policy-load.ts';
 import { type BenchReport, type RunRecord, renderMarkdown, summarize } from './report.ts';
+import { sampleRss } from './rss.ts';
 import { type Scenario, checkEnforcement, policyScenarios } from './scenarios.ts';
 import type { PolicyTarget, RunningTarget } from './target.ts';
 import { BASELINE_TARGET, targets as allTargets } from './targets/index.ts';
@@ -18,10 +19,12 @@ interface BenchOptions {
   readonly only: readonly string[] | undefined;
   readonly scenarios: readonly string[] | undefined;
   readonly outDir: string;
+  /** policy (throughput vs the peers), latency (release propagation, events), api (GraphQL). */
+  readonly suites: readonly string[];
 }
 
 const USAGE = 'usage: npm run bench -- [--repeat N] [--only name,name] [--scenarios A,B,C] ' +
-  '[--requests 20000] [--limit 100] [--max-seconds 300] [--out DIR]';
+  '[--requests 20000] [--limit 100] [--max-seconds 300] [--out DIR] [--suite policy,latency,api]';
 
 function parseOptions(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
@@ -33,7 +36,8 @@ function parseOptions(argv: readonly string[]): BenchOptions {
       'max-seconds': { type: 'string', default: '300' },
       only: { type: 'string' },
       scenarios: { type: 'string' },
-      out: { type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), 'results') },
+      suite: { type: 'string', default: 'policy,latency,api' },
+      out: { type: 'string', default: DEFAULT_RESULTS_DIR },
       help: { type: 'boolean', default: false },
     },
   });
@@ -42,6 +46,7 @@ function parseOptions(argv: readonly string[]): BenchOptions {
   const options = {
     repeat: Number(values.repeat), limit: Number(values.limit), requests: Number(values.requests),
     maxSeconds: Number(values['max-seconds']), only: list(values.only), scenarios: list(values.scenarios), outDir: values.out,
+    suites: list(values.suite) ?? [],
   };
   for (const key of ['repeat', 'limit', 'requests', 'maxSeconds'] as const) {
     if (!Number.isInteger(options[key]) || options[key] <= 0) throw new Error(`--${key} must be a positive integer\n${USAGE}`);
@@ -75,16 +80,19 @@ async function measureOnce(target: PolicyTarget, scenario: Scenario, o: BenchOpt
   } catch (e) {
     return { ...base, error: `start failed: ${(e as Error).message}` };
   }
+  const rss = sampleRss(running.pids ?? []);
   try {
     const result = await runPolicyLoad({
       port: running.port, ports: running.ports, connections: scenario.connections, requests: scenario.requests,
       senders: scenario.senders, maxSeconds: o.maxSeconds, senderTag: randomBytes(3).toString('hex'),
     });
+    const rssMaxMiB = rss.stop();
     const { requestsBySender: _r, acceptedBySender: _a, ...summary } = result;
-    return { ...base, result: summary, enforcement: checkEnforcement(result, o.limit) };
+    return { ...base, result: summary, enforcement: checkEnforcement(result, o.limit), ...(rssMaxMiB === null ? {} : { rssMaxMiB }) };
   } catch (e) {
     return { ...base, error: (e as Error).message };
   } finally {
+    rss.stop();
     current = undefined;
     await running.stop().catch((e: unknown) => console.error(`${target.name}: stop failed: ${(e as Error).message}`));
   }
@@ -98,8 +106,7 @@ function progress(r: RunRecord): string {
     `accepted ${actions.accepted}, refused ${actions.refused}, exact: ${r.enforcement?.note ?? 'n/a'}`;
 }
 
-async function main(): Promise<void> {
-  const o = parseOptions(process.argv.slice(2));
+async function runPolicySuite(o: BenchOptions): Promise<void> {
   const targets = selectTargets(o.only);
   const scenarios = policyScenarios(o.requests).filter((s) => o.scenarios === undefined || o.scenarios.includes(s.id));
   const machine = await describeMachine();
@@ -120,11 +127,18 @@ async function main(): Promise<void> {
     scenarios, rows: summarize(targets.map((t) => t.name), scenarios, runs, BASELINE_TARGET), runs,
   };
   const markdown = renderMarkdown(report);
-  await mkdir(o.outDir, { recursive: true });
-  await writeFile(join(o.outDir, 'policy.md'), markdown);
-  await writeFile(join(o.outDir, 'policy.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeResultFiles(o.outDir, 'policy', markdown, report);
   console.log(markdown);
   if (runs.some((r) => r.error !== undefined)) process.exitCode = 1;
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const unknownSuites = o.suites.filter((s) => !['policy', 'latency', 'api'].includes(s));
+  if (unknownSuites.length > 0) throw new Error(`unknown suite(s): ${unknownSuites.join(', ')}\n${USAGE}`);
+  if (o.suites.includes('policy')) await runPolicySuite(o);
+  if (o.suites.includes('latency')) console.log(await writeLatencyResults(await runLatencyBench(parseLatencyOptions(['--out', o.outDir])), o.outDir));
+  if (o.suites.includes('api')) console.log(await writeApiResults(await runApiBench(parseApiOptions(['--out', o.outDir])), o.outDir));
 }
 
 main().catch((e: unknown) => {

@@ -20,6 +20,8 @@ export interface RunningTarget {
    * them round-robin. Defaults to `[port]`.
    */
   readonly ports?: readonly number[];
+  /** The serving processes, whose resident memory is sampled during the run. */
+  readonly pids?: readonly number[];
   stop(): Promise<void>;
 }
 

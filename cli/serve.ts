@@ -1,23 +1,20 @@
 import type http from 'node:http';
 import { closeServer, createHttpServer, listen, type RouteHandler } from '../api/http-server.ts';
 import { createMetrics } from '../api/metrics.ts';
-import { GRAPHQL_PATH, startGraphQLServer } from '../api/yoga.ts';
 import type { Config } from '../config/load-config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { countActiveByKind } from '../db/repos/restrictions.ts';
 import { systemClock, type Clock } from '../domain/clock.ts';
 import { createHistoryPruner } from '../domain/enforcement/history-pruner.ts';
 import { provisionTenant } from '../domain/tenants/provision-tenant.ts';
-import { botMessagesPath } from '../bot/botbuilder/messages-route.ts';
-import { startBotRole } from '../bot/start-bot.ts';
 import { startPolicyServer } from '../mail/policy-server/start-policy-server.ts';
-import { startSmtpRelay } from '../mail/smtp-relay/start-smtp-relay.ts';
 import { startAlerting } from './alerting.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createServices, type Services } from './services.ts';
 
-export const roles = ['api', 'bot', 'policy', 'smtp'] as const;
-export type Role = (typeof roles)[number];
+import { roles, type Role } from './roles.ts';
+
+export { roles, type Role };
 
 export interface RunningSendguard {
   services: Services;
@@ -64,13 +61,18 @@ export async function startSendguard(
   stoppables.push({ name: 'expiry', stop: () => services.expiry.stop() });
 
   const routes: Record<string, RouteHandler> = {};
-  const graphql = active.has('api') ? await startGraphQLServer(services) : undefined;
-  if (graphql) routes[GRAPHQL_PATH] = graphql.handle;
-  const bot = active.has('bot')
-    ? await startBotRole(services, { api: { inProcess: graphql && ((request) => Promise.resolve(graphql.yoga.fetch(request))) }, runsAlerting: active.has('api'), requested: options.roles !== undefined })
+  // Roles load their modules only when they run, so a policy-only process stays small.
+  const yoga = active.has('api') ? await import('../api/yoga.ts') : undefined;
+  const graphql = yoga ? await yoga.startGraphQLServer(services) : undefined;
+  if (yoga && graphql) routes[yoga.GRAPHQL_PATH] = graphql.handle;
+  const botModules = active.has('bot')
+    ? await Promise.all([import('../bot/start-bot.ts'), import('../bot/botbuilder/messages-route.ts')])
     : undefined;
-  if (bot) {
-    routes[botMessagesPath] = bot.route;
+  const bot = botModules
+    ? await botModules[0].startBotRole(services, { api: { inProcess: graphql && ((request) => Promise.resolve(graphql.yoga.fetch(request))) }, runsAlerting: active.has('api'), requested: options.roles !== undefined })
+    : undefined;
+  if (bot && botModules) {
+    routes[botModules[1].botMessagesPath] = bot.route;
     stoppables.push({ name: 'bot', stop: () => bot.stop() });
   }
   // Alerts run with the API (any number of API processes may run them side by side).
@@ -88,7 +90,9 @@ export async function startSendguard(
     urls.policy = policy.url;
     stoppables.push({ name: 'policy', stop: policy.stop });
   }
-  const relay = active.has('smtp') && config.smtpRelay.enabled ? await startSmtpRelay(services) : undefined;
+  const relay = active.has('smtp') && config.smtpRelay.enabled
+    ? await (await import('../mail/smtp-relay/start-smtp-relay.ts')).startSmtpRelay(services)
+    : undefined;
   if (relay) {
     urls.smtp = relay.url;
     stoppables.push({ name: 'smtp', stop: relay.stop });

@@ -1,11 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -82,8 +80,12 @@ async function openPglite(dataDir: string, logger: QueryLogger): Promise<Databas
     target = path.join(dataDir, 'pgdata');
     mkdirSync(target, { recursive: true });
   }
-  const pglite = new PGlite(target);
-  await pglite.waitReady;
+  // The extensions the migrations create (restriction search); PGlite only offers bundled ones.
+  // Loaded only when used: the embedded database's modules are large and PostgreSQL deployments never need them.
+  const [{ PGlite }, { btree_gin }, { pg_trgm }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/btree_gin'), import('@electric-sql/pglite/contrib/pg_trgm'), import('drizzle-orm/pglite'),
+  ]);
+  const pglite = await PGlite.create(target, { extensions: { pg_trgm, btree_gin } });
   const db = drizzlePglite(pglite, { schema: tables, logger }) as unknown as Db;
   return {
     pglite,
@@ -106,6 +108,7 @@ async function openPglite(dataDir: string, logger: QueryLogger): Promise<Databas
 /** Applies the committed migrations; on PostgreSQL under an advisory lock, so processes may start together. */
 export async function migrateDatabase(database: Database): Promise<void> {
   if ('pglite' in database) {
+    const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator');
     await migratePglite(database.db as never, { migrationsFolder });
     return;
   }

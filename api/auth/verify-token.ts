@@ -16,6 +16,10 @@ export class AuthenticationError extends Error {
 
 const stringList = z.array(z.string()).max(500);
 
+/** A verified token is reused for at most this long (and never past its expiry), so a key removed from the issuer's JWKS stops counting within it. */
+const VERIFIED_MS = 60_000;
+const VERIFIED_ENTRIES = 10_000;
+
 const claimsSchema = z.object({
   tid: z.string().min(1).max(64),
   sub: z.string().min(1).optional(),
@@ -68,7 +72,22 @@ export function createTokenVerifier(deps: { auth: Config['auth']; localKey: Sign
     throw new AuthenticationError('invalid_token', "the token's issuer is not accepted");
   }
 
+  // A token verified once is the same token until it expires: reuse the result for a while rather than
+  // checking its signature on every request. Failures are not kept.
+  const verified = new Map<string, { until: number; token: VerifiedToken }>();
+
   return async function verify(token: string): Promise<VerifiedToken> {
+    const now = Date.now();
+    const hit = verified.get(token);
+    if (hit && hit.until > now) return hit.token;
+    if (hit) verified.delete(token);
+    const result = await verifyUncached(token);
+    if (verified.size >= VERIFIED_ENTRIES) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { until: Math.min(result.claims.exp * 1000, now + VERIFIED_MS), token: result });
+    return result;
+  };
+
+  async function verifyUncached(token: string): Promise<VerifiedToken> {
     let issuer: string | undefined;
     try {
       issuer = decodeJwt(token).iss;
@@ -81,7 +100,7 @@ export function createTokenVerifier(deps: { auth: Config['auth']; localKey: Sign
       if (err instanceof AuthenticationError) throw err;
       throw new AuthenticationError('invalid_token', describe(err));
     }
-  };
+  }
 }
 
 function parseClaims(payload: JWTPayload): TokenClaims {

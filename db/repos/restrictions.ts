@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { releaseRequests, releases, restrictions } from '../schema/restrictions.ts';
 
@@ -144,7 +144,9 @@ function escapeLike(value: string): string {
 export function restrictionFilter(q: Omit<RestrictionListQuery, 'orderBy' | 'descending' | 'after' | 'limit'>): SQL[] {
   const conditions: SQL[] = [eq(restrictions.tenantId, q.tenantId), eq(restrictions.entityKind, q.entityKind)];
   if (q.statuses.length > 0) conditions.push(inArray(restrictions.status, q.statuses));
-  if (q.search) conditions.push(ilike(restrictions.entityKey, `%${escapeLike(q.search.toLowerCase())}%`));
+  // Keys are stored lower-cased (normalizeEntityKey), so a lower-cased LIKE finds what ILIKE would,
+  // several times faster: ILIKE lower-cases every candidate row again (trigram index or not).
+  if (q.search) conditions.push(like(restrictions.entityKey, `%${escapeLike(q.search.toLowerCase())}%`));
   if (q.reasonCodes && q.reasonCodes.length > 0) conditions.push(inArray(restrictions.reasonCode, q.reasonCodes));
   if (q.temporary !== undefined) conditions.push(eq(restrictions.temporary, q.temporary));
   return conditions;

@@ -64,6 +64,10 @@ export async function recordRecipient(db: Db, i: RecordRecipientInput): Promise<
       ${i.limitPerDay}::int, ${i.restricts}::boolean, ${i.serviceRecipientsPerDay}::int, ${i.messagesPerMinute}::int, ${i.recipientsPerMessage}::int)`,
   );
   if (!row) throw new Error('sendguard_record_recipient returned no row');
+  return toResult(row);
+}
+
+function toResult(row: RecordRow): RecordRecipientResult {
   return {
     outcome: row.outcome,
     exceededLimit: row.exceeded_limit,
@@ -74,6 +78,31 @@ export async function recordRecipient(db: Db, i: RecordRecipientInput): Promise<
     messageRecipients: Number(row.message_recipients),
     restrictionId: row.restriction_id,
   };
+}
+
+interface BatchRow extends RecordRow {
+  ord: number;
+}
+
+/**
+ * Decides and counts several recipients in one round trip and one transaction (see
+ * `sendguard_record_recipients`): each exactly as `recordRecipient` would, in the order given.
+ * `durable: false` lets the commit return before the WAL is flushed (see migration 0003).
+ */
+export async function recordRecipients(db: Db, inputs: readonly RecordRecipientInput[], options: { durable?: boolean } = {}): Promise<RecordRecipientResult[]> {
+  const items = inputs.map((i) => ({
+    tenant: i.tenantId, sender: i.sender, instance: i.instance, recipient: i.recipient, internal: i.internal, at: i.now.toISOString(),
+    limit_internal_hour: i.limitInternalPerHour, limit_external_hour: i.limitExternalPerHour, limit_day: i.limitPerDay,
+    restricts: i.restricts, service_day: i.serviceRecipientsPerDay, messages_per_minute: i.messagesPerMinute,
+    recipients_per_message: i.recipientsPerMessage,
+  }));
+  const rows = await rowsOf<BatchRow>(db, sql`select * from sendguard_record_recipients(${JSON.stringify(items)}::jsonb, ${options.durable ?? true}::boolean)`);
+  const results = new Array<RecordRecipientResult | undefined>(inputs.length);
+  for (const row of rows) results[Number(row.ord) - 1] = toResult(row);
+  return results.map((r, k) => {
+    if (!r) throw new Error(`sendguard_record_recipients returned no row for item ${k + 1}`);
+    return r;
+  });
 }
 
 /**

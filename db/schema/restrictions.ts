@@ -41,6 +41,10 @@ export const restrictions = pgTable(
     index('restrictions_list_idx').on(t.tenantId, t.entityKind, t.status, t.createdAt, t.id),
     index('restrictions_entity_idx').on(t.tenantId, t.entityKind, t.entityKey, t.createdAt),
     index('restrictions_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'Restricted' and ${t.temporary}`),
+    // Substring search (`filter.search`, LIKE '%…%' on the lower-cased key) within a tenant: trigrams
+    // (pg_trgm) with the tenant in the same GIN index (btree_gin), so a search and its totalCount read
+    // only the matches. No pending list (fastupdate): every search would scan it until the next vacuum.
+    index('restrictions_search_idx').using('gin', t.tenantId, t.entityKey.op('gin_trgm_ops')).with({ fastupdate: false }),
   ],
 );
 

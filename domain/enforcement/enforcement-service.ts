@@ -1,7 +1,7 @@
 import type { ServiceLimits } from '../../config/load-config.ts';
 import type { Db } from '../../db/client.ts';
 import { findActiveRestriction, findRestrictionById } from '../../db/repos/restrictions.ts';
-import { recordRecipient, type RecordRecipientResult } from '../../db/repos/sending-counters.ts';
+import type { RecordRecipientResult } from '../../db/repos/sending-counters.ts';
 import { systemActor } from '../actor.ts';
 import type { Clock } from '../clock.ts';
 import type { StoredEvent } from '../events/event-types.ts';
@@ -23,6 +23,7 @@ import {
 import { createEnforcementEvents } from './enforcement-events.ts';
 import { countsAfter, createLimitSignals } from './limit-signals.ts';
 import { restrictForLimit, restrictForServiceLimit, type RestrictionContext } from './limit-restrictions.ts';
+import { createRecipientRecorder } from './recipient-recorder.ts';
 import { createRestrictionCache, type CachedRestriction } from './restriction-cache.ts';
 import { createSenderActivity } from './sender-activity.ts';
 import { createTenantDirectory } from './tenant-directory.ts';
@@ -60,6 +61,10 @@ export interface EnforcementOptions {
    * the MTA gets the configured reply well within its policy timeout (default 3 s).
    */
   requestTimeoutMs?: number;
+  /** Counting calls to the database at once; recipients arriving meanwhile are counted together in the next call (default 2). */
+  recordConcurrency?: number;
+  /** Whether a counted recipient's commit is flushed before the answer (default true). */
+  durableCounts?: boolean;
 }
 
 export class DatabaseDeadlineError extends Error {
@@ -95,7 +100,7 @@ interface Identity {
 /**
  * Decides, for the MTA or the relay, whether a sender may send to a recipient: counts it exactly,
  * restricts on a crossed limit and answers with a transport-neutral decision. The request path
- * is served from memory plus one database round trip.
+ * is served from memory plus one database round trip, shared with the recipients that arrive meanwhile.
  */
 export function createEnforcementService(deps: EnforcementDeps) {
   const { db, clock, limits, options } = deps;
@@ -109,6 +114,7 @@ export function createEnforcementService(deps: EnforcementDeps) {
     onError,
     onInvalidRange: (connectorId, range) => deps.logger?.warn({ connectorId, range }, 'ignoring an invalid connector IP range'),
   });
+  const recorder = createRecipientRecorder(db, { maxInFlight: options.recordConcurrency, durable: options.durableCounts });
   const signals = createLimitSignals({ db, clock, thresholdPercent: options.warningThresholdPercent });
   const unsubscribe = deps.events?.subscribe(createEnforcementEvents({ directory, restricted, connectors }));
 
@@ -225,7 +231,7 @@ export function createEnforcementService(deps: EnforcementDeps) {
       const choice = tenant.choose(id.sender);
       const ctx = context(id, choice, resolveLimits(choice.policy, limits), check);
       const internal = tenant.isInternal(domainOf(check.recipient));
-      const result = await recordRecipient(db, {
+      const result = await recorder.record({
         tenantId: id.tenantId,
         sender: id.counted,
         instance: check.instance?.trim() || null,

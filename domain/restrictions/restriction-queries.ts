@@ -90,17 +90,20 @@ export function createRestrictionQueries(deps: { db: Db }) {
       temporary: filter.temporary,
       statuses: filter.statuses ?? ['Restricted'],
     };
-    const rows = await listRestrictions(db, {
-      ...base,
-      orderBy: order.field,
-      descending: backwards ? !order.descending : order.descending,
-      after: cursor ? decodeCursor(cursor) : undefined,
-      limit: size + 1,
-    });
+    // The page and its total are independent reads: side by side, one round trip less.
+    const [rows, totalCount] = await Promise.all([
+      listRestrictions(db, {
+        ...base,
+        orderBy: order.field,
+        descending: backwards ? !order.descending : order.descending,
+        after: cursor ? decodeCursor(cursor) : undefined,
+        limit: size + 1,
+      }),
+      countRestrictions(db, base),
+    ]);
     const more = rows.length > size;
     const page = rows.slice(0, size);
     if (backwards) page.reverse();
-    const totalCount = await countRestrictions(db, base);
     return {
       nodes: page,
       cursors: page.map((r) => encodeCursor(r, order.field)),

@@ -36,9 +36,29 @@ function parseCommand(cmd: RoleAssignmentCommand): { principalId: string; role: 
   return { principalId, role };
 }
 
+/**
+ * How long a principal's stored roles are reused without asking the database again. Every API
+ * request needs them; a change made through this service applies at once, one made by another
+ * process within this time.
+ */
+export const ROLE_CACHE_MS = 5_000;
+const ROLE_CACHE_ENTRIES = 10_000;
+
+interface Access {
+  tenantExists: boolean;
+  roles: RoleName[];
+}
+
 /** Roles granted inside Sendguard (in addition to token claims). Granting is restricted by the API's scopes. */
 export function createRoleService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
+  const cached = new Map<string, { until: number; access: Access }>();
+  // Bumped by every change, so a lookup that raced with one is not cached.
+  let generation = 0;
+  const changed = (): void => {
+    generation++;
+    cached.clear();
+  };
 
   /** Grants a role; granting one the principal already has returns it and writes nothing. */
   async function assign(cmd: RoleAssignmentCommand): Promise<{ assignment: RoleAssignment; created: boolean }> {
@@ -53,7 +73,7 @@ export function createRoleService(deps: { db: Db; clock: Clock }) {
       }
       await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Add-RoleGroupMember', targetKind: 'roleAssignment', target: `${principalId}:${role}`, before: null, after: inserted, at });
       return { assignment: inserted, created: true };
-    });
+    }).finally(changed);
   }
 
   async function remove(cmd: RoleAssignmentCommand): Promise<RoleAssignment> {
@@ -64,13 +84,27 @@ export function createRoleService(deps: { db: Db; clock: Clock }) {
       if (!removed) throw new NotFoundError('role assignment', `${principalId}:${role}`);
       await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Remove-RoleGroupMember', targetKind: 'roleAssignment', target: `${principalId}:${role}`, before: removed, after: null, at });
       return removed;
-    });
+    }).finally(changed);
   }
 
-  /** Whether the tenant is served here and the catalog roles stored for any of the principal's ids. */
-  async function access(tenantId: string, principalIds: readonly string[]): Promise<{ tenantExists: boolean; roles: RoleName[] }> {
-    const found = await tenantAccess(db, tenantId, principalIds.map((p) => p.toLowerCase()));
+  /**
+   * Whether the tenant is served here and the catalog roles stored for any of the principal's ids.
+   * Reused for ROLE_CACHE_MS; an unknown tenant is asked about every time.
+   */
+  async function access(tenantId: string, principalIds: readonly string[]): Promise<Access> {
+    const ids = principalIds.map((p) => p.toLowerCase());
+    const key = JSON.stringify([tenantId, ...ids]);
+    const now = performance.now();
+    const hit = cached.get(key);
+    if (hit && hit.until > now) return { tenantExists: hit.access.tenantExists, roles: [...hit.access.roles] };
+    const asked = generation;
+    const found = await tenantAccess(db, tenantId, ids);
     const roles = found.roles.map(recognizeRole).filter((r): r is RoleName => r !== undefined);
+    if (found.tenantExists && asked === generation) {
+      cached.delete(key);
+      if (cached.size >= ROLE_CACHE_ENTRIES) cached.delete(cached.keys().next().value as string);
+      cached.set(key, { until: now + ROLE_CACHE_MS, access: { tenantExists: true, roles: [...roles] } });
+    }
     return { tenantExists: found.tenantExists, roles };
   }
 

@@ -198,11 +198,13 @@ describe('batching', () => {
         expect(res.body.data?.restrictedUsers.edges).toHaveLength(first);
         return statements;
       };
+      // The first request also reads the caller's stored roles, which later ones reuse for a while.
+      expect(await run(50)).toBeLessThanOrEqual(7);
       const forFifty = await run(50);
       const forFive = await run(5);
       expect(forFifty).toBe(forFive);
-      // The caller's stored roles, the page, its total, policies, their rules, releases, history.
-      expect(forFifty).toBeLessThanOrEqual(7);
+      // The page, its total, policies, their rules, releases, history.
+      expect(forFifty).toBeLessThanOrEqual(6);
     } finally {
       await bare.stop();
       await database.close();

@@ -91,6 +91,33 @@ describe('counting recipients', () => {
   });
 });
 
+describe('counting concurrent recipients in batches', () => {
+  // Requests that arrive while the database is busy go together in one call: each is still
+  // decided on its own, in order, and a retried one is still counted once.
+  for (const commit of ['durable', 'fast'] as const) {
+    it(`SENDGUARD_POLICY_COMMIT=${commit}: 60 senders at once, exactly their limit each, one restriction each, duplicates counted once`, async () => {
+      const { tenant, services } = await setup({ externalPerHour: 5, action: 'BlockUser' }, { SENDGUARD_POLICY_COMMIT: commit });
+      const senders = Array.from({ length: 60 }, (_, i) => tenant.address(`s${i}`));
+      const checks = senders.flatMap((sender) =>
+        Array.from({ length: 8 }, (_, k) => ({ sender, recipient: `r${k}@fabrikam.test`, instance: `${sender}-msg` })),
+      );
+      // Every first recipient asked twice (a retried policy request).
+      const all = [...checks, ...checks.filter((c) => c.recipient.startsWith('r0@'))];
+      const decisions = await Promise.all(all.map((c) => services.enforcement.checkRecipient(c)));
+      const acceptedBySender = new Map<string, number>();
+      decisions.forEach((d, i) => {
+        if (d.verdict === 'accept' && d.reason !== 'duplicate') acceptedBySender.set(all[i]!.sender, (acceptedBySender.get(all[i]!.sender) ?? 0) + 1);
+      });
+      expect([...acceptedBySender.values()]).toEqual(senders.map(() => 5));
+      expect(decisions.filter((d) => d.verdict !== 'accept').every((d) => reply(d) === '550 5.1.8')).toBe(true);
+      const rows = await restrictionsOf(tenant);
+      expect(rows.map((r) => r.entityKey).sort()).toEqual([...senders].sort());
+      const counted = await database.db.select().from(countedRecipients).where(eq(countedRecipients.tenantId, tenant.id));
+      expect(counted).toHaveLength(60 * 5);
+    });
+  }
+});
+
 describe('crossing a policy limit', () => {
   it('BlockUser: refuses the crossing recipient with 5.1.8 and every later one, restricted until released', async () => {
     const { tenant, services, send, sendMany } = await setup({ externalPerHour: 3, action: 'BlockUser' });

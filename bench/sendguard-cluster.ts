@@ -1,0 +1,156 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { mintLocalToken } from '../api/auth/local-token.ts';
+import { loadOrCreateSigningKey } from '../api/auth/signing-key.ts';
+import { removeDir, scratchDir, stopPid } from './proc.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = join(ROOT, 'bin', 'sendguard.js');
+const START_TIMEOUT_MS = 60_000;
+
+/** The PostgreSQL server the scratch databases are created on (one per run, dropped after it). */
+export const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface ScratchDatabase {
+  readonly name: string;
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(f: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    return await f(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+export async function createScratchDatabase(prefix: string): Promise<ScratchDatabase> {
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  await admin((sql) => sql.unsafe(`create database ${name}`));
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: () => admin((sql) => sql.unsafe(`drop database if exists ${name} with (force)`)).then(() => undefined),
+  };
+}
+
+export async function postgresVersion(): Promise<string> {
+  const [row] = await admin((sql) => sql<{ v: string }[]>`select current_setting('server_version') as v`);
+  return `PostgreSQL ${row?.v ?? '?'}`;
+}
+
+export interface SendguardProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Listener URLs the process printed at start (`http`, `policy`, `smtp`). */
+  readonly urls: Readonly<Record<string, string>>;
+  readonly log: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real binary, `sendguard serve --only <roles>`, with `env` on top of a minimal
+ * environment, and resolves once every listener of those roles is printed.
+ */
+export function startSendguardProcess(o: { dir: string; name: string; roles: readonly string[]; env: Record<string, string> }): Promise<SendguardProcess> {
+  const log = join(o.dir, `${o.name}.log`);
+  const out = createWriteStream(log);
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...o.env };
+  const child = spawn(process.execPath, [BIN, 'serve', '--only', o.roles.join(',')], { cwd: o.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr?.pipe(out);
+  const expected = ['http', ...o.roles.filter((r) => r === 'policy' || r === 'smtp')];
+  return new Promise((resolve, reject) => {
+    const urls: Record<string, string> = {};
+    let stdout = '';
+    const fail = (why: string): void => {
+      clearTimeout(timer);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      reject(new Error(`${o.name}: ${why} (log: ${log})`));
+    };
+    const timer = setTimeout(() => fail(`no listeners within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    child.once('exit', (code) => fail(`exited with ${code} during start-up`));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      out.write(chunk);
+      for (const m of stdout.matchAll(/sendguard (\w+) listening on (\S+)/g)) urls[m[1] as string] = m[2] as string;
+      if (!expected.every((n) => urls[n] !== undefined)) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      const pid = child.pid ?? 0;
+      resolve({
+        child, pid, urls, log,
+        stop: async () => {
+          if (child.exitCode === null && child.signalCode === null) await stopPid(pid, 'SIGTERM', 10_000);
+        },
+      });
+    });
+  });
+}
+
+/** The environment every bench process shares: one database, one data dir (so one signing key). */
+export function baseEnv(o: { dataDir: string; databaseUrl: string; tenantId: string; acceptedDomain: string }): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: o.databaseUrl,
+    SENDGUARD_DATA_DIR: o.dataDir,
+    SENDGUARD_LOG_LEVEL: 'warn',
+    SENDGUARD_HOST: '127.0.0.1',
+    SENDGUARD_HTTP_PORT: '0',
+    SENDGUARD_POLICY_PORT: '0',
+    SENDGUARD_TENANT_ID: o.tenantId,
+    SENDGUARD_TENANT_NAME: `Bench ${o.tenantId}`,
+    SENDGUARD_ACCEPTED_DOMAINS: o.acceptedDomain,
+  };
+}
+
+/** A Security Administrator token signed with the data dir's key, as `sendguard token` would print. */
+export async function adminToken(dataDir: string, tenantId: string): Promise<string> {
+  const key = await loadOrCreateSigningKey(join(dataDir, 'signing-key.json'));
+  return mintLocalToken(
+    key,
+    { issuer: 'sendguard', audience: 'sendguard' },
+    { tenantId, principalId: `bench-admin@${tenantId}`, name: 'Bench Admin', roles: ['Security Administrator'] },
+    { expiresInSeconds: 4 * 3600 },
+  );
+}
+
+/** A scratch directory and database; `cleanup` stops what was started and removes both. */
+export async function scratchDeployment(prefix: string): Promise<{ dir: string; dataDir: string; database: ScratchDatabase; track(p: SendguardProcess): SendguardProcess; cleanup(): Promise<void> }> {
+  const dir = await scratchDir(prefix);
+  const database = await createScratchDatabase(`sendguard_${prefix.replace(/\W/g, '_')}`);
+  const processes: SendguardProcess[] = [];
+  return {
+    dir,
+    dataDir: join(dir, 'data'),
+    database,
+    track(p) {
+      processes.push(p);
+      return p;
+    },
+    async cleanup() {
+      await Promise.all(processes.map((p) => p.stop().catch(() => undefined)));
+      await database.drop().catch((e: unknown) => console.error(`drop ${database.name}: ${(e as Error).message}`));
+      await removeDir(dir);
+    },
+  };
+}
+
+/** POSTs one GraphQL document; throws on a transport error or a top-level GraphQL error. */
+export async function graphql<T>(url: string, token: string, query: string, variables?: Record<string, unknown>): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
+  if (!res.ok || body.errors || !body.data) throw new Error(`GraphQL ${res.status}: ${JSON.stringify(body.errors ?? body)}`);
+  return body.data;
+}

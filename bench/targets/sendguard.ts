@@ -1,0 +1,178 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { freePort, removeDir, scratchDir, stopPid, waitForPort } from '../proc.ts';
+import { BENCH_SENDER_DOMAIN, type PolicyTarget, type RunningTarget } from '../target.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = join(ROOT, 'bin', 'sendguard.js');
+const START_TIMEOUT_MS = 60_000;
+
+/** The server the scratch databases are created on (one per run, dropped after it). */
+export const BENCH_POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** `SENDGUARD_POLICY_COMMIT`: whether counts wait for the disk before the answer. */
+type Commit = 'durable' | 'fast';
+
+/**
+ * The bench rule through Sendguard's own settings: the bootstrap tenant's default outbound spam
+ * policy is provisioned with 0/0/0 and BlockUserForToday, and 0 means the service limit, so the
+ * policy in force is "`limit` external recipients per sender per hour, then the sender is
+ * blocked for the day" (550 5.1.8 for that recipient and every later one). Recipients are in
+ * another domain, hence external. The internal and daily limits are left above anything a run
+ * sends, and the message-rate and per-message limits out of the way, so only the rule decides.
+ */
+export function sendguardEnv(o: { dataDir: string; policyPort: number; databaseUrl?: string; limit: number; commit?: Commit }): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    SENDGUARD_DATA_DIR: o.dataDir,
+    SENDGUARD_LOG_LEVEL: 'warn',
+    SENDGUARD_HOST: '127.0.0.1',
+    SENDGUARD_HTTP_PORT: '0',
+    SENDGUARD_POLICY_PORT: String(o.policyPort),
+    SENDGUARD_TENANT_ID: 'bench',
+    SENDGUARD_TENANT_NAME: 'Bench',
+    SENDGUARD_ACCEPTED_DOMAINS: BENCH_SENDER_DOMAIN,
+    SENDGUARD_LIMIT_EXTERNAL_PER_HOUR: String(o.limit),
+    SENDGUARD_LIMIT_INTERNAL_PER_HOUR: String(o.limit),
+    SENDGUARD_LIMIT_RECIPIENTS_PER_DAY: String(Math.max(10_000, 24 * o.limit)),
+    SENDGUARD_LIMIT_MESSAGES_PER_MINUTE: '1000000',
+    SENDGUARD_LIMIT_RECIPIENTS_PER_MESSAGE: '100000',
+    SENDGUARD_POLICY_COMMIT: o.commit ?? 'durable',
+  };
+  if (o.databaseUrl !== undefined) env.DATABASE_URL = o.databaseUrl;
+  return env;
+}
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly log: string;
+  exited: boolean;
+}
+
+async function startServer(dir: string, index: number, limit: number, databaseUrl: string | undefined, commit: Commit): Promise<Server> {
+  const port = await freePort();
+  const log = join(dir, `sendguard-${index}.log`);
+  const fd = openSync(log, 'a');
+  const env = sendguardEnv({ dataDir: join(dir, 'data'), policyPort: port, databaseUrl, limit, commit });
+  const child = spawn(process.execPath, [BIN, 'serve', '--only', 'policy'], { cwd: dir, env, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const server: Server = { child, port, log, exited: false };
+  child.once('exit', () => { server.exited = true; });
+  return server;
+}
+
+async function stopServers(servers: readonly Server[]): Promise<void> {
+  await Promise.all(servers.map(async (s) => {
+    if (s.child.pid !== undefined && !s.exited) await stopPid(s.child.pid, 'SIGTERM', 10_000);
+  }));
+}
+
+async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `sendguard_bench_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(BENCH_POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  const url = new URL(BENCH_POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const a = postgres(BENCH_POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
+      try {
+        await a.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await a.end({ timeout: 5 });
+      }
+    },
+  };
+}
+
+/**
+ * Starts `processes` Sendguard policy servers (`sendguard serve --only policy`, the real binary)
+ * on one fresh database: embedded PGlite in a scratch data dir, or a scratch PostgreSQL database.
+ * With several processes they start one after another, so migrations run once.
+ */
+async function startSendguard(limit: number, storage: 'pglite' | 'postgres', processes: number, commit: Commit = 'durable'): Promise<RunningTarget> {
+  const dir = await scratchDir(`sendguard-${storage}`);
+  const database = storage === 'postgres' ? await createScratchDatabase() : undefined;
+  const servers: Server[] = [];
+  const stop = async (): Promise<void> => {
+    await stopServers(servers);
+    await database?.drop();
+    await removeDir(dir);
+  };
+  try {
+    for (let i = 0; i < processes; i++) {
+      const server = await startServer(dir, i, limit, database?.url, commit);
+      servers.push(server);
+      await waitForPort(server.port, START_TIMEOUT_MS, () => !server.exited);
+    }
+  } catch (e) {
+    const output = (await Promise.all(servers.map((s) => readFile(s.log, 'utf8').catch(() => '')))).join('\n');
+    await stop();
+    throw new Error(`sendguard: ${(e as Error).message}\n${output.slice(-4000)}`);
+  }
+  const ports = servers.map((s) => s.port);
+  const pids = servers.flatMap((s) => (s.child.pid === undefined ? [] : [s.child.pid]));
+  return { port: ports[0] ?? 0, ports, pids, stop };
+}
+
+async function version(): Promise<string> {
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  return `Sendguard ${pkg.version} (Node.js ${process.version})`;
+}
+
+async function postgresVersion(): Promise<string> {
+  const admin = postgres(BENCH_POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await admin<{ v: string }[]>`select current_setting('server_version') as v`;
+    return `PostgreSQL ${row?.v ?? '?'}`;
+  } catch {
+    return 'PostgreSQL';
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+const RULE = 'default outbound spam policy: external recipients per hour = limit, BlockUserForToday';
+
+export const sendguardTargets: readonly PolicyTarget[] = [
+  {
+    name: 'sendguard-pglite',
+    describe: async () => `${await version()}, one policy-server process, embedded PGlite; ${RULE}`,
+    start: (limit) => startSendguard(limit, 'pglite', 1),
+  },
+  {
+    name: 'sendguard-pg',
+    describe: async () => `${await version()}, one policy-server process, ${await postgresVersion()} on 127.0.0.1; ${RULE}`,
+    start: (limit) => startSendguard(limit, 'postgres', 1),
+  },
+  {
+    name: 'sendguard-pg-2proc',
+    describe: async () =>
+      `${await version()}, two policy-server processes on one ${await postgresVersion()} database, ` +
+      `load connections alternating between them (issue 8's fourth scenario: exact counts across processes); ${RULE}`,
+    start: (limit) => startSendguard(limit, 'postgres', 2),
+  },
+  {
+    name: 'sendguard-pg-fast',
+    describe: async () => `${await version()}, one policy-server process, ${await postgresVersion()} on 127.0.0.1, SENDGUARD_POLICY_COMMIT=fast; ${RULE}`,
+    start: (limit) => startSendguard(limit, 'postgres', 1, 'fast'),
+  },
+  {
+    name: 'sendguard-pg-2proc-fast',
+    describe: async () => `${await version()}, two policy-server processes on one ${await postgresVersion()} database, SENDGUARD_POLICY_COMMIT=fast; ${RULE}`,
+    start: (limit) => startSendguard(limit, 'postgres', 2, 'fast'),
+  },
+];

@@ -1,0 +1,82 @@
+import type { Db } from '../../db/client.ts';
+import {
+  recordRecipient, recordRecipients, type RecordRecipientInput, type RecordRecipientResult,
+} from '../../db/repos/sending-counters.ts';
+
+export interface RecipientRecorderOptions {
+  /** Calls to the database at once; requests arriving meanwhile wait and go together in the next one. */
+  maxInFlight?: number;
+  /** Most recipients in one call. */
+  maxBatch?: number;
+  /**
+   * Whether each call waits for its commit to be flushed (default). When false a PostgreSQL crash
+   * may lose the last fraction of a second of counts; nothing else changes.
+   */
+  durable?: boolean;
+}
+
+interface Pending {
+  input: RecordRecipientInput;
+  resolve(result: RecordRecipientResult): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Counts recipients with as few database round trips and commits as the load allows: while
+ * `maxInFlight` calls are running, arriving recipients queue, and the next call carries all of
+ * them (one transaction, same per-recipient decisions, in arrival order). A lone recipient
+ * goes straight to the database, so an idle server answers as fast as before.
+ */
+export function createRecipientRecorder(db: Db, options: RecipientRecorderOptions = {}) {
+  const maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+  const maxBatch = Math.max(1, options.maxBatch ?? 256);
+  const durable = options.durable ?? true;
+  const queue: Pending[] = [];
+  let inFlight = 0;
+
+  async function send(batch: Pending[]): Promise<void> {
+    try {
+      if (batch.length === 1 && durable) {
+        const [only] = batch as [Pending];
+        only.resolve(await recordRecipient(db, only.input));
+        return;
+      }
+      const results = await recordRecipients(db, batch.map((p) => p.input), { durable });
+      batch.forEach((p, k) => p.resolve(results[k] as RecordRecipientResult));
+    } catch (err) {
+      // The whole transaction rolled back, so nothing was counted: a statement error caused by one
+      // recipient must not fail the others, which are tried one by one, in order.
+      if (batch.length > 1 && isStatementError(err)) {
+        for (const p of batch) await recordRecipients(db, [p.input], { durable }).then(([r]) => p.resolve(r as RecordRecipientResult), p.reject);
+      } else for (const p of batch) p.reject(err);
+    }
+  }
+
+  function pump(): void {
+    while (inFlight < maxInFlight && queue.length > 0) {
+      const batch = queue.splice(0, maxBatch);
+      inFlight++;
+      void send(batch).finally(() => {
+        inFlight--;
+        pump();
+      });
+    }
+  }
+
+  return {
+    record(input: RecordRecipientInput): Promise<RecordRecipientResult> {
+      return new Promise((resolve, reject) => {
+        queue.push({ input, resolve, reject });
+        pump();
+      });
+    },
+  };
+}
+
+/** An error PostgreSQL reported for a statement (it has a SQLSTATE), not a lost connection. */
+function isStatementError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code ?? (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57');
+}
+
+export type RecipientRecorder = ReturnType<typeof createRecipientRecorder>;
