@@ -6,6 +6,7 @@ import { registerBlockedSenderVerbs } from './blocked-senders.ts';
 import { ExitCode, exitCodesHelp } from './exit-codes.ts';
 import { registerOutboundSpamPolicyVerbs } from './outbound-spam-policies.ts';
 import { registerOutboundSpamRuleVerbs } from './outbound-spam-rules.ts';
+import { registerRelayCredentialVerbs } from './relay-credentials.ts';
 
 /** Commander reports usage errors with exit code 1; ours is 2. Help and version stay 0. */
 function exitWithUsageCode(err: CommanderError): never {
@@ -29,4 +30,5 @@ export function registerAdminVerbs(program: Command): void {
   registerOutboundSpamRuleVerbs(program);
   registerAlertPolicyVerbs(program);
   registerAuditLogVerbs(program);
+  registerRelayCredentialVerbs(program);
 }

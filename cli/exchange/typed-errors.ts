@@ -10,6 +10,7 @@ const exitCodeOf: Record<string, ExitCode> = {
   UnblockQuotaExceededError: ExitCode.refused,
   SecondApprovalRequiredError: ExitCode.refused,
   ValidationError: ExitCode.usage,
+  RelayUsernameTakenError: ExitCode.usage,
 };
 
 /** A typed mutation error as the CLI reports it: its message, and the exit code its kind stands for. */

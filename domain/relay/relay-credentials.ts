@@ -1,7 +1,20 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { Db } from '../../db/client.ts';
-import { findRelayCredential, insertRelayCredential } from '../../db/repos/relay-credentials.ts';
+import {
+  deleteRelayCredential,
+  findRelayCredential,
+  findRelayCredentialsByIds,
+  insertRelayCredential,
+  listRelayCredentials,
+  updateRelayPasswordHash,
+  type RelayCredentialSummary,
+} from '../../db/repos/relay-credentials.ts';
+import { systemActor, type Actor } from '../actor.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import type { Clock } from '../clock.ts';
+import { uuidsOnly } from '../ids.ts';
 import { ValidationError } from '../restrictions/errors.ts';
+import { NotFoundError } from '../tenants/errors.ts';
 import { RelayUsernameTakenError } from './errors.ts';
 
 const COST = { N: 16_384, r: 8, p: 1 } as const;
@@ -32,28 +45,100 @@ export interface RelayIdentity {
   username: string;
 }
 
+export interface RelayCredentialCommand {
+  tenantId: string;
+  actor: Actor;
+  username: string;
+}
+
 // Verifying an unknown user costs as much as a known one, so timing does not reveal user names.
 const decoy = hashRelayPassword(randomBytes(12).toString('base64'));
 
-/** SMTP AUTH credentials of the built-in relay, stored per tenant as scrypt hashes. */
-export function createRelayCredentialService(deps: { db: Db }) {
-  async function create(input: { tenantId: string; username: string; password: string }): Promise<RelayIdentity> {
-    const username = input.username.trim().toLowerCase();
-    if (!/^[^\s:]{1,256}$/.test(username)) throw new ValidationError('username', 'a user name is 1 to 256 characters without spaces or colons');
-    if (input.password.length < MIN_PASSWORD) throw new ValidationError('password', `a relay password has at least ${MIN_PASSWORD} characters`);
-    const passwordHash = await hashRelayPassword(input.password);
-    const row = await insertRelayCredential(deps.db, { tenantId: input.tenantId, username, passwordHash });
-    if (!row) throw new RelayUsernameTakenError(username);
-    return { tenantId: row.tenantId, username: row.username };
+const TARGET_KIND = 'relayCredential';
+
+function validUsername(value: string): string {
+  const username = value.trim().toLowerCase();
+  if (!/^[^\s:]{1,256}$/.test(username)) throw new ValidationError('username', 'a user name is 1 to 256 characters without spaces or colons');
+  return username;
+}
+
+function validPassword(password: string): string {
+  if (password.length < MIN_PASSWORD) throw new ValidationError('password', `a relay password has at least ${MIN_PASSWORD} characters`);
+  return password;
+}
+
+/** What the audit log keeps of a credential: never the password or its hash. */
+const audited = (c: RelayCredentialSummary) => ({ username: c.username, createdAt: c.createdAt });
+
+/**
+ * SMTP AUTH credentials of the built-in relay, stored per tenant as scrypt hashes. User names are
+ * unique across tenants, because a client authenticates before the relay knows its tenant.
+ */
+export function createRelayCredentialService(deps: { db: Db; clock: Clock }) {
+  const { db, clock } = deps;
+
+  /** Without an actor (provisioning from code), Sendguard itself is recorded as having created it. */
+  async function create(input: Omit<RelayCredentialCommand, 'actor'> & { actor?: Actor; password: string }): Promise<RelayCredentialSummary> {
+    const username = validUsername(input.username);
+    const passwordHash = await hashRelayPassword(validPassword(input.password));
+    const actor = input.actor ?? systemActor('setup');
+    return db.transaction(async (tx) => {
+      const at = clock.now();
+      const created = await insertRelayCredential(tx, { tenantId: input.tenantId, username, passwordHash, createdAt: at });
+      if (!created) throw new RelayUsernameTakenError(username);
+      await recordAudit(tx, { tenantId: input.tenantId, actor, action: 'New-RelayCredential', targetKind: TARGET_KIND, target: username, before: null, after: audited(created), at });
+      return created;
+    });
+  }
+
+  /** Sets a new password; sessions already authenticated keep going, new AUTH needs the new one. */
+  async function resetPassword(cmd: RelayCredentialCommand & { password: string }): Promise<RelayCredentialSummary> {
+    const username = validUsername(cmd.username);
+    const passwordHash = await hashRelayPassword(validPassword(cmd.password));
+    return db.transaction(async (tx) => {
+      const at = clock.now();
+      const updated = await updateRelayPasswordHash(tx, cmd.tenantId, username, passwordHash);
+      if (!updated) throw new NotFoundError('relay credential', username);
+      await recordAudit(tx, {
+        tenantId: cmd.tenantId,
+        actor: cmd.actor,
+        action: 'Set-RelayCredential',
+        targetKind: TARGET_KIND,
+        target: username,
+        before: audited(updated),
+        after: audited(updated),
+        details: { changed: ['password'] },
+        at,
+      });
+      return updated;
+    });
+  }
+
+  async function remove(cmd: RelayCredentialCommand): Promise<RelayCredentialSummary> {
+    const username = validUsername(cmd.username);
+    return db.transaction(async (tx) => {
+      const at = clock.now();
+      const removed = await deleteRelayCredential(tx, cmd.tenantId, username);
+      if (!removed) throw new NotFoundError('relay credential', username);
+      await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Remove-RelayCredential', targetKind: TARGET_KIND, target: username, before: audited(removed), after: null, at });
+      return removed;
+    });
   }
 
   async function verify(username: string, password: string): Promise<RelayIdentity | undefined> {
-    const row = await findRelayCredential(deps.db, username.trim().toLowerCase());
+    const row = await findRelayCredential(db, username.trim().toLowerCase());
     const ok = await verifyRelayPassword(password, row?.passwordHash ?? (await decoy));
     return row && ok ? { tenantId: row.tenantId, username: row.username } : undefined;
   }
 
-  return { create, verify };
+  return {
+    create,
+    resetPassword,
+    remove,
+    verify,
+    list: (tenantId: string) => listRelayCredentials(db, tenantId),
+    byIds: (tenantId: string, ids: readonly string[]) => findRelayCredentialsByIds(db, tenantId, uuidsOnly(ids)),
+  };
 }
 
 export type RelayCredentialService = ReturnType<typeof createRelayCredentialService>;

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../domain/clock.ts';
+import { createSmarthostForwarder } from '../../mail/smtp-relay/smarthost.ts';
+import { createSmtpRelay, type SmtpRelay } from '../../mail/smtp-relay/smtp-relay.ts';
+import { createTestTenant, type TestTenant } from '../helpers/db.ts';
+import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
+import { SmtpDialog } from '../helpers/smtp-dialog.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+
+let api: TestApi;
+let sink: SmtpSink;
+let relay: SmtpRelay;
+let forwarder: ReturnType<typeof createSmarthostForwarder>;
+let relayPort: number;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  sink = await startSmtpSink();
+  forwarder = createSmarthostForwarder(sink.url, { hostname: 'relay.sendguard.test' });
+  // No trusted networks: every client must authenticate.
+  relay = createSmtpRelay({ enforcement: api.services.enforcement, credentials: api.services.relayCredentials, forwarder, networks: [], hostname: 'relay.sendguard.test', clock: systemClock });
+  relayPort = (await relay.listen(0, '127.0.0.1')).port;
+});
+afterAll(async () => {
+  await relay.close();
+  forwarder.close();
+  await sink.stop();
+  await api.stop();
+});
+
+type Data = Record<string, Record<string, unknown> | Record<string, unknown>[]>;
+
+async function as(tenant: TestTenant, roles: string[]) {
+  const token = await api.token({ tenantId: tenant.id, roles, principalId: 'oid-adele', name: 'Adele Vance' });
+  return (query: string, variables?: Record<string, unknown>) => api.gql<Data>(token, query, variables);
+}
+
+const RESULT = '__typename ... on Error { message } ... on ValidationError { field }';
+const CREATE = `mutation($input: CreateRelayCredentialInput!) { createRelayCredential(input: $input) { ${RESULT} ... on RelayUsernameTakenError { username } ... on CreateRelayCredentialSuccess { relayCredential { id username createdAt } } } }`;
+const RESET = `mutation($input: ResetRelayCredentialPasswordInput!) { resetRelayCredentialPassword(input: $input) { ${RESULT} ... on ResetRelayCredentialPasswordSuccess { relayCredential { username } } } }`;
+const DELETE = `mutation($input: DeleteRelayCredentialInput!) { deleteRelayCredential(input: $input) { ${RESULT} ... on DeleteRelayCredentialSuccess { relayCredential { username } } } }`;
+const LIST = '{ relayCredentials { username createdAt } }';
+
+/** The relay's last reply to `AUTH PLAIN` with these credentials. */
+async function smtpAuth(username: string, password: string): Promise<string> {
+  const { dialog } = await SmtpDialog.open(relayPort);
+  try {
+    await dialog.send('EHLO client.test');
+    return await dialog.send(`AUTH PLAIN ${Buffer.from(`\0${username}\0${password}`).toString('base64')}`);
+  } finally {
+    dialog.close();
+  }
+}
+
+describe('relay credentials through GraphQL', () => {
+  it('creates a credential that authenticates at the relay; a reset retires the old password; a delete retires the credential', async () => {
+    const tenant = await createTestTenant(api.database);
+    const gql = await as(tenant, ['Security Administrator']);
+    const username = tenant.address('scanner');
+    const first = 'first password, long enough';
+    const second = 'second password, long enough';
+
+    const created = (await gql(CREATE, { input: { username: username.toUpperCase(), password: first } })).body.data?.createRelayCredential;
+    expect(created).toEqual({ __typename: 'CreateRelayCredentialSuccess', relayCredential: { id: expect.any(String), username, createdAt: expect.stringMatching(/Z$/) } });
+    expect((await gql(LIST)).body.data?.relayCredentials).toEqual([{ username, createdAt: expect.stringMatching(/Z$/) }]);
+    expect(await smtpAuth(username, first)).toMatch(/^235 /);
+    expect(await smtpAuth(username, 'not the password at all')).toMatch(/^535 5\.7\.8/);
+
+    expect((await gql(CREATE, { input: { username, password: 'yet another password' } })).body.data?.createRelayCredential).toEqual({
+      __typename: 'RelayUsernameTakenError',
+      message: `the relay user name ${username} is taken`,
+      username,
+    });
+    expect((await gql(CREATE, { input: { username: tenant.address('copier'), password: 'short' } })).body.data?.createRelayCredential).toEqual({
+      __typename: 'ValidationError',
+      message: 'a relay password has at least 12 characters',
+      field: 'password',
+    });
+    expect((await gql(CREATE, { input: { username: 'two words', password: first } })).body.data?.createRelayCredential).toMatchObject({ __typename: 'ValidationError', field: 'username' });
+
+    expect((await gql(RESET, { input: { username, password: second } })).body.data?.resetRelayCredentialPassword).toEqual({ __typename: 'ResetRelayCredentialPasswordSuccess', relayCredential: { username } });
+    expect(await smtpAuth(username, first)).toMatch(/^535 /);
+    expect(await smtpAuth(username, second)).toMatch(/^235 /);
+    expect((await gql(RESET, { input: { username: tenant.address('nobody'), password: second } })).body.data?.resetRelayCredentialPassword).toEqual({
+      __typename: 'NotFoundError',
+      message: `relay credential ${tenant.address('nobody')} was not found`,
+    });
+
+    expect((await gql(DELETE, { input: { username } })).body.data?.deleteRelayCredential).toEqual({ __typename: 'DeleteRelayCredentialSuccess', relayCredential: { username } });
+    expect(await smtpAuth(username, second)).toMatch(/^535 /);
+    expect((await gql(LIST)).body.data?.relayCredentials).toEqual([]);
+    expect((await gql(DELETE, { input: { username } })).body.data?.deleteRelayCredential).toMatchObject({ __typename: 'NotFoundError' });
+  });
+
+  it('lets a read-only admin list credentials but not create, reset or delete them', async () => {
+    const tenant = await createTestTenant(api.database);
+    const admin = await as(tenant, ['Organization Management']);
+    const reader = await as(tenant, ['Global Reader']);
+    const username = tenant.address('printer');
+    const password = 'printer password 1';
+    await admin(CREATE, { input: { username, password } });
+
+    expect((await reader(LIST)).body.data?.relayCredentials).toEqual([{ username, createdAt: expect.any(String) }]);
+    for (const [query, input] of [
+      [CREATE, { username: tenant.address('other'), password }],
+      [RESET, { username, password: 'taken over by reader' }],
+      [DELETE, { username }],
+    ] as const) {
+      const refused = await reader(query, { input });
+      expect(errorCodes(refused)).toEqual(['FORBIDDEN']);
+      expect(refused.body.data).toBeNull();
+    }
+    expect((await admin(LIST)).body.data?.relayCredentials).toEqual([{ username, createdAt: expect.any(String) }]);
+    expect(await smtpAuth(username, password)).toMatch(/^235 /);
+  });
+
+  it("keeps each tenant's credentials to itself", async () => {
+    const tenant = await createTestTenant(api.database);
+    const other = await createTestTenant(api.database);
+    const owner = await as(tenant, ['Security Administrator']);
+    const stranger = await as(other, ['Global Administrator']);
+    const username = tenant.address('fax');
+    const password = 'fax machine password';
+    const created = (await owner(CREATE, { input: { username, password } })).body.data?.createRelayCredential as { relayCredential: { id: string } };
+
+    expect((await stranger(LIST)).body.data?.relayCredentials).toEqual([]);
+    expect((await stranger(`query($id: ID!) { node(id: $id) { id } }`, { id: created.relayCredential.id })).body.data).toEqual({ node: null });
+    expect((await stranger(DELETE, { input: { username } })).body.data?.deleteRelayCredential).toMatchObject({ __typename: 'NotFoundError' });
+    expect((await stranger(RESET, { input: { username, password: 'hijacked password!' } })).body.data?.resetRelayCredentialPassword).toMatchObject({ __typename: 'NotFoundError' });
+    // User names are unique across tenants, since a client authenticates before its tenant is known.
+    expect((await stranger(CREATE, { input: { username, password: 'hijacked password!' } })).body.data?.createRelayCredential).toMatchObject({ __typename: 'RelayUsernameTakenError' });
+
+    expect((await owner(LIST)).body.data?.relayCredentials).toEqual([{ username, createdAt: expect.any(String) }]);
+    expect(await smtpAuth(username, password)).toMatch(/^235 /);
+    expect(await smtpAuth(username, 'hijacked password!')).toMatch(/^535 /);
+  });
+
+  it('audits every change with the actor, never with the password', async () => {
+    const tenant = await createTestTenant(api.database);
+    const gql = await as(tenant, ['Security Administrator']);
+    const username = tenant.address('copier');
+    const passwords = ['copier password one', 'copier password two'];
+    await gql(CREATE, { input: { username, password: passwords[0] } });
+    await gql(RESET, { input: { username, password: passwords[1] } });
+    await gql(DELETE, { input: { username } });
+
+    const audit = await gql(`query($target: String!) { auditLog(first: 10, filter: { target: $target }) { edges { node { action actorId actorName source targetKind target before after details } } } }`, { target: username });
+    const records = ((audit.body.data?.auditLog as { edges: { node: Record<string, unknown> }[] }).edges ?? []).map((e) => e.node).reverse();
+    const shown = { username, createdAt: expect.any(String) };
+    expect(records).toEqual([
+      { action: 'New-RelayCredential', actorId: 'oid-adele', actorName: 'Adele Vance', source: 'graphql', targetKind: 'relayCredential', target: username, before: null, after: shown, details: null },
+      { action: 'Set-RelayCredential', actorId: 'oid-adele', actorName: 'Adele Vance', source: 'graphql', targetKind: 'relayCredential', target: username, before: shown, after: shown, details: { changed: ['password'] } },
+      { action: 'Remove-RelayCredential', actorId: 'oid-adele', actorName: 'Adele Vance', source: 'graphql', targetKind: 'relayCredential', target: username, before: shown, after: null, details: null },
+    ]);
+    const stored = JSON.stringify(await api.services.auditQueries.search(tenant.id, { target: username }, { first: 10 }));
+    for (const secret of [...passwords, 'scrypt$']) expect(stored).not.toContain(secret);
+  });
+});
