@@ -8,6 +8,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { Logger } from '../cli/logger.ts';
 import { systemClock } from '../domain/clock.ts';
 import { AuthenticationError } from './auth/verify-token.ts';
+import { atTime } from './token-expiry.ts';
 import type { Authenticator, Viewer } from './auth/viewer.ts';
 import type { GraphQLContext, ServerContext } from './context.ts';
 
@@ -22,12 +23,19 @@ interface RootValue {
 const UNAUTHORIZED = 4401;
 const UNAVAILABLE = 1011;
 
-/** Verifies `connectionParams.authorization` once, when the connection opens. */
+/**
+ * Verifies `connectionParams.authorization` once, when the connection opens, and closes the
+ * connection (4401) when that token expires: its subscriptions may not outlive it.
+ */
 function connectionAuthenticator(authenticate: Authenticator, viewers: WeakMap<WebSocket, Viewer>, log: Pick<Logger, 'error'>) {
   return async (ctx: { connectionParams?: Readonly<Record<string, unknown>> | undefined; extra: Extra }): Promise<boolean> => {
     const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
     try {
-      viewers.set(ctx.extra.socket, await authenticate(typeof header === 'string' ? header : undefined));
+      const viewer = await authenticate(typeof header === 'string' ? header : undefined);
+      viewers.set(ctx.extra.socket, viewer);
+      const socket = ctx.extra.socket;
+      const cancel = atTime(viewer.expiresAt, () => socket.close(UNAUTHORIZED, 'Unauthorized: the token has expired; reconnect with a fresh one'));
+      socket.once('close', cancel);
       return true;
     } catch (err) {
       const refused = err instanceof AuthenticationError;
@@ -59,7 +67,8 @@ async function executionArgs(yoga: Yoga, extra: Extra, viewer: Viewer | undefine
 
 /**
  * graphql-ws on the HTTP server's `path`. The token travels in `connectionParams.authorization`
- * and is verified at connect time; each subscribe re-checks that it has not expired since.
+ * and is verified at connect time; each subscribe re-checks that it has not expired since, and
+ * the connection closes when it does.
  */
 export function attachGraphQLWebSocket(deps: { server: http.Server; path: string; yoga: Yoga; authenticate: Authenticator; log: Pick<Logger, 'error'> }) {
   const wss = new WebSocketServer({ noServer: true });

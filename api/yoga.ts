@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { createGraphQLError, createYoga, maskError, type Plugin } from 'graphql-yoga';
+import { createGraphQLError, createYoga, maskError, type GraphiQLOptions, type Plugin } from 'graphql-yoga';
 import type { ASTNode } from 'graphql';
 import type { Logger } from '../cli/logger.ts';
 import type { Services } from '../cli/services.ts';
@@ -11,6 +11,7 @@ import { AuthenticationError, createTokenVerifier } from './auth/verify-token.ts
 import { bearerChallenge, createAuthenticator, type Authenticator, type Viewer } from './auth/viewer.ts';
 import type { GraphQLContext, ServerContext } from './context.ts';
 import { sseEventIds } from './sse-event-ids.ts';
+import { subscriptionsEndWithToken } from './token-expiry.ts';
 import { schema } from './schema/index.ts';
 import { attachGraphQLWebSocket } from './websocket.ts';
 
@@ -60,16 +61,30 @@ function maskUnexpected(error: unknown, message: string, isDev?: boolean): Error
   return maskError(error, message, isDev);
 }
 
-/** The GraphQL endpoint: yoga over HTTP (queries, mutations, SSE subscriptions) plus graphql-ws. */
-export function createGraphQLServer(deps: { services: Services; authenticate: Authenticator }) {
-  const { services, authenticate } = deps;
+/** What GraphiQL starts with: the header a token goes in (nothing is persisted in the browser). */
+const graphiqlOptions: GraphiQLOptions = {
+  title: 'Sendguard GraphiQL',
+  headers: JSON.stringify({ Authorization: 'Bearer <a token from: sendguard token --tenant T --principal P --role "Security Reader">' }, null, 2),
+  shouldPersistHeaders: false,
+};
+
+/**
+ * The GraphQL endpoint: yoga over HTTP (queries, mutations, SSE subscriptions) plus graphql-ws.
+ * `renderGraphiQL`, when given, serves GraphiQL to browsers (GET with `Accept: text/html`); the page
+ * needs no token, its requests do.
+ */
+export function createGraphQLServer(deps: { services: Services; authenticate: Authenticator; renderGraphiQL?: ((options?: GraphiQLOptions) => string) | undefined }) {
+  const { services, authenticate, renderGraphiQL } = deps;
+  // The page is the whole GraphiQL bundle (several MB): rendered once, on first use.
+  let graphiqlPage: string | undefined;
   const viewers = new WeakMap<Request, Viewer>();
   const shutdown = new AbortController();
   const log = services.logger.child({ component: 'graphql' });
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    graphiql: false,
+    graphiql: renderGraphiQL ? graphiqlOptions : false,
+    renderGraphiQL: renderGraphiQL && ((options) => (graphiqlPage ??= renderGraphiQL(options))),
     landingPage: false,
     batching: false,
     // Counted as the body arrives, so a missing or false Content-Length does not get around it.
@@ -82,7 +97,7 @@ export function createGraphQLServer(deps: { services: Services; authenticate: Au
       warn: (...args: unknown[]) => log.warn({ args }, 'yoga'),
       error: (...args: unknown[]) => log.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'graphql request failed'),
     },
-    plugins: [authentication(authenticate, viewers, log), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, sseEventIds()],
+    plugins: [authentication(authenticate, viewers, log), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, sseEventIds(), subscriptionsEndWithToken()],
     context: ({ request, viewer }) => {
       const who = viewer ?? viewers.get(request);
       if (!who) throw new Error('request reached execution without authentication');
@@ -104,9 +119,13 @@ export function createGraphQLServer(deps: { services: Services; authenticate: Au
 
 export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
 
-/** The GraphQL server with token verification wired: the signing key is read (or created) from the config. */
+/**
+ * The GraphQL server with token verification wired: the signing key is read (or created) from the
+ * config. GraphiQL's self-contained bundle is loaded only when the config turns it on.
+ */
 export async function startGraphQLServer(services: Services): Promise<GraphQLServer> {
   const localKey = await loadOrCreateSigningKey(services.config.auth.signingKeyFile);
   const verify = createTokenVerifier({ auth: services.config.auth, localKey });
-  return createGraphQLServer({ services, authenticate: createAuthenticator({ verify, roles: services.roles }) });
+  const renderGraphiQL = services.config.graphql.graphiql ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : undefined;
+  return createGraphQLServer({ services, authenticate: createAuthenticator({ verify, roles: services.roles }), renderGraphiQL });
 }

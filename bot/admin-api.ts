@@ -1,5 +1,5 @@
 import type { NoticeUser } from './cards/restriction-notice-card.ts';
-import type { OutboundSpamPolicy, Recommendation, RestrictedListQuery, RestrictedUser, RestrictedUserPage, UnblockFailure, Viewer } from './cards/types.ts';
+import type { OutboundSpamPolicy, Recommendation, RestrictedListQuery, RestrictedUser, RestrictedUserPage, UnblockFailure, UnblockQuota, Viewer } from './cards/types.ts';
 import { maxListRows } from './cards/restricted-list-card.ts';
 import type { UnblockConfirmData } from './cards/verbs.ts';
 import type { Caller } from './graphql/bot-tokens.ts';
@@ -16,6 +16,8 @@ export interface UserDetails {
   /** The sender's active restriction, else its latest one; null if never restricted. */
   user: RestrictedUser | null;
   recommendations: Recommendation[];
+  /** How often the sender was released in the quota window; null when the tenant has no quota. */
+  unblockQuota: UnblockQuota | null;
 }
 
 export type UnblockOutcome = { ok: true; user: Pick<RestrictedUser, 'senderAddress' | 'releases'> } | { ok: false; failure: UnblockFailure };
@@ -34,10 +36,11 @@ export function createAdminApi(client: GraphQLClient, caller: Caller) {
   async function details(senderAddress: string): Promise<UserDetails> {
     const data = await client.execute(restrictedUserQuery, { senderAddress }, caller);
     const api = data.restrictedUser;
-    return { viewer: data.viewer, user: api ? toRestrictedUser(api) : null, recommendations: api?.recommendations ?? [] };
+    return { viewer: data.viewer, user: api ? toRestrictedUser(api) : null, recommendations: api?.recommendations ?? [], unblockQuota: api?.unblockQuota ?? null };
   }
 
-  async function unblock(input: Omit<UnblockConfirmData, 'restrictionId'>): Promise<UnblockOutcome> {
+  /** Releases only the restriction the card names: one released or replaced since is a NOT_RESTRICTED failure with the current state. */
+  async function unblock(input: UnblockConfirmData): Promise<UnblockOutcome> {
     const { unblockUser: result } = await client.execute(unblockUserMutation, { input: { ...input, acknowledgedRecommendations: [...input.acknowledgedRecommendations] } }, caller);
     switch (result.__typename) {
       case 'UnblockUserSuccess': {
@@ -47,6 +50,8 @@ export function createAdminApi(client: GraphQLClient, caller: Caller) {
       }
       case 'NotRestrictedError':
         return { ok: false, failure: { kind: 'NOT_RESTRICTED', senderAddress: result.entityKey, current: (await details(result.entityKey)).user } };
+      case 'RestrictionChangedError':
+        return { ok: false, failure: { kind: 'NOT_RESTRICTED', senderAddress: result.senderAddress, current: (await details(result.senderAddress)).user } };
       case 'UnblockQuotaExceededError':
         return { ok: false, failure: { kind: 'UNBLOCK_QUOTA_EXCEEDED', ...result } };
       case 'SecondApprovalRequiredError':

@@ -3,6 +3,7 @@ import { loadOrCreateSigningKey } from '../api/auth/signing-key.ts';
 import type { RouteHandler } from '../api/http-server.ts';
 import type { Services } from '../cli/services.ts';
 import { ConfigError } from '../config/config.ts';
+import type { Config } from '../config/load-config.ts';
 import { isAlertEvent } from '../domain/alerts/alert-events.ts';
 import { createNotificationWorker, type NotificationWorker, type TeamsNotificationHook } from '../domain/alerts/notification-worker.ts';
 import { createAccessGate } from './access-gate.ts';
@@ -45,11 +46,20 @@ export interface BotOptions {
 /** The path of the API on the in-process yoga instance; no request leaves the process. */
 const inProcessUrl = 'http://sendguard.local/graphql';
 
+function remoteApiUrl(bot: Config['bot']): string {
+  if (!bot.apiUrl) throw new ConfigError('SENDGUARD_API_URL', 'must be set when the bot runs without the api role in the same process');
+  return bot.apiUrl;
+}
+
 function graphqlTarget(services: Services, api: BotApiAccess): { fetch: GraphQLFetch; url: string } {
   if (api.inProcess) return { fetch: api.inProcess, url: inProcessUrl };
-  const url = services.config.bot.apiUrl;
-  if (!url) throw new ConfigError('SENDGUARD_API_URL', 'must be set when the bot runs without the api role in the same process');
-  return { fetch: (request) => fetch(request), url };
+  return { fetch: (request) => fetch(request), url: remoteApiUrl(services.config.bot) };
+}
+
+/** The bot's configuration problems as a ConfigError, found before anything starts. */
+export function checkBotConfig(config: Config, options: { apiInProcess: boolean }): void {
+  botAuthentication(config.env, config.bot);
+  if (!options.apiInProcess) remoteApiUrl(config.bot);
 }
 
 function notificationWorker(services: Services, teams: TeamsNotificationHook): { worker: NotificationWorker; unsubscribe: () => void } {

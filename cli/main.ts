@@ -1,26 +1,29 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { printSchema } from 'graphql';
-import { mintLocalToken, parseDuration } from '../api/auth/local-token.ts';
-import { loadOrCreateSigningKey } from '../api/auth/signing-key.ts';
-import { schema } from '../api/schema/index.ts';
+import { parseDuration } from '../api/auth/local-token.ts';
 import { recognizeRole } from '../domain/roles/role-catalog.ts';
 import { ConfigError } from '../config/config.ts';
 import { loadConfig, type Config } from '../config/load-config.ts';
-import { openDatabase } from '../db/client.ts';
-import { createLogger } from './logger.ts';
-import { roles, startSendguard, type Role, type RunningSendguard } from './serve.ts';
+import { roles, type Role } from './roles.ts';
 import { fromPowerShellSyntax } from './exchange/powershell-syntax.ts';
 import { registerAdminVerbs } from './exchange/register.ts';
 import { registerTeamsPackageCommand } from '../bot/teams-app/teams-package-command.ts';
+
+// The server, the database client and the schema are imported by the commands that use them, so
+// the admin verbs, which only speak HTTP, start without loading them.
+
+/** A configuration error ends the command with exit code 2 and one line naming the variable. */
+function exitOnConfigError(err: unknown): void {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`sendguard: ${err.message}\n`);
+    process.exit(2);
+  }
+}
 
 function configOrExit(): Config {
   try {
     return loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`sendguard: ${err.message}\n`);
-      process.exit(2);
-    }
+    exitOnConfigError(err);
     throw err;
   }
 }
@@ -34,10 +37,11 @@ function parseRoles(value: string): Role[] {
 
 async function serve(options: { only?: Role[] }): Promise<void> {
   const config = configOrExit();
+  const [{ createLogger }, { startSendguard }] = await Promise.all([import('./logger.ts'), import('./serve.ts')]);
   const logger = createLogger(config.logLevel);
   // Signal handlers go in before anything starts, so a stop requested during start-up is
   // honoured once start-up completes instead of killing the process half-way.
-  const state: { running?: RunningSendguard; stopping?: string } = {};
+  const state: { running?: Awaited<ReturnType<typeof startSendguard>>; stopping?: string } = {};
   const shutdown = (signal: string) => {
     if (state.stopping && state.running) return;
     state.stopping = signal;
@@ -53,13 +57,21 @@ async function serve(options: { only?: Role[] }): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  state.running = await startSendguard(config, { roles: options.only, logger });
+  try {
+    // A bot asked for by name must start: its configuration errors stop start-up before anything opens.
+    if (options.only?.includes('bot')) (await import('../bot/start-bot.ts')).checkBotConfig(config, { apiInProcess: options.only.includes('api') });
+    state.running = await startSendguard(config, { roles: options.only, logger });
+  } catch (err) {
+    exitOnConfigError(err);
+    throw err;
+  }
   for (const [name, url] of Object.entries(state.running.urls)) process.stdout.write(`sendguard ${name} listening on ${url}\n`);
   if (state.stopping) shutdown(state.stopping);
 }
 
 async function migrate(): Promise<void> {
   const config = configOrExit();
+  const { openDatabase } = await import('../db/client.ts');
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await database.close();
   process.stdout.write('migrations applied\n');
@@ -81,6 +93,7 @@ function parseExpiry(value: string): number {
 
 async function token(options: { tenant: string; principal: string; role: string[]; name?: string; expires: number }): Promise<void> {
   const config = configOrExit();
+  const [{ loadOrCreateSigningKey }, { mintLocalToken }] = await Promise.all([import('../api/auth/signing-key.ts'), import('../api/auth/local-token.ts')]);
   const key = await loadOrCreateSigningKey(config.auth.signingKeyFile);
   const jwt = await mintLocalToken(
     key,
@@ -111,7 +124,8 @@ export function buildProgram(): Command {
   program
     .command('print-schema')
     .description('print the GraphQL schema (SDL)')
-    .action(() => {
+    .action(async () => {
+      const [{ printSchema }, { schema }] = await Promise.all([import('graphql'), import('../api/schema/index.ts')]);
       process.stdout.write(`${printSchema(schema)}\n`);
     });
   registerAdminVerbs(program);

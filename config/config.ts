@@ -14,7 +14,7 @@ const count = (max: number) => z.coerce.number().int().min(0).max(max);
  * in step with this object; `describeSettings()` prints it.
  */
 export const settings = {
-  NODE_ENV: { schema: z.enum(['development', 'production', 'test']), default: 'development', doc: 'development enables GraphiQL; production refuses unsafe settings' },
+  NODE_ENV: { schema: z.enum(['development', 'production', 'test']), default: 'development', doc: 'production refuses unsafe settings (SENDGUARD_GRAPHIQL, SENDGUARD_BOT_DEV_NO_AUTH)' },
   DATABASE_URL: { schema: z.string().url().optional(), default: undefined, doc: 'PostgreSQL (>= 15) URL; unset = embedded PGlite in the data dir' },
   SENDGUARD_DATA_DIR: { schema: z.string().min(1), default: './.sendguard', doc: 'embedded database, signing key' },
   SENDGUARD_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino log level' },
@@ -38,6 +38,7 @@ export const settings = {
   SENDGUARD_WARNING_THRESHOLD_PERCENT: { schema: z.coerce.number().int().min(1).max(99), default: '80', doc: "'Sending limit nearly reached' fires at this share of a limit" },
   SENDGUARD_POLICY_DB_ERROR_ACTION: { schema: z.enum(['defer', 'dunno']), default: 'defer', doc: 'policy reply while the database is unreachable: 451 4.3.5 or DUNNO' },
   SENDGUARD_POLICY_UNKNOWN_SENDER_ACTION: { schema: z.enum(['dunno', 'reject']), default: 'dunno', doc: 'sender domain accepted by no tenant: DUNNO or 550 5.7.750' },
+  SENDGUARD_POLICY_COMMIT: { schema: z.enum(['durable', 'fast']), default: 'durable', doc: "'durable': a counted recipient is on disk before the answer; 'fast': PostgreSQL commits counts without waiting for the disk (exact still, but a database crash may forget the last fraction of a second)" },
   SENDGUARD_RESTRICTION_CACHE_MS: { schema: z.coerce.number().int().min(0).max(1000), default: '500', doc: 'longest a policy server trusts a cached "restricted" without the database (<= 1000)' },
   SENDGUARD_EXPIRY_INTERVAL_MS: { schema: z.coerce.number().int().min(100).max(3_600_000), default: '5000', doc: 'how often temporary restrictions are checked for expiry' },
   SENDGUARD_EVENT_POLL_MS: { schema: z.coerce.number().int().min(50).max(60_000), default: '500', doc: 'event bus catch-up poll, in case a notification is lost' },
@@ -49,6 +50,7 @@ export const settings = {
   SENDGUARD_OIDC_JWKS_URL: { schema: z.string().url().optional(), default: undefined, doc: "the issuer's JWKS URL" },
   SENDGUARD_OIDC_ALGORITHMS: { schema: list.pipe(z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).min(1)), default: 'RS256', doc: 'accepted signature algorithms (asymmetric only)' },
   SENDGUARD_GRAPHQL_MAX_BODY_BYTES: { schema: z.coerce.number().int().min(1024).max(10_000_000), default: '102400', doc: 'largest accepted GraphQL request body' },
+  SENDGUARD_GRAPHIQL: { schema: bool, default: 'false', doc: 'not in production: serve GraphiQL (bundled, no CDN) to browsers at GET /graphql' },
   SENDGUARD_API_URL: { schema: z.string().url().optional(), default: undefined, doc: 'remote GraphQL URL for a bot running without the API role' },
   SENDGUARD_ALERT_AGGREGATION_SECONDS: { schema: z.coerce.number().int().min(0).max(86_400), default: '60', doc: 'a repeat alert within this interval raises the hit count' },
   SENDGUARD_NOTIFY_SMTP_URL: { schema: z.string().url().optional(), default: undefined, doc: 'smtp://host:port for alert e-mail; unset = e-mail notifications are kept pending' },

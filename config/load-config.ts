@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { parseRawConfig, type RawConfig } from './config.ts';
+import { ConfigError, parseRawConfig, type RawConfig } from './config.ts';
 
 export interface ServiceLimits {
   recipientsPerDay: number;
@@ -27,7 +27,7 @@ export interface Config {
   serviceLimits: ServiceLimits;
   unblockQuota: UnblockQuotaSettings;
   alerts: { warningThresholdPercent: number; aggregationSeconds: number; notifySmtpUrl: string | undefined; notifyFrom: string };
-  policyServer: { dbErrorAction: 'defer' | 'dunno'; unknownSenderAction: 'dunno' | 'reject'; restrictionCacheMs: number };
+  policyServer: { dbErrorAction: 'defer' | 'dunno'; unknownSenderAction: 'dunno' | 'reject'; restrictionCacheMs: number; commit: 'durable' | 'fast' };
   scheduler: { expiryIntervalMs: number };
   events: { pollMs: number };
   auth: {
@@ -36,7 +36,8 @@ export interface Config {
     signingKeyFile: string;
     oidc: { issuer: string; audience: string; jwksUrl: string; algorithms: string[] } | undefined;
   };
-  graphql: { maxBodyBytes: number };
+  /** `graphiql`: serve the bundled GraphiQL page to browsers (never in production). */
+  graphql: { maxBodyBytes: number; graphiql: boolean };
   bot: {
     appId: string | undefined;
     appPassword: string | undefined;
@@ -56,6 +57,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 export function toConfig(raw: RawConfig, cwd = process.cwd()): Config {
+  if (raw.SENDGUARD_GRAPHIQL && raw.NODE_ENV === 'production') throw new ConfigError('SENDGUARD_GRAPHIQL', 'must be false when NODE_ENV=production');
   const dataDir = path.resolve(cwd, raw.SENDGUARD_DATA_DIR);
   const oidc = raw.SENDGUARD_OIDC_ISSUER
     ? {
@@ -91,6 +93,7 @@ export function toConfig(raw: RawConfig, cwd = process.cwd()): Config {
       dbErrorAction: raw.SENDGUARD_POLICY_DB_ERROR_ACTION,
       unknownSenderAction: raw.SENDGUARD_POLICY_UNKNOWN_SENDER_ACTION,
       restrictionCacheMs: raw.SENDGUARD_RESTRICTION_CACHE_MS,
+      commit: raw.SENDGUARD_POLICY_COMMIT,
     },
     scheduler: { expiryIntervalMs: raw.SENDGUARD_EXPIRY_INTERVAL_MS },
     events: { pollMs: raw.SENDGUARD_EVENT_POLL_MS },
@@ -100,7 +103,7 @@ export function toConfig(raw: RawConfig, cwd = process.cwd()): Config {
       signingKeyFile: raw.SENDGUARD_SIGNING_KEY_FILE ? path.resolve(cwd, raw.SENDGUARD_SIGNING_KEY_FILE) : path.join(dataDir, 'signing-key.json'),
       oidc,
     },
-    graphql: { maxBodyBytes: raw.SENDGUARD_GRAPHQL_MAX_BODY_BYTES },
+    graphql: { maxBodyBytes: raw.SENDGUARD_GRAPHQL_MAX_BODY_BYTES, graphiql: raw.SENDGUARD_GRAPHIQL },
     bot: {
       appId: raw.MicrosoftAppId,
       appPassword: raw.MicrosoftAppPassword,

@@ -3,7 +3,10 @@ import { recognizeRole, roleForEntraTemplateId, roleNames, scopesOf, type RoleNa
 import type { RoleService } from '../../domain/roles/role-service.ts';
 import { AuthenticationError, type TokenVerifier, type VerifiedToken } from './verify-token.ts';
 
-/** The authenticated caller: tenant from the token only, roles from claims and stored assignments. */
+/**
+ * The authenticated caller: tenant from the token only, roles from claims and stored assignments.
+ * A principal acting through Sendguard's own token (`act`) has only its stored assignments.
+ */
 export interface Viewer {
   tenantId: string;
   principalId: string;
@@ -20,6 +23,7 @@ interface Identity {
   /** Every id the principal may be stored under (object id, subject, user principal name). */
   principalIds: string[];
   name: string;
+  /** Roles the token grants; an `act` actor's claimed roles are ignored (its stored ones count). */
   claimedRoles: RoleName[];
   actingThrough: string | null;
 }
@@ -31,7 +35,8 @@ function known(values: readonly string[] | undefined, recognize: (value: string)
 function identityOf({ source, claims }: VerifiedToken): Identity {
   if (source === 'local' && claims.act) {
     const { act } = claims;
-    return { principalId: act.sub, principalIds: [act.sub], name: act.name ?? act.sub, claimedRoles: known(act.roles, recognizeRole), actingThrough: claims.sub ?? null };
+    // The token vouches only for who clicked; what they may do is what this tenant stored for them.
+    return { principalId: act.sub, principalIds: [act.sub], name: act.name ?? act.sub, claimedRoles: [], actingThrough: claims.sub ?? null };
   }
   const principalId = claims.oid ?? claims.sub;
   if (!principalId) throw new AuthenticationError('invalid_token', 'the token names no principal (oid or sub)');

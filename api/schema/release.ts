@@ -8,6 +8,10 @@ const isKind = (k: string): k is RecommendationKind => (recommendationKinds as r
 export const ReleaseRef = builder.objectRef<Release>('Release').implement({
   description: 'An admin released (unblocked) a restriction.',
   fields: (t) => ({
+    restrictionId: t.globalID({
+      description: 'The restriction this release ended (a RestrictedUser or RestrictedConnector id).',
+      resolve: (r) => ({ id: r.restrictionId, type: r.entityKind === 'user' ? 'RestrictedUser' : 'RestrictedConnector' }),
+    }),
     releasedAt: t.expose('releasedAt', { type: 'DateTime' }),
     releasedBy: t.exposeString('actorName', { description: 'Display name of the admin.' }),
     releasedById: t.exposeString('actorId', { description: 'Object id or principal name of the admin.' }),

@@ -1,4 +1,5 @@
-import { NotRestrictedError, SecondApprovalRequiredError, UnblockQuotaExceededError, ValidationError } from '../../domain/restrictions/errors.ts';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { NotRestrictedError, RestrictionChangedError, SecondApprovalRequiredError, UnblockQuotaExceededError, ValidationError } from '../../domain/restrictions/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
 import { ErrorInterface } from './errors.ts';
@@ -16,6 +17,18 @@ builder.objectType(NotRestrictedError, {
       description: 'The latest (released or expired) restriction, if there ever was one.',
       resolve: (e) => (e.lastRestrictionId ? { id: e.lastRestrictionId, type: e.entityKind === 'user' ? 'RestrictedUser' : 'RestrictedConnector' } : null),
     }),
+  }),
+});
+
+builder.objectType(RestrictionChangedError, {
+  name: 'RestrictionChangedError',
+  description:
+    'The restriction named by `restrictionId` is no longer the active one: the sender was released and restricted again since. Nothing was released; look at the active restriction before you release it.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    senderAddress: t.exposeString('entityKey'),
+    expectedRestrictionId: t.globalID({ description: 'The restriction you meant.', resolve: (e) => ({ id: e.expectedRestrictionId, type: 'RestrictedUser' }) }),
+    activeRestrictionId: t.globalID({ description: 'The restriction active now.', resolve: (e) => ({ id: e.activeRestrictionId, type: 'RestrictedUser' }) }),
   }),
 });
 
@@ -43,6 +56,17 @@ builder.objectType(SecondApprovalRequiredError, {
   }),
 });
 
+/** The row id inside a RestrictedUser global id; anything else is the caller's mistake, not a fault. */
+function restrictedUserRowId(globalId: string): string {
+  try {
+    const { typename, id } = decodeGlobalID(globalId);
+    if (typename === 'RestrictedUser') return id;
+  } catch {
+    // Not a global id at all: the same answer as an id of another type.
+  }
+  throw new ValidationError('restrictionId', 'restrictionId is not the id of a restricted user');
+}
+
 const UnblockUserInput = builder.inputType('UnblockUserInput', {
   fields: (t) => ({
     senderAddress: t.string({ required: true }),
@@ -51,6 +75,11 @@ const UnblockUserInput = builder.inputType('UnblockUserInput', {
       type: [RecommendationKindEnum],
       defaultValue: [],
       description: 'Recorded as given; the Teams bot is where the required steps are insisted on.',
+    }),
+    restrictionId: t.id({
+      description:
+        'Release only if this (a RestrictedUser id) is still the active restriction, so a late or repeated click cannot release a newer one. ' +
+        'If it was released or expired the answer is NotRestrictedError; if the sender was restricted again since, RestrictionChangedError. Either way nothing is written.',
     }),
   }),
 });
@@ -62,7 +91,7 @@ builder.mutationField('unblockUser', (t) =>
     description: 'Releases a restricted sender: effective everywhere within a second. Idempotent.',
     args: { input: t.arg({ type: UnblockUserInput, required: true }) },
     errors: {
-      types: [NotRestrictedError, UnblockQuotaExceededError, SecondApprovalRequiredError, ValidationError],
+      types: [NotRestrictedError, RestrictionChangedError, UnblockQuotaExceededError, SecondApprovalRequiredError, ValidationError],
       union: { name: 'UnblockUserResult' },
       result: { name: 'UnblockUserSuccess' },
       dataField: { name: 'restrictedUser' },
@@ -75,6 +104,7 @@ builder.mutationField('unblockUser', (t) =>
         reason: input.reason,
         acknowledgedRecommendations: input.acknowledgedRecommendations ?? [],
         actor: actorOf(viewer),
+        expectedRestrictionId: input.restrictionId === null || input.restrictionId === undefined ? undefined : restrictedUserRowId(String(input.restrictionId)),
       });
       if (!result.ok) throw result.error;
       return result.restriction;

@@ -25,7 +25,7 @@ export const cardRefresh: ActionHandler<IncomingData['card.refresh']> = async (c
     case 'unblock.confirm': {
       const current = await currentRestriction(ctx, data);
       if (!current.ok) return current.card;
-      return confirmUnblockCard({ user: current.user, acknowledgedRecommendations: data.acknowledgedRecommendations, reason: data.reason, unblockQuota: null });
+      return confirmUnblockCard({ user: current.user, acknowledgedRecommendations: data.acknowledgedRecommendations, reason: data.reason, unblockQuota: current.details.unblockQuota });
     }
     case 'restriction.notice': {
       const user = await ctx.api.restriction(data.restrictionId);

@@ -8,7 +8,8 @@ import { missingAcknowledgements } from './unblock-submit.ts';
 
 /**
  * Yes on the confirmation: the only action that releases a sender. It releases only the
- * restriction the card was built for; a second click finds it released and shows who did it.
+ * restriction the card was built for (the API checks it again in the releasing transaction);
+ * a second click finds it released and shows who did it.
  */
 export const unblockConfirm: ActionHandler<IncomingData['unblock.confirm']> = async (ctx, data) => {
   const current = await currentRestriction(ctx, data);
@@ -17,7 +18,7 @@ export const unblockConfirm: ActionHandler<IncomingData['unblock.confirm']> = as
   const missing = missingAcknowledgements(ctx, target, current.details.recommendations, data.acknowledgedRecommendations);
   if (missing) return missing;
   try {
-    const outcome = await ctx.api.unblock({ senderAddress: data.senderAddress, reason: data.reason, acknowledgedRecommendations: data.acknowledgedRecommendations });
+    const outcome = await ctx.api.unblock({ senderAddress: data.senderAddress, restrictionId: data.restrictionId, reason: data.reason, acknowledgedRecommendations: data.acknowledgedRecommendations });
     if (outcome.ok) return unblockResultCard({ user: outcome.user });
     const failure = outcome.failure.kind === 'VALIDATION' ? { ...outcome.failure, retry: target } : outcome.failure;
     return errorCard({ failure, now: ctx.now });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { recommendationKinds, type EarlierRestriction, type ReasonCode, type Release, type RestrictedUser, type Viewer } from '../cards/types.ts';
+import { recommendationKinds, type EarlierRestriction, type ReasonCode, type Release, type RestrictedUser, type UnblockQuota, type Viewer } from '../cards/types.ts';
 
 /**
  * The API's restriction fields and how they become the cards' data: SCREAMING_CASE reason codes
@@ -58,9 +58,13 @@ export const apiUser = apiRestrictionBase.extend({
 });
 export type ApiUser = z.infer<typeof apiUser>;
 
-export const detailsFields = `${userFields} history { ${restrictionFields} } recommendations { kind title description required learnMoreUrl }`;
+export const detailsFields = `${userFields} history { ${restrictionFields} } recommendations { kind title description required learnMoreUrl } unblockQuota { used limit windowDays }`;
 export const apiRecommendation = z.object({ kind: z.enum(recommendationKinds), title: z.string(), description: z.string(), required: z.boolean(), learnMoreUrl: z.string() });
-export const apiUserDetails = apiUser.extend({ history: z.array(apiRestrictionBase), recommendations: z.array(apiRecommendation) });
+/** The sender's unblock quota as the cards show it; null when the tenant has none. */
+export const apiUnblockQuota = z
+  .object({ used: z.number().int(), limit: z.number().int().nullable(), windowDays: z.number().int() })
+  .transform((q): UnblockQuota | null => (q.limit === null ? null : { releasesInWindow: q.used, maxReleases: q.limit, windowDays: q.windowDays }));
+export const apiUserDetails = apiUser.extend({ history: z.array(apiRestrictionBase), recommendations: z.array(apiRecommendation), unblockQuota: apiUnblockQuota });
 
 const sameInstant = (a: string, b: string) => new Date(a).getTime() === new Date(b).getTime();
 

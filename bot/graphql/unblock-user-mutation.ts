@@ -4,7 +4,8 @@ import { typedDocument } from './graphql-client.ts';
 import { apiRelease, releaseFields } from './restriction-fields.ts';
 
 export interface UnblockUserVariables {
-  input: { senderAddress: string; reason: string; acknowledgedRecommendations: RecommendationKind[] };
+  /** `restrictionId`: release only if this is still the active restriction (the card's own). */
+  input: { senderAddress: string; reason: string; acknowledgedRecommendations: RecommendationKind[]; restrictionId?: string };
 }
 
 const result = z.discriminatedUnion('__typename', [
@@ -13,6 +14,7 @@ const result = z.discriminatedUnion('__typename', [
     restrictedUser: z.object({ senderAddress: z.string(), releasedAt: z.string().nullable(), status: z.string(), releases: z.array(apiRelease) }),
   }),
   z.object({ __typename: z.literal('NotRestrictedError'), entityKey: z.string(), message: z.string() }),
+  z.object({ __typename: z.literal('RestrictionChangedError'), senderAddress: z.string(), message: z.string() }),
   z.object({
     __typename: z.literal('UnblockQuotaExceededError'),
     senderAddress: z.string(),
@@ -36,6 +38,7 @@ export const unblockUserMutation = typedDocument<z.output<typeof data>, UnblockU
     __typename
     ... on UnblockUserSuccess { restrictedUser { senderAddress releasedAt status releases { ${releaseFields} } } }
     ... on NotRestrictedError { entityKey message }
+    ... on RestrictionChangedError { senderAddress message }
     ... on UnblockQuotaExceededError { senderAddress releaseCount maxReleases windowDays resetsAt }
     ... on SecondApprovalRequiredError { senderAddress requestedBy requestedAt }
     ... on ValidationError { field message }

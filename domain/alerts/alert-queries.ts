@@ -6,9 +6,7 @@ import {
   listAlertNotifications,
   listAlerts,
   type Alert,
-  type AlertKind,
-  type AlertSeverity,
-  type AlertStatus,
+  type AlertListFilter,
   type Notification,
 } from '../../db/repos/alerts.ts';
 import { ValidationError } from '../restrictions/errors.ts';
@@ -17,17 +15,8 @@ import type { PageArgs } from '../restrictions/restriction-queries.ts';
 export const MAX_ALERT_PAGE = 100;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export interface AlertFilter {
-  statuses?: AlertStatus[] | undefined;
-  severities?: AlertSeverity[] | undefined;
-  kinds?: AlertKind[] | undefined;
-  policyId?: string | undefined;
-  entityKey?: string | undefined;
-  /** First seen at or after. */
-  from?: Date | undefined;
-  /** First seen at or before. */
-  to?: Date | undefined;
-}
+/** What an admin can filter alerts by; `from` and `to` bound the first-seen time, inclusive. */
+export type AlertFilter = Omit<AlertListFilter, 'tenantId'>;
 
 export interface AlertPage {
   nodes: Alert[];

@@ -12,6 +12,19 @@ export class NotRestrictedError extends Error {
   }
 }
 
+/** The caller asked to release a restriction that is no longer the active one: the entity was restricted again since. */
+export class RestrictionChangedError extends Error {
+  readonly code = 'RESTRICTION_CHANGED';
+  constructor(
+    readonly entityKind: 'user' | 'connector',
+    readonly entityKey: string,
+    readonly expectedRestrictionId: string,
+    readonly activeRestrictionId: string,
+  ) {
+    super(`${entityKey} was restricted again since; the restriction you meant is no longer the active one, and nothing was released`);
+  }
+}
+
 export class UnblockQuotaExceededError extends Error {
   readonly code = 'UNBLOCK_QUOTA_EXCEEDED';
   constructor(
@@ -49,4 +62,4 @@ export class ValidationError extends Error {
   }
 }
 
-export type ReleaseError = NotRestrictedError | UnblockQuotaExceededError | SecondApprovalRequiredError | ValidationError;
+export type ReleaseError = NotRestrictedError | RestrictionChangedError | UnblockQuotaExceededError | SecondApprovalRequiredError | ValidationError;

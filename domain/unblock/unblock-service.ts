@@ -8,18 +8,20 @@ import {
   insertRelease,
   insertReleaseRequest,
   listEntityRestrictions,
+  releasesForEntities,
   releasesSince,
   type EntityKind,
   type Release,
   type Restriction,
 } from '../../db/repos/restrictions.ts';
-import { getTenantSettings } from '../../db/repos/tenants.ts';
+import { getTenantSettings, type TenantSettings } from '../../db/repos/tenants.ts';
 import type { Actor } from '../actor.ts';
 import { nextUtcMidnight, type Clock } from '../clock.ts';
 import { expireRestriction, normalizeEntityKey, recordRestrictionChange, releasedEvent } from '../restrictions/restriction-service.ts';
 import { recommendationKinds, type RecommendationKind } from '../restrictions/recommendations.ts';
 import {
   NotRestrictedError,
+  RestrictionChangedError,
   SecondApprovalRequiredError,
   UnblockQuotaExceededError,
   ValidationError,
@@ -33,6 +35,20 @@ export interface ReleaseCommand {
   reason: string;
   acknowledgedRecommendations: readonly string[];
   actor: Actor;
+  /** Release only if this is still the active restriction (a card clicked late must not release a newer one). */
+  expectedRestrictionId?: string | null | undefined;
+}
+
+/** How much of the unblock quota an entity has used in the rolling window. */
+export interface UnblockQuota {
+  entityKey: string;
+  /** Releases inside the window. */
+  used: number;
+  /** At most this many releases in the window; null when the tenant has no quota. */
+  limit: number | null;
+  windowDays: number;
+  /** When the next release is possible if the quota is used up, else when the oldest counted release leaves the window; null when none is counted. */
+  resetsAt: Date | null;
 }
 
 export type ReleaseResult = { ok: true; restriction: Restriction; release: Release } | { ok: false; error: ReleaseError };
@@ -52,22 +68,43 @@ function limitExemptUntil(r: Restriction, now: Date): Date | null {
   return r.reasonCode === 'SendingLimitExceeded' ? nextUtcMidnight(now) : null;
 }
 
+/** The quota from the releases inside the window, oldest first. */
+function quotaUsage(entityKey: string, max: number, windowDays: number, recent: readonly Pick<Release, 'releasedAt'>[]): UnblockQuota {
+  const used = recent.length;
+  const counted = max > 0 && used >= max ? recent[used - max] : recent[0];
+  const resetsAt = counted ? new Date(counted.releasedAt.getTime() + windowDays * DAY_MS) : null;
+  return { entityKey, used, limit: max > 0 ? max : null, windowDays, resetsAt };
+}
+
 export function createUnblockService(deps: { db: Db; clock: Clock; quota: UnblockQuotaSettings }) {
   const { db, clock } = deps;
 
+  const quotaSettings = (settings: TenantSettings | undefined) => ({
+    max: settings?.unblockQuota ?? deps.quota.maxReleases,
+    windowDays: settings?.unblockQuotaWindowDays ?? deps.quota.windowDays,
+  });
+
   async function quotaDecision(tx: Db, cmd: ReleaseCommand, active: Restriction, now: Date): Promise<{ error?: ReleaseError; approvedBy?: string }> {
     const settings = await getTenantSettings(tx, cmd.tenantId);
-    const max = settings?.unblockQuota ?? deps.quota.maxReleases;
-    const windowDays = settings?.unblockQuotaWindowDays ?? deps.quota.windowDays;
+    const { max, windowDays } = quotaSettings(settings);
     if (max === 0 || cmd.entityKind !== 'user') return {};
     const recent = await releasesSince(tx, active, new Date(now.getTime() - windowDays * DAY_MS));
     if (recent.length < max) return {};
     if (!settings?.requireSecondApproval) {
-      const oldest = recent[recent.length - max] ?? recent[0];
-      const resetsAt = new Date((oldest?.releasedAt ?? now).getTime() + windowDays * DAY_MS);
-      return { error: new UnblockQuotaExceededError(active.entityKey, recent.length, max, windowDays, resetsAt) };
+      const usage = quotaUsage(active.entityKey, max, windowDays, recent);
+      return { error: new UnblockQuotaExceededError(active.entityKey, usage.used, max, windowDays, usage.resetsAt ?? now) };
     }
     return secondApproval(tx, cmd, active, now);
+  }
+
+  /** Each sender's unblock quota now, in the order asked: one read of the settings and one of the releases. */
+  async function quotas(tenantId: string, entityKind: EntityKind, entityKeys: readonly string[]): Promise<UnblockQuota[]> {
+    const [settings, rows] = await Promise.all([getTenantSettings(db, tenantId), releasesForEntities(db, tenantId, entityKind, entityKeys)]);
+    const { max, windowDays } = quotaSettings(settings);
+    const since = clock.now().getTime() - windowDays * DAY_MS;
+    // Newest first from the database; the quota counts oldest first.
+    const recent = rows.filter((r) => r.releasedAt.getTime() > since).reverse();
+    return entityKeys.map((key) => quotaUsage(key, max, windowDays, recent.filter((r) => r.entityKey === key)));
   }
 
   async function secondApproval(tx: Db, cmd: ReleaseCommand, active: Restriction, now: Date): Promise<{ error?: ReleaseError; approvedBy?: string }> {
@@ -112,6 +149,9 @@ export function createUnblockService(deps: { db: Db; clock: Clock; quota: Unbloc
         await expireRestriction(tx, active, now, cmd.actor);
         return notRestricted(tx, cmd, key);
       }
+      if (cmd.expectedRestrictionId && cmd.expectedRestrictionId !== active.id) {
+        return { ok: false, error: new RestrictionChangedError(cmd.entityKind, key, cmd.expectedRestrictionId, active.id) };
+      }
       const decision = await quotaDecision(tx, cmd, active, now);
       if (decision.error) return { ok: false, error: decision.error };
       const released = await endRestriction(tx, active.id, { status: 'Released', at: now, releasedBy: cmd.actor.name, releaseReason: cmd.reason });
@@ -135,7 +175,7 @@ export function createUnblockService(deps: { db: Db; clock: Clock; quota: Unbloc
     });
   }
 
-  return { release };
+  return { release, quotas };
 }
 
 export type UnblockService = ReturnType<typeof createUnblockService>;

@@ -148,14 +148,43 @@ describe('accepted tokens', () => {
     expect(res.body.data).toMatchObject({ viewer: { roles: ['GLOBAL_ADMINISTRATOR'], scopes: ['READ', 'MANAGE', 'MANAGE_ROLES'] } });
   });
 
-  it("the bot's token is authorised as the admin in `act`, with that admin's roles, not the bot's", async () => {
-    const token = await api.token({ tenantId: tenant.id, principalId: 'sendguard-bot', roles: ['Global Administrator'], act: { sub: 'oid-reader-3', name: 'Reader Three', roles: ['Global Reader'] } });
+  it("the bot's token is authorised as the admin in `act`, with that admin's stored roles, not the bot's", async () => {
+    await api.services.roles.assign({ tenantId: tenant.id, principalId: 'oid-reader-3', role: 'Global Reader', actor: policyActor });
+    const token = await api.token({ tenantId: tenant.id, principalId: 'sendguard-bot', roles: ['Global Administrator'], act: { sub: 'oid-reader-3', name: 'Reader Three' } });
     const viewer = await api.gql(token, VIEWER);
     expect(viewer.body.data).toEqual({
       viewer: { principalId: 'oid-reader-3', name: 'Reader Three', tenantId: tenant.id, roles: ['GLOBAL_READER'], scopes: ['READ'], actingThrough: 'sendguard-bot' },
     });
     const unblock = await api.gql(token, UNBLOCK, { a: tenant.address('anyone') });
     expect(errorCodes(unblock)).toEqual(['FORBIDDEN']);
+  });
+
+  it('a stored role given or taken away applies to the next request, though roles are reused between requests', async () => {
+    const token = await api.token({ tenantId: tenant.id, principalId: 'oid-reader-5', roles: [] });
+    const roles = async () => ((await api.gql<{ viewer: { roles: string[] } }>(token, VIEWER)).body.data?.viewer.roles ?? null);
+    expect(await roles()).toEqual([]);
+    await api.services.roles.assign({ tenantId: tenant.id, principalId: 'oid-reader-5', role: 'Global Reader', actor: policyActor });
+    expect(await roles()).toEqual(['GLOBAL_READER']);
+    await api.services.roles.remove({ tenantId: tenant.id, principalId: 'oid-reader-5', role: 'Global Reader', actor: policyActor });
+    expect(await roles()).toEqual([]);
+  });
+
+  it('roles an `act` token claims for the admin count for nothing: with no stored assignment it may neither unblock nor read', async () => {
+    const address = tenant.address('act-claims');
+    await api.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'SuspectedCompromise', temporary: false, actor: policyActor });
+    const token = await api.token({ tenantId: tenant.id, principalId: 'sendguard-bot', roles: [], act: { sub: 'oid-nobody-4', name: 'No Body', roles: ['Security Administrator'] } });
+    expect((await api.gql(token, VIEWER)).body.data).toEqual({
+      viewer: { principalId: 'oid-nobody-4', name: 'No Body', tenantId: tenant.id, roles: [], scopes: [], actingThrough: 'sendguard-bot' },
+    });
+    const unblock = await api.gql(token, UNBLOCK, { a: address });
+    expect(errorCodes(unblock)).toEqual(['FORBIDDEN']);
+    expect(unblock.body.data).toBeNull();
+    const list = await api.gql(token, '{ restrictedUsers(first: 10) { totalCount edges { node { senderAddress } } } }');
+    expect(errorCodes(list)).toEqual(['FORBIDDEN']);
+    expect(list.body.data).toBeNull();
+    const one = await api.gql(token, 'query($a: String!) { restrictedUser(senderAddress: $a) { status } }', { a: address });
+    expect(errorCodes(one)).toEqual(['FORBIDDEN']);
+    expect((await api.running.services.restrictionQueries.latest(tenant.id, 'user', address))?.status).toBe('Restricted');
   });
 
   it('an external token may not act for someone else', async () => {

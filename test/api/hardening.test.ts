@@ -2,6 +2,7 @@ import http from 'node:http';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, createTestTenant, type TestTenant } from '../helpers/db.ts';
+import { testConfig } from '../helpers/config.ts';
 import { startBareGraphQL, startTestApi, type TestApi } from '../helpers/graphql.ts';
 
 let api: TestApi;
@@ -112,9 +113,10 @@ describe('error masking and GraphiQL', () => {
       await database.rows(sql`alter table restrictions rename to restrictions_gone`);
       const res = await bare.gql(ownToken, '{ restrictedUsers { totalCount } }');
       expect(res.body).toEqual({ data: null, errors: [{ message: 'Unexpected error.', locations: [{ line: 1, column: 3 }], path: ['restrictedUsers'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-      // The database gone altogether: even authentication cannot run.
+      // The database gone altogether: even authentication cannot run (for a caller whose roles are
+      // not cached from an earlier request).
       await database.close();
-      const down = await bare.gql(ownToken, '{ viewer { name } }');
+      const down = await bare.gql(await bare.token({ tenantId: own.id, principalId: 'oid-admin-2' }), '{ viewer { name } }');
       expect(down.status).toBe(503);
       expect(down.body).toEqual({ errors: [{ message: 'The service is unavailable; try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
     } finally {
@@ -122,15 +124,44 @@ describe('error masking and GraphiQL', () => {
     }
   });
 
-  it('serves no GraphiQL page (it would need a CDN), even in development', async () => {
+  const browser = { accept: 'text/html,application/xhtml+xml' };
+
+  it('serves no GraphiQL page by default, even in development', async () => {
     const dev = await startTestApi({ env: { NODE_ENV: 'development' } });
     try {
       const devTenant = await createTestTenant(dev.database);
-      const res = await fetch(dev.graphqlUrl, { headers: { accept: 'text/html', authorization: `Bearer ${await dev.token({ tenantId: devTenant.id })}`, 'x-graphql-csrf': '1' } });
-      expect(res.headers.get('content-type') ?? '').not.toMatch(/html/);
-      expect(await res.text()).not.toMatch(/<html|unpkg|jsdelivr|cdn/i);
+      for (const headers of [browser, { ...browser, authorization: `Bearer ${await dev.token({ tenantId: devTenant.id })}`, 'x-graphql-csrf': '1' }]) {
+        const res = await fetch(dev.graphqlUrl, { headers });
+        expect(res.headers.get('content-type') ?? '').not.toMatch(/html/);
+        expect(await res.text()).not.toMatch(/<html|graphiql/i);
+      }
     } finally {
       await dev.stop();
     }
+  });
+
+  it('with SENDGUARD_GRAPHIQL=true serves GraphiQL to browsers from the bundle, loading nothing from a CDN', async () => {
+    const dev = await startTestApi({ env: { NODE_ENV: 'development', SENDGUARD_GRAPHIQL: 'true' } });
+    try {
+      const res = await fetch(dev.graphqlUrl, { headers: browser });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const html = await res.text();
+      expect(html).toContain('<title>Sendguard GraphiQL</title>');
+      expect(html).toContain('renderYogaGraphiQL');
+      expect(html).not.toMatch(/unpkg|jsdelivr|cdnjs|esm\.sh|skypack/i);
+      expect(html).not.toMatch(/<script[^>]*\bsrc\s*=/i);
+      expect(html).not.toMatch(/<link[^>]*\bhref\s*=\s*["']?(https?:)?\/\//i);
+      expect(html).not.toMatch(/https?:\/\/[^\s"'`)]+\.m?js\b/i);
+      // The page is public; what it sends is not.
+      const query = await fetch(`${dev.graphqlUrl}?query=${encodeURIComponent('{ viewer { name } }')}`, { headers: { accept: 'application/json', 'x-graphql-csrf': '1' } });
+      expect(query.status).toBe(401);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  it('refuses SENDGUARD_GRAPHIQL=true in production, naming the variable', () => {
+    expect(() => testConfig({ NODE_ENV: 'production', SENDGUARD_GRAPHIQL: 'true' })).toThrow('invalid configuration: SENDGUARD_GRAPHIQL must be false when NODE_ENV=production');
   });
 });

@@ -131,6 +131,38 @@ describe('restrictionEvents over graphql-ws', () => {
   });
 });
 
+describe('a subscription ends when the token that opened it expires', () => {
+  const unauthenticated = { message: 'Unauthorized: the token has expired; subscribe again with a fresh one', extensions: { code: 'UNAUTHENTICATED' } };
+
+  it('over SSE: live events until then, then an error event and the end of the stream', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id, roles: ['Security Reader'], expiresInSeconds: 3 });
+    const expiresAt = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number };
+    const stream = await openSse(api.graphqlUrl, token, EVENTS);
+    await restrict(tenant, 'before-expiry');
+    expect(brief(await stream.nextEvent())).toBe(`UserRestricted:${tenant.address('before-expiry')}`);
+    const last = await stream.next();
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt.exp * 1000);
+    expect(last?.event).toBe('next');
+    expect(last?.data).toEqual({ errors: [unauthenticated] });
+    await restrict(tenant, 'after-expiry');
+    expect(await stream.next()).toBeUndefined();
+  });
+
+  it('over graphql-ws: the connection closes with 4401', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id, roles: ['Global Reader'], expiresInSeconds: 3 });
+    let onClose: (code: number, reason: string) => void = () => {};
+    const closed = new Promise<[number, string]>((resolve) => (onClose = (code, reason) => resolve([code, reason])));
+    const client = openWs(api.url, token, { onClose });
+    await restrict(tenant, 'ws-before-expiry');
+    const events = client.iterate<{ restrictionEvents: Record<string, unknown> }>({ query: EVENTS, variables: { after: '0' } });
+    expect(brief((await events.next()).value?.data?.restrictionEvents ?? {})).toBe(`UserRestricted:${tenant.address('ws-before-expiry')}`);
+    expect(await closed).toEqual([4401, 'Unauthorized: the token has expired; reconnect with a fresh one']);
+    await client.dispose();
+  });
+});
+
 describe.skipIf(!onPostgres)(`across processes (${needsPostgres})`, () => {
   let child: ServerProcess;
   beforeAll(async () => {

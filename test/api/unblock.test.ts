@@ -143,3 +143,84 @@ describe('unblockUser', () => {
     expect(await trail(tenant, address)).toEqual(['Listed:system:policy']);
   });
 });
+
+describe('unblockUser with restrictionId (release only that restriction)', () => {
+  const ID = 'query($a: String!) { restrictedUser(senderAddress: $a) { id } }';
+  const idOf = async (token: string, address: string) => ((await api.gql<{ restrictedUser: { id: string } }>(token, ID, { a: address })).body.data?.restrictedUser.id ?? '');
+
+  it('releases the named restriction; a stale id is NotRestrictedError or RestrictionChangedError and writes nothing', async () => {
+    const tenant = await createTestTenant(api.database);
+    const address = tenant.address('gus');
+    const token = await api.token({ tenantId: tenant.id, principalId: 'oid-sec-2' });
+    await restrict(tenant, address);
+    const first = await idOf(token, address);
+    const released = await api.gql<{ unblockUser: { restrictedUser: { id: string; releases: { restrictionId: string }[] } } }>(
+      token,
+      'mutation($input: UnblockUserInput!) { unblockUser(input: $input) { ... on UnblockUserSuccess { restrictedUser { id releases { restrictionId } } } } }',
+      { input: { senderAddress: address, reason: 'r', restrictionId: first } },
+    );
+    expect(released.body.data?.unblockUser.restrictedUser).toEqual({ id: first, releases: [{ restrictionId: first }] });
+    expect(await unblock(token, { senderAddress: address, restrictionId: first })).toMatchObject({ __typename: 'NotRestrictedError', entityKey: address, lastRestrictionId: first });
+
+    clock.advance(60_000);
+    await restrict(tenant, address);
+    const second = await idOf(token, address);
+    expect(await unblock(token, { senderAddress: address, restrictionId: first })).toEqual({
+      __typename: 'RestrictionChangedError',
+      message: `${address} was restricted again since; the restriction you meant is no longer the active one, and nothing was released`,
+    });
+    const changed = await api.gql(token, 'mutation($input: UnblockUserInput!) { unblockUser(input: $input) { ... on RestrictionChangedError { senderAddress expectedRestrictionId activeRestrictionId } } }', {
+      input: { senderAddress: address, reason: 'r', restrictionId: first },
+    });
+    expect(changed.body.data).toEqual({ unblockUser: { senderAddress: address, expectedRestrictionId: first, activeRestrictionId: second } });
+    const connectorId = Buffer.from(`RestrictedConnector:${Buffer.from(second, 'base64').toString().split(':')[1]}`).toString('base64');
+    for (const restrictionId of [connectorId, 'not-an-id']) {
+      expect(await unblock(token, { senderAddress: address, restrictionId })).toEqual({ __typename: 'ValidationError', message: 'restrictionId is not the id of a restricted user', field: 'restrictionId' });
+    }
+    expect((await api.services.restrictionQueries.latest(tenant.id, 'user', address))?.status).toBe('Restricted');
+    expect(await trail(tenant, address)).toEqual(['Listed:system:policy', 'Delisted:oid-sec-2', 'Listed:system:policy']);
+
+    expect(await unblock(token, { senderAddress: address, restrictionId: second })).toMatchObject({ __typename: 'UnblockUserSuccess' });
+  });
+});
+
+describe('RestrictedUser.unblockQuota', () => {
+  const QUOTA = 'query($a: String!) { restrictedUser(senderAddress: $a) { unblockQuota { used limit windowDays resetsAt } } }';
+  const quotaOf = async (token: string, address: string) => (await api.gql<{ restrictedUser: { unblockQuota: unknown } }>(token, QUOTA, { a: address })).body.data?.restrictedUser.unblockQuota;
+
+  it('counts the releases in the rolling window and says when the count next drops, or when a release is possible again', async () => {
+    const tenant = await createTestTenant(api.database);
+    const address = tenant.address('hal');
+    const token = await api.token({ tenantId: tenant.id, roles: ['Security Administrator'] });
+    clock.set('2026-10-20T08:00:00Z');
+    await restrict(tenant, address);
+    expect(await quotaOf(token, address)).toEqual({ used: 0, limit: 3, windowDays: 30, resetsAt: null });
+    for (const at of ['2026-10-20T08:00:00Z', '2026-11-01T08:00:00Z', '2026-11-10T08:00:00Z']) {
+      clock.set(at);
+      await restrict(tenant, address);
+      await unblock(token, { senderAddress: address });
+    }
+    clock.set('2026-11-26T10:00:00Z');
+    await restrict(tenant, address);
+    // The release of 20 October left the window on 19 November.
+    expect(await quotaOf(token, address)).toEqual({ used: 2, limit: 3, windowDays: 30, resetsAt: '2026-12-01T08:00:00.000Z' });
+    await unblock(token, { senderAddress: address });
+    await restrict(tenant, address);
+    expect(await quotaOf(token, address)).toEqual({ used: 3, limit: 3, windowDays: 30, resetsAt: '2026-12-01T08:00:00.000Z' });
+    expect(await unblock(token, { senderAddress: address })).toMatchObject({ __typename: 'UnblockQuotaExceededError', releaseCount: 3, resetsAt: '2026-12-01T08:00:00.000Z' });
+    const reader = await api.token({ tenantId: tenant.id, roles: ['Global Reader'] });
+    const listed = await api.gql(reader, '{ restrictedUsers(first: 10) { edges { node { senderAddress unblockQuota { used limit } } } } }');
+    expect(listed.body.data).toEqual({ restrictedUsers: { edges: [{ node: { senderAddress: address, unblockQuota: { used: 3, limit: 3 } } }] } });
+  });
+
+  it('has no limit when the tenant turned the quota off', async () => {
+    const tenant = await createTestTenant(api.database);
+    await updateTenantSettings(api.database.db, tenant.id, { unblockQuota: 0 }, clock.now());
+    const address = tenant.address('ida');
+    const token = await api.token({ tenantId: tenant.id });
+    await restrict(tenant, address);
+    await unblock(token, { senderAddress: address });
+    await restrict(tenant, address);
+    expect(await quotaOf(token, address)).toEqual({ used: 1, limit: null, windowDays: 30, resetsAt: clock.now().toISOString().replace(/^2026-11-26/, '2026-12-26') });
+  });
+});

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AdaptiveCard } from '../../bot/cards/adaptive-card.ts';
 import { startSendguard, type RunningSendguard } from '../../cli/serve.ts';
 import { createLogger } from '../../cli/logger.ts';
@@ -101,7 +101,10 @@ describe('/api/messages on a running server', () => {
       expect(cardText(cardOf(post.activity))).toContain(`${address} was restricted`);
       expect(buttonTitles(cardOf(post.activity))).toEqual(['Review and unblock']);
     }
-    expect((await postedCardsOf(sendguard.services.db, personal.tenant.id, restriction.id)).map((p) => p.card.activityId).sort()).toEqual(posts.map((p) => p.activityId).sort());
+    // The posted card's id is saved once the connector has answered, so it may land just after the post.
+    await vi.waitFor(async () => {
+      expect((await postedCardsOf(sendguard.services.db, personal.tenant.id, restriction.id)).map((p) => p.card.activityId).sort()).toEqual(posts.map((p) => p.activityId).sort());
+    });
 
     await sendguard.services.unblock.release({ tenantId: personal.tenant.id, entityKind: 'user', entityKey: address, reason: 'password reset', acknowledgedRecommendations: [], actor: secondAdmin });
     const updates = await connector.until(() => {

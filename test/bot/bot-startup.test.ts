@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSendguard, type Role } from '../../cli/serve.ts';
@@ -8,6 +11,7 @@ import { grantRole } from '../helpers/bot.ts';
 import { cardText } from '../helpers/cards/card-inspection.ts';
 import { testConfig } from '../helpers/config.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase } from '../helpers/db.ts';
+import { runSendguard } from '../helpers/process.ts';
 import { policyActor } from '../helpers/services.ts';
 import { cardOf, startTeamsConnector, type TeamsConnector } from '../helpers/teams-connector.ts';
 
@@ -47,6 +51,18 @@ describe('starting the bot', () => {
     expect(singleTenant).toBeInstanceOf(ConfigError);
     expect(singleTenant).toMatchObject({ variable: 'MicrosoftAppTenantId' });
     expect(await startupError({ SENDGUARD_BOT_DEV_NO_AUTH: 'true' }, ['bot'])).toMatchObject({ variable: 'SENDGUARD_API_URL' });
+  });
+
+  it.each([
+    [['--only', 'bot'], {}, 'MicrosoftAppId must be set to run the Teams bot (or, in development only, SENDGUARD_BOT_DEV_NO_AUTH=true)'],
+    [['--only', 'api,bot'], { NODE_ENV: 'production', SENDGUARD_BOT_DEV_NO_AUTH: 'true' }, 'SENDGUARD_BOT_DEV_NO_AUTH must be false when NODE_ENV=production'],
+    [['--only', 'bot'], { SENDGUARD_BOT_DEV_NO_AUTH: 'true' }, 'SENDGUARD_API_URL must be set when the bot runs without the api role in the same process'],
+  ])('`sendguard serve %j` that cannot start the bot exits with code 2 and one line naming the variable', async (args, env, message) => {
+    const dataDir = path.join(tmpdir(), `sendguard-never-created-${randomUUID()}`);
+    const result = await runSendguard(['serve', ...args], { MicrosoftAppId: '', MicrosoftAppPassword: '', SENDGUARD_BOT_DEV_NO_AUTH: 'false', SENDGUARD_API_URL: '', SENDGUARD_DATA_DIR: dataDir, ...env });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([`sendguard: invalid configuration: ${message}`]);
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('logs a warning when it runs without Bot Framework authentication', async () => {

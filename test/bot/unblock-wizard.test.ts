@@ -70,10 +70,12 @@ describe('the unblock wizard in Teams', () => {
     const recommendations = await lynne.click(action(details, 'Unblock'));
     expect(buttonTitles(recommendations)).toEqual(['Submit', 'Cancel']);
     expect(cardText(recommendations)).toContain('[required toggle ack_ENABLE_MFA]');
+    expect(cardText(recommendations)).toContain('This sender was released 0 times in the last 30 days; at most 3 releases are allowed in that window.');
 
     const confirm = await lynne.click(action(recommendations, 'Submit'), acknowledged);
     expect(cardText(confirm)).toContain(`Unblock ${tenant.address('alice')}?`);
     expect(buttonTitles(confirm)).toEqual(['Yes', 'Cancel']);
+    expect(cardText(confirm)).toContain('This is release 1 of at most 3 in 30 days for this sender.');
     expect(await releases(tenant, tenant.address('alice'))).toEqual([]);
 
     const result = await lynne.click(action(confirm, 'Yes'));
@@ -190,6 +192,7 @@ describe('the unblock wizard in Teams', () => {
     const details = onlyCard(await lynne.say(`show ${address}`));
     expect(cardText(details)).toContain('Earlier restrictions (3)');
     const recommendations = await lynne.click(action(details, 'Unblock'));
+    expect(cardText(recommendations)).toContain('This sender was released 3 times in the last 30 days; at most 3 releases are allowed in that window.');
     const quota = await lynne.click(action(await lynne.click(action(recommendations, 'Submit'), acknowledged), 'Yes'));
     expect(cardSchemaErrors(quota)).toEqual([]);
     expect(cardText(quota)).toContain(`${address} can't be unblocked yet`);
