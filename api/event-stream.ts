@@ -25,25 +25,25 @@ function matches(event: StoredEvent, filter: RestrictionEventFilter): boolean {
   return true;
 }
 
-async function* filtered(source: AsyncGenerator<StoredEvent>, filter: RestrictionEventFilter): AsyncGenerator<StoredEvent> {
-  for await (const event of source) if (matches(event, filter)) yield event;
+async function* filtered(source: AsyncGenerator<StoredEvent>, wanted: (event: StoredEvent) => boolean): AsyncGenerator<StoredEvent> {
+  for await (const event of source) if (wanted(event)) yield event;
 }
 
 /**
- * A tenant's restriction events after `afterId` (missed ones from the table, then live ones), in
- * order, each once. Ends when the client goes away (`return()`), `signals` abort, or the server stops.
- * `return()` aborts first: the stream may be parked waiting for the next event.
+ * A tenant's events after `afterId` (missed ones from the table, then live ones) that `wanted`
+ * accepts, in order, each once. Ends when the client goes away (`return()`), `signals` abort, or
+ * the server stops. `return()` aborts first: the stream may be parked waiting for the next event.
  */
-export function restrictionEventStream(
+export function tenantEventStream(
   deps: { database: Database; bus: EventBus },
-  options: { tenantId: string; afterId: number | undefined; filter: RestrictionEventFilter; signals: (AbortSignal | undefined)[] },
+  options: { tenantId: string; afterId: number | undefined; wanted: (event: StoredEvent) => boolean; signals: (AbortSignal | undefined)[] },
 ): AsyncIterableIterator<StoredEvent> {
   const controller = new AbortController();
   for (const signal of options.signals) signal?.addEventListener('abort', () => controller.abort(), { once: true });
   // Fixed now, at subscribe time, not when the client first pulls: nothing committed after the
   // subscription was accepted can be missed.
   const afterId = options.afterId ?? deps.bus.lastDeliveredId;
-  const inner = filtered(streamEvents(deps, { tenantId: options.tenantId, afterId, signal: controller.signal }), options.filter);
+  const inner = filtered(streamEvents(deps, { tenantId: options.tenantId, afterId, signal: controller.signal }), options.wanted);
   return {
     next: () => inner.next(),
     async return(value?: unknown) {
@@ -58,4 +58,12 @@ export function restrictionEventStream(
       return this;
     },
   };
+}
+
+/** A tenant's restriction events that match `filter` (see `tenantEventStream`). */
+export function restrictionEventStream(
+  deps: { database: Database; bus: EventBus },
+  options: { tenantId: string; afterId: number | undefined; filter: RestrictionEventFilter; signals: (AbortSignal | undefined)[] },
+): AsyncIterableIterator<StoredEvent> {
+  return tenantEventStream(deps, { ...options, wanted: (event) => matches(event, options.filter) });
 }

@@ -2,14 +2,13 @@ import type { Alert, Notification } from '../../db/repos/alerts.ts';
 import { isAlertEvent, type AlertEventPayload, type AlertEventType } from '../../domain/alerts/alert-events.ts';
 import { parseAlertDetails } from '../../domain/alerts/alert-signals.ts';
 import { AlertNotFoundError, AlertStatusTransitionError } from '../../domain/alerts/errors.ts';
-import { streamEvents } from '../../domain/events/event-bus.ts';
 import type { StoredEvent } from '../../domain/events/event-types.ts';
 import { ValidationError } from '../../domain/restrictions/errors.ts';
 import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
-import { resumePoint } from '../event-stream.ts';
+import { resumePoint, tenantEventStream } from '../event-stream.ts';
 import { AlertKindEnum, AlertPolicyRef, AlertSeverityEnum } from './alert-policy.ts';
 import { toConnection } from './connection.ts';
 import { ErrorInterface } from './errors.ts';
@@ -180,28 +179,9 @@ const AlertEventFilterInput = builder.inputType('AlertEventFilter', {
 
 /** The tenant's alert events after `afterId` (missed ones from the table, then live ones), in order, each once. */
 function alertEventStream(ctx: GraphQLContext, afterId: number | undefined, filter: { severity?: string[] | null; kind?: string[] | null }): AsyncIterableIterator<StoredEvent> {
-  const controller = new AbortController();
-  for (const signal of [ctx.shutdown, ctx.request?.signal]) signal?.addEventListener('abort', () => controller.abort(), { once: true });
-  const source = streamEvents({ database: ctx.services.database, bus: ctx.services.events }, { tenantId: ctx.viewer.tenantId, afterId, signal: controller.signal });
   const wanted = (e: StoredEvent) =>
     isAlertEvent(e.type) && (!filter.severity?.length || filter.severity.includes(payloadOf(e).severity)) && (!filter.kind?.length || filter.kind.includes(payloadOf(e).kind));
-  const inner = (async function* () {
-    for await (const event of source) if (wanted(event)) yield event;
-  })();
-  return {
-    next: () => inner.next(),
-    async return(value?: unknown) {
-      controller.abort();
-      return inner.return(value as never);
-    },
-    async throw(err?: unknown) {
-      controller.abort();
-      return inner.throw(err);
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  return tenantEventStream({ database: ctx.services.database, bus: ctx.services.events }, { tenantId: ctx.viewer.tenantId, afterId, wanted, signals: [ctx.shutdown, ctx.request?.signal] });
 }
 
 builder.subscriptionField('alerts', (t) =>
