@@ -5,7 +5,7 @@ import { DEFAULT_RESULTS_DIR, writeResultFiles } from './results-files.ts';
 import { domainOf, SURNAMES, seedRestrictedUsers, seededSender, tenantIdOf } from './api-seed.ts';
 import { type Percentiles, PERCENTILE_HEADER, percentileRow, percentiles } from './latency-stats.ts';
 import { describeMachine, type Machine, machineLine } from './machine.ts';
-import { adminToken, baseEnv, graphql, postgresVersion, scratchDeployment, startSendguardProcess } from './sendguard-cluster.ts';
+import { adminToken, baseEnv, cleanUpOnSignals, graphql, postgresVersion, scratchDeployment, startSendguardProcess } from './sendguard-cluster.ts';
 
 export interface ApiOptions {
   readonly tenants: number;
@@ -195,6 +195,7 @@ export function parseApiOptions(argv: readonly string[]): ApiOptions {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  cleanUpOnSignals();
   const o = parseApiOptions(process.argv.slice(2));
   runApiBench(o)
     .then(async (report) => console.log(await writeApiResults(report, o.outDir)))

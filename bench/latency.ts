@@ -6,7 +6,7 @@ import { DEFAULT_RESULTS_DIR, writeResultFiles } from './results-files.ts';
 import { type Percentiles, PERCENTILE_HEADER, percentileRow, percentiles } from './latency-stats.ts';
 import { describeMachine, type Machine, machineLine } from './machine.ts';
 import { classifyAction, formatRcptRequest, PolicyConnection } from './policy-protocol.ts';
-import { adminToken, baseEnv, graphql, postgresVersion, scratchDeployment, startSendguardProcess } from './sendguard-cluster.ts';
+import { adminToken, baseEnv, cleanUpOnSignals, graphql, postgresVersion, scratchDeployment, startSendguardProcess } from './sendguard-cluster.ts';
 import { type SseSubscription, openSse } from './sse-client.ts';
 import { BENCH_RECIPIENT_DOMAIN, BENCH_SENDER_DOMAIN } from './target.ts';
 
@@ -177,6 +177,7 @@ export function parseLatencyOptions(argv: readonly string[]): LatencyOptions {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  cleanUpOnSignals();
   const o = parseLatencyOptions(process.argv.slice(2));
   runLatencyBench(o)
     .then(async (report) => console.log(await writeLatencyResults(report, o.outDir)))

@@ -7,6 +7,7 @@ import { describeMachine } from './machine.ts';
 import { runPolicyLoad } from './policy-load.ts';
 import { type BenchReport, type RunRecord, renderMarkdown, summarize } from './report.ts';
 import { sampleRss } from './rss.ts';
+import { cleanUpOnSignals } from './sendguard-cluster.ts';
 import { type Scenario, checkEnforcement, policyScenarios } from './scenarios.ts';
 import type { PolicyTarget, RunningTarget } from './target.ts';
 import { BASELINE_TARGET, targets as allTargets } from './targets/index.ts';
@@ -64,12 +65,7 @@ function selectTargets(only: readonly string[] | undefined): PolicyTarget[] {
 /** The instance being measured, so an interrupted bench does not leave a daemon behind. */
 let current: RunningTarget | undefined;
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`${signal}: stopping the running target`);
-    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
-  });
-}
+cleanUpOnSignals(() => current?.stop() ?? Promise.resolve());
 
 async function measureOnce(target: PolicyTarget, scenario: Scenario, o: BenchOptions, repeat: number): Promise<RunRecord> {
   const base = { target: target.name, scenario: scenario.id, repeat };

@@ -122,11 +122,34 @@ export async function adminToken(dataDir: string, tenantId: string): Promise<str
   );
 }
 
+/** Cleanups of the scratch deployments still running, so an interrupted bench leaves nothing behind. */
+const liveDeployments = new Set<() => Promise<void>>();
+
+/**
+ * On SIGINT or SIGTERM: runs `stopAlso` (e.g. the policy target being measured) and cleans up every
+ * scratch deployment still running, then exits with 130.
+ */
+export function cleanUpOnSignals(stopAlso: () => Promise<void> = () => Promise.resolve()): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`${signal}: stopping what the bench started`);
+      void Promise.allSettled([stopAlso(), ...[...liveDeployments].map((cleanup) => cleanup())]).finally(() => process.exit(130));
+    });
+  }
+}
+
 /** A scratch directory and database; `cleanup` stops what was started and removes both. */
 export async function scratchDeployment(prefix: string): Promise<{ dir: string; dataDir: string; database: ScratchDatabase; track(p: SendguardProcess): SendguardProcess; cleanup(): Promise<void> }> {
   const dir = await scratchDir(prefix);
   const database = await createScratchDatabase(`sendguard_${prefix.replace(/\W/g, '_')}`);
   const processes: SendguardProcess[] = [];
+  const cleanup = async (): Promise<void> => {
+    liveDeployments.delete(cleanup);
+    await Promise.all(processes.map((p) => p.stop().catch(() => undefined)));
+    await database.drop().catch((e: unknown) => console.error(`drop ${database.name}: ${(e as Error).message}`));
+    await removeDir(dir);
+  };
+  liveDeployments.add(cleanup);
   return {
     dir,
     dataDir: join(dir, 'data'),
@@ -135,11 +158,7 @@ export async function scratchDeployment(prefix: string): Promise<{ dir: string; 
       processes.push(p);
       return p;
     },
-    async cleanup() {
-      await Promise.all(processes.map((p) => p.stop().catch(() => undefined)));
-      await database.drop().catch((e: unknown) => console.error(`drop ${database.name}: ${(e as Error).message}`));
-      await removeDir(dir);
-    },
+    cleanup,
   };
 }
 
