@@ -55,18 +55,6 @@ interface RecordRow {
   restriction_id: string | null;
 }
 
-/** Decides and counts one recipient in one round trip (see `sendguard_record_recipient`). */
-export async function recordRecipient(db: Db, i: RecordRecipientInput): Promise<RecordRecipientResult> {
-  const [row] = await rowsOf<RecordRow>(
-    db,
-    sql`select * from sendguard_record_recipient(${i.tenantId}::text, ${i.sender}::text, ${i.instance}::text, ${i.recipient}::text,
-      ${i.internal}::boolean, ${i.now.toISOString()}::timestamptz, ${i.limitInternalPerHour}::int, ${i.limitExternalPerHour}::int,
-      ${i.limitPerDay}::int, ${i.restricts}::boolean, ${i.serviceRecipientsPerDay}::int, ${i.messagesPerMinute}::int, ${i.recipientsPerMessage}::int)`,
-  );
-  if (!row) throw new Error('sendguard_record_recipient returned no row');
-  return toResult(row);
-}
-
 function toResult(row: RecordRow): RecordRecipientResult {
   return {
     outcome: row.outcome,
@@ -86,7 +74,7 @@ interface BatchRow extends RecordRow {
 
 /**
  * Decides and counts several recipients in one round trip and one transaction (see
- * `sendguard_record_recipients`): each exactly as `recordRecipient` would, in the order given.
+ * `sendguard_record_recipients`): each as `sendguard_record_recipient` decides it, in the order given.
  * `durable: false` lets the commit return before the WAL is flushed (see migration 0003).
  */
 export async function recordRecipients(db: Db, inputs: readonly RecordRecipientInput[], options: { durable?: boolean } = {}): Promise<RecordRecipientResult[]> {

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client.ts';
 import {
-  recordRecipient, recordRecipients, type RecordRecipientInput, type RecordRecipientResult,
+  recordRecipients, type RecordRecipientInput, type RecordRecipientResult,
 } from '../../db/repos/sending-counters.ts';
 
 export interface RecipientRecorderOptions {
@@ -25,7 +25,7 @@ interface Pending {
  * Counts recipients with as few database round trips and commits as the load allows: while
  * `maxInFlight` calls are running, arriving recipients queue, and the next call carries all of
  * them (one transaction, same per-recipient decisions, in arrival order). A lone recipient
- * goes straight to the database, so an idle server answers as fast as before.
+ * goes straight to the database as a batch of one, so an idle server does not wait.
  */
 export function createRecipientRecorder(db: Db, options: RecipientRecorderOptions = {}) {
   const maxInFlight = Math.max(1, options.maxInFlight ?? 2);
@@ -36,11 +36,6 @@ export function createRecipientRecorder(db: Db, options: RecipientRecorderOption
 
   async function send(batch: Pending[]): Promise<void> {
     try {
-      if (batch.length === 1 && durable) {
-        const [only] = batch as [Pending];
-        only.resolve(await recordRecipient(db, only.input));
-        return;
-      }
       const results = await recordRecipients(db, batch.map((p) => p.input), { durable });
       batch.forEach((p, k) => p.resolve(results[k] as RecordRecipientResult));
     } catch (err) {
