@@ -85,6 +85,8 @@ export async function startSendguard(
     // Stopped before the HTTP server, so open subscriptions end and it can close.
     stoppables.push({ name: 'graphql', stop: async () => (graphql.stop(), await closeWebSocket()) });
   }
+  // Listed before the transports, so it stops after them and gives back every quota lease.
+  stoppables.push({ name: 'enforcement', stop: () => services.enforcement.stop() });
   if (active.has('policy')) {
     const policy = await startPolicyServer(services, metrics);
     urls.policy = policy.url;

@@ -39,6 +39,7 @@ export const settings = {
   SENDGUARD_POLICY_DB_ERROR_ACTION: { schema: z.enum(['defer', 'dunno']), default: 'defer', doc: 'policy reply while the database is unreachable: 451 4.3.5 or DUNNO' },
   SENDGUARD_POLICY_UNKNOWN_SENDER_ACTION: { schema: z.enum(['dunno', 'reject']), default: 'dunno', doc: 'sender domain accepted by no tenant: DUNNO or 550 5.7.750' },
   SENDGUARD_POLICY_COMMIT: { schema: z.enum(['durable', 'fast']), default: 'durable', doc: "'durable': a counted recipient is on disk before the answer; 'fast': PostgreSQL commits counts without waiting for the disk (exact still, but a database crash may forget the last fraction of a second)" },
+  SENDGUARD_POLICY_LEASE_MS: { schema: z.coerce.number().int().min(0).max(60_000), default: '2000', doc: 'how long a policy server may answer a sender from a quota lease, far from any limit, without the database (0 = every recipient goes to the database)' },
   SENDGUARD_RESTRICTION_CACHE_MS: { schema: z.coerce.number().int().min(0).max(1000), default: '500', doc: 'longest a policy server trusts a cached "restricted" without the database (<= 1000)' },
   SENDGUARD_EXPIRY_INTERVAL_MS: { schema: z.coerce.number().int().min(100).max(3_600_000), default: '5000', doc: 'how often temporary restrictions are checked for expiry' },
   SENDGUARD_EVENT_POLL_MS: { schema: z.coerce.number().int().min(50).max(60_000), default: '500', doc: 'event bus catch-up poll, in case a notification is lost' },

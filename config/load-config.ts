@@ -27,7 +27,7 @@ export interface Config {
   serviceLimits: ServiceLimits;
   unblockQuota: UnblockQuotaSettings;
   alerts: { warningThresholdPercent: number; aggregationSeconds: number; notifySmtpUrl: string | undefined; notifyFrom: string };
-  policyServer: { dbErrorAction: 'defer' | 'dunno'; unknownSenderAction: 'dunno' | 'reject'; restrictionCacheMs: number; commit: 'durable' | 'fast' };
+  policyServer: { dbErrorAction: 'defer' | 'dunno'; unknownSenderAction: 'dunno' | 'reject'; restrictionCacheMs: number; commit: 'durable' | 'fast'; leaseMs: number };
   scheduler: { expiryIntervalMs: number };
   events: { pollMs: number };
   auth: {
@@ -94,6 +94,7 @@ export function toConfig(raw: RawConfig, cwd = process.cwd()): Config {
       unknownSenderAction: raw.SENDGUARD_POLICY_UNKNOWN_SENDER_ACTION,
       restrictionCacheMs: raw.SENDGUARD_RESTRICTION_CACHE_MS,
       commit: raw.SENDGUARD_POLICY_COMMIT,
+      leaseMs: raw.SENDGUARD_POLICY_LEASE_MS,
     },
     scheduler: { expiryIntervalMs: raw.SENDGUARD_EXPIRY_INTERVAL_MS },
     events: { pollMs: raw.SENDGUARD_EVENT_POLL_MS },

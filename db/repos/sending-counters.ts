@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../client.ts';
-import { countedRecipients, sendingCounters, sendingWarnings } from '../schema/sending-counters.ts';
+import { countedRecipients, sendingCounters, sendingLeases, sendingWarnings } from '../schema/sending-counters.ts';
 
 export const recordOutcomes = [
   'restricted',
@@ -11,6 +11,7 @@ export const recordOutcomes = [
   'service_limit',
   'accepted',
   'accepted_over_limit',
+  'leased_elsewhere',
 ] as const;
 export type RecordOutcome = (typeof recordOutcomes)[number];
 
@@ -30,6 +31,34 @@ export interface RecordRecipientInput {
   serviceRecipientsPerDay: number;
   messagesPerMinute: number;
   recipientsPerMessage: number;
+  /** The caller's own leases for this sender, settled and closed before the decision. */
+  close?: readonly LeaseSettlement[];
+  /** Recipients of a lease to take when this one is accepted (0: none). */
+  leaseWant?: number;
+}
+
+/** A recipient accepted under a lease, recorded when the lease is settled. */
+export interface LeasedRecipient {
+  instance: string;
+  recipient: string;
+  at: string;
+}
+
+/** What a holder reports about one lease: recipients and new messages used since its last report. */
+export interface LeaseSettlement {
+  lease: string;
+  used: number;
+  usedMessages: number;
+  final: boolean;
+  recipients: readonly LeasedRecipient[];
+}
+
+/** Quota granted with an accepted recipient (see migration 0006). */
+export interface LeaseGrant {
+  id: string;
+  recipients: number;
+  messages: number;
+  expiresAt: Date;
 }
 
 /** Counts in the windows, after the recipient when it was accepted, before it otherwise. */
@@ -42,6 +71,7 @@ export interface RecordRecipientResult {
   externalDay: number;
   messageRecipients: number;
   restrictionId: string | null;
+  lease: LeaseGrant | null;
 }
 
 interface RecordRow {
@@ -53,6 +83,10 @@ interface RecordRow {
   external_day: number;
   message_recipients: number;
   restriction_id: string | null;
+  lease_id: string | null;
+  lease_recipients: number | null;
+  lease_messages: number | null;
+  lease_expires_at: Date | string | null;
 }
 
 function toResult(row: RecordRow): RecordRecipientResult {
@@ -65,7 +99,28 @@ function toResult(row: RecordRow): RecordRecipientResult {
     externalDay: Number(row.external_day),
     messageRecipients: Number(row.message_recipients),
     restrictionId: row.restriction_id,
+    lease: row.lease_id && row.lease_expires_at
+      ? { id: row.lease_id, recipients: Number(row.lease_recipients), messages: Number(row.lease_messages), expiresAt: new Date(row.lease_expires_at) }
+      : null,
   };
+}
+
+function settlementItem(s: LeaseSettlement) {
+  return { lease: s.lease, used: s.used, used_messages: s.usedMessages, final: s.final, recipients: s.recipients };
+}
+
+/** Settles leases in one transaction (`sendguard_settle_leases`); settling one twice is harmless. */
+export async function settleLeases(db: Db, settlements: readonly LeaseSettlement[]): Promise<void> {
+  if (settlements.length === 0) return;
+  await db.execute(sql`select sendguard_settle_leases(${JSON.stringify(settlements.map(settlementItem))}::jsonb)`);
+}
+
+export interface RecordOptions {
+  durable?: boolean;
+  /** How long a granted lease lasts; 0 grants none. */
+  leaseMs?: number;
+  /** Leases stop short of this share of a limit, where warnings start. */
+  leasePercent?: number;
 }
 
 interface BatchRow extends RecordRow {
@@ -77,14 +132,19 @@ interface BatchRow extends RecordRow {
  * `sendguard_record_recipients`): each as `sendguard_record_recipient` decides it, in the order given.
  * `durable: false` lets the commit return before the WAL is flushed (see migration 0003).
  */
-export async function recordRecipients(db: Db, inputs: readonly RecordRecipientInput[], options: { durable?: boolean } = {}): Promise<RecordRecipientResult[]> {
+export async function recordRecipients(db: Db, inputs: readonly RecordRecipientInput[], options: RecordOptions = {}): Promise<RecordRecipientResult[]> {
   const items = inputs.map((i) => ({
     tenant: i.tenantId, sender: i.sender, instance: i.instance, recipient: i.recipient, internal: i.internal, at: i.now.toISOString(),
     limit_internal_hour: i.limitInternalPerHour, limit_external_hour: i.limitExternalPerHour, limit_day: i.limitPerDay,
     restricts: i.restricts, service_day: i.serviceRecipientsPerDay, messages_per_minute: i.messagesPerMinute,
     recipients_per_message: i.recipientsPerMessage,
+    close: i.close && i.close.length > 0 ? i.close.map(settlementItem) : null, lease_want: i.leaseWant ?? 0,
   }));
-  const rows = await rowsOf<BatchRow>(db, sql`select * from sendguard_record_recipients(${JSON.stringify(items)}::jsonb, ${options.durable ?? true}::boolean)`);
+  const rows = await rowsOf<BatchRow>(
+    db,
+    sql`select * from sendguard_record_recipients(${JSON.stringify(items)}::jsonb, ${options.durable ?? true}::boolean,
+          ${options.leaseMs ?? 0}::integer, ${options.leasePercent ?? 100}::integer)`,
+  );
   const results = new Array<RecordRecipientResult | undefined>(inputs.length);
   for (const row of rows) results[Number(row.ord) - 1] = toResult(row);
   return results.map((r, k) => {
@@ -123,6 +183,8 @@ interface CountsRow {
 export async function senderCounts(db: Db, tenantId: string, sender: string, now: Date): Promise<SenderCounts> {
   const at = sql`${now.toISOString()}::timestamptz`;
   const minute = sql`date_trunc('minute', ${at})`;
+  // The unused part of live leases is in the counters (so limits see it) but not yet sent: it is
+  // left out here, so these are the recipients actually accepted.
   const [row] = await rowsOf<CountsRow>(
     db,
     sql`with lifted as (
@@ -132,17 +194,29 @@ export async function senderCounts(db: Db, tenantId: string, sender: string, now
              and (r.status in ('Released', 'Expired') or (r.status = 'Restricted' and r.expires_at <= ${at}))
         ), since as (
           select case when reset > ${minute} - interval '1440 minutes' then reset end as reset from lifted
+        ), leased as (
+          select coalesce(sum(l.recipients) filter (where l.internal), 0)::int as internal,
+                 coalesce(sum(l.recipients) filter (where not l.internal), 0)::int as external,
+                 coalesce(sum(l.messages) filter (where l.bucket = ${minute}), 0)::int as messages
+            from sending_leases l
+           where l.tenant_id = ${tenantId} and l.sender = ${sender} and l.expires_at > ${at} - interval '2 seconds'
+        ), counted as (
+          select coalesce(sum(c.internal) filter (where c.bucket > ${minute} - interval '60 minutes' and (s.reset is null or c.bucket >= s.reset)), 0)::int as internal_hour,
+                 coalesce(sum(c.external) filter (where c.bucket > ${minute} - interval '60 minutes' and (s.reset is null or c.bucket >= s.reset)), 0)::int as external_hour,
+                 coalesce(sum(c.internal) filter (where s.reset is null or c.bucket >= s.reset), 0)::int as internal_day,
+                 coalesce(sum(c.external) filter (where s.reset is null or c.bucket >= s.reset), 0)::int as external_day,
+                 coalesce(sum(c.internal + c.external), 0)::int as all_day,
+                 coalesce(sum(c.messages) filter (where c.bucket = ${minute}), 0)::int as minute_messages,
+                 max(s.reset) as counted_since
+            from since s
+            left join sending_counters c
+              on c.tenant_id = ${tenantId} and c.sender = ${sender} and c.bucket > ${minute} - interval '1440 minutes'
         )
-        select coalesce(sum(c.internal) filter (where c.bucket > ${minute} - interval '60 minutes' and (s.reset is null or c.bucket >= s.reset)), 0)::int as internal_hour,
-               coalesce(sum(c.external) filter (where c.bucket > ${minute} - interval '60 minutes' and (s.reset is null or c.bucket >= s.reset)), 0)::int as external_hour,
-               coalesce(sum(c.internal) filter (where s.reset is null or c.bucket >= s.reset), 0)::int as internal_day,
-               coalesce(sum(c.external) filter (where s.reset is null or c.bucket >= s.reset), 0)::int as external_day,
-               coalesce(sum(c.internal + c.external), 0)::int as all_day,
-               coalesce(sum(c.messages) filter (where c.bucket = ${minute}), 0)::int as minute_messages,
-               max(s.reset) as counted_since
-          from since s
-          left join sending_counters c
-            on c.tenant_id = ${tenantId} and c.sender = ${sender} and c.bucket > ${minute} - interval '1440 minutes'`,
+        select greatest(k.internal_hour - l.internal, 0) as internal_hour, greatest(k.external_hour - l.external, 0) as external_hour,
+               greatest(k.internal_day - l.internal, 0) as internal_day, greatest(k.external_day - l.external, 0) as external_day,
+               greatest(k.all_day - l.internal - l.external, 0) as all_day, greatest(k.minute_messages - l.messages, 0) as minute_messages,
+               k.counted_since
+          from counted k cross join leased l`,
   );
   return {
     internalLastHour: Number(row?.internal_hour ?? 0),
@@ -180,5 +254,7 @@ export async function pruneSendingHistory(db: Db, cut: { counters: Date; recipie
   const counters = await db.delete(sendingCounters).where(lt(sendingCounters.bucket, cut.counters)).returning({ s: sendingCounters.sender });
   const recipients = await db.delete(countedRecipients).where(lt(countedRecipients.createdAt, cut.recipients)).returning({ s: countedRecipients.sender });
   const warnings = await db.delete(sendingWarnings).where(lt(sendingWarnings.windowStart, cut.warnings)).returning({ s: sendingWarnings.sender });
-  return counters.length + recipients.length + warnings.length;
+  // Leases of a process that stopped without settling: their unused part stays counted.
+  const leases = await db.delete(sendingLeases).where(lt(sendingLeases.expiresAt, cut.recipients)).returning({ s: sendingLeases.sender });
+  return counters.length + recipients.length + warnings.length + leases.length;
 }

@@ -1,4 +1,4 @@
-import { boolean, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { tenants } from './tenants.ts';
 
 /** Accepted recipients per counted sender in one-minute buckets; windows are sums over buckets. */
@@ -43,4 +43,25 @@ export const sendingWarnings = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.sender, t.limitType, t.windowStart] })],
+);
+
+/**
+ * Quota a policy server holds for a sender: `recipients` (of one kind) and `messages` already
+ * added to the sender's counters in `bucket` and not yet reported used. The server answers from
+ * memory until the lease runs out or expires, then reports what it used and the rest is taken
+ * back off the counters (`sendguard_settle_lease`). Counts therefore never lag what was accepted.
+ */
+export const sendingLeases = pgTable(
+  'sending_leases',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: text('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    sender: text('sender').notNull(),
+    bucket: timestamp('bucket', { withTimezone: true }).notNull(),
+    internal: boolean('internal').notNull(),
+    recipients: integer('recipients').notNull(),
+    messages: integer('messages').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('sending_leases_sender_idx').on(t.tenantId, t.sender), index('sending_leases_expires_idx').on(t.expiresAt)],
 );

@@ -16,13 +16,20 @@ function text(payload: Record<string, unknown>, key: string): string | null {
  * update the restricted-sender and connector caches; any other event of a tenant (policy, rule,
  * domain or group changes) drops that tenant's cached configuration.
  */
-export function createEnforcementEvents(deps: { directory: TenantDirectory; restricted: RestrictionCache; connectors: ConnectorGuard }) {
+export function createEnforcementEvents(deps: {
+  directory: TenantDirectory;
+  restricted: RestrictionCache;
+  connectors: ConnectorGuard;
+  /** Leases are given back when their sender's restriction or their tenant's configuration changes. */
+  leases?: { close(tenantId: string, sender?: string): void };
+}) {
   return (event: StoredEvent): void => {
     if (event.entityKind === 'connector') {
       if (event.type !== 'SendingLimitExceeded') deps.connectors.invalidate();
       return;
     }
     if (event.type === 'UserRestricted') {
+      deps.leases?.close(event.tenantId, event.entityKey);
       const restrictionId = text(event.payload, 'restrictionId');
       const expiresAt = text(event.payload, 'expiresAt');
       if (restrictionId) {
@@ -36,8 +43,12 @@ export function createEnforcementEvents(deps: { directory: TenantDirectory; rest
     }
     if (event.type === 'UserReleased' || event.type === 'RestrictionExpired') {
       deps.restricted.delete(event.tenantId, event.entityKey);
+      deps.leases?.close(event.tenantId, event.entityKey);
       return;
     }
-    if (!ignored.has(event.type)) deps.directory.invalidate(event.tenantId);
+    if (!ignored.has(event.type)) {
+      deps.directory.invalidate(event.tenantId);
+      deps.leases?.close(event.tenantId);
+    }
   };
 }

@@ -1,7 +1,8 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ServiceLimits } from '../../config/load-config.ts';
 import type { Db } from '../../db/client.ts';
 import { findActiveRestriction, findRestrictionById } from '../../db/repos/restrictions.ts';
-import type { RecordRecipientResult } from '../../db/repos/sending-counters.ts';
+import type { RecordRecipientInput, RecordRecipientResult } from '../../db/repos/sending-counters.ts';
 import { systemActor } from '../actor.ts';
 import type { Clock } from '../clock.ts';
 import type { StoredEvent } from '../events/event-types.ts';
@@ -23,6 +24,7 @@ import {
 import { createEnforcementEvents } from './enforcement-events.ts';
 import { countsAfter, createLimitSignals } from './limit-signals.ts';
 import { restrictForLimit, restrictForServiceLimit, type RestrictionContext } from './limit-restrictions.ts';
+import { createLeaseKeeper, LEASE_GRACE_MS } from './lease-keeper.ts';
 import { createRecipientRecorder } from './recipient-recorder.ts';
 import { createRestrictionCache, type CachedRestriction } from './restriction-cache.ts';
 import { createSenderActivity } from './sender-activity.ts';
@@ -65,6 +67,15 @@ export interface EnforcementOptions {
   recordConcurrency?: number;
   /** Whether a counted recipient's commit is flushed before the answer (default true). */
   durableCounts?: boolean;
+  /**
+   * How long a quota lease lasts (default 2000 ms; 0 sends every recipient to the database).
+   * Leases let a sender's ordinary recipients be answered from memory; see quota-leases.ts.
+   */
+  leaseMs?: number;
+  /** Recipients asked for with a lease; the database grants at most half of what is left (default 64). */
+  leaseRecipients?: number;
+  /** How often lease usage is written back (default 250 ms). */
+  leaseReportMs?: number;
 }
 
 export class DatabaseDeadlineError extends Error {
@@ -86,6 +97,8 @@ export interface EnforcementDeps {
   options: EnforcementOptions;
   /** The event bus, so caches follow restriction and configuration changes made anywhere. */
   events?: { subscribe(handler: (event: StoredEvent) => void): () => void };
+  /** LISTEN, so a lease another process needs back is settled at once rather than when it expires. */
+  listen?: (channel: string, onNotify: (payload: string) => void) => Promise<() => Promise<void>>;
   logger?: EnforcementLogger;
 }
 
@@ -114,9 +127,22 @@ export function createEnforcementService(deps: EnforcementDeps) {
     onError,
     onInvalidRange: (connectorId, range) => deps.logger?.warn({ connectorId, range }, 'ignoring an invalid connector IP range'),
   });
-  const recorder = createRecipientRecorder(db, { maxInFlight: options.recordConcurrency, durable: options.durableCounts });
+  const leaseMs = options.leaseMs ?? 2000;
+  const recorder = createRecipientRecorder(db, {
+    maxInFlight: options.recordConcurrency,
+    durable: options.durableCounts,
+    leaseMs,
+    leasePercent: options.warningThresholdPercent,
+  });
+  const leases = createLeaseKeeper({
+    db,
+    clock,
+    reportMs: options.leaseReportMs ?? 250,
+    listen: deps.listen,
+    onError: (err) => deps.logger?.warn({ err }, 'could not report quota lease usage; will retry'),
+  });
   const signals = createLimitSignals({ db, clock, thresholdPercent: options.warningThresholdPercent });
-  const unsubscribe = deps.events?.subscribe(createEnforcementEvents({ directory, restricted, connectors }));
+  const unsubscribe = deps.events?.subscribe(createEnforcementEvents({ directory, restricted, connectors, leases }));
 
   async function identify(check: SenderCheck): Promise<Identity | Decision> {
     const connector = await connectors.match(check.clientAddress);
@@ -201,6 +227,9 @@ export function createEnforcementService(deps: EnforcementDeps) {
       case 'accepted_over_limit':
         await signal(ctx, r, internal);
         return accept(r.outcome === 'accepted' ? 'accepted' : 'over-limit-alert');
+      case 'leased_elsewhere':
+        // Another process kept a lease past every recall: its holder is gone or cut off.
+        return unavailable(new Error('a quota lease held elsewhere was not returned in time'), 'recipient check');
     }
   }
 
@@ -220,6 +249,37 @@ export function createEnforcementService(deps: EnforcementDeps) {
     return { db, identity: id, choice, limits: effective, service: limits, now: clock.now(), restrictions: deps.restrictions, actor: systemActor(check.via ?? 'policy') };
   }
 
+  /**
+   * Counts at the database. The sender's own leases are closed in the same call; when another
+   * process holds a lease the decision needs, it is recalled and the call repeated.
+   */
+  async function recordAtDatabase(input: RecordRecipientInput): Promise<RecordRecipientResult> {
+    const { close, mayLease } = leases.book.toDatabase(input.tenantId, input.sender);
+    const leaseWant = leaseMs > 0 && mayLease ? (options.leaseRecipients ?? 64) : 0;
+    let result: RecordRecipientResult | undefined;
+    try {
+      const giveUpAt = Date.now() + leaseMs + LEASE_GRACE_MS;
+      for (let attempt = 0; ; attempt++) {
+        result = await recorder.record({ ...input, close: attempt === 0 ? close : [], leaseWant });
+        if (result.outcome !== 'leased_elsewhere' || Date.now() >= giveUpAt) return result;
+        await delay(Math.min(10 * 2 ** attempt, 200));
+      }
+    } catch (err) {
+      // Nothing of that call was committed (or, if it was, settling again changes nothing).
+      leases.report(close);
+      throw err;
+    } finally {
+      const replaced = leases.book.fromDatabase({
+        tenantId: input.tenantId, sender: input.sender, internal: input.internal, instance: input.instance, recipient: input.recipient, now: input.now,
+        accepted: result?.outcome === 'accepted' || result?.outcome === 'accepted_over_limit',
+        messageRecipients: result?.messageRecipients ?? 0,
+        lease: result?.lease ?? null,
+      });
+      leases.report(replaced);
+      if (result?.lease) leases.held();
+    }
+  }
+
   /** Checks and counts one recipient (the RCPT stage). Mail *to* a restricted user is never refused. */
   function checkRecipient(check: RecipientCheck): Promise<Decision> {
     return withDeadline(async () => {
@@ -228,14 +288,19 @@ export function createEnforcementService(deps: EnforcementDeps) {
       const cached = restricted.get(id.tenantId, id.counted);
       if (cached) return refusalFor(cached);
       const tenant = await directory.snapshot(id.tenantId);
+      const internal = tenant.isInternal(domainOf(check.recipient));
+      const now = clock.now();
+      const instance = check.instance?.trim() || null;
+      const recipient = check.recipient.trim().toLowerCase();
+      const fromLease = leases.book.take({ tenantId: id.tenantId, sender: id.counted, internal, instance, recipient, now, recipientsPerMessage: limits.recipientsPerMessage });
+      if (fromLease) return accept(fromLease);
       const choice = tenant.choose(id.sender);
       const ctx = context(id, choice, resolveLimits(choice.policy, limits), check);
-      const internal = tenant.isInternal(domainOf(check.recipient));
-      const result = await recorder.record({
+      const result = await recordAtDatabase({
         tenantId: id.tenantId,
         sender: id.counted,
-        instance: check.instance?.trim() || null,
-        recipient: check.recipient.trim().toLowerCase(),
+        instance,
+        recipient,
         internal,
         now: ctx.now,
         limitInternalPerHour: ctx.limits.internalPerHour,
@@ -265,18 +330,29 @@ export function createEnforcementService(deps: EnforcementDeps) {
 
   const activity = createSenderActivity({ db, clock, limits, directory });
 
+  /** What enforcement sees for a sender; this process's lease usage is written back first. */
+  async function getSenderActivity(tenantId: string, senderAddress: string) {
+    await leases.flush();
+    return activity.getSenderActivity(tenantId, senderAddress);
+  }
+
   return {
     checkRecipient,
     checkSender,
-    getSenderActivity: activity.getSenderActivity,
-    /** Drops cached tenant data (after a change made without an event, and in tests). */
+    getSenderActivity,
+    /** Drops cached tenant data and this process's leases (after a change made without an event, and in tests). */
     invalidate(tenantId?: string): void {
       directory.invalidate(tenantId);
       connectors.invalidate();
       restricted.clear();
+      leases.close(tenantId);
     },
-    stop(): void {
+    /** Writes back lease usage now (before reading counts this process may have changed). */
+    flushLeases: () => leases.flush(),
+    /** Stops following events and gives every lease back. */
+    async stop(): Promise<void> {
       unsubscribe?.();
+      await leases.stop();
     },
   };
 }

@@ -1,7 +1,5 @@
 import type { Db } from '../../db/client.ts';
-import {
-  recordRecipients, type RecordRecipientInput, type RecordRecipientResult,
-} from '../../db/repos/sending-counters.ts';
+import { recordRecipients, type RecordRecipientInput, type RecordRecipientResult } from '../../db/repos/sending-counters.ts';
 
 export interface RecipientRecorderOptions {
   /** Calls to the database at once; requests arriving meanwhile wait and go together in the next one. */
@@ -13,6 +11,10 @@ export interface RecipientRecorderOptions {
    * may lose the last fraction of a second of counts; nothing else changes.
    */
   durable?: boolean;
+  /** How long a lease granted with an accepted recipient lasts (0: none). */
+  leaseMs?: number;
+  /** Leases stop short of this share of a limit. */
+  leasePercent?: number;
 }
 
 interface Pending {
@@ -30,19 +32,19 @@ interface Pending {
 export function createRecipientRecorder(db: Db, options: RecipientRecorderOptions = {}) {
   const maxInFlight = Math.max(1, options.maxInFlight ?? 2);
   const maxBatch = Math.max(1, options.maxBatch ?? 256);
-  const durable = options.durable ?? true;
+  const recordOptions = { durable: options.durable ?? true, leaseMs: options.leaseMs ?? 0, leasePercent: options.leasePercent ?? 100 };
   const queue: Pending[] = [];
   let inFlight = 0;
 
   async function send(batch: Pending[]): Promise<void> {
     try {
-      const results = await recordRecipients(db, batch.map((p) => p.input), { durable });
+      const results = await recordRecipients(db, batch.map((p) => p.input), recordOptions);
       batch.forEach((p, k) => p.resolve(results[k] as RecordRecipientResult));
     } catch (err) {
       // The whole transaction rolled back, so nothing was counted: a statement error caused by one
       // recipient must not fail the others, which are tried one by one, in order.
       if (batch.length > 1 && isStatementError(err)) {
-        for (const p of batch) await recordRecipients(db, [p.input], { durable }).then(([r]) => p.resolve(r as RecordRecipientResult), p.reject);
+        for (const p of batch) await recordRecipients(db, [p.input], recordOptions).then(([r]) => p.resolve(r as RecordRecipientResult), p.reject);
       } else for (const p of batch) p.reject(err);
     }
   }

@@ -1,0 +1,208 @@
+import type { LeaseGrant, LeasedRecipient, LeaseSettlement } from '../../db/repos/sending-counters.ts';
+
+/**
+ * The quota this process holds for senders (see migration 0006): a sender with a live lease of
+ * the recipient's kind is answered from memory, without a database round trip. A lease never
+ * reaches a warning threshold or a limit, so every warning, restriction and refusal is still
+ * decided by the database; this only makes the many ordinary acceptances cheap.
+ *
+ * Per sender, the process is either answering from its leases or waiting for the database:
+ * before a recipient goes to the database, the sender's leases are closed and their settlement
+ * travels with it, so the decision sees the sender's true counts.
+ */
+
+interface Lease {
+  readonly id: string;
+  readonly expiresAt: number;
+  left: number;
+  messagesLeft: number;
+  /** Used since the last report. */
+  used: number;
+  usedMessages: number;
+  recipients: LeasedRecipient[];
+}
+
+interface SenderLeases {
+  internal?: Lease | undefined;
+  external?: Lease | undefined;
+  /** Recipients of this sender at the database now; while any are, nothing is answered from memory. */
+  atDatabase: number;
+}
+
+interface Message {
+  recipients: Set<string>;
+  lastSeen: number;
+}
+
+export interface LeaseRequest {
+  tenantId: string;
+  sender: string;
+  internal: boolean;
+  instance: string | null;
+  recipient: string;
+  now: Date;
+  recipientsPerMessage: number;
+}
+
+export type LeaseAnswer = 'accepted' | 'duplicate' | null;
+
+const KEY_SEPARATOR = '\u001f';
+/** Messages whose recipients are remembered, for duplicates and the per-message limit. */
+const MAX_MESSAGES = 50_000;
+const MESSAGE_MEMORY_MS = 10 * 60_000;
+
+function settlementOf(lease: Lease, final: boolean): LeaseSettlement {
+  const s: LeaseSettlement = { lease: lease.id, used: lease.used, usedMessages: lease.usedMessages, final, recipients: lease.recipients };
+  lease.used = 0;
+  lease.usedMessages = 0;
+  lease.recipients = [];
+  return s;
+}
+
+export function createLeaseBook() {
+  const senders = new Map<string, SenderLeases>();
+  // Insertion order is age order: a message is re-inserted when seen again.
+  const messages = new Map<string, Message>();
+
+  const keyOf = (tenantId: string, sender: string) => `${tenantId}${KEY_SEPARATOR}${sender}`;
+
+  function rememberRecipient(tenantId: string, instance: string | null, recipient: string, now: number, atLeast = 0): void {
+    if (instance === null) return;
+    const key = keyOf(tenantId, instance);
+    let m = messages.get(key);
+    if (m) messages.delete(key);
+    else m = { recipients: new Set(), lastSeen: now };
+    m.recipients.add(recipient);
+    // The database may know recipients of this message that this process did not see.
+    for (let k = m.recipients.size; k < atLeast; k++) m.recipients.add(`${KEY_SEPARATOR}${k}`);
+    m.lastSeen = now;
+    messages.set(key, m);
+    for (const [oldest, o] of messages) {
+      if (messages.size <= MAX_MESSAGES && now - o.lastSeen < MESSAGE_MEMORY_MS) break;
+      messages.delete(oldest);
+    }
+  }
+
+  return {
+    /**
+     * Answers a recipient from memory when a lease covers it: 'accepted' (counted against the
+     * lease), 'duplicate' (this message's recipient was already counted), or null when the
+     * database has to decide.
+     */
+    take(r: LeaseRequest): LeaseAnswer {
+      const entry = senders.get(keyOf(r.tenantId, r.sender));
+      if (!entry || entry.atDatabase > 0) return null;
+      const lease = r.internal ? entry.internal : entry.external;
+      const now = r.now.getTime();
+      if (!lease || lease.left <= 0 || now >= lease.expiresAt) return null;
+      const message = r.instance === null ? undefined : messages.get(keyOf(r.tenantId, r.instance));
+      if (message?.recipients.has(r.recipient)) return 'duplicate';
+      if (message && message.recipients.size >= r.recipientsPerMessage) return null;
+      const newMessage = message === undefined;
+      if (newMessage && lease.messagesLeft <= 0) return null;
+      lease.left--;
+      lease.used++;
+      if (newMessage) {
+        lease.messagesLeft--;
+        lease.usedMessages++;
+      }
+      if (r.instance !== null) lease.recipients.push({ instance: r.instance, recipient: r.recipient, at: r.now.toISOString() });
+      rememberRecipient(r.tenantId, r.instance, r.recipient, now);
+      return 'accepted';
+    },
+
+    /**
+     * A recipient goes to the database: closes the sender's leases and returns their settlements,
+     * and whether this call may ask for a new lease (only one call per sender at a time does, so
+     * this process never holds two leases of a kind).
+     */
+    toDatabase(tenantId: string, sender: string): { close: LeaseSettlement[]; mayLease: boolean } {
+      const key = keyOf(tenantId, sender);
+      let entry = senders.get(key);
+      if (!entry) {
+        entry = { atDatabase: 0 };
+        senders.set(key, entry);
+      }
+      const mayLease = entry.atDatabase === 0;
+      entry.atDatabase++;
+      const close: LeaseSettlement[] = [];
+      for (const lease of [entry.internal, entry.external]) if (lease) close.push(settlementOf(lease, true));
+      entry.internal = undefined;
+      entry.external = undefined;
+      return { close, mayLease };
+    },
+
+    /**
+     * The database answered: remembers an accepted recipient and holds any lease granted with it.
+     * Returns the settlement of a lease this one replaces, if any, to be reported.
+     */
+    fromDatabase(d: { tenantId: string; sender: string; internal: boolean; instance: string | null; recipient: string; now: Date; accepted: boolean; messageRecipients: number; lease: LeaseGrant | null }): LeaseSettlement[] {
+      const key = keyOf(d.tenantId, d.sender);
+      const entry = senders.get(key) ?? { atDatabase: 1 };
+      senders.set(key, entry);
+      entry.atDatabase = Math.max(0, entry.atDatabase - 1);
+      if (d.accepted) rememberRecipient(d.tenantId, d.instance, d.recipient, d.now.getTime(), d.messageRecipients);
+      const replaced: LeaseSettlement[] = [];
+      if (d.lease) {
+        const lease: Lease = { id: d.lease.id, expiresAt: d.lease.expiresAt.getTime(), left: d.lease.recipients, messagesLeft: d.lease.messages, used: 0, usedMessages: 0, recipients: [] };
+        const old = d.internal ? entry.internal : entry.external;
+        if (old) replaced.push(settlementOf(old, true));
+        if (d.internal) entry.internal = lease;
+        else entry.external = lease;
+      }
+      if (entry.atDatabase === 0 && !entry.internal && !entry.external) senders.delete(key);
+      return replaced;
+    },
+
+    /**
+     * Reports of leases to send now: usage of live ones (`final: false`, only when something was
+     * used) and the final report of expired or spent ones, which are dropped.
+     */
+    due(now: Date): LeaseSettlement[] {
+      const at = now.getTime();
+      const out: LeaseSettlement[] = [];
+      for (const [key, entry] of senders) {
+        for (const kind of ['internal', 'external'] as const) {
+          const lease = entry[kind];
+          if (!lease) continue;
+          if (at >= lease.expiresAt || lease.left <= 0) {
+            out.push(settlementOf(lease, true));
+            entry[kind] = undefined;
+          } else if (lease.used > 0) out.push(settlementOf(lease, false));
+        }
+        if (entry.atDatabase === 0 && !entry.internal && !entry.external) senders.delete(key);
+      }
+      return out;
+    },
+
+    /** Closes the leases of one sender, of a tenant, or all (policy or restriction changes, recall, stop). */
+    close(tenantId?: string, sender?: string): LeaseSettlement[] {
+      const out: LeaseSettlement[] = [];
+      const prefix = tenantId === undefined ? '' : keyOf(tenantId, sender ?? '');
+      for (const [key, entry] of senders) {
+        if (sender !== undefined ? key !== prefix : !key.startsWith(prefix)) continue;
+        for (const lease of [entry.internal, entry.external]) if (lease) out.push(settlementOf(lease, true));
+        entry.internal = undefined;
+        entry.external = undefined;
+        if (entry.atDatabase === 0) senders.delete(key);
+      }
+      return out;
+    },
+
+    /** Senders with a lease now (metrics and tests). */
+    get size(): number {
+      let n = 0;
+      for (const entry of senders.values()) if (entry.internal || entry.external) n++;
+      return n;
+    },
+  };
+}
+
+export type LeaseBook = ReturnType<typeof createLeaseBook>;
+
+/** Splits a recall notification's payload (tenant and sender joined as in the lock key). */
+export function parseRecall(payload: string): { tenantId: string; sender: string } | null {
+  const at = payload.indexOf(KEY_SEPARATOR);
+  if (at <= 0 || at === payload.length - 1) return null;
+  return { tenantId: payload.slice(0, at), sender: payload.slice(at + 1) };
+}
