@@ -1,0 +1,160 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../db/client.ts';
+import { events } from '../../db/schema/events.ts';
+import { restrictions } from '../../db/schema/restrictions.ts';
+import { countedRecipients, sendingCounters, sendingLeases } from '../../db/schema/sending-counters.ts';
+import type { Decision } from '../../domain/enforcement/decision.ts';
+import { manualClock } from '../helpers/clock.ts';
+import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
+import { setDefaultPolicy } from '../helpers/enforcement.ts';
+import { testServices } from '../helpers/services.ts';
+
+// Quota leases (migration 0006): recipients far from every limit are answered from memory, and
+// the counts, warnings, restrictions and refusals stay exactly what they are without leases.
+
+let database: TestDatabase;
+let decisions = 0;
+const opened: Database[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase({ logQuery: (q) => void (q.includes('sendguard_record_recipients(') && decisions++) });
+});
+afterAll(async () => {
+  for (const d of opened) await d.close();
+  await database.close();
+});
+
+const reply = (d: Decision) => (d.verdict === 'accept' ? 'accept' : `${d.smtpCode} ${d.enhancedCode}`);
+
+/** A second handle on the same database, as a second process has (PGlite: the same one). */
+async function secondHandle(): Promise<Database> {
+  if (!database.url) return database;
+  const other = await openDatabase({ databaseUrl: database.url, dataDir: 'memory', migrate: false, maxConnections: 5 });
+  opened.push(other);
+  return other;
+}
+
+async function setup(limit: number, env: Record<string, string> = {}) {
+  const tenant = await createTestTenant(database);
+  await setDefaultPolicy(database, tenant.id, { externalPerHour: limit, action: 'BlockUser' });
+  const clock = manualClock('2026-11-26T10:00:05Z');
+  // The service's 30 messages a minute would defer these tests' one-recipient messages.
+  const settings = { SENDGUARD_LIMIT_MESSAGES_PER_MINUTE: '10000', ...env };
+  const services = testServices(database, clock, settings);
+  return { tenant, clock, services, settings };
+}
+
+function sender(tenant: TestTenant, name = 'ann') {
+  return tenant.address(name);
+}
+
+async function rows(tenant: TestTenant) {
+  const [counters] = await database.db
+    .select({ external: sql<number>`coalesce(sum(${sendingCounters.external}), 0)::int`, messages: sql<number>`coalesce(sum(${sendingCounters.messages}), 0)::int` })
+    .from(sendingCounters)
+    .where(eq(sendingCounters.tenantId, tenant.id));
+  const leases = await database.db.select().from(sendingLeases).where(eq(sendingLeases.tenantId, tenant.id));
+  const recipients = await database.db.select().from(countedRecipients).where(eq(countedRecipients.tenantId, tenant.id));
+  return { external: counters?.external ?? 0, messages: counters?.messages ?? 0, leases: leases.length, recipients: recipients.length };
+}
+
+describe('quota leases', () => {
+  it('answers a sender far from its limit from memory: one decision at the database for 20 recipients, and counts exactly those 20', async () => {
+    const { tenant, services } = await setup(100);
+    const ann = sender(tenant);
+    const before = decisions;
+    const replies: string[] = [];
+    for (let i = 0; i < 20; i++) replies.push(reply(await services.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` })));
+    expect(replies).toEqual(Array(20).fill('accept'));
+    expect(decisions - before).toBe(1);
+
+    const activity = await services.enforcement.getSenderActivity(tenant.id, ann);
+    expect(activity.counts).toMatchObject({ externalLastHour: 20, externalLast24Hours: 20, allLast24Hours: 20, messagesThisMinute: 20 });
+
+    // Until it is given back the lease is counted in full; after, exactly what was sent.
+    expect((await rows(tenant)).leases).toBe(1);
+    await services.enforcement.stop();
+    expect(await rows(tenant)).toEqual({ external: 20, messages: 20, leases: 0, recipients: 20 });
+  });
+
+  it('stops short of the warning threshold, so the warning and the restriction come from the database at exactly 80 and 101', async () => {
+    const { tenant, services } = await setup(100);
+    const ann = sender(tenant);
+    const replies: string[] = [];
+    for (let i = 0; i < 105; i++) replies.push(reply(await services.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` })));
+    expect(replies.slice(0, 100)).toEqual(Array(100).fill('accept'));
+    expect(replies.slice(100)).toEqual(Array(5).fill('550 5.1.8'));
+
+    const warnings = await database.db.select().from(events).where(and(eq(events.tenantId, tenant.id), eq(events.type, 'SendingLimitNearlyReached')));
+    expect(warnings.map((w) => w.payload)).toEqual([expect.objectContaining({ limit: 'RecipientLimitExternalPerHour', count: 80, limitValue: 100 })]);
+    expect(await database.db.select().from(restrictions).where(eq(restrictions.tenantId, tenant.id))).toHaveLength(1);
+    await services.enforcement.stop();
+    expect(await rows(tenant)).toMatchObject({ external: 100, leases: 0 });
+  });
+
+  it('counts a retried request once and keeps the per-message limit for recipients answered from a lease', async () => {
+    const { tenant, services } = await setup(100, { SENDGUARD_LIMIT_RECIPIENTS_PER_MESSAGE: '5' });
+    const ann = sender(tenant);
+    const ask = (recipient: string, instance: string) => services.enforcement.checkRecipient({ sender: ann, recipient, instance }).then(reply);
+    expect(await ask('first@fabrikam.test', 'warm-up')).toBe('accept');
+    const replies: string[] = [];
+    for (const r of ['a', 'b', 'b', 'c', 'd', 'e', 'f']) replies.push(await ask(`${r}@fabrikam.test`, 'one-message'));
+    expect(replies).toEqual(['accept', 'accept', 'accept', 'accept', 'accept', 'accept', '452 4.5.3']);
+    expect((await services.enforcement.getSenderActivity(tenant.id, ann)).counts).toMatchObject({ externalLastHour: 6, messagesThisMinute: 2 });
+    await services.enforcement.stop();
+    expect(await rows(tenant)).toEqual({ external: 6, messages: 2, leases: 0, recipients: 6 });
+  });
+
+  it('two processes: the one that reaches the limit recalls the other one\'s lease, and exactly the limit is accepted', async () => {
+    const { tenant, clock, services: first, settings } = await setup(100);
+    const second = testServices(await secondHandle(), clock, settings);
+    const ann = sender(tenant);
+    expect(reply(await first.enforcement.checkRecipient({ sender: ann, recipient: 'held@fabrikam.test', instance: 'held' }))).toBe('accept');
+    expect((await rows(tenant)).leases).toBe(1);
+
+    const replies: string[] = [];
+    for (let i = 0; i < 120; i++) replies.push(reply(await second.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` })));
+    expect(replies.filter((r) => r === 'accept')).toHaveLength(99);
+    expect(replies.slice(99)).toEqual(Array(21).fill('550 5.1.8'));
+    expect(await database.db.select().from(restrictions).where(eq(restrictions.tenantId, tenant.id))).toHaveLength(1);
+    await Promise.all([first.enforcement.stop(), second.enforcement.stop()]);
+    expect(await rows(tenant)).toMatchObject({ external: 100, leases: 0, recipients: 100 });
+  });
+
+  it('a lease left by a process that stopped without giving it back stays counted, and holds no decision up 2 s after it expired', async () => {
+    const { tenant, clock, services } = await setup(100);
+    const ann = sender(tenant);
+    // What a process that died leaves: 30 recipients leased at 10:00:00 for 2 s, none reported.
+    await database.db.insert(sendingCounters).values({ tenantId: tenant.id, sender: ann, bucket: new Date('2026-11-26T10:00:00Z'), external: 30, messages: 30 });
+    await database.db.insert(sendingLeases).values({
+      tenantId: tenant.id, sender: ann, bucket: new Date('2026-11-26T10:00:00Z'), internal: false, recipients: 30, messages: 30, expiresAt: new Date('2026-11-26T10:00:02Z'),
+    });
+    clock.set('2026-11-26T10:00:04.5Z');
+    const replies: string[] = [];
+    for (let i = 0; i < 80; i++) replies.push(reply(await services.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` })));
+    expect(replies.filter((r) => r === 'accept')).toHaveLength(70);
+    expect(replies.slice(70)).toEqual(Array(10).fill('550 5.1.8'));
+    await services.enforcement.stop();
+  });
+
+  it('gives a lease back when its tenant\'s limits change, so the new limit applies to the next recipient', async () => {
+    const { tenant, services } = await setup(100);
+    const ann = sender(tenant);
+    for (let i = 0; i < 10; i++) expect(reply(await services.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` }))).toBe('accept');
+    await setDefaultPolicy(database, tenant.id, { externalPerHour: 5, action: 'BlockUser' });
+    services.enforcement.invalidate(tenant.id);
+    expect(reply(await services.enforcement.checkRecipient({ sender: ann, recipient: 'late@fabrikam.test', instance: 'late' }))).toBe('550 5.1.8');
+    await services.enforcement.stop();
+    expect(await rows(tenant)).toMatchObject({ external: 10, leases: 0 });
+  });
+
+  it('answers every recipient at the database when leases are off (SENDGUARD_POLICY_LEASE_MS=0)', async () => {
+    const { tenant, services } = await setup(100, { SENDGUARD_POLICY_LEASE_MS: '0' });
+    const ann = sender(tenant);
+    const before = decisions;
+    for (let i = 0; i < 5; i++) expect(reply(await services.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` }))).toBe('accept');
+    expect(decisions - before).toBe(5);
+    expect(await rows(tenant)).toEqual({ external: 5, messages: 5, leases: 0, recipients: 5 });
+  });
+});
