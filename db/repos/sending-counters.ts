@@ -129,7 +129,7 @@ interface BatchRow extends RecordRow {
 
 /**
  * Decides and counts several recipients in one round trip and one transaction (see
- * `sendguard_record_recipients`): each as `sendguard_record_recipient` decides it, in the order given.
+ * `sendguard_record_recipients`): each decided on its own, in the order given.
  * `durable: false` lets the commit return before the WAL is flushed (see migration 0003).
  */
 export async function recordRecipients(db: Db, inputs: readonly RecordRecipientInput[], options: RecordOptions = {}): Promise<RecordRecipientResult[]> {
@@ -155,7 +155,7 @@ export async function recordRecipients(db: Db, inputs: readonly RecordRecipientI
 
 /**
  * What the policy limits count: recipients in the rolling windows since the sender's latest limit
- * restriction was lifted (as `sendguard_record_recipient` counts them), and the full rolling
+ * restriction was lifted (as `sendguard_record_recipients` counts them), and the full rolling
  * 24 hours that the service limit counts.
  */
 export interface SenderCounts {
