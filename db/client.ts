@@ -85,7 +85,12 @@ async function openPglite(dataDir: string, logger: QueryLogger): Promise<Databas
   const [{ PGlite }, { btree_gin }, { pg_trgm }, { drizzle: drizzlePglite }] = await Promise.all([
     import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/btree_gin'), import('@electric-sql/pglite/contrib/pg_trgm'), import('drizzle-orm/pglite'),
   ]);
-  const pglite = await PGlite.create(target, { extensions: { pg_trgm, btree_gin } });
+  // The embedded database runs inside this process: a small buffer pool keeps the whole process
+  // small (PostgreSQL's 128 MB default pool is sized for a server of its own).
+  const pglite = await PGlite.create(target, {
+    extensions: { pg_trgm, btree_gin },
+    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+  });
   const db = drizzlePglite(pglite, { schema: tables, logger }) as unknown as Db;
   return {
     pglite,
