@@ -44,9 +44,15 @@ export interface LeasedRecipient {
   at: string;
 }
 
-/** What a holder reports about one lease: recipients and new messages used since its last report. */
+/**
+ * What a holder reports about one lease: recipients and new messages used since it was granted
+ * (totals, so reports may land in any order), and the recipients accepted since the last report.
+ */
 export interface LeaseSettlement {
   lease: string;
+  tenantId: string;
+  sender: string;
+  internal: boolean;
   used: number;
   usedMessages: number;
   final: boolean;
@@ -106,7 +112,10 @@ function toResult(row: RecordRow): RecordRecipientResult {
 }
 
 function settlementItem(s: LeaseSettlement) {
-  return { lease: s.lease, used: s.used, used_messages: s.usedMessages, final: s.final, recipients: s.recipients };
+  return {
+    lease: s.lease, used: s.used, used_messages: s.usedMessages, final: s.final,
+    recipients: { tenant: s.tenantId, sender: s.sender, internal: s.internal, rows: s.recipients },
+  };
 }
 
 /** Settles leases in one transaction (`sendguard_settle_leases`); settling one twice is harmless. */
@@ -195,9 +204,9 @@ export async function senderCounts(db: Db, tenantId: string, sender: string, now
         ), since as (
           select case when reset > ${minute} - interval '1440 minutes' then reset end as reset from lifted
         ), leased as (
-          select coalesce(sum(l.recipients) filter (where l.internal), 0)::int as internal,
-                 coalesce(sum(l.recipients) filter (where not l.internal), 0)::int as external,
-                 coalesce(sum(l.messages) filter (where l.bucket = ${minute}), 0)::int as messages
+          select coalesce(sum(greatest(l.recipients - l.used, 0)) filter (where l.internal), 0)::int as internal,
+                 coalesce(sum(greatest(l.recipients - l.used, 0)) filter (where not l.internal), 0)::int as external,
+                 coalesce(sum(greatest(l.messages - l.used_messages, 0)) filter (where l.bucket = ${minute}), 0)::int as messages
             from sending_leases l
            where l.tenant_id = ${tenantId} and l.sender = ${sender} and l.expires_at > ${at} - interval '2 seconds'
         ), counted as (

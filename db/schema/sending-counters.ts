@@ -46,8 +46,8 @@ export const sendingWarnings = pgTable(
 );
 
 /**
- * Quota a policy server holds for a sender: `recipients` (of one kind) and `messages` already
- * added to the sender's counters in `bucket` and not yet reported used. The server answers from
+ * Quota a policy server holds for a sender: `recipients` (of one kind) and `messages` added to
+ * the sender's counters in `bucket` when granted, of which `used` and `used_messages` are reported used. The server answers from
  * memory until the lease runs out or expires, then reports what it used and the rest is taken
  * back off the counters (`sendguard_settle_lease`). Counts therefore never lag what was accepted.
  */
@@ -61,6 +61,9 @@ export const sendingLeases = pgTable(
     internal: boolean('internal').notNull(),
     recipients: integer('recipients').notNull(),
     messages: integer('messages').notNull(),
+    /** The highest totals reported used so far. */
+    used: integer('used').notNull().default(0),
+    usedMessages: integer('used_messages').notNull().default(0),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
   (t) => [index('sending_leases_sender_idx').on(t.tenantId, t.sender), index('sending_leases_expires_idx').on(t.expiresAt)],

@@ -13,12 +13,21 @@ import type { LeaseGrant, LeasedRecipient, LeaseSettlement } from '../../db/repo
 
 interface Lease {
   readonly id: string;
+  readonly tenantId: string;
+  readonly sender: string;
+  readonly internal: boolean;
   readonly expiresAt: number;
   left: number;
   messagesLeft: number;
-  /** Used since the last report. */
+  /**
+   * Used since the lease was granted. Reports carry these totals, not increments, so they may
+   * land in any order (a usage report still in flight when the lease is closed is harmless).
+   */
   used: number;
   usedMessages: number;
+  /** `used` as of the last report. */
+  reported: number;
+  /** Recipients accepted since the last report. */
   recipients: LeasedRecipient[];
 }
 
@@ -52,9 +61,11 @@ const MAX_MESSAGES = 50_000;
 const MESSAGE_MEMORY_MS = 10 * 60_000;
 
 function settlementOf(lease: Lease, final: boolean): LeaseSettlement {
-  const s: LeaseSettlement = { lease: lease.id, used: lease.used, usedMessages: lease.usedMessages, final, recipients: lease.recipients };
-  lease.used = 0;
-  lease.usedMessages = 0;
+  const s: LeaseSettlement = {
+    lease: lease.id, tenantId: lease.tenantId, sender: lease.sender, internal: lease.internal,
+    used: lease.used, usedMessages: lease.usedMessages, final, recipients: lease.recipients,
+  };
+  lease.reported = lease.used;
   lease.recipients = [];
   return s;
 }
@@ -144,7 +155,10 @@ export function createLeaseBook() {
       if (d.accepted) rememberRecipient(d.tenantId, d.instance, d.recipient, d.now.getTime(), d.messageRecipients);
       const replaced: LeaseSettlement[] = [];
       if (d.lease) {
-        const lease: Lease = { id: d.lease.id, expiresAt: d.lease.expiresAt.getTime(), left: d.lease.recipients, messagesLeft: d.lease.messages, used: 0, usedMessages: 0, recipients: [] };
+        const lease: Lease = {
+          id: d.lease.id, tenantId: d.tenantId, sender: d.sender, internal: d.internal, expiresAt: d.lease.expiresAt.getTime(),
+          left: d.lease.recipients, messagesLeft: d.lease.messages, used: 0, usedMessages: 0, reported: 0, recipients: [],
+        };
         const old = d.internal ? entry.internal : entry.external;
         if (old) replaced.push(settlementOf(old, true));
         if (d.internal) entry.internal = lease;
@@ -155,8 +169,8 @@ export function createLeaseBook() {
     },
 
     /**
-     * Reports of leases to send now: usage of live ones (`final: false`, only when something was
-     * used) and the final report of expired or spent ones, which are dropped.
+     * Reports of leases to send now: usage of live ones (`final: false`, only when more was used
+     * since the last report) and the final report of expired or spent ones, which are dropped.
      */
     due(now: Date): LeaseSettlement[] {
       const at = now.getTime();
@@ -168,7 +182,7 @@ export function createLeaseBook() {
           if (at >= lease.expiresAt || lease.left <= 0) {
             out.push(settlementOf(lease, true));
             entry[kind] = undefined;
-          } else if (lease.used > 0) out.push(settlementOf(lease, false));
+          } else if (lease.used > lease.reported) out.push(settlementOf(lease, false));
         }
         if (entry.atDatabase === 0 && !entry.internal && !entry.external) senders.delete(key);
       }

@@ -4,6 +4,7 @@ import { openDatabase, type Database } from '../../db/client.ts';
 import { events } from '../../db/schema/events.ts';
 import { restrictions } from '../../db/schema/restrictions.ts';
 import { countedRecipients, sendingCounters, sendingLeases } from '../../db/schema/sending-counters.ts';
+import { recordRecipients, settleLeases, type LeaseSettlement } from '../../db/repos/sending-counters.ts';
 import type { Decision } from '../../domain/enforcement/decision.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
@@ -156,5 +157,27 @@ describe('quota leases', () => {
     for (let i = 0; i < 5; i++) expect(reply(await services.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` }))).toBe('accept');
     expect(decisions - before).toBe(5);
     expect(await rows(tenant)).toEqual({ external: 5, messages: 5, leases: 0, recipients: 5 });
+  });
+
+  it.each([
+    ['in order', [5, 8]],
+    ['a usage report landing after the lease was closed', [8, 5]],
+  ])('usage reports are totals, so they count right whatever order they land in (%s)', async (_, order) => {
+    const { tenant } = await setup(100);
+    const ann = sender(tenant);
+    const [first] = await recordRecipients(database.db, [{
+      tenantId: tenant.id, sender: ann, instance: 'm0', recipient: 'r0@fabrikam.test', internal: false, now: new Date('2026-11-26T10:00:05Z'),
+      limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 1000, restricts: true, serviceRecipientsPerDay: 10_000,
+      messagesPerMinute: 10_000, recipientsPerMessage: 500, leaseWant: 64,
+    }], { leaseMs: 2000, leasePercent: 80 });
+    const lease = first?.lease;
+    expect(lease?.recipients).toBeGreaterThan(8);
+    const report = (used: number, final: boolean): LeaseSettlement => ({
+      lease: lease?.id as string, tenantId: tenant.id, sender: ann, internal: false, used, usedMessages: used, final,
+      recipients: Array.from({ length: used }, (_, k) => ({ instance: `m${k + 1}`, recipient: `r${k + 1}@fabrikam.test`, at: '2026-11-26T10:00:05Z' })),
+    });
+    // The total of 8 is the final report; 5 is the earlier usage report.
+    for (const used of order) await settleLeases(database.db, [report(used as number, used === 8)]);
+    expect(await rows(tenant)).toEqual({ external: 9, messages: 9, leases: 0, recipients: 9 });
   });
 });
