@@ -47,9 +47,10 @@ export const sendingWarnings = pgTable(
 
 /**
  * Quota a policy server holds for a sender: `recipients` (of one kind) and `messages` added to
- * the sender's counters in `bucket` when granted, of which `used` and `used_messages` are reported used. The server answers from
- * memory until the lease runs out or expires, then reports what it used and the rest is taken
- * back off the counters (`sendguard_settle_lease`). Counts therefore never lag what was accepted.
+ * the sender's counters in `bucket` when granted, of which `used` and `used_messages` have been
+ * reported used. The server answers from memory until the lease runs out or expires, then the
+ * unused rest is taken back off the counters (`sendguard_settle_lease`). Counts therefore never
+ * lag what was accepted.
  */
 export const sendingLeases = pgTable(
   'sending_leases',

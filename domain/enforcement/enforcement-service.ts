@@ -245,8 +245,8 @@ export function createEnforcementService(deps: EnforcementDeps) {
     }
   }
 
-  function context(id: Identity, choice: PolicyChoice, effective: EffectiveLimits, check: RecipientCheck): RestrictionContext {
-    return { db, identity: id, choice, limits: effective, service: limits, now: clock.now(), restrictions: deps.restrictions, actor: systemActor(check.via ?? 'policy') };
+  function context(id: Identity, choice: PolicyChoice, effective: EffectiveLimits, check: RecipientCheck, now: Date): RestrictionContext {
+    return { db, identity: id, choice, limits: effective, service: limits, now, restrictions: deps.restrictions, actor: systemActor(check.via ?? 'policy') };
   }
 
   /**
@@ -295,7 +295,7 @@ export function createEnforcementService(deps: EnforcementDeps) {
       const fromLease = leases.book.take({ tenantId: id.tenantId, sender: id.counted, internal, instance, recipient, now, recipientsPerMessage: limits.recipientsPerMessage });
       if (fromLease) return accept(fromLease);
       const choice = tenant.choose(id.sender);
-      const ctx = context(id, choice, resolveLimits(choice.policy, limits), check);
+      const ctx = context(id, choice, resolveLimits(choice.policy, limits), check, now);
       const result = await recordAtDatabase({
         tenantId: id.tenantId,
         sender: id.counted,

@@ -70,6 +70,15 @@ function settlementOf(lease: Lease, final: boolean): LeaseSettlement {
   return s;
 }
 
+/** Closes an entry's leases and returns their final reports. */
+function closeLeases(entry: SenderLeases): LeaseSettlement[] {
+  const closed: LeaseSettlement[] = [];
+  for (const lease of [entry.internal, entry.external]) if (lease) closed.push(settlementOf(lease, true));
+  entry.internal = undefined;
+  entry.external = undefined;
+  return closed;
+}
+
 export function createLeaseBook() {
   const senders = new Map<string, SenderLeases>();
   // Insertion order is age order: a message is re-inserted when seen again.
@@ -136,11 +145,7 @@ export function createLeaseBook() {
       }
       const mayLease = entry.atDatabase === 0;
       entry.atDatabase++;
-      const close: LeaseSettlement[] = [];
-      for (const lease of [entry.internal, entry.external]) if (lease) close.push(settlementOf(lease, true));
-      entry.internal = undefined;
-      entry.external = undefined;
-      return { close, mayLease };
+      return { close: closeLeases(entry), mayLease };
     },
 
     /**
@@ -191,15 +196,18 @@ export function createLeaseBook() {
 
     /** Closes the leases of one sender, of a tenant, or all (policy or restriction changes, recall, stop). */
     close(tenantId?: string, sender?: string): LeaseSettlement[] {
-      const out: LeaseSettlement[] = [];
-      const prefix = tenantId === undefined ? '' : keyOf(tenantId, sender ?? '');
-      for (const [key, entry] of senders) {
-        if (sender !== undefined ? key !== prefix : !key.startsWith(prefix)) continue;
-        for (const lease of [entry.internal, entry.external]) if (lease) out.push(settlementOf(lease, true));
-        entry.internal = undefined;
-        entry.external = undefined;
+      const close = (key: string, entry: SenderLeases): LeaseSettlement[] => {
         if (entry.atDatabase === 0) senders.delete(key);
+        return closeLeases(entry);
+      };
+      if (tenantId !== undefined && sender !== undefined) {
+        const key = keyOf(tenantId, sender);
+        const entry = senders.get(key);
+        return entry ? close(key, entry) : [];
       }
+      const prefix = tenantId === undefined ? '' : keyOf(tenantId, '');
+      const out: LeaseSettlement[] = [];
+      for (const [key, entry] of senders) if (key.startsWith(prefix)) out.push(...close(key, entry));
       return out;
     },
 
