@@ -180,4 +180,37 @@ describe('quota leases', () => {
     for (const used of order) await settleLeases(database.db, [report(used as number, used === 8)]);
     expect(await rows(tenant)).toEqual({ external: 9, messages: 9, leases: 0, recipients: 9 });
   });
+
+  it('settles many leases in one report: two of one sender in one minute, one named twice, one already gone', async () => {
+    const { tenant } = await setup(100);
+    const [ann, bob] = [sender(tenant), sender(tenant, 'bob')];
+    const at = new Date('2026-11-26T10:00:05Z');
+    const item = (who: string, internal: boolean, k: number) => ({
+      tenantId: tenant.id, sender: who, instance: `${who}-m${k}`, recipient: `r${k}@fabrikam.test`, internal, now: at,
+      limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 1000, restricts: true, serviceRecipientsPerDay: 10_000,
+      messagesPerMinute: 10_000, recipientsPerMessage: 500, leaseWant: 10,
+    });
+    const granted = await recordRecipients(database.db, [item(ann, false, 0), item(ann, true, 1), item(bob, false, 2)], { leaseMs: 2000, leasePercent: 80 });
+    const [annExternal, annInternal, bobExternal] = granted.map((r) => r.lease);
+    expect(granted.map((r) => r.lease?.recipients)).toEqual([10, 10, 10]);
+    // Leased recipients are counted when granted: 3 decided plus 3 leases of 10 recipients and messages.
+    expect(await rows(tenant)).toMatchObject({ external: 22, messages: 33, leases: 3, recipients: 3 });
+
+    const report = (lease: typeof annExternal, who: string, internal: boolean, used: number, final: boolean, first: number): LeaseSettlement => ({
+      lease: lease?.id as string, tenantId: tenant.id, sender: who, internal, used, usedMessages: used, final,
+      recipients: Array.from({ length: used }, (_, k) => ({ instance: `${who}-l${first + k}`, recipient: `l${first + k}@fabrikam.test`, at: at.toISOString() })),
+    });
+    await settleLeases(database.db, [report(bobExternal, bob, false, 4, true, 0)]);
+    await settleLeases(database.db, [
+      report(annExternal, ann, false, 2, false, 0),
+      report(annInternal, ann, true, 3, true, 10),
+      report(annExternal, ann, false, 5, true, 0), // the same lease, final, with the higher total
+      report(bobExternal, bob, false, 6, true, 20), // closed by the report before: only its recipients count
+    ]);
+    const [internal] = await database.db.select({ n: sql<number>`coalesce(sum(${sendingCounters.internal}), 0)::int` })
+      .from(sendingCounters).where(and(eq(sendingCounters.tenantId, tenant.id), eq(sendingCounters.sender, ann)));
+    // ann: 1 + 5 external and 1 + 3 internal; bob: 1 + 4 external (its late report's 6 are recorded, not counted again).
+    expect(internal?.n).toBe(4);
+    expect(await rows(tenant)).toEqual({ external: 11, messages: 3 + 5 + 3 + 4, leases: 0, recipients: 3 + 4 + 5 + 3 + 6 });
+  });
 });
