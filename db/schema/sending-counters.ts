@@ -18,18 +18,24 @@ export const sendingCounters = pgTable(
 /**
  * One row per accepted (Postfix transaction `instance`, recipient), so that a retried policy
  * request is counted once, and the recipients of one message can be counted.
+ *
+ * The busiest table there is (every accepted recipient, written again in bulk by lease usage
+ * reports), so it carries only what its two readers need: the primary key for the duplicate
+ * check, and a BRIN index for the pruner, whose rows arrive in time order. No foreign key to
+ * `tenants`: a row is written only for a tenant just resolved, and is pruned within a day
+ * (the check was a third of the cost of a bulk insert).
  */
 export const countedRecipients = pgTable(
   'counted_recipients',
   {
-    tenantId: text('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: text('tenant_id').notNull(),
     instance: text('instance').notNull(),
     recipient: text('recipient').notNull(),
     sender: text('sender').notNull(),
     internal: boolean('internal').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.instance, t.recipient] }), index('counted_recipients_created_idx').on(t.createdAt)],
+  (t) => [primaryKey({ columns: [t.tenantId, t.instance, t.recipient] }), index('counted_recipients_created_idx').using('brin', t.createdAt)],
 );
 
 /** "Sending limit nearly reached" fires at most once per sender, limit and window start. */
