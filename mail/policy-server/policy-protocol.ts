@@ -25,9 +25,18 @@ export class PolicyProtocolError extends Error {
 }
 
 const NEWLINE = 0x0a;
+const CR = 0x0d;
 const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]+$/;
+const NON_ASCII = /[\x80-\xff]/;
 
-/** Turns a byte stream into requests; throws PolicyProtocolError on anything Postfix would not send. */
+/**
+ * Turns a byte stream into requests; throws PolicyProtocolError on anything Postfix would not send.
+ *
+ * Every request passes through here, so the whole lines of a chunk are decoded at once as
+ * latin1 (one character per byte, so offsets are byte counts) and split as a string; only a
+ * value holding bytes above 0x7f is decoded again, as UTF-8. Bytes after the last line end wait
+ * for the next chunk undecoded, so a UTF-8 sequence split between chunks is never cut.
+ */
 export class PolicyRequestReader {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -43,15 +52,25 @@ export class PolicyRequestReader {
 
   push(chunk: Buffer): PolicyRequest[] {
     const complete: PolicyRequest[] = [];
-    let start = 0;
-    for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
-      const line = this.takeLine(chunk.subarray(start, nl));
-      start = nl + 1;
-      const request = this.acceptLine(line);
-      if (request) complete.push(request);
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last !== -1) {
+      const head = chunk.subarray(0, last + 1);
+      const lines = (this.pending.length === 0 ? head : Buffer.concat([...this.pending, head])).toString('latin1');
+      this.pending = [];
+      this.pendingBytes = 0;
+      const ascii = !NON_ASCII.test(lines);
+      for (let start = 0; start < lines.length;) {
+        const nl = lines.indexOf('\n', start);
+        this.requestBytes += nl - start + 1;
+        this.checkSize(0);
+        const end = nl > start && lines.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+        const request = this.acceptLine(lines, start, end, ascii);
+        if (request) complete.push(request);
+        start = nl + 1;
+      }
     }
-    if (start < chunk.length) {
-      const rest = chunk.subarray(start);
+    if (last + 1 < chunk.length) {
+      const rest = chunk.subarray(last + 1);
       this.pending.push(rest);
       this.pendingBytes += rest.length;
       this.checkSize(0);
@@ -59,33 +78,25 @@ export class PolicyRequestReader {
     return complete;
   }
 
-  private takeLine(tail: Buffer): string {
-    const bytes = this.pending.length === 0 ? tail : Buffer.concat([...this.pending, tail]);
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.checkSize(bytes.length + 1);
-    this.requestBytes += bytes.length + 1;
-    const line = bytes.toString('utf8');
-    return line.endsWith('\r') ? line.slice(0, -1) : line;
-  }
-
   private checkSize(extra: number): void {
     const size = this.requestBytes + this.pendingBytes + extra;
     if (size > this.limits.maxRequestBytes) throw new PolicyProtocolError('oversized', `request larger than ${this.limits.maxRequestBytes} bytes`);
   }
 
-  private acceptLine(line: string): PolicyRequest | undefined {
-    if (line === '') {
+  /** The line is `lines[start, end)`, latin1-decoded; `ascii` when no byte of `lines` is above 0x7f. */
+  private acceptLine(lines: string, start: number, end: number, ascii: boolean): PolicyRequest | undefined {
+    if (start === end) {
       if (this.attributes.size === 0) throw new PolicyProtocolError('malformed', 'empty request');
       const request = this.attributes;
       this.attributes = new Map();
       this.requestBytes = 0;
       return request;
     }
-    const eq = line.indexOf('=');
-    const name = eq > 0 ? line.slice(0, eq) : '';
+    const eq = lines.indexOf('=', start);
+    const name = eq > start && eq < end ? lines.slice(start, eq) : '';
     if (!ATTRIBUTE_NAME.test(name)) throw new PolicyProtocolError('malformed', 'a line is not name=value');
-    const value = line.slice(eq + 1);
+    let value = lines.slice(eq + 1, end);
+    if (!ascii && NON_ASCII.test(value)) value = Buffer.from(value, 'latin1').toString('utf8');
     if (value.includes('\0')) throw new PolicyProtocolError('malformed', 'NUL in an attribute value');
     this.attributes.set(name, value);
     if (this.attributes.size > this.limits.maxAttributes) throw new PolicyProtocolError('too-many-attributes', `more than ${this.limits.maxAttributes} attributes`);
