@@ -19,6 +19,7 @@ const blockedSenderAddress = z.object({
 });
 
 const restrictedUser = z.object({
+  id: z.string(),
   status: z.string(),
   releasedAt: z.string().nullable(),
   releasedBy: z.string().nullable(),
@@ -35,7 +36,7 @@ const LIST = `query GetBlockedSenderAddress($after: String) {
 }`;
 
 const ONE = `query GetBlockedSenderAddressOne($senderAddress: String!) {
-  restrictedUser(senderAddress: $senderAddress) { status releasedAt releasedBy ${BLOCKED_SENDER_FIELDS} }
+  restrictedUser(senderAddress: $senderAddress) { id status releasedAt releasedBy ${BLOCKED_SENDER_FIELDS} }
 }`;
 
 const UNBLOCK = `mutation RemoveBlockedSenderAddress($input: UnblockUserInput!) {
@@ -49,15 +50,15 @@ const unblocked = z.object({
   restrictedUser: z.object({ senderAddress: z.string(), status: z.string(), releasedAt: z.string().nullable(), releasedBy: z.string().nullable(), releaseReason: z.string().nullable() }),
 });
 
-/** The sender's active restriction, or exit 3 saying why there is none. */
-async function activeRestriction(api: GraphQLClient, senderAddress: string): Promise<z.infer<typeof blockedSenderAddress>> {
+/** The sender's active restriction (its id, and as Exchange shows it), or exit 3 saying why there is none. */
+async function activeRestriction(api: GraphQLClient, senderAddress: string): Promise<{ id: string; blocked: z.infer<typeof blockedSenderAddress> }> {
   const { restrictedUser: found } = await api.request(ONE, { senderAddress }, z.object({ restrictedUser: restrictedUser.nullable() }));
   if (!found) throw new CliError(ExitCode.notFound, `${senderAddress} is not a blocked sender (it was never restricted)`);
   if (found.status !== 'RESTRICTED') {
     const since = found.releasedAt ? ` since ${found.releasedAt}${found.releasedBy ? ` (released by ${found.releasedBy})` : ''}` : '';
     throw new CliError(ExitCode.notFound, `${senderAddress} is not a blocked sender: its last restriction is ${found.status.toLowerCase()}${since}`);
   }
-  return found.blockedSenderAddress;
+  return { id: found.id, blocked: found.blockedSenderAddress };
 }
 
 function registerGet(program: Command): void {
@@ -67,7 +68,7 @@ function registerGet(program: Command): void {
     description: 'list the senders restricted from sending, or one of them',
   }, (c) => c.option('--sender-address <address>', 'only this sender (exit code 3 when it is not restricted)'));
   onRun<{ senderAddress?: string }>(command, async ({ api, out }, options) => {
-    if (options.senderAddress) return out.list([await activeRestriction(api, options.senderAddress)], BLOCKED_SENDER_COLUMNS);
+    if (options.senderAddress) return out.list([(await activeRestriction(api, options.senderAddress)).blocked], BLOCKED_SENDER_COLUMNS);
     const schema = z.object({ restrictedUsers: pageOf(z.object({ blockedSenderAddress })) });
     const nodes = await fetchAllPages((after) => api.request(LIST, { after }, schema).then((d) => d.restrictedUsers));
     out.list(
@@ -91,11 +92,16 @@ function registerRemove(program: Command): void {
   );
   type Options = { senderAddress: string; reason: string; acknowledgedRecommendations: string[] };
   onRun<Options>(command, async ({ api, out, whatIf, confirm }, options) => {
-    const blocked = await activeRestriction(api, options.senderAddress);
+    const { id, blocked } = await activeRestriction(api, options.senderAddress);
     const description = `Releasing the blocked sender "${blocked.SenderAddress}" (blocked since ${blocked.CreatedDatetime}; ${blocked.Reason}).`;
     if (whatIf) return out.note(`What if: ${description} Nothing was changed.`);
     await confirm(description);
-    const input = { senderAddress: options.senderAddress, reason: options.reason, acknowledgedRecommendations: options.acknowledgedRecommendations.map((k) => k.toUpperCase()) };
+    // The restriction confirmed is the one released: if the sender was released and restricted
+    // again meanwhile, the server answers RestrictionChangedError and releases nothing.
+    const input = {
+      senderAddress: options.senderAddress, restrictionId: id, reason: options.reason,
+      acknowledgedRecommendations: options.acknowledgedRecommendations.map((k) => k.toUpperCase()),
+    };
     const { unblockUser } = await api.request(UNBLOCK, { input }, z.object({ unblockUser: z.unknown() }));
     const released = successOr(unblockUser, unblocked).restrictedUser;
     out.record({ SenderAddress: released.senderAddress, Status: released.status, ReleasedDatetime: released.releasedAt, ReleasedBy: released.releasedBy, ReleaseReason: released.releaseReason });

@@ -16,7 +16,8 @@ export const exitCodesHelp = `Exit codes:
   2  usage: a bad option or value, or a destructive verb without --yes when not on a terminal
   3  not found (the sender, connector, policy or rule is not there, or not restricted)
   4  not authenticated (no, expired or forged token) or not allowed (your roles lack the scope)
-  5  refused by a rule (unblock quota reached, second admin's approval required)`;
+  5  refused by a rule (unblock quota reached, second admin's approval required, or the
+     restriction changed between confirmation and release)`;
 
 /** An expected failure of a CLI verb: printed to stderr, and the process exits with `exitCode`. */
 export class CliError extends Error {

@@ -9,6 +9,7 @@ const exitCodeOf: Record<string, ExitCode> = {
   NotFoundError: ExitCode.notFound,
   UnblockQuotaExceededError: ExitCode.refused,
   SecondApprovalRequiredError: ExitCode.refused,
+  RestrictionChangedError: ExitCode.refused,
   ValidationError: ExitCode.usage,
   RelayUsernameTakenError: ExitCode.usage,
 };

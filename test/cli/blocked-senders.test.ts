@@ -9,7 +9,7 @@ import { runSendguard } from '../helpers/process.ts';
 import { clientEnv, hasScript, jsonOf, needsScript, runVerbOnTerminal } from '../helpers/cli.ts';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { startTestApi, type TestApi } from '../helpers/graphql.ts';
-import { policyActor } from '../helpers/services.ts';
+import { policyActor, secondAdmin } from '../helpers/services.ts';
 
 let api: TestApi;
 let tenant: TestTenant;
@@ -183,6 +183,25 @@ describe('remove-blocked-sender-address', () => {
     expect(yes.code).toBe(0);
     expect(yes.output).toMatch(/SenderAddress +: /);
     expect(await statusOf(accepted)).toBe('Released');
+  });
+  it.skipIf(!hasScript)(`releases only the restriction it asked about: restricted again while the prompt waited, it exits 5 and releases nothing (${needsScript})`, async () => {
+    const address = tenant.address('changed');
+    const first = await restrict(address);
+    let second: Awaited<ReturnType<typeof restrict>> | undefined;
+    const result = await runVerbOnTerminal(['remove-blocked-sender-address', '--sender-address', address], asAdmin(), async (output) => {
+      if (!output.includes('Are you sure') || second) return undefined;
+      // Meanwhile another admin releases the sender, and it is restricted again.
+      const released = await api.running.services.unblock.release({
+        tenantId: tenant.id, entityKind: 'user', entityKey: address, reason: 'done by another admin', acknowledgedRecommendations: [], actor: secondAdmin,
+      });
+      expect(released.ok).toBe(true);
+      second = await restrict(address);
+      return 'y\n';
+    });
+    expect(result.code).toBe(5);
+    expect(result.output).toContain('is no longer the active one');
+    expect(second?.id).not.toBe(first.id);
+    expect(await statusOf(address)).toBe('Restricted');
   });
 });
 

@@ -22,15 +22,33 @@ export const needsScript = 'needs util-linux `script` to run the CLI on a pseudo
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Runs `sendguard <args>` on a pseudo-terminal (util-linux `script`), typing `input`; stdout and stderr arrive merged. */
-export function runVerbOnTerminal(args: string[], env: Record<string, string | undefined>, input: string): Promise<{ code: number | null; output: string }> {
+/**
+ * Runs a verb on a pseudo-terminal. `input` is typed at once, or, as a function, is asked after
+ * each piece of output what to type (undefined: nothing yet) — to act while a prompt waits.
+ */
+export function runVerbOnTerminal(
+  args: string[], env: Record<string, string | undefined>, input: string | ((output: string) => Promise<string | undefined>),
+): Promise<{ code: number | null; output: string }> {
   const command = [process.execPath, sendguardBin, ...args].map(shellQuote).join(' ');
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: repoRoot, env: { ...process.env, ...env, COLUMNS: '200' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    let typed = typeof input === 'string';
+    const answer = (): void => {
+      if (typed || typeof input === 'string') return;
+      void input(output).then((text) => {
+        if (text === undefined || typed) return;
+        typed = true;
+        child.stdin.end(text);
+      }, reject);
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      answer();
+    });
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, output: output.replace(/\r\n/g, '\n') }));
-    child.stdin.end(input);
+    if (typeof input === 'string') child.stdin.end(input);
   });
 }
