@@ -41,7 +41,9 @@ function step(rec: Recommendation): CardElement {
 
 function quotaLine(quota: UnblockQuota | null): CardElement[] {
   if (!quota) return [];
-  const used = `This sender was released ${plural(quota.releasesInWindow, 'time')} in the last ${quota.windowDays} days`;
+  const used = quota.releasesInWindow === 0
+    ? `This sender has not been released in the last ${quota.windowDays} days`
+    : `This sender was released ${plural(quota.releasesInWindow, 'time')} in the last ${quota.windowDays} days`;
   return [subtle(`${used}; at most ${plural(quota.maxReleases, 'release')} are allowed in that window.`, { spacing: 'medium' })];
 }
 

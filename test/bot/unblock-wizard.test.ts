@@ -70,7 +70,7 @@ describe('the unblock wizard in Teams', () => {
     const recommendations = await lynne.click(action(details, 'Unblock'));
     expect(buttonTitles(recommendations)).toEqual(['Submit', 'Cancel']);
     expect(cardText(recommendations)).toContain('[required toggle ack_ENABLE_MFA]');
-    expect(cardText(recommendations)).toContain('This sender was released 0 times in the last 30 days; at most 3 releases are allowed in that window.');
+    expect(cardText(recommendations)).toContain('This sender has not been released in the last 30 days; at most 3 releases are allowed in that window.');
 
     const confirm = await lynne.click(action(recommendations, 'Submit'), acknowledged);
     expect(cardText(confirm)).toContain(`Unblock ${tenant.address('alice')}?`);
