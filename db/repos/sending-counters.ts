@@ -57,6 +57,17 @@ export interface LeaseSettlement {
   usedMessages: number;
   final: boolean;
   recipients: readonly LeasedRecipient[];
+  /**
+   * A live lease still in use may be extended until `extendTo` (see migration 0011): `extendFrom`
+   * is when the holder found it live. Final reports extend nothing.
+   */
+  extend?: { from: Date; to: Date } | undefined;
+}
+
+/** A lease a report extended, and until when the holder may use it. */
+export interface LeaseExtension {
+  lease: string;
+  until: Date;
 }
 
 /** Quota granted with an accepted recipient (see migration 0006). */
@@ -115,13 +126,26 @@ function settlementItem(s: LeaseSettlement) {
   return {
     lease: s.lease, used: s.used, used_messages: s.usedMessages, final: s.final,
     recipients: { tenant: s.tenantId, sender: s.sender, internal: s.internal, rows: s.recipients },
+    extend_from: s.extend?.from.toISOString() ?? null, extend_to: s.extend?.to.toISOString() ?? null,
   };
 }
 
-/** Settles leases in one transaction (`sendguard_settle_leases`); settling one twice is harmless. */
-export async function settleLeases(db: Db, settlements: readonly LeaseSettlement[]): Promise<void> {
-  if (settlements.length === 0) return;
-  await db.execute(sql`select sendguard_settle_leases(${JSON.stringify(settlements.map(settlementItem))}::jsonb)`);
+/**
+ * Settles leases in one transaction (`sendguard_settle_leases`); settling one twice is harmless.
+ * Returns the leases the database extended.
+ */
+export async function settleLeases(db: Db, settlements: readonly LeaseSettlement[]): Promise<LeaseExtension[]> {
+  if (settlements.length === 0) return [];
+  const rows = await rowsOf<{ extended_lease: string; extended_until: Date | string }>(
+    db,
+    sql`select * from sendguard_settle_leases(${JSON.stringify(settlements.map(settlementItem))}::jsonb)`,
+  );
+  return rows.map((r) => ({ lease: r.extended_lease, until: new Date(r.extended_until) }));
+}
+
+/** Marks a sender's leases recalled, so usage reports extend them no more (migration 0011). */
+export async function markLeasesRecalled(db: Db, tenantId: string, sender: string): Promise<void> {
+  await db.execute(sql`select sendguard_mark_leases_recalled(${tenantId}, ${sender})`);
 }
 
 export interface RecordOptions {

@@ -72,6 +72,11 @@ export const sendingLeases = pgTable(
     used: integer('used').notNull().default(0),
     usedMessages: integer('used_messages').notNull().default(0),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** Another process's decision asked for it back: usage reports no longer extend it (migration 0011). */
+    recalled: boolean('recalled').notNull().default(false),
   },
-  (t) => [index('sending_leases_sender_idx').on(t.tenantId, t.sender), index('sending_leases_expires_idx').on(t.expiresAt)],
+  // No index on expires_at: usage reports move it forward many times a second (migration 0011),
+  // which an index would turn into new index entries; only the daily pruner filters on it, over
+  // a table of live leases.
+  (t) => [index('sending_leases_sender_idx').on(t.tenantId, t.sender)],
 );

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { ServiceLimits } from '../../config/load-config.ts';
 import type { Db } from '../../db/client.ts';
 import { findActiveRestriction, findRestrictionById } from '../../db/repos/restrictions.ts';
-import type { RecordRecipientInput, RecordRecipientResult } from '../../db/repos/sending-counters.ts';
+import { markLeasesRecalled, type RecordRecipientInput, type RecordRecipientResult } from '../../db/repos/sending-counters.ts';
 import { systemActor } from '../actor.ts';
 import type { Clock } from '../clock.ts';
 import type { StoredEvent } from '../events/event-types.ts';
@@ -138,6 +138,7 @@ export function createEnforcementService(deps: EnforcementDeps) {
     db,
     clock,
     reportMs: options.leaseReportMs ?? 250,
+    extendMs: leaseMs,
     listen: deps.listen,
     onError: (err) => deps.logger?.warn({ err }, 'could not report quota lease usage; will retry'),
   });
@@ -262,6 +263,8 @@ export function createEnforcementService(deps: EnforcementDeps) {
       for (let attempt = 0; ; attempt++) {
         result = await recorder.record({ ...input, close: attempt === 0 ? close : [], leaseWant });
         if (result.outcome !== 'leased_elsewhere' || Date.now() >= giveUpAt) return result;
+        // Besides the NOTIFY the decision sent: should the holder miss it, its lease ends within one lease period.
+        if (attempt === 0) await markLeasesRecalled(db, input.tenantId, input.sender).catch((err: unknown) => deps.logger?.warn({ err }, 'could not mark a quota lease recalled'));
         await delay(Math.min(10 * 2 ** attempt, 200));
       }
     } catch (err) {

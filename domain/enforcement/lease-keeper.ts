@@ -14,6 +14,8 @@ export interface LeaseKeeperDeps {
   clock: Clock;
   /** How often usage is written back and expired leases given back. */
   reportMs: number;
+  /** A lease still in use is extended by this much at each report (0: never; see migration 0011). */
+  extendMs: number;
   listen?: ((channel: string, onNotify: (payload: string) => void) => Promise<() => Promise<void>>) | undefined;
   onError(err: unknown): void;
 }
@@ -37,15 +39,22 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps) {
   }
 
   async function send(): Promise<void> {
-    report(book.due(deps.clock.now()));
+    report(book.due(deps.clock.now(), deps.extendMs));
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
+    let extended;
     try {
-      await settleLeases(deps.db, batch);
+      extended = await settleLeases(deps.db, batch);
     } catch (err) {
       pending = batch.concat(pending);
       throw err;
+    }
+    if (extended.length === 0) return;
+    const reports = new Map(batch.map((s) => [s.lease, s]));
+    for (const e of extended) {
+      const s = reports.get(e.lease);
+      if (s) book.extended(s, e);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { LeaseGrant, LeasedRecipient, LeaseSettlement } from '../../db/repos/sending-counters.ts';
+import type { LeaseExtension, LeaseGrant, LeasedRecipient, LeaseSettlement } from '../../db/repos/sending-counters.ts';
 
 /**
  * The quota this process holds for senders (see migration 0006): a sender with a live lease of
@@ -16,7 +16,8 @@ interface Lease {
   readonly tenantId: string;
   readonly sender: string;
   readonly internal: boolean;
-  readonly expiresAt: number;
+  /** Until when the database holds it for us: as granted, or as a usage report extended it. */
+  expiresAt: number;
   left: number;
   messagesLeft: number;
   /**
@@ -175,9 +176,10 @@ export function createLeaseBook() {
 
     /**
      * Reports of leases to send now: usage of live ones (`final: false`, only when more was used
-     * since the last report) and the final report of expired or spent ones, which are dropped.
+     * since the last report, asking to extend them by `extendMs` from now) and the final report
+     * of expired or spent ones, which are dropped.
      */
-    due(now: Date): LeaseSettlement[] {
+    due(now: Date, extendMs = 0): LeaseSettlement[] {
       const at = now.getTime();
       const out: LeaseSettlement[] = [];
       for (const [key, entry] of senders) {
@@ -187,11 +189,21 @@ export function createLeaseBook() {
           if (at >= lease.expiresAt || lease.left <= 0) {
             out.push(settlementOf(lease, true));
             entry[kind] = undefined;
-          } else if (lease.used > lease.reported) out.push(settlementOf(lease, false));
+          } else if (lease.used > lease.reported) {
+            const report = settlementOf(lease, false);
+            if (extendMs > 0) report.extend = { from: now, to: new Date(at + extendMs) };
+            out.push(report);
+          }
         }
         if (entry.atDatabase === 0 && !entry.internal && !entry.external) senders.delete(key);
       }
       return out;
+    },
+
+    /** The database extended a reported lease: it may be used until then, if still held. */
+    extended(report: LeaseSettlement, extension: LeaseExtension): void {
+      const lease = senders.get(keyOf(report.tenantId, report.sender))?.[report.internal ? 'internal' : 'external'];
+      if (lease?.id === extension.lease) lease.expiresAt = Math.max(lease.expiresAt, extension.until.getTime());
     },
 
     /** Closes the leases of one sender, of a tenant, or all (policy or restriction changes, recall, stop). */

@@ -9,7 +9,7 @@ import type { Decision } from '../../domain/enforcement/decision.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
 import { setDefaultPolicy } from '../helpers/enforcement.ts';
-import { testServices } from '../helpers/services.ts';
+import { policyActor, testServices } from '../helpers/services.ts';
 
 // Quota leases (migration 0006): recipients far from every limit are answered from memory, and
 // the counts, warnings, restrictions and refusals stay exactly what they are without leases.
@@ -138,6 +138,78 @@ describe('quota leases', () => {
     expect(replies.slice(70)).toEqual(Array(10).fill('550 5.1.8'));
     await services.enforcement.stop();
   });
+
+  it('a sender that keeps sending keeps its lease: each usage report extends it, up to the end of the minute it was granted in', async () => {
+    const { tenant, clock, services } = await setup(1000);
+    const ann = sender(tenant);
+    const before = decisions;
+    const ask = (i: number) => services.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` }).then(reply);
+    const replies = [await ask(0)];
+    // One recipient a second, each usage report moving the lease 2 s on: 10:00:06 … 10:00:59.
+    for (let i = 1; i <= 54; i++) {
+      clock.advance(1000);
+      replies.push(await ask(i));
+      await services.enforcement.flushLeases();
+    }
+    expect(decisions - before).toBe(1);
+    const [held] = await database.db.select().from(sendingLeases).where(eq(sendingLeases.tenantId, tenant.id));
+    expect(held?.expiresAt.toISOString()).toBe('2026-11-26T10:01:00.000Z');
+    clock.set('2026-11-26T10:01:00.5Z');
+    replies.push(await ask(55));
+    expect(decisions - before).toBe(2);
+    expect(replies).toEqual(Array(56).fill('accept'));
+    await services.enforcement.stop();
+    expect(await rows(tenant)).toMatchObject({ external: 56, leases: 0, recipients: 56 });
+  });
+
+  it('does not extend the lease of a sender restricted meanwhile, so the restriction stops it within one lease period even unheard', async () => {
+    const { tenant, clock, services } = await setup(1000);
+    const ann = sender(tenant);
+    const ask = (i: number) => services.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` }).then(reply);
+    expect(await ask(0)).toBe('accept');
+    // Restricted by another process; this one does not follow events in this test.
+    await services.restrictions.restrict({
+      tenantId: tenant.id, entityKind: 'user', entityKey: ann, reasonCode: 'SendingLimitExceeded', exceededLimit: 'RecipientLimitExternalPerHour',
+      limitValue: 1000, internalRecipientCount: 0, externalRecipientCount: 1, lastMessageRecipientCount: 1,
+      policy: { id: null, name: 'Default', action: 'BlockUser' }, temporary: false, actor: policyActor,
+    });
+    clock.advance(1000);
+    expect(await ask(1)).toBe('accept');
+    await services.enforcement.flushLeases();
+    const [held] = await database.db.select().from(sendingLeases).where(eq(sendingLeases.tenantId, tenant.id));
+    expect(held?.expiresAt.toISOString()).toBe('2026-11-26T10:00:07.000Z');
+    clock.set('2026-11-26T10:00:07.5Z');
+    expect(await ask(2)).toBe('550 5.1.8');
+    await services.enforcement.stop();
+  });
+
+  it('a holder that misses the recall notification stops extending its lease: the recalling decision marks it', async () => {
+    const { tenant, clock, services: second, settings } = await setup(100);
+    // The holder does not hear NOTIFY at all.
+    const deaf = testServices({ ...database, listen: async () => async () => {} }, clock, settings);
+    const ann = sender(tenant);
+    const ask = (s: typeof deaf, i: number) => s.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` }).then(reply);
+    expect(await ask(deaf, 0)).toBe('accept');
+    const [granted] = await database.db.select().from(sendingLeases).where(eq(sendingLeases.tenantId, tenant.id));
+    expect(granted?.recipients).toBe(39);
+
+    // The other process reaches the limit while the deaf one holds 38 unused recipients: it cannot
+    // refuse while they may still be used, so after its retries it defers (451), and marks the lease.
+    const replies: string[] = [];
+    for (let i = 1; i <= 61; i++) replies.push(await ask(second, i));
+    expect(replies.slice(0, 60)).toEqual(Array(60).fill('accept'));
+    expect(replies[60]).toBe('451 4.3.5');
+    const [marked] = await database.db.select().from(sendingLeases).where(eq(sendingLeases.id, granted?.id as string));
+    expect(marked?.recalled).toBe(true);
+
+    // The holder keeps using it, but its reports no longer extend it.
+    clock.advance(1000);
+    expect(await ask(deaf, 100)).toBe('accept');
+    await deaf.enforcement.flushLeases();
+    const [after] = await database.db.select().from(sendingLeases).where(eq(sendingLeases.id, granted?.id as string));
+    expect(after?.expiresAt.toISOString()).toBe(granted?.expiresAt.toISOString());
+    await Promise.all([deaf.enforcement.stop(), second.enforcement.stop()]);
+  }, 15_000);
 
   it('gives a lease back when its tenant\'s limits change, so the new limit applies to the next recipient', async () => {
     const { tenant, services } = await setup(100);
