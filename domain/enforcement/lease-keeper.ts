@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.ts';
-import { settleLeases, type LeaseSettlement } from '../../db/repos/sending-counters.ts';
+import { settleLeases, type LeaseExtension, type LeaseSettlement } from '../../db/repos/sending-counters.ts';
 import type { Clock } from '../clock.ts';
 import { createLeaseBook, parseRecall } from './quota-leases.ts';
 
@@ -43,7 +43,7 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps) {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    let extended;
+    let extended: LeaseExtension[];
     try {
       extended = await settleLeases(deps.db, batch);
     } catch (err) {
