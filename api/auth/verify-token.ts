@@ -16,8 +16,12 @@ export class AuthenticationError extends Error {
 
 const stringList = z.array(z.string()).max(500);
 
-/** A verified token is reused for at most this long (and never past its expiry), so a key removed from the issuer's JWKS stops counting within it. */
-const VERIFIED_MS = 60_000;
+/**
+ * A verified token is reused for at most this long (and never past its expiry), and the issuer's
+ * JWKS is fetched again when older than this on the next verification that needs it (jose's own
+ * default is 10 minutes). So a key removed from the JWKS is refused within twice this.
+ */
+const REFRESH_MS = 60_000;
 const VERIFIED_ENTRIES = 10_000;
 
 const claimsSchema = z.object({
@@ -56,9 +60,12 @@ function describe(err: unknown): string {
  * issuer claim only chooses the key set; signature, algorithm, issuer, audience and expiry are
  * always checked against that choice.
  */
-export function createTokenVerifier(deps: { auth: Config['auth']; localKey: SigningKey }) {
+export function createTokenVerifier(deps: { auth: Config['auth']; localKey: SigningKey; refreshMs?: number }) {
   const { auth, localKey } = deps;
-  const remote: JWTVerifyGetKey | undefined = auth.oidc ? createRemoteJWKSet(new URL(auth.oidc.jwksUrl)) : undefined;
+  const refreshMs = deps.refreshMs ?? REFRESH_MS;
+  const remote: JWTVerifyGetKey | undefined = auth.oidc
+    ? createRemoteJWKSet(new URL(auth.oidc.jwksUrl), { cacheMaxAge: refreshMs, cooldownDuration: Math.min(30_000, refreshMs) })
+    : undefined;
 
   async function verifyWith(token: string, issuer: string): Promise<VerifiedToken> {
     if (issuer === auth.tokenIssuer) {
@@ -83,7 +90,7 @@ export function createTokenVerifier(deps: { auth: Config['auth']; localKey: Sign
     if (hit) verified.delete(token);
     const result = await verifyUncached(token);
     if (verified.size >= VERIFIED_ENTRIES) verified.delete(verified.keys().next().value as string);
-    verified.set(token, { until: Math.min(result.claims.exp * 1000, now + VERIFIED_MS), token: result });
+    verified.set(token, { until: Math.min(result.claims.exp * 1000, now + refreshMs), token: result });
     return result;
   };
 
