@@ -58,7 +58,7 @@ export function createServices(deps: { config: Config; database: Database; clock
     relayCredentials: createRelayCredentialService({ db, clock }),
     restrictionQueries: createRestrictionQueries({ db }),
     restrictionLoaders: createRestrictionLoaders({ db }),
-    roles: createRoleService({ db, clock }),
+    roles: createRoleService({ db, clock, events }),
     policies: createPolicyService({ db, clock }),
     rules: createRuleService({ db, clock }),
     tenantAdmin: createTenantAdminService({ db, clock }),

@@ -1,10 +1,12 @@
 import type { StoredEvent } from '../events/event-types.ts';
 import { sendingLimitEventTypes } from '../events/event-types.ts';
+import { ROLE_ASSIGNMENTS_CHANGED } from '../roles/role-service.ts';
 import type { ConnectorGuard } from './connector-guard.ts';
 import type { RestrictionCache } from './restriction-cache.ts';
 import type { TenantDirectory } from './tenant-directory.ts';
 
-const ignored = new Set<string>([...sendingLimitEventTypes, 'UserRestricted', 'UserReleased', 'RestrictionExpired', 'ConnectorRestricted', 'ConnectorReleased']);
+// Role changes concern the API's authorisation, not what a sender may send.
+const ignored = new Set<string>([...sendingLimitEventTypes, 'UserRestricted', 'UserReleased', 'RestrictionExpired', 'ConnectorRestricted', 'ConnectorReleased', ROLE_ASSIGNMENTS_CHANGED]);
 
 function text(payload: Record<string, unknown>, key: string): string | null {
   const value = payload[key];

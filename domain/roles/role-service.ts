@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.ts';
+import { appendEvent } from '../../db/repos/events.ts';
 import {
   deleteRoleAssignment,
   findRoleAssignment,
@@ -11,6 +12,7 @@ import {
 import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { Clock } from '../clock.ts';
+import type { StoredEvent } from '../events/event-types.ts';
 import { uuidsOnly } from '../ids.ts';
 import { ValidationError } from '../restrictions/errors.ts';
 import { NotFoundError } from '../tenants/errors.ts';
@@ -26,6 +28,16 @@ export interface RoleAssignmentCommand {
 
 const MAX_PRINCIPAL = 256;
 
+/** Appended with every role change, so every process drops the roles it reused at once. */
+export const ROLE_ASSIGNMENTS_CHANGED = 'RoleAssignmentsChanged';
+
+async function recordRoleChange(tx: Db, cmd: RoleAssignmentCommand, principalId: string, role: RoleName, change: 'assigned' | 'removed', at: Date): Promise<void> {
+  await appendEvent(tx, {
+    tenantId: cmd.tenantId, type: ROLE_ASSIGNMENTS_CHANGED, entityKind: 'principal', entityKey: principalId,
+    payload: { role, change, actorId: cmd.actor.id, actorName: cmd.actor.name }, occurredAt: at,
+  });
+}
+
 function parseCommand(cmd: RoleAssignmentCommand): { principalId: string; role: RoleName } {
   const principalId = cmd.principalId.trim().toLowerCase();
   if (principalId.length === 0 || principalId.length > MAX_PRINCIPAL || /\s/.test(principalId)) {
@@ -39,7 +51,7 @@ function parseCommand(cmd: RoleAssignmentCommand): { principalId: string; role: 
 /**
  * How long a principal's stored roles are reused without asking the database again. Every API
  * request needs them; a change made through this service applies at once, one made by another
- * process within this time.
+ * process when its RoleAssignmentsChanged event arrives, and within this time should it not.
  */
 export const ROLE_CACHE_MS = 5_000;
 const ROLE_CACHE_ENTRIES = 10_000;
@@ -50,7 +62,7 @@ interface Access {
 }
 
 /** Roles granted inside Sendguard (in addition to token claims). Granting is restricted by the API's scopes. */
-export function createRoleService(deps: { db: Db; clock: Clock }) {
+export function createRoleService(deps: { db: Db; clock: Clock; events?: { subscribe(handler: (event: StoredEvent) => void): () => void } }) {
   const { db, clock } = deps;
   const cached = new Map<string, { until: number; access: Access }>();
   // Bumped by every change, so a lookup that raced with one is not cached.
@@ -59,6 +71,9 @@ export function createRoleService(deps: { db: Db; clock: Clock }) {
     generation++;
     cached.clear();
   };
+  deps.events?.subscribe((event) => {
+    if (event.type === ROLE_ASSIGNMENTS_CHANGED) changed();
+  });
 
   /** Grants a role; granting one the principal already has returns it and writes nothing. */
   async function assign(cmd: RoleAssignmentCommand): Promise<{ assignment: RoleAssignment; created: boolean }> {
@@ -72,6 +87,7 @@ export function createRoleService(deps: { db: Db; clock: Clock }) {
         return { assignment: existing, created: false };
       }
       await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Add-RoleGroupMember', targetKind: 'roleAssignment', target: `${principalId}:${role}`, before: null, after: inserted, at });
+      await recordRoleChange(tx, cmd, principalId, role, 'assigned', at);
       return { assignment: inserted, created: true };
     }).finally(changed);
   }
@@ -83,6 +99,7 @@ export function createRoleService(deps: { db: Db; clock: Clock }) {
       const removed = await deleteRoleAssignment(tx, cmd.tenantId, principalId, role);
       if (!removed) throw new NotFoundError('role assignment', `${principalId}:${role}`);
       await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Remove-RoleGroupMember', targetKind: 'roleAssignment', target: `${principalId}:${role}`, before: removed, after: null, at });
+      await recordRoleChange(tx, cmd, principalId, role, 'removed', at);
       return removed;
     }).finally(changed);
   }

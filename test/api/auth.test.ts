@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
 import { runSendguard } from '../helpers/process.ts';
-import { policyActor } from '../helpers/services.ts';
+import { systemClock } from '../../domain/clock.ts';
+import { policyActor, testServices } from '../helpers/services.ts';
 
 /** A stand-in OpenID Connect issuer: a real HTTP server publishing a JWKS, on loopback. */
 async function startIssuer() {
@@ -167,6 +168,34 @@ describe('accepted tokens', () => {
     expect(await roles()).toEqual(['GLOBAL_READER']);
     await api.services.roles.remove({ tenantId: tenant.id, principalId: 'oid-reader-5', role: 'Global Reader', actor: policyActor });
     expect(await roles()).toEqual([]);
+  });
+
+  it('a stored role given or taken away by another process applies as soon as its event arrives, not when reused roles expire', async () => {
+    const other = testServices(api.database, systemClock);
+    await other.events.start();
+    try {
+      const token = await api.token({ tenantId: tenant.id, principalId: 'oid-reader-6', roles: [] });
+      const roles = async () => ((await api.gql<{ viewer: { roles: string[] } }>(token, VIEWER)).body.data?.viewer.roles ?? null);
+      const roleEvent = () => new Promise<void>((resolve) => {
+        const stop = api.services.events.subscribe((e) => {
+          if (e.type === 'RoleAssignmentsChanged' && e.entityKey === 'oid-reader-6') {
+            stop();
+            resolve();
+          }
+        });
+      });
+      expect(await roles()).toEqual([]); // reused for the next 5 s unless an event says otherwise
+      const assigned = roleEvent();
+      await other.roles.assign({ tenantId: tenant.id, principalId: 'oid-reader-6', role: 'Global Reader', actor: policyActor });
+      await assigned;
+      expect(await roles()).toEqual(['GLOBAL_READER']);
+      const removed = roleEvent();
+      await other.roles.remove({ tenantId: tenant.id, principalId: 'oid-reader-6', role: 'Global Reader', actor: policyActor });
+      await removed;
+      expect(await roles()).toEqual([]);
+    } finally {
+      await other.events.stop();
+    }
   });
 
   it('roles an `act` token claims for the admin count for nothing: with no stored assignment it may neither unblock nor read', async () => {
