@@ -1,12 +1,10 @@
 import type { StoredEvent } from '../events/event-types.ts';
-import { sendingLimitEventTypes } from '../events/event-types.ts';
-import { ROLE_ASSIGNMENTS_CHANGED } from '../roles/role-service.ts';
+import { configChangeTypes } from '../tenants/config-change.ts';
 import type { ConnectorGuard } from './connector-guard.ts';
 import type { RestrictionCache } from './restriction-cache.ts';
 import type { TenantDirectory } from './tenant-directory.ts';
 
-// Role changes concern the API's authorisation, not what a sender may send.
-const ignored = new Set<string>([...sendingLimitEventTypes, 'UserRestricted', 'UserReleased', 'RestrictionExpired', 'ConnectorRestricted', 'ConnectorReleased', ROLE_ASSIGNMENTS_CHANGED]);
+const configChanges = new Set<string>(configChangeTypes);
 
 function text(payload: Record<string, unknown>, key: string): string | null {
   const value = payload[key];
@@ -15,8 +13,9 @@ function text(payload: Record<string, unknown>, key: string): string | null {
 
 /**
  * Keeps enforcement's memory in step with changes made by any process: restriction events
- * update the restricted-sender and connector caches; any other event of a tenant (policy, rule,
- * domain or group changes) drops that tenant's cached configuration.
+ * update the restricted-sender and connector caches; a configuration change (policy, rule, domain
+ * or settings) drops that tenant's cached configuration and leases. Other events (alerts, role
+ * changes, sending-limit signals) concern nothing enforcement keeps.
  */
 export function createEnforcementEvents(deps: {
   directory: TenantDirectory;
@@ -48,7 +47,7 @@ export function createEnforcementEvents(deps: {
       deps.leases?.close(event.tenantId, event.entityKey);
       return;
     }
-    if (!ignored.has(event.type)) {
+    if (configChanges.has(event.type)) {
       deps.directory.invalidate(event.tenantId);
       deps.leases?.close(event.tenantId);
     }

@@ -5,7 +5,9 @@ import { events } from '../../db/schema/events.ts';
 import { restrictions } from '../../db/schema/restrictions.ts';
 import { countedRecipients, sendingCounters, sendingLeases } from '../../db/schema/sending-counters.ts';
 import { recordRecipients, settleLeases, type LeaseSettlement } from '../../db/repos/sending-counters.ts';
+import { appendEvent } from '../../db/repos/events.ts';
 import type { Decision } from '../../domain/enforcement/decision.ts';
+import { recordConfigChange } from '../../domain/tenants/config-change.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
 import { setDefaultPolicy } from '../helpers/enforcement.ts';
@@ -220,6 +222,44 @@ describe('quota leases', () => {
     expect(reply(await services.enforcement.checkRecipient({ sender: ann, recipient: 'late@fabrikam.test', instance: 'late' }))).toBe('550 5.1.8');
     await services.enforcement.stop();
     expect(await rows(tenant)).toMatchObject({ external: 10, leases: 0 });
+  });
+
+  it('keeps its leases through events that change nothing it enforces (alerts, role changes), and gives them back on a configuration change', async () => {
+    const { tenant, clock, services } = await setup(100);
+    await services.events.start();
+    try {
+      const ann = sender(tenant);
+      const arrived = (type: string) => new Promise<void>((resolve) => {
+        const stop = services.events.subscribe((e) => {
+          if (e.type === type && e.tenantId === tenant.id) {
+            stop();
+            resolve();
+          }
+        });
+      });
+      expect(reply(await services.enforcement.checkRecipient({ sender: ann, recipient: 'a@fabrikam.test', instance: 'm0' }))).toBe('accept');
+      const held = async () => {
+        await services.enforcement.flushLeases();
+        return (await rows(tenant)).leases;
+      };
+      expect(await held()).toBe(1);
+
+      const alert = arrived('AlertRaised');
+      await appendEvent(database.db, { tenantId: tenant.id, type: 'AlertRaised', entityKind: 'alert', entityKey: 'alert-1', payload: {}, occurredAt: clock.now() });
+      await alert;
+      const role = arrived('RoleAssignmentsChanged');
+      await services.roles.assign({ tenantId: tenant.id, principalId: 'oid-reader-1', role: 'Global Reader', actor: policyActor });
+      await role;
+      expect(await held()).toBe(1);
+
+      const change = arrived('OutboundSpamPolicyChanged');
+      await recordConfigChange(database.db, { tenantId: tenant.id, type: 'OutboundSpamPolicyChanged', target: 'Default', actor: policyActor, at: clock.now() });
+      await change;
+      expect(await held()).toBe(0);
+    } finally {
+      await services.events.stop();
+      await services.enforcement.stop();
+    }
   });
 
   it('answers every recipient at the database when leases are off (SENDGUARD_POLICY_LEASE_MS=0)', async () => {
