@@ -58,8 +58,8 @@ export interface LeaseSettlement {
   final: boolean;
   recipients: readonly LeasedRecipient[];
   /**
-   * A live lease still in use may be extended until `extendTo` (see migration 0011): `extendFrom`
-   * is when the holder found it live. Final reports extend nothing.
+   * A live lease still in use may be extended until `to` (see migration 0011); `from` is when the
+   * holder found it live. Final reports extend nothing.
    */
   extend?: { from: Date; to: Date } | undefined;
 }

@@ -62,7 +62,7 @@ export class PolicyRequestReader {
       for (let start = 0; start < lines.length;) {
         const nl = lines.indexOf('\n', start);
         this.requestBytes += nl - start + 1;
-        this.checkSize(0);
+        this.checkSize();
         const end = nl > start && lines.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
         const request = this.acceptLine(lines, start, end, ascii);
         if (request) complete.push(request);
@@ -73,14 +73,13 @@ export class PolicyRequestReader {
       const rest = chunk.subarray(last + 1);
       this.pending.push(rest);
       this.pendingBytes += rest.length;
-      this.checkSize(0);
+      this.checkSize();
     }
     return complete;
   }
 
-  private checkSize(extra: number): void {
-    const size = this.requestBytes + this.pendingBytes + extra;
-    if (size > this.limits.maxRequestBytes) throw new PolicyProtocolError('oversized', `request larger than ${this.limits.maxRequestBytes} bytes`);
+  private checkSize(): void {
+    if (this.requestBytes + this.pendingBytes > this.limits.maxRequestBytes) throw new PolicyProtocolError('oversized', `request larger than ${this.limits.maxRequestBytes} bytes`);
   }
 
   /** The line is `lines[start, end)`, latin1-decoded; `ascii` when no byte of `lines` is above 0x7f. */
