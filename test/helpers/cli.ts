@@ -34,10 +34,16 @@ export function runVerbOnTerminal(
     const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: repoRoot, env: { ...process.env, ...env, COLUMNS: '200' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
     let typed = typeof input === 'string';
+    // One call to `input` at a time: output that arrives while it runs is offered to it once it returns.
+    let asking = false;
+    let seen = -1;
     const answer = (): void => {
-      if (typed || typeof input === 'string') return;
+      if (typed || asking || typeof input === 'string' || seen === output.length) return;
+      asking = true;
+      seen = output.length;
       void input(output).then((text) => {
-        if (text === undefined || typed) return;
+        asking = false;
+        if (text === undefined) return answer();
         typed = true;
         child.stdin.end(text);
       }, reject);
