@@ -52,9 +52,36 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
 
 type QueryLogger = { logQuery: (query: string) => void } | undefined;
 
+/**
+ * postgres.js sends a statement that is not prepared as Parse and Describe, waits for the
+ * parameter types, and only then sends Bind and Execute: two round trips and two writes for every
+ * query drizzle runs unnamed. A prepared statement takes one round trip after its first use on a
+ * connection, so every statement is prepared. Each execution still gets a plan for its own
+ * parameters (`plan_cache_mode`), as an unnamed statement did: search filters keep their plans.
+ */
+function preparingEveryStatement<T extends postgres.Sql | postgres.TransactionSql>(sql: T): T {
+  return new Proxy(sql, {
+    get(target, prop, receiver) {
+      if (prop === 'unsafe') {
+        return (query: string, parameters?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, parameters, { ...options, prepare: true });
+      }
+      if (prop === 'begin' || prop === 'savepoint') {
+        return (...args: unknown[]) => {
+          const last = args.length - 1;
+          const body = args[last] as (tx: postgres.TransactionSql) => unknown;
+          args[last] = (tx: postgres.TransactionSql) => body(preparingEveryStatement(tx));
+          return (Reflect.get(target, prop, receiver) as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+}
+
 function openPostgres(url: string, max: number, logger: QueryLogger): Database & { sql: postgres.Sql; url: string } {
   const sql = postgres(url, { max, onnotice: () => {}, idle_timeout: 30, connect_timeout: 5 });
-  const db = drizzlePostgres(sql, { schema: tables, logger }) as unknown as Db;
+  const db = drizzlePostgres(preparingEveryStatement(sql), { schema: tables, logger }) as unknown as Db;
   return {
     sql,
     url,

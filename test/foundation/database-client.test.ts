@@ -1,0 +1,42 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tenants } from '../../db/tables.ts';
+import { createTestDatabase, createTestTenant, onPostgres, type TestDatabase, type TestTenant } from '../helpers/db.ts';
+
+const onPostgresOnly = 'PostgreSQL only: the embedded database has no wire protocol';
+
+describe.skipIf(!onPostgres)(`the PostgreSQL client (${onPostgresOnly})`, () => {
+  let database: TestDatabase;
+  let tenant: TestTenant;
+
+  beforeAll(async () => {
+    // One connection, so pg_prepared_statements shows every statement this client sent.
+    database = await createTestDatabase({ maxConnections: 1 });
+    tenant = await createTestTenant(database);
+  });
+  afterAll(() => database.close());
+
+  const prepared = async (fragment: string): Promise<string[]> =>
+    (await database.rows<{ statement: string }>(sql`select statement from pg_prepared_statements where statement like ${`%${fragment}%`}`)).map((r) => r.statement);
+
+  it('prepares every statement drizzle sends, in and out of transactions, so a repeated query takes one round trip', async () => {
+    const byId = () => database.db.select({ name: tenants.name }).from(tenants).where(eq(tenants.id, tenant.id));
+    expect(await byId()).toEqual([{ name: tenant.name }]);
+    expect(await byId()).toEqual([{ name: tenant.name }]);
+    expect(await prepared('from "tenants" where "tenants"."id" = $1')).toHaveLength(1);
+
+    const inTransaction = await database.db.transaction(async (tx) => {
+      await tx.execute(sql`select ${tenant.id}::text as in_transaction_marker`);
+      return tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.name, tenant.name));
+    });
+    expect(inTransaction).toEqual([{ id: tenant.id }]);
+    expect(await prepared('as in_transaction_marker')).toHaveLength(1);
+    expect(await prepared('from "tenants" where "tenants"."name" = $1')).toHaveLength(1);
+  });
+
+  it('still reports a failing statement as the PostgreSQL error, with its SQLSTATE', async () => {
+    await expect(database.rows(sql`select 1 / ${0}::int`)).rejects.toMatchObject({ cause: { code: '22012' } });
+    // The failed statement does not poison the connection's next one.
+    expect(await database.rows<{ ok: number }>(sql`select ${1}::int as ok`)).toEqual([{ ok: 1 }]);
+  });
+});
