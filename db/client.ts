@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
@@ -106,6 +108,7 @@ async function openPglite(dataDir: string, logger: QueryLogger): Promise<Databas
   if (dataDir !== 'memory') {
     target = path.join(dataDir, 'pgdata');
     mkdirSync(target, { recursive: true });
+    if (!existsSync(path.join(target, 'PG_VERSION'))) await createPgliteDirectory(target);
   }
   // The extensions the migrations create (restriction search); PGlite only offers bundled ones.
   // Loaded only when used: the embedded database's modules are large and PostgreSQL deployments never need them.
@@ -135,6 +138,23 @@ async function openPglite(dataDir: string, logger: QueryLogger): Promise<Databas
       await pglite.close();
     },
   };
+}
+
+/**
+ * Creates a new embedded data directory in a short-lived child process. Creating one (initdb)
+ * grows the embedded database's WebAssembly memory to about 340 MB, and that memory is never given
+ * back; opening an existing directory takes about 150 MB. So the serving process only ever opens one.
+ */
+async function createPgliteDirectory(target: string): Promise<void> {
+  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const create = 'require(process.argv[1]).PGlite.create(process.argv[2]).then((db) => db.close())' +
+    '.catch((err) => { console.error(String((err && err.message) || err)); process.exit(1); })';
+  await new Promise<void>((resolve, reject) => {
+    execFile(process.execPath, ['-e', create, pglite, target], { timeout: 120_000 }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`could not create the embedded database in ${target}: ${stderr.trim() || err.message}`));
+      else resolve();
+    });
+  });
 }
 
 /** Applies the committed migrations; on PostgreSQL under an advisory lock, so processes may start together. */
