@@ -1,4 +1,5 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
+import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { alertPolicies } from '../schema/alerts.ts';
 
@@ -47,5 +48,5 @@ export async function updateAlertPolicy(tx: Db, id: string, patch: AlertPolicyPa
 
 export async function findAlertPoliciesByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<AlertPolicy[]> {
   if (ids.length === 0) return [];
-  return db.select().from(alertPolicies).where(and(eq(alertPolicies.tenantId, tenantId), inArray(alertPolicies.id, [...ids])));
+  return db.select().from(alertPolicies).where(and(eq(alertPolicies.tenantId, tenantId), anyOf(alertPolicies.id, ids)));
 }

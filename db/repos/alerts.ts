@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, ne, or, sql, type SQL } from 'drizzle-orm';
+import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { alerts, notifications, type alertKinds, type alertSeverities, type alertStatuses } from '../schema/alerts.ts';
 import { roleAssignments } from '../schema/role-assignments.ts';
@@ -89,12 +90,12 @@ export async function findAlert(db: Db, tenantId: string, id: string, options: {
 
 export async function findAlertsByIds(db: Db, ids: readonly string[]): Promise<Alert[]> {
   if (ids.length === 0) return [];
-  return db.select().from(alerts).where(inArray(alerts.id, [...ids]));
+  return db.select().from(alerts).where(anyOf(alerts.id, ids));
 }
 
 export async function findTenantAlertsByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<Alert[]> {
   if (ids.length === 0) return [];
-  return db.select().from(alerts).where(and(eq(alerts.tenantId, tenantId), inArray(alerts.id, [...ids])));
+  return db.select().from(alerts).where(and(eq(alerts.tenantId, tenantId), anyOf(alerts.id, ids)));
 }
 
 export async function setAlertStatus(tx: Db, id: string, change: { status: AlertStatus; by: string; at: Date }): Promise<Alert> {

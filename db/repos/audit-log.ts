@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, ilike, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { auditLog } from '../schema/audit-log.ts';
 
@@ -63,5 +64,5 @@ export async function listAuditPage(db: Db, search: Omit<AuditSearch, 'beforeId'
 
 export async function findAuditRecordsByIds(db: Db, tenantId: string, ids: readonly number[]): Promise<AuditRecord[]> {
   if (ids.length === 0) return [];
-  return db.select().from(auditLog).where(and(eq(auditLog.tenantId, tenantId), inArray(auditLog.id, [...ids])));
+  return db.select().from(auditLog).where(and(eq(auditLog.tenantId, tenantId), anyOf(auditLog.id, ids)));
 }

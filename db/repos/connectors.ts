@@ -1,4 +1,5 @@
-import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { connectors } from '../schema/connectors.ts';
 import { restrictions } from '../schema/restrictions.ts';
@@ -44,5 +45,5 @@ export async function listRestrictedConnectors(db: Db, now: Date): Promise<Restr
 
 export async function findConnectorsByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<Connector[]> {
   if (ids.length === 0) return [];
-  return db.select().from(connectors).where(and(eq(connectors.tenantId, tenantId), inArray(connectors.id, [...ids])));
+  return db.select().from(connectors).where(and(eq(connectors.tenantId, tenantId), anyOf(connectors.id, ids)));
 }

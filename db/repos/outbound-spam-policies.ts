@@ -1,4 +1,5 @@
-import { and, asc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, lt, lte, sql } from 'drizzle-orm';
+import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { outboundSpamPolicies, outboundSpamRules } from '../schema/outbound-spam-policies.ts';
 
@@ -57,7 +58,7 @@ export async function deletePolicy(tx: Db, id: string): Promise<void> {
 
 export async function findPoliciesByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<OutboundSpamPolicy[]> {
   if (ids.length === 0) return [];
-  return db.select().from(outboundSpamPolicies).where(and(eq(outboundSpamPolicies.tenantId, tenantId), inArray(outboundSpamPolicies.id, [...ids])));
+  return db.select().from(outboundSpamPolicies).where(and(eq(outboundSpamPolicies.tenantId, tenantId), anyOf(outboundSpamPolicies.id, ids)));
 }
 
 export async function findRuleByName(db: Db, tenantId: string, name: string): Promise<OutboundSpamRule | undefined> {
@@ -67,12 +68,12 @@ export async function findRuleByName(db: Db, tenantId: string, name: string): Pr
 
 export async function findRulesByPolicyIds(db: Db, tenantId: string, policyIds: readonly string[]): Promise<OutboundSpamRule[]> {
   if (policyIds.length === 0) return [];
-  return db.select().from(outboundSpamRules).where(and(eq(outboundSpamRules.tenantId, tenantId), inArray(outboundSpamRules.policyId, [...policyIds])));
+  return db.select().from(outboundSpamRules).where(and(eq(outboundSpamRules.tenantId, tenantId), anyOf(outboundSpamRules.policyId, policyIds)));
 }
 
 export async function findRulesByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<OutboundSpamRule[]> {
   if (ids.length === 0) return [];
-  return db.select().from(outboundSpamRules).where(and(eq(outboundSpamRules.tenantId, tenantId), inArray(outboundSpamRules.id, [...ids])));
+  return db.select().from(outboundSpamRules).where(and(eq(outboundSpamRules.tenantId, tenantId), anyOf(outboundSpamRules.id, ids)));
 }
 
 export async function countRules(db: Db, tenantId: string): Promise<number> {

@@ -1,4 +1,5 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
+import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { relayCredentials } from '../schema/relay-credentials.ts';
 
@@ -29,7 +30,7 @@ export async function findRelayCredentialsByIds(db: Db, tenantId: string, ids: r
   return db
     .select(summary)
     .from(relayCredentials)
-    .where(and(eq(relayCredentials.tenantId, tenantId), inArray(relayCredentials.id, [...ids])));
+    .where(and(eq(relayCredentials.tenantId, tenantId), anyOf(relayCredentials.id, ids)));
 }
 
 /** Replaces the password hash of the tenant's credential; undefined when the tenant has no such user name. */

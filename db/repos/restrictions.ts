@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, gt, inArray, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { releaseRequests, releases, restrictions } from '../schema/restrictions.ts';
 
@@ -39,7 +40,7 @@ export async function findRestrictionById(db: Db, tenantId: string, id: string):
 
 export async function findRestrictionsByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<Restriction[]> {
   if (ids.length === 0) return [];
-  return db.select().from(restrictions).where(and(eq(restrictions.tenantId, tenantId), inArray(restrictions.id, [...ids])));
+  return db.select().from(restrictions).where(and(eq(restrictions.tenantId, tenantId), anyOf(restrictions.id, ids)));
 }
 
 /** The entity's restrictions, newest first. */
@@ -90,7 +91,7 @@ export async function releasesSince(db: Db, ref: Omit<EntityRef, 'entityKind'> &
 
 export async function releasesForRestrictions(db: Db, restrictionIds: readonly string[]): Promise<Release[]> {
   if (restrictionIds.length === 0) return [];
-  return db.select().from(releases).where(inArray(releases.restrictionId, [...restrictionIds])).orderBy(asc(releases.releasedAt));
+  return db.select().from(releases).where(anyOf(releases.restrictionId, restrictionIds)).orderBy(asc(releases.releasedAt));
 }
 
 /** Active temporary restrictions whose time is up, locked so concurrent schedulers never expire one twice. */
@@ -193,7 +194,7 @@ export async function restrictionsForEntities(db: Db, tenantId: string, entityKi
   return db
     .select()
     .from(restrictions)
-    .where(and(eq(restrictions.tenantId, tenantId), eq(restrictions.entityKind, entityKind), inArray(restrictions.entityKey, [...entityKeys])))
+    .where(and(eq(restrictions.tenantId, tenantId), eq(restrictions.entityKind, entityKind), anyOf(restrictions.entityKey, entityKeys)))
     .orderBy(desc(restrictions.createdAt), desc(restrictions.id));
 }
 
@@ -203,6 +204,6 @@ export async function releasesForEntities(db: Db, tenantId: string, entityKind: 
   return db
     .select()
     .from(releases)
-    .where(and(eq(releases.tenantId, tenantId), eq(releases.entityKind, entityKind), inArray(releases.entityKey, [...entityKeys])))
+    .where(and(eq(releases.tenantId, tenantId), eq(releases.entityKind, entityKind), anyOf(releases.entityKey, entityKeys)))
     .orderBy(desc(releases.releasedAt), desc(releases.id));
 }

@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
+import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { roleAssignments } from '../schema/role-assignments.ts';
 import { tenants } from '../schema/tenants.ts';
@@ -27,7 +28,7 @@ export async function listRoleAssignments(db: Db, tenantId: string): Promise<Rol
 
 export async function findRoleAssignmentsByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<RoleAssignment[]> {
   if (ids.length === 0) return [];
-  return db.select().from(roleAssignments).where(and(eq(roleAssignments.tenantId, tenantId), inArray(roleAssignments.id, [...ids])));
+  return db.select().from(roleAssignments).where(and(eq(roleAssignments.tenantId, tenantId), anyOf(roleAssignments.id, ids)));
 }
 
 export async function findRoleAssignment(db: Db, tenantId: string, principalId: string, role: string): Promise<RoleAssignment | undefined> {
