@@ -6,9 +6,5 @@ import { sql, type Column, type SQL } from 'drizzle-orm';
  * serves every page size. No values match nothing.
  */
 export function anyOf(column: Column, values: readonly (string | number)[]): SQL {
-  const type = ELEMENT_TYPES[column.getSQLType()] ?? column.getSQLType();
-  return sql`${column} = any(${sql.param([...values])}::${sql.raw(type)}[])`;
+  return sql`${column} = any(${sql.param([...values])}::${sql.raw(column.getSQLType())}[])`;
 }
-
-/** Column types that are not type names of their own. */
-const ELEMENT_TYPES: Readonly<Record<string, string>> = { serial: 'integer', bigserial: 'bigint', smallserial: 'smallint' };

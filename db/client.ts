@@ -65,23 +65,19 @@ type QueryLogger = { logQuery: (query: string) => void } | undefined;
  * 2,400 to 1,400 per second with it).
  */
 function preparingEveryStatement<T extends postgres.Sql | postgres.TransactionSql>(sql: T): T {
-  return new Proxy(sql, {
-    get(target, prop, receiver) {
-      if (prop === 'unsafe') {
-        return (query: string, parameters?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
-          target.unsafe(query, parameters, { ...options, prepare: true });
-      }
-      if (prop === 'begin' || prop === 'savepoint') {
-        return (...args: unknown[]) => {
-          const last = args.length - 1;
-          const body = args[last] as (tx: postgres.TransactionSql) => unknown;
-          args[last] = (tx: postgres.TransactionSql) => body(preparingEveryStatement(tx));
-          return (Reflect.get(target, prop, receiver) as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  });
+  const inTransaction = (name: 'begin' | 'savepoint') => (...args: unknown[]) => {
+    const last = args.length - 1;
+    const body = args[last] as (tx: postgres.TransactionSql) => unknown;
+    args[last] = (tx: postgres.TransactionSql) => body(preparingEveryStatement(tx));
+    return (Reflect.get(sql, name) as (...a: unknown[]) => unknown).apply(sql, args);
+  };
+  const overrides: Record<PropertyKey, unknown> = {
+    unsafe: (query: string, parameters?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+      sql.unsafe(query, parameters, { ...options, prepare: true }),
+    begin: inTransaction('begin'),
+    savepoint: inTransaction('savepoint'),
+  };
+  return new Proxy(sql, { get: (target, prop, receiver) => (Object.hasOwn(overrides, prop) ? overrides[prop] : Reflect.get(target, prop, receiver)) as unknown });
 }
 
 function openPostgres(url: string, max: number, logger: QueryLogger): Database & { sql: postgres.Sql; url: string } {
