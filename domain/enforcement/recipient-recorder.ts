@@ -26,8 +26,11 @@ interface Pending {
 /**
  * Counts recipients with as few database round trips and commits as the load allows: while
  * `maxInFlight` calls are running, arriving recipients queue, and the next call carries all of
- * them (one transaction, same per-recipient decisions, in arrival order). A lone recipient
- * goes straight to the database as a batch of one, so an idle server does not wait.
+ * them (one transaction, same per-recipient decisions, in arrival order). A call leaves once the
+ * requests already read have queued (setImmediate: after this turn's socket reads), so a lone
+ * recipient waits microseconds, and the requests of one turn go together. That matters most on
+ * the embedded database: it runs each call in this thread before the next socket is read, and
+ * sending at once gave every recipient a call of its own (about 330 a second in bench scenario B).
  */
 export function createRecipientRecorder(db: Db, options: RecipientRecorderOptions = {}) {
   const maxInFlight = Math.max(1, options.maxInFlight ?? 2);
@@ -60,11 +63,21 @@ export function createRecipientRecorder(db: Db, options: RecipientRecorderOption
     }
   }
 
+  let scheduled = false;
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      pump();
+    });
+  }
+
   return {
     record(input: RecordRecipientInput): Promise<RecordRecipientResult> {
       return new Promise((resolve, reject) => {
         queue.push({ input, resolve, reject });
-        pump();
+        schedule();
       });
     },
   };

@@ -262,6 +262,19 @@ describe('quota leases', () => {
     }
   });
 
+  it('decides recipients that arrive together (16 senders, as from 16 connections) in one database call', async () => {
+    const { tenant, services } = await setup(100);
+    // Tenant, policy and connector caches are loaded by a first recipient.
+    expect(reply(await services.enforcement.checkRecipient({ sender: sender(tenant, 'first'), recipient: 'r@fabrikam.test', instance: 'm0' }))).toBe('accept');
+    const before = decisions;
+    const replies = await Promise.all(Array.from({ length: 16 }, (_, i) =>
+      services.enforcement.checkRecipient({ sender: sender(tenant, `s${i}`), recipient: `r${i}@fabrikam.test`, instance: `m${i + 1}` })));
+    expect(replies.map(reply)).toEqual(Array(16).fill('accept'));
+    expect(decisions - before).toBe(1);
+    await services.enforcement.stop();
+    expect(await rows(tenant)).toEqual({ external: 17, messages: 17, leases: 0, recipients: 17 });
+  });
+
   it('answers every recipient at the database when leases are off (SENDGUARD_POLICY_LEASE_MS=0)', async () => {
     const { tenant, services } = await setup(100, { SENDGUARD_POLICY_LEASE_MS: '0' });
     const ann = sender(tenant);
