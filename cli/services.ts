@@ -8,6 +8,7 @@ import { createNotificationWorker, type TeamsNotificationHook } from '../domain/
 import { createAuditQueries } from '../domain/audit/audit-queries.ts';
 import { createAlertMailer } from '../mail/alert-mailer.ts';
 import { createEnforcementService } from '../domain/enforcement/enforcement-service.ts';
+import { SETTLE_CHUNK } from '../domain/enforcement/lease-keeper.ts';
 import { createRelayCredentialService } from '../domain/relay/relay-credentials.ts';
 import { createEventBus } from '../domain/events/event-bus.ts';
 import { createExpiryScheduler } from '../domain/restrictions/expiry-scheduler.ts';
@@ -52,6 +53,7 @@ export function createServices(deps: { config: Config; database: Database; clock
         restrictionCacheMs: config.policyServer.restrictionCacheMs,
         durableCounts: config.policyServer.commit === 'durable',
         leaseMs: config.policyServer.leaseMs,
+        leaseSettleChunk: SETTLE_CHUNK[database.kind],
         warningThresholdPercent: config.alerts.warningThresholdPercent,
       },
     }),

@@ -76,6 +76,8 @@ export interface EnforcementOptions {
   leaseRecipients?: number;
   /** How often lease usage is written back (default 250 ms). */
   leaseReportMs?: number;
+  /** Lease reports settled per transaction (default SETTLE_CHUNK.postgres; see lease-keeper.ts). */
+  leaseSettleChunk?: number;
 }
 
 export class DatabaseDeadlineError extends Error {
@@ -139,6 +141,7 @@ export function createEnforcementService(deps: EnforcementDeps) {
     clock,
     reportMs: options.leaseReportMs ?? 250,
     extendMs: leaseMs,
+    settleChunk: options.leaseSettleChunk,
     listen: deps.listen,
     onError: (err) => deps.logger?.warn({ err }, 'could not report quota lease usage; will retry'),
   });

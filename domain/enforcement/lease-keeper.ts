@@ -8,6 +8,15 @@ export const LEASE_GRACE_MS = 2000;
 export const LEASE_RECALL_CHANNEL = 'sendguard_lease_recall';
 /** Reports kept for a retry while the database is away; beyond this the oldest go (their leases stay counted). */
 const MAX_PENDING = 100_000;
+/**
+ * Lease reports settled per transaction. Every lease in use is reported at each tick, and the
+ * reports kept through an outage pile up; settling takes an advisory lock per sender, and the
+ * lock table (max_locks_per_transaction × connections, some 10,000 locks by default) refuses a
+ * transaction more ("out of shared memory"), so one big report would never land. Chunks always
+ * do, and hold their senders' locks only briefly. The embedded database runs in this thread and
+ * answers no request while it settles, so its chunks are smaller: about 13 ms for 100 leases.
+ */
+export const SETTLE_CHUNK = { postgres: 500, pglite: 100 } as const;
 
 export interface LeaseKeeperDeps {
   db: Db;
@@ -16,6 +25,8 @@ export interface LeaseKeeperDeps {
   reportMs: number;
   /** A lease still in use is extended by this much at each report (0: never; see migration 0011). */
   extendMs: number;
+  /** Lease reports settled per transaction (default SETTLE_CHUNK.postgres). */
+  settleChunk?: number | undefined;
   listen?: ((channel: string, onNotify: (payload: string) => void) => Promise<() => Promise<void>>) | undefined;
   onError(err: unknown): void;
 }
@@ -38,23 +49,32 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps) {
     if (pending.length > MAX_PENDING) pending = pending.slice(-MAX_PENDING);
   }
 
+  const chunk = Math.max(1, deps.settleChunk ?? SETTLE_CHUNK.postgres);
+
+  async function settle(reports: readonly LeaseSettlement[]): Promise<void> {
+    const extended: LeaseExtension[] = await settleLeases(deps.db, reports);
+    if (extended.length === 0) return;
+    const byLease = new Map(reports.map((s) => [s.lease, s]));
+    for (const e of extended) {
+      const s = byLease.get(e.lease);
+      if (s) book.extended(s, e);
+    }
+  }
+
   async function send(): Promise<void> {
     report(book.due(deps.clock.now(), deps.extendMs));
-    if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    let extended: LeaseExtension[];
-    try {
-      extended = await settleLeases(deps.db, batch);
-    } catch (err) {
-      pending = batch.concat(pending);
-      throw err;
-    }
-    if (extended.length === 0) return;
-    const reports = new Map(batch.map((s) => [s.lease, s]));
-    for (const e of extended) {
-      const s = reports.get(e.lease);
-      if (s) book.extended(s, e);
+    for (let from = 0; from < batch.length; from += chunk) {
+      // Requests that arrived meanwhile go first (on the embedded database they wait otherwise).
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      try {
+        await settle(batch.slice(from, from + chunk));
+      } catch (err) {
+        // The chunks before this one are settled; this one and the rest are sent again.
+        pending = batch.slice(from).concat(pending);
+        throw err;
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import { countedRecipients, sendingCounters, sendingLeases } from '../../db/sche
 import { recordRecipients, settleLeases, type LeaseSettlement } from '../../db/repos/sending-counters.ts';
 import { appendEvent } from '../../db/repos/events.ts';
 import type { Decision } from '../../domain/enforcement/decision.ts';
+import { createLeaseKeeper, SETTLE_CHUNK } from '../../domain/enforcement/lease-keeper.ts';
 import { recordConfigChange } from '../../domain/tenants/config-change.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
@@ -18,10 +19,16 @@ import { policyActor, testServices } from '../helpers/services.ts';
 
 let database: TestDatabase;
 let decisions = 0;
+let settlements = 0;
 const opened: Database[] = [];
 
 beforeAll(async () => {
-  database = await createTestDatabase({ logQuery: (q) => void (q.includes('sendguard_record_recipients(') && decisions++) });
+  database = await createTestDatabase({
+    logQuery: (q) => {
+      if (q.includes('sendguard_record_recipients(')) decisions++;
+      if (q.includes('sendguard_settle_leases(')) settlements++;
+    },
+  });
 });
 afterAll(async () => {
   for (const d of opened) await d.close();
@@ -274,6 +281,34 @@ describe('quota leases', () => {
     await services.enforcement.stop();
     expect(await rows(tenant)).toEqual({ external: 17, messages: 17, leases: 0, recipients: 17 });
   });
+
+  it('settles a backlog of 15,000 senders\' lease reports, more locks than one transaction may take, in chunks', async () => {
+    const { tenant } = await setup(100);
+    const n = 15_000;
+    const bucket = '2026-11-26T10:00:00Z';
+    // 15,000 live leases of 10 recipients, counted in full as a grant counts them.
+    await database.db.execute(sql`insert into sending_counters (tenant_id, sender, bucket, internal, external, messages)
+      select ${tenant.id}, 's' || g || '@' || ${tenant.domain}, ${bucket}::timestamptz, 0, 10, 10 from generate_series(1, ${n}::int) g`);
+    const leases = await database.rows<{ id: string; sender: string }>(sql`insert into sending_leases (tenant_id, sender, bucket, internal, recipients, messages, expires_at)
+      select ${tenant.id}, 's' || g || '@' || ${tenant.domain}, ${bucket}::timestamptz, false, 10, 10, ${bucket}::timestamptz + interval '2 seconds'
+        from generate_series(1, ${n}::int) g returning id, sender`);
+    const reports: LeaseSettlement[] = leases.map((l, k) => ({
+      lease: l.id, tenantId: tenant.id, sender: l.sender, internal: false, used: 1, usedMessages: 1, final: true,
+      recipients: [{ instance: `m${k}`, recipient: `r${k}@fabrikam.test`, at: '2026-11-26T10:00:01Z' }],
+    }));
+    const errors: unknown[] = [];
+    const keeper = createLeaseKeeper({
+      db: database.db, clock: manualClock('2026-11-26T10:00:01Z'), reportMs: 60_000, extendMs: 0,
+      settleChunk: SETTLE_CHUNK[database.kind], onError: (err) => errors.push(err),
+    });
+    const before = settlements;
+    keeper.report(reports);
+    await keeper.flush();
+    expect(errors).toEqual([]);
+    expect(settlements - before).toBe(Math.ceil(n / SETTLE_CHUNK[database.kind]));
+    // Each lease gave back its 9 unused recipients and messages: exactly the one used is counted.
+    expect(await rows(tenant)).toEqual({ external: n, messages: n, leases: 0, recipients: n });
+  }, 60_000);
 
   it('answers every recipient at the database when leases are off (SENDGUARD_POLICY_LEASE_MS=0)', async () => {
     const { tenant, services } = await setup(100, { SENDGUARD_POLICY_LEASE_MS: '0' });
