@@ -78,7 +78,7 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps) {
     }
   }
 
-  /** Writes back everything due now; concurrent callers share one round trip, then one more. */
+  /** Writes back everything due now; a caller arriving during a write-back waits for it, then writes back what is left. */
   async function flush(): Promise<void> {
     while (flushing) await flushing.catch(() => undefined);
     flushing = send().finally(() => {
