@@ -16,7 +16,8 @@ export function withoutQueryParameters(err: unknown): unknown {
   if (typeof query !== 'string' || !Array.isArray(params)) return err;
   const statement = query.length > MAX_QUERY_CHARS ? `${query.slice(0, MAX_QUERY_CHARS)}…` : query;
   const message = `Failed query: ${statement} (${params.length} parameter${params.length === 1 ? '' : 's'}, not logged)`;
-  const clean = new Error(message, { cause: err.cause });
+  // Same prototype, so the log's `type` still names drizzle's error class.
+  const clean: Error = Object.setPrototypeOf(new Error(message, { cause: err.cause }), Object.getPrototypeOf(err) as object);
   clean.name = err.name;
   const frames = (err.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
   clean.stack = [`${err.name}: ${message}`, ...frames].join('\n');

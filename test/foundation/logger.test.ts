@@ -44,8 +44,9 @@ describe('logs', () => {
     const line = lines[0] as string;
     expect(line).not.toContain('contoso.test');
     expect(line.length).toBeLessThan(4000);
-    const logged = JSON.parse(line) as { msg: string; err: { message: string; stack: string; query: string; params?: unknown; code?: string } };
+    const logged = JSON.parse(line) as { msg: string; err: { type: string; message: string; stack: string; query: string; params?: unknown; code?: string } };
     expect(logged.msg).toBe('could not report quota lease usage; will retry');
+    expect(logged.err.type).toBe('DrizzleQueryError');
     // The serializer adds the cause's message after the statement.
     expect(logged.err.message).toMatch(/^Failed query: select \* from no_such_table where payload = \$1::jsonb and sender = \$2 \(2 parameters, not logged\): relation "no_such_table" does not exist$/);
     expect(logged.err.stack.split('\n')[0]).toContain('(2 parameters, not logged)');
