@@ -18,7 +18,6 @@ export function withoutQueryParameters(err: unknown): unknown {
   const message = `Failed query: ${statement} (${params.length} parameter${params.length === 1 ? '' : 's'}, not logged)`;
   // Same prototype, so the log's `type` still names drizzle's error class.
   const clean: Error = Object.setPrototypeOf(new Error(message, { cause: err.cause }), Object.getPrototypeOf(err) as object);
-  clean.name = err.name;
   const frames = (err.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
   clean.stack = [`${err.name}: ${message}`, ...frames].join('\n');
   // The log keeps causes as text; the SQLSTATE is worth a field of its own.

@@ -7,6 +7,7 @@ import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
 import { runSendguard } from '../helpers/process.ts';
 import { systemClock } from '../../domain/clock.ts';
+import { ROLE_ASSIGNMENTS_CHANGED } from '../../domain/roles/role-service.ts';
 import { policyActor, testServices } from '../helpers/services.ts';
 
 /** A stand-in OpenID Connect issuer: a real HTTP server publishing a JWKS, on loopback. */
@@ -178,7 +179,7 @@ describe('accepted tokens', () => {
       const roles = async () => ((await api.gql<{ viewer: { roles: string[] } }>(token, VIEWER)).body.data?.viewer.roles ?? null);
       const roleEvent = () => new Promise<void>((resolve) => {
         const stop = api.services.events.subscribe((e) => {
-          if (e.type === 'RoleAssignmentsChanged' && e.entityKey === 'oid-reader-6') {
+          if (e.type === ROLE_ASSIGNMENTS_CHANGED && e.entityKey === 'oid-reader-6') {
             stop();
             resolve();
           }
