@@ -19,6 +19,8 @@ export interface ApiOptions {
 interface ListRun {
   readonly label: string;
   readonly clients: number;
+  /** API processes the clients were spread over (round-robin), all on the one database. */
+  readonly processes: number;
   /** Search terms, used in turn; with how many of the tenant's senders the first one matches. */
   readonly terms: readonly string[];
   readonly matchesPerTenant: number;
@@ -47,16 +49,20 @@ const UNBLOCK = `mutation($input: UnblockUserInput!) { unblockUser(input: $input
 
 type ListData = { restrictedUsers: { totalCount: number; edges: unknown[] } };
 
-/** `clients` concurrent loops for `seconds` seconds, each request waiting for the previous one. */
-async function loadList(url: string, token: string, o: ApiOptions & { clients: number }, label: string, terms: readonly string[]): Promise<ListRun> {
-  const first = await graphql<ListData>(url, token, LIST, { search: terms[0] });
+/**
+ * `clients` concurrent loops for `seconds` seconds, each request waiting for the previous one;
+ * client k sends to `urls[k % urls.length]`.
+ */
+async function loadList(urls: readonly string[], token: string, o: ApiOptions & { clients: number }, label: string, terms: readonly string[]): Promise<ListRun> {
+  const first = await graphql<ListData>(urls[0] as string, token, LIST, { search: terms[0] });
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
   const warmUntil = performance.now() + 2000;
   const started = { at: 0 };
   const until = warmUntil + o.seconds * 1000;
-  await Promise.all(Array.from({ length: o.clients }, async () => {
+  await Promise.all(Array.from({ length: o.clients }, async (_, client) => {
+    const url = urls[client % urls.length] as string;
     while (performance.now() < until) {
       const search = terms[next++ % terms.length];
       const t0 = performance.now();
@@ -76,7 +82,7 @@ async function loadList(url: string, token: string, o: ApiOptions & { clients: n
   }));
   const elapsed = (performance.now() - (started.at || warmUntil)) / 1000;
   return {
-    label, clients: o.clients, terms, matchesPerTenant: first.restrictedUsers.totalCount, requests: latencies.length, errors,
+    label, clients: o.clients, processes: urls.length, terms, matchesPerTenant: first.restrictedUsers.totalCount, requests: latencies.length, errors,
     requestsPerSecond: Math.round(latencies.length / elapsed), latencyMs: percentiles(latencies),
   };
 }
@@ -107,10 +113,10 @@ export function renderApiMarkdown(r: ApiReport): string {
     '',
     r.setup,
     '',
-    '| query | search | matches per tenant | clients | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms | p95 ≤ 20 ms |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| query | search | matches per tenant | clients | API processes | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms | p95 ≤ 20 ms |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
     ...r.restrictedUsers.map((l) =>
-      `| \`restrictedUsers(first: 50)\` | ${l.label} | ${l.matchesPerTenant.toLocaleString('en-US')} | ${l.clients} | ${l.requests.toLocaleString('en-US')} | ${l.errors} | ` +
+      `| \`restrictedUsers(first: 50)\` | ${l.label} | ${l.matchesPerTenant.toLocaleString('en-US')} | ${l.clients} | ${l.processes} | ${l.requests.toLocaleString('en-US')} | ${l.errors} | ` +
       `${l.requestsPerSecond.toLocaleString('en-US')} | ${l.latencyMs.p50.toFixed(2)} | ${l.latencyMs.p95.toFixed(2)} | ${l.latencyMs.p99.toFixed(2)} | ` +
       `${l.latencyMs.max.toFixed(2)} | ${l.latencyMs.p95 <= 20 ? 'yes' : 'no'} |`),
     '',
@@ -142,14 +148,18 @@ export async function runApiBench(o: ApiOptions): Promise<ApiReport> {
       { label: 'sender number (`4321`, `8765`, …)', terms: ['4321', '8765', '1234', '5678', '2468', '9753'] },
     ];
     const restrictedUsers: ListRun[] = [];
-    // One client gives the latency of a request on its own; 16 the throughput (and queueing).
-    for (const clients of [1, o.clients]) {
+    const measure = async (urls: readonly string[], clients: number): Promise<void> => {
       for (const s of searches) {
-        const run = await loadList(url, token, { ...o, clients }, s.label, s.terms);
-        console.error(`api: restrictedUsers, ${s.terms[0]}…, ${clients} client(s): ${run.requestsPerSecond} req/s, p95 ${run.latencyMs.p95} ms`);
+        const run = await loadList(urls, token, { ...o, clients }, s.label, s.terms);
+        console.error(`api: restrictedUsers, ${s.terms[0]}…, ${clients} client(s), ${urls.length} process(es): ${run.requestsPerSecond} req/s, p95 ${run.latencyMs.p95} ms`);
         restrictedUsers.push(run);
       }
-    }
+    };
+    // One client gives the latency of a request on its own; 16 the throughput (and queueing).
+    for (const clients of [1, o.clients]) await measure([url], clients);
+    // An API process serves on one core; more cores are used by more processes on the same database.
+    const second = deployment.track(await startSendguardProcess({ dir: deployment.dir, name: 'api-2', roles: ['api'], env }));
+    await measure([url, `${second.urls.http}/graphql`], o.clients);
     const unblockUser = await loadUnblock(url, token, o.unblocks);
     console.error(`api: unblockUser p95 ${unblockUser.p95} ms`);
     return {
@@ -162,7 +172,9 @@ export async function runApiBench(o: ApiOptions): Promise<ApiReport> {
         `query when the previous answer arrives, for ${o.seconds} s after 2 s of warm-up (with ${o.clients} clients a request's latency ` +
         `includes its wait behind the others: about ${o.clients} ÷ req/s), one tenant's token, the README's list ` +
         `query (first page of 50 with totalCount, policy, releases and the Exchange view), the search term changing with every ` +
-        `request. \`unblockUser\`: ${o.unblocks} releases of distinct senders one after another, after 20 warm-up releases, no unblock quota.`,
+        `request; then the same ${o.clients} clients spread round-robin over that process and a second one on the same database ` +
+        `(one API process computes on one core). ` +
+        `\`unblockUser\`: ${o.unblocks} releases of distinct senders one after another, after 20 warm-up releases, no unblock quota.`,
     };
   } finally {
     await deployment.cleanup();
