@@ -42,6 +42,8 @@ interface SenderLeases {
 interface Message {
   recipients: Set<string>;
   lastSeen: number;
+  /** Bumped whenever the message moves to the end of the age order. */
+  position: number;
 }
 
 export interface LeaseRequest {
@@ -84,6 +86,30 @@ export function createLeaseBook() {
   const senders = new Map<string, SenderLeases>();
   // Insertion order is age order: a message is re-inserted when seen again.
   const messages = new Map<string, Message>();
+  let positions = 0;
+  // The age order is walked by one long-lived iterator, so every entry is passed once. A new
+  // iterator per recipient would start at the front and step over every slot deleted since the
+  // map's table was last rebuilt: once 50,000 messages were remembered and each new one pushed the
+  // oldest out, that walk took about half of the time of a recipient answered from a lease.
+  let walker = messages.entries();
+  let oldest: { key: string; message: Message; position: number } | undefined;
+
+  /** The least recently seen message still remembered. */
+  function leastRecent(): typeof oldest {
+    // Stale when the message was forgotten or moved to the end since the walker passed it.
+    while (!oldest || messages.get(oldest.key) !== oldest.message || oldest.message.position !== oldest.position) {
+      let next = walker.next();
+      if (next.done) {
+        // A finished iterator stays finished: messages added since need a new one.
+        walker = messages.entries();
+        next = walker.next();
+        if (next.done) return (oldest = undefined);
+      }
+      const [key, message] = next.value;
+      oldest = { key, message, position: message.position };
+    }
+    return oldest;
+  }
 
   const keyOf = (tenantId: string, sender: string) => `${tenantId}${KEY_SEPARATOR}${sender}`;
 
@@ -92,15 +118,15 @@ export function createLeaseBook() {
     const key = keyOf(tenantId, instance);
     let m = messages.get(key);
     if (m) messages.delete(key);
-    else m = { recipients: new Set(), lastSeen: now };
+    else m = { recipients: new Set(), lastSeen: now, position: 0 };
     m.recipients.add(recipient);
     // The database may know recipients of this message that this process did not see.
     for (let k = m.recipients.size; k < atLeast; k++) m.recipients.add(`${KEY_SEPARATOR}${k}`);
     m.lastSeen = now;
+    m.position = ++positions;
     messages.set(key, m);
-    for (const [oldest, o] of messages) {
-      if (messages.size <= MAX_MESSAGES && now - o.lastSeen < MESSAGE_MEMORY_MS) break;
-      messages.delete(oldest);
+    for (let o = leastRecent(); o && (messages.size > MAX_MESSAGES || now - o.message.lastSeen >= MESSAGE_MEMORY_MS); o = leastRecent()) {
+      messages.delete(o.key);
     }
   }
 
