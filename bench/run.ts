@@ -78,10 +78,12 @@ async function measureOnce(target: PolicyTarget, scenario: Scenario, o: BenchOpt
   }
   const rss = sampleRss(running.pids ?? []);
   try {
-    const result = await runPolicyLoad({
-      port: running.port, ports: running.ports, connections: scenario.connections, requests: scenario.requests,
-      senders: scenario.senders, maxSeconds: o.maxSeconds, senderTag: randomBytes(3).toString('hex'),
-    });
+    const load = { port: running.port, ports: running.ports, connections: scenario.connections, senders: scenario.senders, maxSeconds: o.maxSeconds };
+    if (scenario.warmupRequests !== undefined) {
+      const warmup = await runPolicyLoad({ ...load, requests: scenario.warmupRequests, senderTag: randomBytes(3).toString('hex') });
+      if (!warmup.completed) throw new Error(`warm-up: ${warmup.requests} of ${warmup.planned} requests within the time bound`);
+    }
+    const result = await runPolicyLoad({ ...load, requests: scenario.requests, senderTag: randomBytes(3).toString('hex') });
     const rssMaxMiB = rss.stop();
     const { requestsBySender: _r, acceptedBySender: _a, ...summary } = result;
     return { ...base, result: summary, enforcement: checkEnforcement(result, o.limit), ...(rssMaxMiB === null ? {} : { rssMaxMiB }) };

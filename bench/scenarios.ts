@@ -6,14 +6,24 @@ export interface Scenario {
   readonly senders: number;
   readonly connections: number;
   readonly requests: number;
+  /**
+   * Requests sent to the same instance first, from other senders, and not measured: what a server
+   * that has been up a while carries (remembered messages, counters, leases).
+   */
+  readonly warmupRequests?: number;
 }
 
-/** Issue 8, requirement 2: the same rule everywhere, 20,000 RCPT requests per run. */
+/**
+ * Issue 8, requirement 2: the same rule everywhere, 20,000 RCPT requests per run. D is B on a
+ * server that has already answered 50,000 requests, so its memory of recent messages is full
+ * (Sendguard remembers 50,000) and every new message pushes out the oldest.
+ */
 export function policyScenarios(requests = 20_000): readonly Scenario[] {
   return [
     { id: 'A', title: '50 senders, mostly refused', senders: 50, connections: 16, requests },
     { id: 'B', title: '1,000 senders, all accepted', senders: 1000, connections: 16, requests },
     { id: 'C', title: '1,000 senders, one connection', senders: 1000, connections: 1, requests },
+    { id: 'D', title: 'B after 50,000 earlier requests from 1,000 other senders', senders: 1000, connections: 16, requests, warmupRequests: 50_000 },
   ];
 }
 

@@ -27,7 +27,7 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 
 export const floorTarget: PolicyTarget = {
   name: 'floor-dunno',
-  scenarios: ['B', 'C'],
+  scenarios: ['B', 'C', 'D'],
   describe: async () => `a Node.js ${process.version} server answering DUNNO to every request without looking at it (the ceiling of this machine and harness; enforces nothing)`,
   async start() {
     const port = await freePort();
