@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Decision } from '../../domain/enforcement/decision.ts';
 import type { RecipientCheck } from '../../domain/enforcement/enforcement-service.ts';
-import { defaultProtocolLimits, formatReply, PolicyProtocolError, PolicyRequestReader, type PolicyRequest, type ProtocolLimits } from './policy-protocol.ts';
+import { defaultProtocolLimits, formatReply, ownString, PolicyProtocolError, PolicyRequestReader, type PolicyRequest, type ProtocolLimits } from './policy-protocol.ts';
 
 export interface PolicyServerLogger {
   debug(obj: object, msg?: string): void;
@@ -33,12 +33,14 @@ async function decide(deps: PolicyServerDeps, request: PolicyRequest): Promise<{
   const state = (request.get('protocol_state') ?? '').toUpperCase();
   const kind = request.get('request');
   if (state !== 'RCPT' || (kind !== undefined && kind !== 'smtpd_access_policy')) return { action: 'DUNNO', label: 'not-rcpt' };
+  // Enforcement remembers senders, messages and recipients for minutes: it gets strings of their own.
+  const value = (name: string): string => ownString(request.get(name) ?? '');
   const decision = await deps.enforcement.checkRecipient({
-    sender: request.get('sender') ?? '',
-    recipient: request.get('recipient') ?? '',
-    saslUsername: request.get('sasl_username') || undefined,
-    clientAddress: request.get('client_address') || undefined,
-    instance: request.get('instance') || undefined,
+    sender: value('sender'),
+    recipient: value('recipient'),
+    saslUsername: value('sasl_username') || undefined,
+    clientAddress: value('client_address') || undefined,
+    instance: value('instance') || undefined,
     via: 'policy',
   });
   if (decision.verdict !== 'accept') {

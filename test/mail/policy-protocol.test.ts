@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PolicyProtocolError, PolicyRequestReader, formatReply, type PolicyRequest } from '../../mail/policy-server/policy-protocol.ts';
+import { PolicyProtocolError, PolicyRequestReader, formatReply, ownString, type PolicyRequest } from '../../mail/policy-server/policy-protocol.ts';
 
 // The request reader on its own: how bytes, however the network splits them, become requests.
 
@@ -81,6 +81,14 @@ describe('the policy request reader', () => {
     expect(plain(reader.push(Buffer.from(`${line}\n${line}\n`)))).toHaveLength(2);
     reader.push(Buffer.from(line));
     expect(() => reader.push(Buffer.from('recipient='))).toThrow(PolicyProtocolError);
+  });
+
+  it('hands out values to keep that are exactly the values read, short, long or UTF-8', () => {
+    const bytes = Buffer.from('sender=a@b.test\nrecipient=someone.with.a.long.name@example.net\ninstance=8A3F1.674F2C11.E2B0.0\nsasl_username=zoë@x.test\n\n');
+    const [values] = read(bytes, 4096);
+    for (const value of Object.values(values ?? {})) expect(ownString(value)).toBe(value);
+    expect(Object.keys(values ?? {})).toHaveLength(4);
+    expect(ownString('')).toBe('');
   });
 
   it('formats a reply that cannot break the framing', () => {
