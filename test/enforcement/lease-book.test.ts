@@ -5,7 +5,7 @@ const tenantId = 'contoso';
 const sender = 'adele@contoso.test';
 const start = new Date('2026-11-27T10:00:00Z');
 
-/** A book holding one external lease for `sender` far larger than anything these tests send. */
+/** `take` on a book holding one external lease for `sender`, far larger than anything these tests send. */
 function bookWithLease() {
   const book = createLeaseBook();
   book.toDatabase(tenantId, sender);
@@ -17,14 +17,14 @@ function bookWithLease() {
     const request: LeaseRequest = { tenantId, sender, internal: false, instance, recipient, now, recipientsPerMessage: 1000 };
     return book.take(request);
   };
-  return { book, take };
+  return take;
 }
 
 // A message's recipients are remembered so a repeated RCPT (Postfix retrying, or asking twice) is
 // not counted again; the memory keeps the 50,000 most recently seen messages of the last 10 minutes.
 describe('lease book: remembered messages', () => {
   it('forgets the least recently seen messages past 50,000, and a message seen again counts as recent', () => {
-    const { take } = bookWithLease();
+    const take = bookWithLease();
     expect(take('m-old', 'r@fabrikam.test')).toBe('accepted');
     expect(take('m-kept', 'r@fabrikam.test')).toBe('accepted');
     for (let i = 0; i < 40_000; i++) expect(take(`m-${i}`, 'r@fabrikam.test')).toBe('accepted');
@@ -42,7 +42,7 @@ describe('lease book: remembered messages', () => {
   });
 
   it('keeps forgetting the oldest, one for one, as new messages keep coming', () => {
-    const { take } = bookWithLease();
+    const take = bookWithLease();
     for (let i = 0; i < 150_000; i++) take(`m-${i}`, 'r@fabrikam.test');
     expect(take('m-100000', 'r@fabrikam.test')).toBe('duplicate');
     expect(take('m-149999', 'r@fabrikam.test')).toBe('duplicate');
@@ -53,7 +53,7 @@ describe('lease book: remembered messages', () => {
   });
 
   it('forgets messages last seen 10 minutes ago', () => {
-    const { take } = bookWithLease();
+    const take = bookWithLease();
     const at = (ms: number) => new Date(start.getTime() + ms);
     expect(take('m-early', 'r@fabrikam.test', at(0))).toBe('accepted');
     expect(take('m-later', 'r@fabrikam.test', at(60_000))).toBe('accepted');
