@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Db } from '../../db/client.ts';
 import { settleLeases, type LeaseExtension, type LeaseSettlement } from '../../db/repos/sending-counters.ts';
 import type { Clock } from '../clock.ts';
@@ -67,7 +68,7 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps) {
     pending = [];
     for (let from = 0; from < batch.length; from += chunk) {
       // Requests that arrived meanwhile go first (on the embedded database they wait otherwise).
-      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (from > 0) await nextTurn();
       try {
         await settle(batch.slice(from, from + chunk));
       } catch (err) {
