@@ -1,6 +1,7 @@
 import { and, asc, eq, gte, lt, lte, sql } from 'drizzle-orm';
 import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
+import { preparedOnce } from '../prepared.ts';
 import { outboundSpamPolicies, outboundSpamRules } from '../schema/outbound-spam-policies.ts';
 
 export type OutboundSpamPolicy = typeof outboundSpamPolicies.$inferSelect;
@@ -58,7 +59,14 @@ export async function deletePolicy(tx: Db, id: string): Promise<void> {
 
 export async function findPoliciesByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<OutboundSpamPolicy[]> {
   if (ids.length === 0) return [];
-  return db.select().from(outboundSpamPolicies).where(and(eq(outboundSpamPolicies.tenantId, tenantId), anyOf(outboundSpamPolicies.id, ids)));
+  const statement = preparedOnce(db, 'policies.byIds', () =>
+    db
+      .select()
+      .from(outboundSpamPolicies)
+      .where(and(eq(outboundSpamPolicies.tenantId, sql.placeholder('tenantId')), sql`${outboundSpamPolicies.id} = any(${sql.placeholder('ids')}::uuid[])`))
+      .prepare('policies_by_ids'),
+  );
+  return statement.execute({ tenantId, ids: [...ids] });
 }
 
 export async function findRuleByName(db: Db, tenantId: string, name: string): Promise<OutboundSpamRule | undefined> {

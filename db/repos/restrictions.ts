@@ -1,6 +1,7 @@
-import { and, asc, count, desc, eq, gt, inArray, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
+import { preparedOnce } from '../prepared.ts';
 import { releaseRequests, releases, restrictions } from '../schema/restrictions.ts';
 
 export type Restriction = typeof restrictions.$inferSelect;
@@ -142,41 +143,69 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-export function restrictionFilter(q: Omit<RestrictionListQuery, 'orderBy' | 'descending' | 'after' | 'limit'>): SQL[] {
-  const conditions: SQL[] = [eq(restrictions.tenantId, q.tenantId), eq(restrictions.entityKind, q.entityKind)];
-  if (q.statuses.length > 0) conditions.push(inArray(restrictions.status, q.statuses));
+type ListFilter = Omit<RestrictionListQuery, 'orderBy' | 'descending' | 'after' | 'limit'>;
+const param = sql.placeholder;
+
+/** Which optional conditions a filter uses: the part of the statement's text that varies. */
+function filterShape(q: ListFilter): string {
+  return [q.statuses.length > 0 && 'status', q.search && 'search', q.reasonCodes?.length && 'reason', q.temporary !== undefined && 'temporary'].filter(Boolean).join(',');
+}
+
+function filterConditions(shape: string): SQL[] {
+  const uses = new Set(shape.split(','));
+  const conditions: SQL[] = [eq(restrictions.tenantId, param('tenantId')), eq(restrictions.entityKind, param('entityKind'))];
+  if (uses.has('status')) conditions.push(sql`${restrictions.status} = any(${param('statuses')}::text[])`);
   // Keys are stored lower-cased (normalizeEntityKey), so a lower-cased LIKE finds what ILIKE would,
   // several times faster: ILIKE lower-cases every candidate row again (trigram index or not).
-  if (q.search) conditions.push(like(restrictions.entityKey, `%${escapeLike(q.search.toLowerCase())}%`));
-  if (q.reasonCodes && q.reasonCodes.length > 0) conditions.push(inArray(restrictions.reasonCode, q.reasonCodes));
-  if (q.temporary !== undefined) conditions.push(eq(restrictions.temporary, q.temporary));
+  if (uses.has('search')) conditions.push(like(restrictions.entityKey, param('search')));
+  if (uses.has('reason')) conditions.push(sql`${restrictions.reasonCode} = any(${param('reasonCodes')}::text[])`);
+  if (uses.has('temporary')) conditions.push(eq(restrictions.temporary, param('temporary')));
   return conditions;
 }
 
-function keysetCondition(q: RestrictionListQuery): SQL | undefined {
-  if (!q.after) return undefined;
-  const column = q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey;
-  const value = q.orderBy === 'createdAt' ? new Date(q.after.value) : q.after.value;
-  const beyond = q.descending ? lt : gt;
-  return or(beyond(column, value), and(eq(column, value), beyond(restrictions.id, q.after.id)));
+function filterValues(q: ListFilter) {
+  return {
+    tenantId: q.tenantId,
+    entityKind: q.entityKind,
+    statuses: q.statuses,
+    search: q.search ? `%${escapeLike(q.search.toLowerCase())}%` : null,
+    reasonCodes: q.reasonCodes ?? null,
+    temporary: q.temporary ?? null,
+  };
 }
 
+/** Keyset position: rows strictly after (in list order) the placeholders' (value, id). */
+function keysetCondition(column: typeof restrictions.createdAt | typeof restrictions.entityKey, descending: boolean): SQL | undefined {
+  const beyond = descending ? lt : gt;
+  return or(beyond(column, param('afterValue')), and(eq(column, param('afterValue')), beyond(restrictions.id, param('afterId'))));
+}
+
+// Both statements are prepared once per shape (db/prepared.ts): the console runs them on every page.
 export async function listRestrictions(db: Db, q: RestrictionListQuery): Promise<Restriction[]> {
-  const column = q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey;
-  const direction = q.descending ? desc : asc;
-  const conditions = restrictionFilter(q);
-  const keyset = keysetCondition(q);
-  if (keyset) conditions.push(keyset);
-  return db
-    .select()
-    .from(restrictions)
-    .where(and(...conditions))
-    .orderBy(direction(column), direction(restrictions.id))
-    .limit(q.limit);
+  const filter = filterShape(q);
+  const statement = preparedOnce(db, `restrictions.list:${filter}:${q.orderBy}:${q.descending}:${q.after ? 'after' : ''}`, () => {
+    const column = q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey;
+    const direction = q.descending ? desc : asc;
+    const conditions = filterConditions(filter);
+    if (q.after) conditions.push(keysetCondition(column, q.descending) as SQL);
+    return db
+      .select()
+      .from(restrictions)
+      .where(and(...conditions))
+      .orderBy(direction(column), direction(restrictions.id))
+      .limit(param('limit'))
+      .prepare(`restrictions_list_${filter}`);
+  });
+  const after = q.after ? { afterValue: q.orderBy === 'createdAt' ? new Date(q.after.value).toISOString() : q.after.value, afterId: q.after.id } : {};
+  return statement.execute({ ...filterValues(q), ...after, limit: q.limit });
 }
 
-export async function countRestrictions(db: Db, q: Omit<RestrictionListQuery, 'orderBy' | 'descending' | 'after' | 'limit'>): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(restrictions).where(and(...restrictionFilter(q)));
+export async function countRestrictions(db: Db, q: ListFilter): Promise<number> {
+  const filter = filterShape(q);
+  const statement = preparedOnce(db, `restrictions.count:${filter}`, () =>
+    db.select({ n: count() }).from(restrictions).where(and(...filterConditions(filter))).prepare(`restrictions_count_${filter}`),
+  );
+  const [row] = await statement.execute(filterValues(q));
   return Number(row?.n ?? 0);
 }
 
@@ -201,9 +230,13 @@ export async function restrictionsForEntities(db: Db, tenantId: string, entityKi
 /** Releases of several entities of one kind, newest first (batch loading for a page). */
 export async function releasesForEntities(db: Db, tenantId: string, entityKind: EntityKind, entityKeys: readonly string[]): Promise<Release[]> {
   if (entityKeys.length === 0) return [];
-  return db
-    .select()
-    .from(releases)
-    .where(and(eq(releases.tenantId, tenantId), eq(releases.entityKind, entityKind), anyOf(releases.entityKey, entityKeys)))
-    .orderBy(desc(releases.releasedAt), desc(releases.id));
+  const statement = preparedOnce(db, 'releases.forEntities', () =>
+    db
+      .select()
+      .from(releases)
+      .where(and(eq(releases.tenantId, param('tenantId')), eq(releases.entityKind, param('entityKind')), sql`${releases.entityKey} = any(${param('entityKeys')}::text[])`))
+      .orderBy(desc(releases.releasedAt), desc(releases.id))
+      .prepare('releases_for_entities'),
+  );
+  return statement.execute({ tenantId, entityKind, entityKeys: [...entityKeys] });
 }

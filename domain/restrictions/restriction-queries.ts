@@ -49,10 +49,11 @@ export function encodeCursor(r: Restriction, orderBy: RestrictionOrderField): st
   return Buffer.from(JSON.stringify([value, r.id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): Position {
+export function decodeCursor(cursor: string, orderBy: RestrictionOrderField): Position {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && /^[0-9a-f-]{36}$/.test(parsed[1])) {
+      if (orderBy === 'createdAt' && Number.isNaN(Date.parse(parsed[0]))) throw new Error('not a time');
       return { value: parsed[0], id: parsed[1] };
     }
   } catch {
@@ -96,7 +97,7 @@ export function createRestrictionQueries(deps: { db: Db }) {
         ...base,
         orderBy: order.field,
         descending: backwards ? !order.descending : order.descending,
-        after: cursor ? decodeCursor(cursor) : undefined,
+        after: cursor ? decodeCursor(cursor, order.field) : undefined,
         limit: size + 1,
       }),
       countRestrictions(db, base),

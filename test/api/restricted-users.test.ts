@@ -107,8 +107,11 @@ describe('restrictedUsers', () => {
       expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
       expect(res.body.errors?.[0]?.message).toBe('page size is capped at 100');
     }
-    const bad = await api.gql(token, LIST, { first: 1, after: 'not-a-cursor' });
-    expect(bad.body.errors?.[0]).toMatchObject({ message: 'the cursor is not one this API issued', extensions: { code: 'BAD_USER_INPUT' } });
+    const forged = Buffer.from(JSON.stringify(['yesterday', '5a9a1f85-ac9c-44aa-b900-584c08065b9c'])).toString('base64url');
+    for (const after of ['not-a-cursor', forged]) {
+      const bad = await api.gql(token, LIST, { first: 1, after });
+      expect(bad.body.errors?.[0]).toMatchObject({ message: 'the cursor is not one this API issued', extensions: { code: 'BAD_USER_INPUT' } });
+    }
     expect((await list(token, { first: 100 })).totalCount).toBe(0);
   });
 
