@@ -92,6 +92,17 @@ describe('the policy delegation protocol', () => {
     expect([await first, await second]).toEqual(['action=DUNNO', 'action=550 5.1.8 Access denied, bad outbound sender']);
   });
 
+  it('answers a client that sends far ahead of its replies, every request in order', async () => {
+    const tenant = await tenantWith({ externalPerHour: 300, action: 'BlockUser' });
+    const client = await connect();
+    const ann = tenant.address('ann');
+    const replies = Array.from({ length: 301 }, () => client.nextReply());
+    client.write(Array.from({ length: 301 }, (_, i) => encodeRequest(rcptRequest({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${Math.floor(i / 50)}` }))).join(''));
+    const answered = await Promise.all(replies);
+    expect(answered.slice(0, 300).every((r) => r === 'action=DUNNO')).toBe(true);
+    expect(answered[300]).toBe('action=550 5.1.8 Access denied, bad outbound sender');
+  });
+
   it('refuses a client inside a restricted connector with 5.7.711', async () => {
     const tenant = await tenantWith({});
     const connector = await insertConnector(database.db, { tenantId: tenant.id, name: 'On-premises', clientIpRanges: ['127.0.5.0/24', 'not-a-range'] });
