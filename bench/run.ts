@@ -7,7 +7,7 @@ import { describeMachine } from './machine.ts';
 import { runPolicyLoad } from './policy-load.ts';
 import { type BenchReport, type RunRecord, renderMarkdown, summarize } from './report.ts';
 import { sampleRss } from './rss.ts';
-import { cleanUpOnSignals } from './sendguard-cluster.ts';
+import { buildSendguard, cleanUpOnSignals } from './sendguard-cluster.ts';
 import { type Scenario, checkEnforcement, policyScenarios } from './scenarios.ts';
 import type { PolicyTarget, RunningTarget } from './target.ts';
 import { BASELINE_TARGET, targets as allTargets } from './targets/index.ts';
@@ -134,6 +134,7 @@ async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const unknownSuites = o.suites.filter((s) => !['policy', 'latency', 'api'].includes(s));
   if (unknownSuites.length > 0) throw new Error(`unknown suite(s): ${unknownSuites.join(', ')}\n${USAGE}`);
+  await buildSendguard();
   if (o.suites.includes('policy')) await runPolicySuite(o);
   if (o.suites.includes('latency')) console.log(await writeLatencyResults(await runLatencyBench(parseLatencyOptions(['--out', o.outDir])), o.outDir));
   if (o.suites.includes('api')) console.log(await writeApiResults(await runApiBench(parseApiOptions(['--out', o.outDir])), o.outDir));

@@ -1,15 +1,26 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { mintLocalToken } from '../api/auth/local-token.ts';
 import { loadOrCreateSigningKey } from '../api/auth/signing-key.ts';
+import { compiledIsCurrent } from '../bin/launch.js';
 import { removeDir, scratchDir, stopPid } from './proc.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'sendguard.js');
+
+/**
+ * Builds Sendguard (`npm run build`), so that every process the bench starts through bin/sendguard.js
+ * runs what `npm start` runs: the compiled program, not the sources through tsx.
+ */
+export async function buildSendguard(): Promise<void> {
+  await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'build.js')], { cwd: ROOT });
+  if (!compiledIsCurrent(ROOT)) throw new Error('the build did not complete: bin/sendguard.js would run the sources');
+}
 const START_TIMEOUT_MS = 60_000;
 
 /** The PostgreSQL server the scratch databases are created on (one per run, dropped after it). */

@@ -130,7 +130,7 @@ async function startSendguard(limit: number, storage: 'pglite' | 'postgres', pro
 
 async function version(): Promise<string> {
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  return `Sendguard ${pkg.version} (Node.js ${process.version})`;
+  return `Sendguard ${pkg.version} (compiled, Node.js ${process.version})`;
 }
 
 async function postgresVersion(): Promise<string> {

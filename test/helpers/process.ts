@@ -11,10 +11,10 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the real `sendguard` binary to completion. */
-export function runSendguard(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<RunResult> {
+/** Runs the real `sendguard` binary (or another entry point, such as a build's) to completion. */
+export function runSendguard(args: string[], env: Record<string, string | undefined> = {}, input?: string, entry = sendguardBin): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [sendguardBin, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -35,9 +35,9 @@ export interface ServerProcess {
 }
 
 /** Starts `sendguard serve …` as a child process and waits until every listener is printed. */
-export function startServerProcess(args: string[], env: Record<string, string | undefined>, expect: string[] = ['http']): Promise<ServerProcess> {
+export function startServerProcess(args: string[], env: Record<string, string | undefined>, expect: string[] = ['http'], entry = sendguardBin): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [sendguardBin, 'serve', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, 'serve', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const urls: Record<string, string> = {};
     let stderr = '';
     let stdout = '';
