@@ -64,7 +64,7 @@ export async function findPoliciesByIds(db: Db, tenantId: string, ids: readonly 
       .select()
       .from(outboundSpamPolicies)
       .where(and(eq(outboundSpamPolicies.tenantId, sql.placeholder('tenantId')), sql`${outboundSpamPolicies.id} = any(${sql.placeholder('ids')}::uuid[])`))
-      .prepare('policies_by_ids'),
+      .prepare('policies.byIds'),
   );
   return statement.execute({ tenantId, ids: [...ids] });
 }

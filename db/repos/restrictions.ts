@@ -183,7 +183,8 @@ function keysetCondition(column: typeof restrictions.createdAt | typeof restrict
 // Both statements are prepared once per shape (db/prepared.ts): the console runs them on every page.
 export async function listRestrictions(db: Db, q: RestrictionListQuery): Promise<Restriction[]> {
   const filter = filterShape(q);
-  const statement = preparedOnce(db, `restrictions.list:${filter}:${q.orderBy}:${q.descending}:${q.after ? 'after' : ''}`, () => {
+  const shape = `restrictions.list:${filter}:${q.orderBy}:${q.descending ? 'desc' : 'asc'}:${q.after ? 'after' : 'first'}`;
+  const statement = preparedOnce(db, shape, () => {
     const column = q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey;
     const direction = q.descending ? desc : asc;
     const conditions = filterConditions(filter);
@@ -194,7 +195,7 @@ export async function listRestrictions(db: Db, q: RestrictionListQuery): Promise
       .where(and(...conditions))
       .orderBy(direction(column), direction(restrictions.id))
       .limit(param('limit'))
-      .prepare(`restrictions_list_${filter}`);
+      .prepare(shape);
   });
   const after = q.after ? { afterValue: q.orderBy === 'createdAt' ? new Date(q.after.value).toISOString() : q.after.value, afterId: q.after.id } : {};
   return statement.execute({ ...filterValues(q), ...after, limit: q.limit });
@@ -202,9 +203,8 @@ export async function listRestrictions(db: Db, q: RestrictionListQuery): Promise
 
 export async function countRestrictions(db: Db, q: ListFilter): Promise<number> {
   const filter = filterShape(q);
-  const statement = preparedOnce(db, `restrictions.count:${filter}`, () =>
-    db.select({ n: count() }).from(restrictions).where(and(...filterConditions(filter))).prepare(`restrictions_count_${filter}`),
-  );
+  const shape = `restrictions.count:${filter}`;
+  const statement = preparedOnce(db, shape, () => db.select({ n: count() }).from(restrictions).where(and(...filterConditions(filter))).prepare(shape));
   const [row] = await statement.execute(filterValues(q));
   return Number(row?.n ?? 0);
 }
@@ -236,7 +236,7 @@ export async function releasesForEntities(db: Db, tenantId: string, entityKind: 
       .from(releases)
       .where(and(eq(releases.tenantId, param('tenantId')), eq(releases.entityKind, param('entityKind')), sql`${releases.entityKey} = any(${param('entityKeys')}::text[])`))
       .orderBy(desc(releases.releasedAt), desc(releases.id))
-      .prepare('releases_for_entities'),
+      .prepare('releases.forEntities'),
   );
   return statement.execute({ tenantId, entityKind, entityKeys: [...entityKeys] });
 }
