@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, getTableColumns, gt, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { preparedOnce } from '../prepared.ts';
@@ -180,49 +180,25 @@ function keysetCondition(column: typeof restrictions.createdAt | typeof restrict
   return or(beyond(column, param('afterValue')), and(eq(column, param('afterValue')), beyond(restrictions.id, param('afterId'))));
 }
 
-function afterValues(q: RestrictionListQuery) {
-  return q.after ? { afterValue: q.orderBy === 'createdAt' ? new Date(q.after.value).toISOString() : q.after.value, afterId: q.after.id } : {};
-}
-
-/** What makes two list statements' text differ: the filter's conditions, the order and a cursor. */
-function listShape(q: RestrictionListQuery): string {
-  return `${filterShape(q)}:${q.orderBy}:${q.descending ? 'desc' : 'asc'}:${q.after ? 'after' : 'first'}`;
-}
-
-function listClauses(q: RestrictionListQuery): { where: SQL | undefined; orderBy: SQL[] } {
-  const column = q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey;
-  const direction = q.descending ? desc : asc;
-  const conditions = filterConditions(filterShape(q));
-  if (q.after) conditions.push(keysetCondition(column, q.descending) as SQL);
-  return { where: and(...conditions), orderBy: [direction(column), direction(restrictions.id)] };
-}
-
-const restrictionColumns = getTableColumns(restrictions);
-
-// The console runs these on every page, so each is prepared once per shape (db/prepared.ts).
+// Both statements are prepared once per shape (db/prepared.ts): the console runs them on every page.
 export async function listRestrictions(db: Db, q: RestrictionListQuery): Promise<Restriction[]> {
-  const shape = `restrictions.list:${listShape(q)}`;
+  const filter = filterShape(q);
+  const shape = `restrictions.list:${filter}:${q.orderBy}:${q.descending ? 'desc' : 'asc'}:${q.after ? 'after' : 'first'}`;
   const statement = preparedOnce(db, shape, () => {
-    const { where, orderBy } = listClauses(q);
-    return db.select().from(restrictions).where(where).orderBy(...orderBy).limit(param('limit')).prepare(shape);
+    const column = q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey;
+    const direction = q.descending ? desc : asc;
+    const conditions = filterConditions(filter);
+    if (q.after) conditions.push(keysetCondition(column, q.descending) as SQL);
+    return db
+      .select()
+      .from(restrictions)
+      .where(and(...conditions))
+      .orderBy(direction(column), direction(restrictions.id))
+      .limit(param('limit'))
+      .prepare(shape);
   });
-  return statement.execute({ ...filterValues(q), ...afterValues(q), limit: q.limit });
-}
-
-/**
- * The first page of a search and how many rows match, from one scan: a search reads every match
- * through the trigram index anyway (to sort them), so counting them there costs little, where a
- * count of its own scanned them all again. Only a first page: a later one reads past its cursor.
- */
-export async function listFirstPageWithTotal(db: Db, q: RestrictionListQuery & { after?: undefined }): Promise<{ rows: Restriction[]; total: number }> {
-  const shape = `restrictions.listWithTotal:${listShape(q)}`;
-  const statement = preparedOnce(db, shape, () => {
-    const { where, orderBy } = listClauses(q);
-    const columns = { ...restrictionColumns, total: sql<number>`count(*) over ()`.mapWith(Number) };
-    return db.select(columns).from(restrictions).where(where).orderBy(...orderBy).limit(param('limit')).prepare(shape);
-  });
-  const rows = await statement.execute({ ...filterValues(q), limit: q.limit });
-  return { rows, total: rows[0]?.total ?? 0 };
+  const after = q.after ? { afterValue: q.orderBy === 'createdAt' ? new Date(q.after.value).toISOString() : q.after.value, afterId: q.after.id } : {};
+  return statement.execute({ ...filterValues(q), ...after, limit: q.limit });
 }
 
 export async function countRestrictions(db: Db, q: ListFilter): Promise<number> {

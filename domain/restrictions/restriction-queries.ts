@@ -3,7 +3,6 @@ import {
   countRestrictions,
   findRestrictionById,
   listEntityRestrictions,
-  listFirstPageWithTotal,
   listRestrictions,
   releasesForRestrictions,
   type EntityKind,
@@ -92,13 +91,17 @@ export function createRestrictionQueries(deps: { db: Db }) {
       temporary: filter.temporary,
       statuses: filter.statuses ?? ['Restricted'],
     };
-    const query = { ...base, orderBy: order.field, descending: backwards ? !order.descending : order.descending, limit: size + 1 };
-    // A search's first page counts its matches in the same scan; otherwise the page and its total
-    // are independent reads, sent side by side.
-    const [rows, totalCount] =
-      base.search && !cursor
-        ? await listFirstPageWithTotal(db, query).then(({ rows, total }) => [rows, total] as const)
-        : await Promise.all([listRestrictions(db, { ...query, after: cursor ? decodeCursor(cursor, order.field) : undefined }), countRestrictions(db, base)]);
+    // The page and its total are independent reads: side by side, one round trip less.
+    const [rows, totalCount] = await Promise.all([
+      listRestrictions(db, {
+        ...base,
+        orderBy: order.field,
+        descending: backwards ? !order.descending : order.descending,
+        after: cursor ? decodeCursor(cursor, order.field) : undefined,
+        limit: size + 1,
+      }),
+      countRestrictions(db, base),
+    ]);
     const more = rows.length > size;
     const page = rows.slice(0, size);
     if (backwards) page.reverse();
