@@ -11,56 +11,39 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-const ORIGINAL = `    remove: (x) => {
-      const index = xs.indexOf(x)
+// [the 3.4.9 text, its replacement]: remove searches from the live part only; shift drops the
+// entries handed out once they are half of the array.
+const EDITS = [
+  [
+    `      const index = xs.indexOf(x)
       return index === -1
         ? null
-        : (xs.splice(index, 1), x)
-    },
-    push: (x) => (xs.push(x), x),
-    shift: () => {
-      const out = xs[index++]
-
-      if (index === xs.length) {
-        index = 0
-        xs = []
-      } else {
+        : (xs.splice(index, 1), x)`,
+    `      const at = xs.indexOf(x, index) // sendguard: the live part only
+      return at === -1 ? null : (xs.splice(at, 1), x)`,
+  ],
+  [
+    `      } else {
         xs[index - 1] = undefined
-      }
-
-      return out
-    }`;
-
-const FIXED = `    remove: (x) => {
-      // sendguard: only the live part is searched
-      const at = xs.indexOf(x, index)
-      return at === -1
-        ? null
-        : (xs.splice(at, 1), x)
-    },
-    push: (x) => (xs.push(x), x),
-    shift: () => {
-      const out = xs[index++]
-
-      if (index === xs.length) {
-        index = 0
-        xs = []
-      } else if (index >= 32 && index * 2 >= xs.length) {
-        xs = xs.slice(index)
+      }`,
+    `      } else if (index >= 32 && index * 2 >= xs.length) {
+        xs = xs.slice(index) // sendguard: drop what was handed out
         index = 0
       } else {
         xs[index - 1] = undefined
-      }
-
-      return out
-    }`;
+      }`,
+  ],
+];
 
 // require.resolve('postgres') is <package>/cjs/src/index.js (its exports hide package.json).
 const root = path.resolve(path.dirname(createRequire(import.meta.url).resolve('postgres')), '..', '..');
 for (const build of ['src', 'cjs/src', 'cf/src']) {
   const file = path.join(root, build, 'queue.js');
-  const text = readFileSync(file, 'utf8');
-  if (text.includes(FIXED)) continue;
-  if (!text.includes(ORIGINAL)) throw new Error(`${file} is not the queue this fix was written for; check the postgres.js version`);
-  writeFileSync(file, text.replace(ORIGINAL, FIXED));
+  let text = readFileSync(file, 'utf8');
+  if (text.includes('// sendguard:')) continue;
+  for (const [original, fixed] of EDITS) {
+    if (!text.includes(original)) throw new Error(`${file} is not the queue this fix was written for; check the postgres.js version`);
+    text = text.replace(original, fixed);
+  }
+  writeFileSync(file, text);
 }
