@@ -21,6 +21,7 @@ export async function buildSendguard(): Promise<void> {
   await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'build.js')], { cwd: ROOT });
   if (!compiledIsCurrent(ROOT)) throw new Error('the build did not complete: bin/sendguard.js would run the sources');
 }
+
 const START_TIMEOUT_MS = 60_000;
 
 /** The PostgreSQL server the scratch databases are created on (one per run, dropped after it). */
