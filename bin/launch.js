@@ -1,8 +1,8 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-/** The folders `npm run build` compiles (tsconfig.build.json) and copies to dist/. */
-export const SOURCE_DIRS = ['api', 'bot', 'cli', 'config', 'db', 'domain', 'mail'];
+/** The folders `npm run build` compiles and copies to dist/: tsconfig.build.json's `include`. */
+export const SOURCE_DIRS = JSON.parse(readFileSync(new URL('../tsconfig.build.json', import.meta.url), 'utf8')).include;
 /** Written last by the build, so a build that stopped half-way is never run. */
 export const BUILD_STAMP = path.join('dist', '.build-complete');
 

@@ -3,11 +3,11 @@
 // when its stamp is newer than every source). `--if-possible` (npm start) skips the build where
 // TypeScript is not installed (npm install --omit=dev): the sources then run through tsx.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILD_STAMP } from '../bin/launch.js';
+import { BUILD_STAMP, SOURCE_DIRS } from '../bin/launch.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const at = (...parts) => path.join(root, ...parts);
@@ -26,7 +26,6 @@ try {
   process.exit(0);
 }
 execFileSync(process.execPath, [tsc, '-p', at('tsconfig.build.json'), '--outDir', out], { cwd: root, stdio: 'inherit' });
-cpSync(at('db/migrations'), path.join(out, 'db/migrations'), { recursive: true });
-mkdirSync(path.join(out, 'bot/teams-app'), { recursive: true });
-for (const asset of ['manifest.json', 'color.png', 'outline.png']) cpSync(at('bot/teams-app', asset), path.join(out, 'bot/teams-app', asset));
+// Everything else in the source folders is read at run time (migrations, the Teams app's files).
+for (const dir of SOURCE_DIRS) cpSync(at(dir), path.join(out, dir), { recursive: true, filter: (from) => !from.endsWith('.ts') });
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
