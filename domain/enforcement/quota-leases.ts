@@ -96,8 +96,8 @@ export function createLeaseBook() {
 
   /** The least recently seen message still remembered. */
   function leastRecent(): typeof oldest {
-    // Stale when the message was forgotten or moved to the end since the walker passed it.
-    while (!oldest || messages.get(oldest.key) !== oldest.message || oldest.message.position !== oldest.position) {
+    // Positions are never reused: a different one means the message was forgotten or moved to the end.
+    while (!oldest || messages.get(oldest.key)?.position !== oldest.position) {
       let next = walker.next();
       if (next.done) {
         // A finished iterator stays finished: messages added since need a new one.
