@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Db } from '../../db/client.ts';
 import { listRestrictedConnectors, type RestrictedConnector } from '../../db/repos/connectors.ts';
 import type { Clock } from '../clock.ts';
+import { NOT_LOADED } from './not-loaded.ts';
 
 interface Loaded {
   loadedAt: number;
@@ -57,18 +58,29 @@ export function createConnectorGuard(deps: { db: Db; clock: Clock; maxAgeMs: num
     return loading;
   }
 
-  /** The restricted connector whose ranges hold the client address, if any. */
-  async function match(clientAddress: string | undefined): Promise<RestrictedConnector | undefined> {
-    const client = clientAddress ? normalizeClientAddress(clientAddress) : undefined;
-    if (!client) return undefined;
+  function matchIn(current: Loaded, client: { address: string; family: 'ipv4' | 'ipv6' }): RestrictedConnector | undefined {
     // A stale list keeps serving while it reloads; only a missing one (start, or an event) is awaited.
-    const current = loaded ?? (await reload());
     if (deps.clock.now().getTime() - current.loadedAt >= deps.maxAgeMs) reload().catch((err: unknown) => deps.onError?.(err));
     return current.ranges.find((r) => r.list.check(client.address, client.family))?.connector;
   }
 
+  /** The restricted connector whose ranges hold the client address, if any. */
+  async function match(clientAddress: string | undefined): Promise<RestrictedConnector | undefined> {
+    const client = clientAddress ? normalizeClientAddress(clientAddress) : undefined;
+    if (!client) return undefined;
+    return matchIn(loaded ?? (await reload()), client);
+  }
+
+  /** As `match`, from the list in memory; `NOT_LOADED` when there is none yet (start, or after an event). */
+  function matchLoaded(clientAddress: string | undefined): RestrictedConnector | undefined | typeof NOT_LOADED {
+    const client = clientAddress ? normalizeClientAddress(clientAddress) : undefined;
+    if (!client) return undefined;
+    return loaded ? matchIn(loaded, client) : NOT_LOADED;
+  }
+
   return {
     match,
+    matchLoaded,
     invalidate(): void {
       loaded = undefined;
     },

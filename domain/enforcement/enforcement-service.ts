@@ -25,10 +25,12 @@ import { createEnforcementEvents } from './enforcement-events.ts';
 import { countsAfter, createLimitSignals } from './limit-signals.ts';
 import { restrictForLimit, restrictForServiceLimit, type RestrictionContext } from './limit-restrictions.ts';
 import { createLeaseKeeper, LEASE_GRACE_MS } from './lease-keeper.ts';
+import { NOT_LOADED } from './not-loaded.ts';
+import type { LeaseRequest } from './quota-leases.ts';
 import { createRecipientRecorder } from './recipient-recorder.ts';
 import { createRestrictionCache, type CachedRestriction } from './restriction-cache.ts';
 import { createSenderActivity } from './sender-activity.ts';
-import { createTenantDirectory } from './tenant-directory.ts';
+import { createTenantDirectory, type TenantSnapshot } from './tenant-directory.ts';
 
 export interface SenderCheck {
   /** Envelope sender (MAIL FROM); empty for bounces. */
@@ -148,16 +150,31 @@ export function createEnforcementService(deps: EnforcementDeps) {
   const signals = createLimitSignals({ db, clock, thresholdPercent: options.warningThresholdPercent });
   const unsubscribe = deps.events?.subscribe(createEnforcementEvents({ directory, restricted, connectors, leases }));
 
+  /** Who is sending, once the sender's tenant is known (`tenantId` undefined: no tenant accepts the domain). */
+  function identified(check: SenderCheck, sender: string, tenantId: string | undefined): Identity | Decision {
+    if (!tenantId) return options.unknownSender === 'reject' ? unknownSenderRefused : accept('unknown-sender');
+    if (check.authenticatedTenantId !== undefined && check.authenticatedTenantId !== tenantId) return senderNotPermitted;
+    const counted = (check.saslUsername?.trim() || sender).toLowerCase();
+    return { tenantId, sender, counted };
+  }
+
   async function identify(check: SenderCheck): Promise<Identity | Decision> {
     const connector = await connectors.match(check.clientAddress);
     if (connector) return connectorRefused;
     const sender = check.sender.trim().toLowerCase();
     if (!sender) return accept('not-outbound');
-    const tenantId = await directory.tenantOf(domainOf(sender));
-    if (!tenantId) return options.unknownSender === 'reject' ? unknownSenderRefused : accept('unknown-sender');
-    if (check.authenticatedTenantId !== undefined && check.authenticatedTenantId !== tenantId) return senderNotPermitted;
-    const counted = (check.saslUsername?.trim() || sender).toLowerCase();
-    return { tenantId, sender, counted };
+    return identified(check, sender, await directory.tenantOf(domainOf(sender)));
+  }
+
+  /** As `identify`, from memory alone; undefined when something is not loaded. */
+  function identifyFromMemory(check: SenderCheck): Identity | Decision | undefined {
+    const connector = connectors.matchLoaded(check.clientAddress);
+    if (connector === NOT_LOADED) return undefined;
+    if (connector) return connectorRefused;
+    const sender = check.sender.trim().toLowerCase();
+    if (!sender) return accept('not-outbound');
+    const tenantId = directory.tenantOfLoaded(domainOf(sender));
+    return tenantId === NOT_LOADED ? undefined : identified(check, sender, tenantId);
   }
 
   function refusalFor(r: CachedRestriction): Decision {
@@ -286,20 +303,50 @@ export function createEnforcementService(deps: EnforcementDeps) {
     }
   }
 
+  /**
+   * The answer memory alone gives (a sender restricted, or a recipient a lease covers), or what
+   * the database needs to decide the recipient.
+   */
+  function answerFromCaches(id: Identity, check: RecipientCheck, tenant: TenantSnapshot): Decision | LeaseRequest {
+    const cached = restricted.get(id.tenantId, id.counted);
+    if (cached) return refusalFor(cached);
+    const request: LeaseRequest = {
+      tenantId: id.tenantId,
+      sender: id.counted,
+      internal: tenant.isInternal(domainOf(check.recipient)),
+      instance: check.instance?.trim() || null,
+      recipient: check.recipient.trim().toLowerCase(),
+      now: clock.now(),
+      recipientsPerMessage: limits.recipientsPerMessage,
+    };
+    const fromLease = leases.book.take(request);
+    return fromLease ? accept(fromLease) : request;
+  }
+
+  /**
+   * Answers a recipient without waiting when everything it needs is in memory: most recipients
+   * of a busy sender (covered by a lease), and every one of a restricted sender. Undefined when
+   * the database has to be asked: call `checkRecipient`. The answer and what it counts are those
+   * `checkRecipient` gives; this only spares the request path its promises and deadline timer.
+   */
+  function answerFromMemory(check: RecipientCheck): Decision | undefined {
+    const id = identifyFromMemory(check);
+    if (id === undefined || !('counted' in id)) return id;
+    const tenant = directory.snapshotLoaded(id.tenantId);
+    if (!tenant) return undefined;
+    const answer = answerFromCaches(id, check, tenant);
+    return 'verdict' in answer ? answer : undefined;
+  }
+
   /** Checks and counts one recipient (the RCPT stage). Mail *to* a restricted user is never refused. */
   function checkRecipient(check: RecipientCheck): Promise<Decision> {
     return withDeadline(async () => {
       const id = await identify(check);
       if (!('counted' in id)) return id;
-      const cached = restricted.get(id.tenantId, id.counted);
-      if (cached) return refusalFor(cached);
       const tenant = await directory.snapshot(id.tenantId);
-      const internal = tenant.isInternal(domainOf(check.recipient));
-      const now = clock.now();
-      const instance = check.instance?.trim() || null;
-      const recipient = check.recipient.trim().toLowerCase();
-      const fromLease = leases.book.take({ tenantId: id.tenantId, sender: id.counted, internal, instance, recipient, now, recipientsPerMessage: limits.recipientsPerMessage });
-      if (fromLease) return accept(fromLease);
+      const answer = answerFromCaches(id, check, tenant);
+      if ('verdict' in answer) return answer;
+      const { internal, instance, recipient, now } = answer;
       const choice = tenant.choose(id.sender);
       const ctx = context(id, choice, resolveLimits(choice.policy, limits), check, now);
       const result = await recordAtDatabase({
@@ -344,6 +391,7 @@ export function createEnforcementService(deps: EnforcementDeps) {
 
   return {
     checkRecipient,
+    answerFromMemory,
     checkSender,
     getSenderActivity,
     /** Drops cached tenant data and this process's leases (after a change made without an event, and in tests). */

@@ -3,6 +3,7 @@ import { listGroupMemberships } from '../../db/repos/group-members.ts';
 import { listPolicies, listRules } from '../../db/repos/outbound-spam-policies.ts';
 import { listAllAcceptedDomains } from '../../db/repos/tenants.ts';
 import type { Clock } from '../clock.ts';
+import { NOT_LOADED } from './not-loaded.ts';
 import { groupsOf, isWithinDomain, selectPolicy, type GroupMembership, type PolicyChoice, type PolicyFacts, type RuleFacts } from '../policies/select-policy.ts';
 
 const MAX_MEMO = 50_000;
@@ -103,24 +104,42 @@ export function createTenantDirectory(deps: { db: Db; clock: Clock; ttlMs: numbe
     load().catch((err: unknown) => deps.onError?.(err));
   }
 
-  /** The tenant owning a domain or one of its parent domains (mail.contoso.com → contoso.com). */
-  async function tenantOf(domain: string): Promise<string | undefined> {
-    let map = domains?.value;
-    if (!domains) map = await loadDomains();
-    else if (stale(domains)) refreshInBackground(loadDomains);
-    const labels = domain.toLowerCase().split('.');
-    for (let i = 0; i < labels.length - 1; i++) {
-      const tenantId = map?.get(labels.slice(i).join('.'));
+  function ownerIn(map: Map<string, string>, domain: string): string | undefined {
+    const lower = domain.toLowerCase();
+    // A name without a dot is never looked up on its own, as a top-level domain is not.
+    if (!lower.includes('.')) return undefined;
+    const exact = map.get(lower);
+    if (exact) return exact;
+    const labels = lower.split('.');
+    for (let i = 1; i < labels.length - 1; i++) {
+      const tenantId = map.get(labels.slice(i).join('.'));
       if (tenantId) return tenantId;
     }
     return undefined;
   }
 
+  /** The tenant owning a domain or one of its parent domains (mail.contoso.com → contoso.com). */
+  async function tenantOf(domain: string): Promise<string | undefined> {
+    const loaded = tenantOfLoaded(domain);
+    return loaded === NOT_LOADED ? ownerIn(await loadDomains(), domain) : loaded;
+  }
+
+  /** As `tenantOf`, from memory; `NOT_LOADED` when the domains are not (start, or after an invalidation). */
+  function tenantOfLoaded(domain: string): string | undefined | typeof NOT_LOADED {
+    if (!domains) return NOT_LOADED;
+    if (stale(domains)) refreshInBackground(loadDomains);
+    return ownerIn(domains.value, domain);
+  }
+
   async function snapshot(tenantId: string): Promise<TenantSnapshot> {
+    return snapshotLoaded(tenantId) ?? loadSnapshot(tenantId);
+  }
+
+  /** As `snapshot`, from memory; undefined when the tenant's is not loaded. */
+  function snapshotLoaded(tenantId: string): TenantSnapshot | undefined {
     const entry = snapshots.get(tenantId);
-    if (!entry) return loadSnapshot(tenantId);
-    if (stale(entry)) refreshInBackground(() => loadSnapshot(tenantId));
-    return entry.value;
+    if (entry && stale(entry)) refreshInBackground(() => loadSnapshot(tenantId));
+    return entry?.value;
   }
 
   /** Forgets a tenant's snapshot (or everything), e.g. after a policy or domain change. */
@@ -137,7 +156,7 @@ export function createTenantDirectory(deps: { db: Db; clock: Clock; ttlMs: numbe
     }
   }
 
-  return { tenantOf, snapshot, invalidate };
+  return { tenantOf, tenantOfLoaded, snapshot, snapshotLoaded, invalidate };
 }
 
 export type TenantDirectory = ReturnType<typeof createTenantDirectory>;

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { Decision } from '../../domain/enforcement/decision.ts';
+import { accept, type Decision } from '../../domain/enforcement/decision.ts';
 import type { RecipientCheck } from '../../domain/enforcement/enforcement-service.ts';
 import { defaultProtocolLimits, formatReply, ownString, PolicyProtocolError, PolicyRequestReader, type PolicyRequest, type ProtocolLimits } from './policy-protocol.ts';
 
@@ -15,7 +15,11 @@ export interface PolicyServerMetrics {
 }
 
 export interface PolicyServerDeps {
-  enforcement: { checkRecipient(check: RecipientCheck): Promise<Decision> };
+  enforcement: {
+    checkRecipient(check: RecipientCheck): Promise<Decision>;
+    /** The same answer as `checkRecipient` when memory alone can give it; undefined otherwise. */
+    answerFromMemory?(check: RecipientCheck): Decision | undefined;
+  };
   logger?: PolicyServerLogger;
   metrics?: PolicyServerMetrics;
   limits?: ProtocolLimits;
@@ -28,25 +32,23 @@ export function toPolicyAction(d: Decision): string {
   return d.verdict === 'accept' ? 'DUNNO' : `${d.smtpCode} ${d.enhancedCode} ${d.text}`;
 }
 
-/** Postfix attributes → a recipient check. Only the RCPT stage is checked and counted. */
-async function decide(deps: PolicyServerDeps, request: PolicyRequest): Promise<{ action: string; label: string }> {
+const notRecipientStage = accept('not-outbound');
+
+/** Postfix attributes → a recipient check; undefined for any other stage (only RCPT is checked and counted). */
+function recipientCheckOf(request: PolicyRequest): RecipientCheck | undefined {
   const state = (request.get('protocol_state') ?? '').toUpperCase();
   const kind = request.get('request');
-  if (state !== 'RCPT' || (kind !== undefined && kind !== 'smtpd_access_policy')) return { action: 'DUNNO', label: 'not-rcpt' };
+  if (state !== 'RCPT' || (kind !== undefined && kind !== 'smtpd_access_policy')) return undefined;
   // Enforcement remembers senders, messages and recipients for minutes: it gets strings of their own.
   const value = (name: string): string => ownString(request.get(name) ?? '');
-  const decision = await deps.enforcement.checkRecipient({
+  return {
     sender: value('sender'),
     recipient: value('recipient'),
     saslUsername: value('sasl_username') || undefined,
     clientAddress: value('client_address') || undefined,
     instance: value('instance') || undefined,
     via: 'policy',
-  });
-  if (decision.verdict !== 'accept') {
-    deps.logger?.info({ sender: request.get('sender'), recipient: request.get('recipient'), reason: decision.reason }, `policy: ${toPolicyAction(decision)}`);
-  }
-  return { action: toPolicyAction(decision), label: decision.reason };
+  };
 }
 
 interface Connection {
@@ -65,12 +67,23 @@ export function createPolicyServer(deps: PolicyServerDeps) {
   const connections = new Set<Connection>();
   const server = net.createServer((socket) => serve(socket));
 
-  async function answer(request: PolicyRequest): Promise<string> {
-    const started = process.hrtime.bigint();
-    const { action, label } = await decide(deps, request);
+  /** The decision for a request: at once when memory gives it, else a promise of it. */
+  function decide(request: PolicyRequest): { decision: Decision; label: string } | Promise<{ decision: Decision; label: string }> {
+    const check = recipientCheckOf(request);
+    if (!check) return { decision: notRecipientStage, label: 'not-rcpt' };
+    const quick = deps.enforcement.answerFromMemory?.(check);
+    if (quick) return { decision: quick, label: quick.reason };
+    return deps.enforcement.checkRecipient(check).then((decision) => ({ decision, label: decision.reason }));
+  }
+
+  function finish(request: PolicyRequest, decided: { decision: Decision; label: string }, started: bigint): string {
+    const { decision, label } = decided;
     deps.metrics?.policyRequests.inc({ decision: label });
     deps.metrics?.policyLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    return action;
+    if (decision.verdict !== 'accept') {
+      deps.logger?.info({ sender: request.get('sender'), recipient: request.get('recipient'), reason: decision.reason }, `policy: ${toPolicyAction(decision)}`);
+    }
+    return toPolicyAction(decision);
   }
 
   function serve(socket: net.Socket): void {
@@ -83,13 +96,21 @@ export function createPolicyServer(deps: PolicyServerDeps) {
     socket.on('error', (err) => deps.logger?.debug({ err }, 'policy connection error'));
     socket.on('close', () => connections.delete(conn));
 
+    // Requests are answered in order. Reading pauses only while one waits for the database; one
+    // answered from memory is written before the next is looked at, with no promise in between.
     async function drain(): Promise<void> {
       conn.busy = true;
-      socket.pause();
+      let paused = false;
       for (let request = queue.shift(); request && !socket.destroyed; request = queue.shift()) {
         try {
-          const action = await answer(request);
-          if (!socket.destroyed) socket.write(formatReply(action));
+          const started = process.hrtime.bigint();
+          let decided = decide(request);
+          if (decided instanceof Promise) {
+            if (!paused) socket.pause();
+            paused = true;
+            decided = await decided;
+          }
+          if (!socket.destroyed) socket.write(formatReply(finish(request, decided, started)));
         } catch (err) {
           // No reply on trouble: Postfix logs it and applies its default_action.
           deps.logger?.warn({ err }, 'policy request failed; closing the connection');
@@ -98,7 +119,7 @@ export function createPolicyServer(deps: PolicyServerDeps) {
       }
       conn.busy = false;
       if (conn.closeWhenIdle) socket.end();
-      else socket.resume();
+      else if (paused) socket.resume();
     }
 
     socket.on('data', (chunk: Buffer) => {

@@ -88,6 +88,42 @@ describe('quota leases', () => {
     expect(await rows(tenant)).toEqual({ external: 20, messages: 20, leases: 0, recipients: 20 });
   });
 
+  it('answers what memory holds at once (a leased recipient, a duplicate, a restricted sender) and leaves the rest to the database', async () => {
+    const { tenant, services } = await setup(100);
+    const ann = sender(tenant);
+    const now = (i: number, instance = `m${i}`) => services.enforcement.answerFromMemory({ sender: ann, recipient: `r${i}@fabrikam.test`, instance });
+    // Nothing is loaded and no lease is held: only the database can tell.
+    expect(now(0)).toBeUndefined();
+    const before = decisions;
+    expect(reply(await services.enforcement.checkRecipient({ sender: ann, recipient: 'r0@fabrikam.test', instance: 'm0' }))).toBe('accept');
+    const answers = Array.from({ length: 19 }, (_, i) => now(i + 1));
+    expect(answers.map((a) => a && `${reply(a)} ${a.reason}`)).toEqual(Array(19).fill('accept accepted'));
+    expect(now(5)).toMatchObject({ verdict: 'accept', reason: 'duplicate' });
+    expect(decisions - before).toBe(1);
+    // Another sender of the tenant has no lease: the database decides it.
+    expect(services.enforcement.answerFromMemory({ sender: sender(tenant, 'bob'), recipient: 'x@fabrikam.test', instance: 'b1' })).toBeUndefined();
+
+    const activity = await services.enforcement.getSenderActivity(tenant.id, ann);
+    expect(activity.counts).toMatchObject({ externalLastHour: 20, messagesThisMinute: 20 });
+    await services.enforcement.stop();
+    expect(await rows(tenant)).toEqual({ external: 20, messages: 20, leases: 0, recipients: 20 });
+  });
+
+  it('refuses a sender restricted by this process from memory, as the database did', async () => {
+    const { tenant, services } = await setup(2);
+    const ann = sender(tenant);
+    const check = (i: number) => ({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` });
+    const replies: string[] = [];
+    for (let i = 0; i < 3; i++) replies.push(reply(await services.enforcement.checkRecipient(check(i))));
+    expect(replies).toEqual(['accept', 'accept', '550 5.1.8']);
+    const before = decisions;
+    const refused = services.enforcement.answerFromMemory(check(3));
+    expect(refused && reply(refused)).toBe('550 5.1.8');
+    expect(decisions).toBe(before);
+    await services.enforcement.stop();
+    expect(await rows(tenant)).toMatchObject({ external: 2, leases: 0 });
+  });
+
   it('stops short of the warning threshold, so the warning and the restriction come from the database at exactly 80 and 101', async () => {
     const { tenant, services } = await setup(100);
     const ann = sender(tenant);

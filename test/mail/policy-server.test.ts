@@ -158,6 +158,39 @@ describe('bad clients', () => {
   });
 });
 
+describe('answers from memory', () => {
+  it('never lets a request answered from memory overtake one waiting for the database', async () => {
+    let release: (d: Decision) => void = () => undefined;
+    const asked: string[] = [];
+    const stub = createPolicyServer({
+      enforcement: {
+        checkRecipient: (check) => {
+          asked.push(`database ${check.recipient}`);
+          return new Promise<Decision>((resolve) => (release = resolve));
+        },
+        answerFromMemory: (check) => {
+          asked.push(`memory ${check.recipient}`);
+          return check.recipient.startsWith('leased') ? { verdict: 'accept', smtpCode: 250, enhancedCode: '2.0.0', text: 'OK', reason: 'accepted' } : undefined;
+        },
+      },
+    });
+    const stubPort = (await stub.listen(0, '127.0.0.1')).port;
+    const client = await PolicyClient.connect(stubPort);
+    clients.push(client);
+    const replies = [client.nextReply(), client.nextReply(), client.nextReply()];
+    client.write(['new@d.test', 'leased1@d.test', 'leased2@d.test'].map((recipient) => encodeRequest(rcptRequest({ sender: 'a@b.test', recipient }))).join(''));
+    await expect.poll(() => asked).toEqual(['memory new@d.test', 'database new@d.test']);
+    let answered = 0;
+    for (const r of replies) void r.then(() => answered++);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(0);
+    release({ verdict: 'reject', smtpCode: 550, enhancedCode: '5.1.8', text: 'Access denied, bad outbound sender', reason: 'restricted' });
+    expect(await Promise.all(replies)).toEqual(['action=550 5.1.8 Access denied, bad outbound sender', 'action=DUNNO', 'action=DUNNO']);
+    expect(asked).toEqual(['memory new@d.test', 'database new@d.test', 'memory leased1@d.test', 'memory leased2@d.test']);
+    await stub.close();
+  });
+});
+
 describe('stopping', () => {
   it('finishes the request in flight, replies, then closes; new connections are refused', async () => {
     let release: (d: Decision) => void = () => undefined;
