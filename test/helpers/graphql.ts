@@ -36,6 +36,8 @@ export interface GraphQLClient {
   token(options: TokenOptions): Promise<string>;
   /** POSTs one operation as JSON with the token; returns status, headers and the parsed body. */
   gql<T = Record<string, unknown>>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** As `gql`, naming the operation of a document that holds several. */
+  gqlOperation<T = Record<string, unknown>>(token: string | null, query: string, operationName: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
 }
 
 export interface TestApi extends GraphQLClient {
@@ -60,14 +62,17 @@ async function clientFor(url: string, config: Config, services: Services): Promi
         { tenantId: o.tenantId, principalId: o.principalId ?? 'oid-admin-1', name: o.name ?? 'Adele Vance', roles: o.roles ?? ['Security Administrator'], act: o.act },
         { expiresInSeconds: o.expiresInSeconds },
       ),
-    async gql(token, query, variables) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (token) headers.authorization = `Bearer ${token}`;
-      const res = await fetch(graphqlUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-      const text = await res.text();
-      return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as GraphQLResponse['body']) : {} } as GraphQLResponse<never>;
-    },
+    gql: (token, query, variables) => post(token, { query, variables }),
+    gqlOperation: (token, query, operationName, variables) => post(token, { query, operationName, variables }),
   };
+
+  async function post(token: string | null, body: { query: string; operationName?: string; variables?: Record<string, unknown> | undefined }): Promise<GraphQLResponse<never>> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(graphqlUrl, { method: 'POST', headers, body: JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as GraphQLResponse['body']) : {} } as GraphQLResponse<never>;
+  }
 }
 
 /** A real server with the `api` role on a fresh test database, and tokens signed with its own key. */
