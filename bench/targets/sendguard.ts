@@ -69,6 +69,24 @@ async function startServer(dir: string, index: number, limit: number, databaseUr
   return server;
 }
 
+/**
+ * Starts one server and waits for its policy port. The port was free when chosen, but another
+ * process may bind it before the server does (EADDRINUSE): then it starts again on another port.
+ */
+async function startListening(dir: string, index: number, limit: number, databaseUrl: string | undefined, commit: Commit): Promise<Server> {
+  for (let attempt = 1; ; attempt++) {
+    const server = await startServer(dir, index, limit, databaseUrl, commit);
+    try {
+      await waitForPort(server.port, START_TIMEOUT_MS, () => !server.exited);
+      return server;
+    } catch (e) {
+      const output = await readFile(server.log, 'utf8').catch(() => '');
+      const taken = server.exited && output.includes(`EADDRINUSE: address already in use 127.0.0.1:${server.port}`);
+      if (!taken || attempt === 3) throw new Error(`${(e as Error).message}\n${output.slice(-4000)}`);
+    }
+  }
+}
+
 async function stopServers(servers: readonly Server[]): Promise<void> {
   await Promise.all(servers.map(async (s) => {
     if (s.child.pid !== undefined && !s.exited) await stopPid(s.child.pid, 'SIGTERM', 10_000);
@@ -113,11 +131,7 @@ async function startSendguard(limit: number, storage: 'pglite' | 'postgres', pro
     await removeDir(dir);
   };
   try {
-    for (let i = 0; i < processes; i++) {
-      const server = await startServer(dir, i, limit, database?.url, commit);
-      servers.push(server);
-      await waitForPort(server.port, START_TIMEOUT_MS, () => !server.exited);
-    }
+    for (let i = 0; i < processes; i++) servers.push(await startListening(dir, i, limit, database?.url, commit));
   } catch (e) {
     const output = (await Promise.all(servers.map((s) => readFile(s.log, 'utf8').catch(() => '')))).join('\n');
     await stop();
