@@ -9,6 +9,7 @@ import { ValidationError } from '../domain/restrictions/errors.ts';
 import { loadOrCreateSigningKey } from './auth/signing-key.ts';
 import { AuthenticationError, createTokenVerifier } from './auth/verify-token.ts';
 import { bearerChallenge, createAuthenticator, type Authenticator, type Viewer } from './auth/viewer.ts';
+import { bodySizeLimit } from './body-limit.ts';
 import { compiledQueries } from './compiled-queries.ts';
 import type { GraphQLContext, ServerContext } from './context.ts';
 import { sseEventIds } from './sse-event-ids.ts';
@@ -88,8 +89,8 @@ export function createGraphQLServer(deps: { services: Services; authenticate: Au
     renderGraphiQL: renderGraphiQL && ((options) => (graphiqlPage ??= renderGraphiQL(options))),
     landingPage: false,
     batching: false,
-    // Counted as the body arrives, so a missing or false Content-Length does not get around it.
-    maxRequestBodySize: services.config.graphql.maxBodyBytes,
+    // Enforced by bodySizeLimit below instead.
+    maxRequestBodySize: false,
     cors: false,
     maskedErrors: { maskError: maskUnexpected },
     logging: {
@@ -98,7 +99,7 @@ export function createGraphQLServer(deps: { services: Services; authenticate: Au
       warn: (...args: unknown[]) => log.warn({ args }, 'yoga'),
       error: (...args: unknown[]) => log.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'graphql request failed'),
     },
-    plugins: [authentication(authenticate, viewers, log), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, sseEventIds(), subscriptionsEndWithToken(),
+    plugins: [authentication(authenticate, viewers, log), bodySizeLimit(services.config.graphql.maxBodyBytes), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, sseEventIds(), subscriptionsEndWithToken(),
       compiledQueries((errors) => log.error({ errors }, 'a query could not be compiled'))],
     context: ({ request, viewer }) => {
       const who = viewer ?? viewers.get(request);

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, createTestTenant, type TestTenant } from '../helpers/db.ts';
@@ -71,6 +72,28 @@ describe('HTTP protections', () => {
       req.end();
     });
     expect(chunked.status).toBe(413);
+  });
+
+  it('reads no more body than a request declares: a longer body cannot get past the limit by declaring less', async () => {
+    const url = new URL(api.graphqlUrl);
+    const body = JSON.stringify({ query: '{ viewer { name } }', variables: { pad: 'x'.repeat(MAX_BODY) } });
+    const head = (length: number | string) =>
+      `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`;
+    const exchange = (request: string) => new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(url.port), url.hostname, () => socket.end(request));
+      let reply = '';
+      socket.on('data', (d: Buffer) => (reply += d.toString()));
+      socket.on('close', () => resolve(reply));
+      socket.on('error', reject);
+    });
+    // Declared 40 bytes of a 4 KB body: the query is the first 40 bytes alone, which is not JSON.
+    const short = await exchange(head(40) + body);
+    expect(short).toMatch(/^HTTP\/1\.1 400 /);
+    expect(short).not.toMatch(/"viewer"/);
+    // The same body declared as it is: refused on the header.
+    expect(await exchange(head(Buffer.byteLength(body)) + body)).toMatch(/^HTTP\/1\.1 413 [^]*Request body too large/);
+    // A length that is not a number: refused before anything is read.
+    expect(await exchange(head('12abc') + body)).toMatch(/^HTTP\/1\.1 400 /);
   });
 
   it('refuses batched operations', async () => {
