@@ -81,6 +81,11 @@ describe('restrictedUsers', () => {
     const back = await list(token, { last: 2, before: page2.pageInfo.startCursor, filter: { search: 'user' } });
     expect(back.locals).toEqual(['user5', 'user4']);
     expect(back.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: true });
+    // Pages from either end that hold every match, exactly or with room to spare, and one that does not.
+    for (const [args, total, rows] of [[{ first: 8 }, 8, 8], [{ last: 20 }, 8, 8], [{ first: 0 }, 8, 0], [{ first: 7 }, 8, 7]] as const) {
+      const page = await list(token, { ...args, filter: { search: 'user' } });
+      expect([page.totalCount, page.edges.length]).toEqual([total, rows]);
+    }
   });
 
   it('lists active restrictions by default and filters by reason, temporary and status; orders by address', async () => {
