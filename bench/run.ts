@@ -88,7 +88,9 @@ async function measureOnce(target: PolicyTarget, scenario: Scenario, o: BenchOpt
     const { requestsBySender: _r, acceptedBySender: _a, ...summary } = result;
     return { ...base, result: summary, enforcement: checkEnforcement(result, o.limit), ...(rssMaxMiB === null ? {} : { rssMaxMiB }) };
   } catch (e) {
-    return { ...base, error: (e as Error).message };
+    // What the server said is gone with its scratch directory once it stops: keep the end of it.
+    const log = await running.logTail?.().catch(() => '');
+    return { ...base, error: log ? `${(e as Error).message}\nserver log (end):\n${log}` : (e as Error).message };
   } finally {
     rss.stop();
     current = undefined;

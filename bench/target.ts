@@ -22,6 +22,8 @@ export interface RunningTarget {
   readonly ports?: readonly number[];
   /** The serving processes, whose resident memory is sampled during the run. */
   readonly pids?: readonly number[];
+  /** The end of the servers' logs, for a run that failed. */
+  logTail?(): Promise<string>;
   stop(): Promise<void>;
 }
 

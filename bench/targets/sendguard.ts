@@ -139,7 +139,8 @@ async function startSendguard(limit: number, storage: 'pglite' | 'postgres', pro
   }
   const ports = servers.map((s) => s.port);
   const pids = servers.flatMap((s) => (s.child.pid === undefined ? [] : [s.child.pid]));
-  return { port: ports[0] ?? 0, ports, pids, stop };
+  const logTail = async () => (await Promise.all(servers.map((s) => readFile(s.log, 'utf8').catch(() => '')))).join('\n').slice(-3000);
+  return { port: ports[0] ?? 0, ports, pids, logTail, stop };
 }
 
 async function version(): Promise<string> {
