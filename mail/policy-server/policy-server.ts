@@ -71,7 +71,13 @@ export function createPolicyServer(deps: PolicyServerDeps) {
   function decide(request: PolicyRequest): { decision: Decision; label: string } | Promise<{ decision: Decision; label: string }> {
     const check = recipientCheckOf(request);
     if (!check) return { decision: notRecipientStage, label: 'not-rcpt' };
-    const quick = deps.enforcement.answerFromMemory?.(check);
+    let quick: Decision | undefined;
+    try {
+      quick = deps.enforcement.answerFromMemory?.(check);
+    } catch (err) {
+      // The full path answers as configured for trouble; a fault in memory never costs the connection.
+      deps.logger?.warn({ err }, 'answering from memory failed; asking the database');
+    }
     if (quick) return { decision: quick, label: quick.reason };
     return deps.enforcement.checkRecipient(check).then((decision) => ({ decision, label: decision.reason }));
   }

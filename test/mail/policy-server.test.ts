@@ -191,6 +191,25 @@ describe('answers from memory', () => {
   });
 });
 
+describe('a fault answering from memory', () => {
+  it('sends the request down the full path and keeps the connection', async () => {
+    const stub = createPolicyServer({
+      enforcement: {
+        checkRecipient: async () => ({ verdict: 'defer', smtpCode: 451, enhancedCode: '4.3.0', text: 'Try again later', reason: 'database-unavailable' }),
+        answerFromMemory: () => {
+          throw new TypeError('a cache gave something it should not');
+        },
+      },
+    });
+    const stubPort = (await stub.listen(0, '127.0.0.1')).port;
+    const client = await PolicyClient.connect(stubPort);
+    clients.push(client);
+    expect(await client.ask(rcptRequest({ sender: 'a@b.test', recipient: 'c@d.test' }))).toBe('451 4.3.0 Try again later');
+    expect(await client.ask(rcptRequest({ sender: 'a@b.test', recipient: 'e@d.test' }))).toBe('451 4.3.0 Try again later');
+    await stub.close();
+  });
+});
+
 describe('stopping', () => {
   it('finishes the request in flight, replies, then closes; new connections are refused', async () => {
     let release: (d: Decision) => void = () => undefined;
