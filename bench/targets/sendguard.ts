@@ -80,11 +80,16 @@ async function startListening(dir: string, index: number, limit: number, databas
       await waitForPort(server.port, START_TIMEOUT_MS, () => !server.exited);
       return server;
     } catch (e) {
-      const output = await readFile(server.log, 'utf8').catch(() => '');
+      const output = await readLogs([server]);
       const taken = server.exited && output.includes(`EADDRINUSE: address already in use 127.0.0.1:${server.port}`);
       if (!taken || attempt === 3) throw new Error(`${(e as Error).message}\n${output.slice(-4000)}`);
     }
   }
+}
+
+/** What the servers wrote, one log after another (empty for a log that cannot be read). */
+async function readLogs(servers: readonly Server[]): Promise<string> {
+  return (await Promise.all(servers.map((s) => readFile(s.log, 'utf8').catch(() => '')))).join('\n');
 }
 
 async function stopServers(servers: readonly Server[]): Promise<void> {
@@ -133,13 +138,13 @@ async function startSendguard(limit: number, storage: 'pglite' | 'postgres', pro
   try {
     for (let i = 0; i < processes; i++) servers.push(await startListening(dir, i, limit, database?.url, commit));
   } catch (e) {
-    const output = (await Promise.all(servers.map((s) => readFile(s.log, 'utf8').catch(() => '')))).join('\n');
+    const output = await readLogs(servers);
     await stop();
     throw new Error(`sendguard: ${(e as Error).message}\n${output.slice(-4000)}`);
   }
   const ports = servers.map((s) => s.port);
   const pids = servers.flatMap((s) => (s.child.pid === undefined ? [] : [s.child.pid]));
-  const logTail = async () => (await Promise.all(servers.map((s) => readFile(s.log, 'utf8').catch(() => '')))).join('\n').slice(-3000);
+  const logTail = async () => (await readLogs(servers)).slice(-3000);
   return { port: ports[0] ?? 0, ports, pids, logTail, stop };
 }
 

@@ -32,6 +32,7 @@ export function toPolicyAction(d: Decision): string {
   return d.verdict === 'accept' ? 'DUNNO' : `${d.smtpCode} ${d.enhancedCode} ${d.text}`;
 }
 
+/** The answer outside the RCPT stage, counted in the metrics as `not-rcpt`. */
 const notRecipientStage = accept('not-outbound');
 
 /** Postfix attributes → a recipient check; undefined for any other stage (only RCPT is checked and counted). */
@@ -68,23 +69,21 @@ export function createPolicyServer(deps: PolicyServerDeps) {
   const server = net.createServer((socket) => serve(socket));
 
   /** The decision for a request: at once when memory gives it, else a promise of it. */
-  function decide(request: PolicyRequest): { decision: Decision; label: string } | Promise<{ decision: Decision; label: string }> {
+  function decide(request: PolicyRequest): Decision | Promise<Decision> {
     const check = recipientCheckOf(request);
-    if (!check) return { decision: notRecipientStage, label: 'not-rcpt' };
-    let quick: Decision | undefined;
+    if (!check) return notRecipientStage;
     try {
-      quick = deps.enforcement.answerFromMemory?.(check);
+      const quick = deps.enforcement.answerFromMemory?.(check);
+      if (quick) return quick;
     } catch (err) {
       // The full path answers as configured for trouble; a fault in memory never costs the connection.
       deps.logger?.warn({ err }, 'answering from memory failed; asking the database');
     }
-    if (quick) return { decision: quick, label: quick.reason };
-    return deps.enforcement.checkRecipient(check).then((decision) => ({ decision, label: decision.reason }));
+    return deps.enforcement.checkRecipient(check);
   }
 
-  function finish(request: PolicyRequest, decided: { decision: Decision; label: string }, started: bigint): string {
-    const { decision, label } = decided;
-    deps.metrics?.policyRequests.inc({ decision: label });
+  function finish(request: PolicyRequest, decision: Decision, started: bigint): string {
+    deps.metrics?.policyRequests.inc({ decision: decision === notRecipientStage ? 'not-rcpt' : decision.reason });
     deps.metrics?.policyLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
     if (decision.verdict !== 'accept') {
       deps.logger?.info({ sender: request.get('sender'), recipient: request.get('recipient'), reason: decision.reason }, `policy: ${toPolicyAction(decision)}`);
@@ -110,13 +109,13 @@ export function createPolicyServer(deps: PolicyServerDeps) {
       for (let request = queue.shift(); request && !socket.destroyed; request = queue.shift()) {
         try {
           const started = process.hrtime.bigint();
-          let decided = decide(request);
-          if (decided instanceof Promise) {
+          let decision = decide(request);
+          if (decision instanceof Promise) {
             if (!paused) socket.pause();
             paused = true;
-            decided = await decided;
+            decision = await decision;
           }
-          if (!socket.destroyed) socket.write(formatReply(finish(request, decided, started)));
+          if (!socket.destroyed) socket.write(formatReply(finish(request, decision, started)));
         } catch (err) {
           // No reply on trouble: Postfix logs it and applies its default_action.
           deps.logger?.warn({ err }, 'policy request failed; closing the connection');
