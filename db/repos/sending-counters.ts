@@ -41,7 +41,8 @@ export interface RecordRecipientInput {
 export interface LeasedRecipient {
   instance: string;
   recipient: string;
-  at: string;
+  /** When it was accepted, in epoch milliseconds (written out only when reported). */
+  at: number;
 }
 
 /**
@@ -125,7 +126,10 @@ function toResult(row: RecordRow): RecordRecipientResult {
 function settlementItem(s: LeaseSettlement) {
   return {
     lease: s.lease, used: s.used, used_messages: s.usedMessages, final: s.final,
-    recipients: { tenant: s.tenantId, sender: s.sender, internal: s.internal, rows: s.recipients },
+    recipients: {
+      tenant: s.tenantId, sender: s.sender, internal: s.internal,
+      rows: s.recipients.map((r) => ({ instance: r.instance, recipient: r.recipient, at: new Date(r.at).toISOString() })),
+    },
     extend_from: s.extend?.from.toISOString() ?? null, extend_to: s.extend?.to.toISOString() ?? null,
   };
 }

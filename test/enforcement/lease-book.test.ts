@@ -63,4 +63,38 @@ describe('lease book: remembered messages', () => {
     expect(take('m-later', 'r@fabrikam.test', at(660_001))).toBe('accepted');
     expect(take('m-early', 'r@fabrikam.test', at(660_002))).toBe('duplicate');
   });
+
+  it('remembers every recipient of a message: each asked again is a duplicate, and the per-message limit counts those the database saw', () => {
+    const book = createLeaseBook();
+    book.toDatabase(tenantId, sender);
+    // The database decided the message's third recipient, and knew two more of it.
+    book.fromDatabase({
+      tenantId, sender, internal: false, instance: 'm1', recipient: 'c@fabrikam.test', now: start, accepted: true, messageRecipients: 3,
+      lease: { id: 'lease-1', recipients: 100, messages: 100, expiresAt: new Date(start.getTime() + 60_000) },
+    });
+    const take = (instance: string, recipient: string, recipientsPerMessage = 5) =>
+      book.take({ tenantId, sender, internal: false, instance, recipient, now: start, recipientsPerMessage });
+    expect(take('m1', 'c@fabrikam.test')).toBe('duplicate');
+    expect(take('m1', 'd@fabrikam.test')).toBe('accepted');
+    expect(take('m1', 'e@fabrikam.test')).toBe('accepted');
+    // Five recipients now: a sixth goes to the database, the ones seen stay duplicates.
+    expect(take('m1', 'f@fabrikam.test')).toBeNull();
+    expect(take('m1', 'd@fabrikam.test')).toBe('duplicate');
+    expect(take('m1', 'e@fabrikam.test')).toBe('duplicate');
+    // A message of one recipient, then of two.
+    expect(take('m2', 'a@fabrikam.test', 2)).toBe('accepted');
+    expect(take('m2', 'a@fabrikam.test', 2)).toBe('duplicate');
+    expect(take('m2', 'b@fabrikam.test', 2)).toBe('accepted');
+    expect(take('m2', 'b@fabrikam.test', 2)).toBe('duplicate');
+    expect(take('m2', 'a@fabrikam.test', 2)).toBe('duplicate');
+    expect(take('m2', 'z@fabrikam.test', 2)).toBeNull();
+    // What the lease reports: the accepted ones, each with the time it was accepted.
+    const [report] = book.due(new Date(start.getTime() + 1000));
+    expect(report?.recipients).toEqual([
+      { instance: 'm1', recipient: 'd@fabrikam.test', at: start.getTime() },
+      { instance: 'm1', recipient: 'e@fabrikam.test', at: start.getTime() },
+      { instance: 'm2', recipient: 'a@fabrikam.test', at: start.getTime() },
+      { instance: 'm2', recipient: 'b@fabrikam.test', at: start.getTime() },
+    ]);
+  });
 });

@@ -330,7 +330,7 @@ describe('quota leases', () => {
         from generate_series(1, ${n}::int) g returning id, sender`);
     const reports: LeaseSettlement[] = leases.map((l, k) => ({
       lease: l.id, tenantId: tenant.id, sender: l.sender, internal: false, used: 1, usedMessages: 1, final: true,
-      recipients: [{ instance: `m${k}`, recipient: `r${k}@fabrikam.test`, at: '2026-11-26T10:00:01Z' }],
+      recipients: [{ instance: `m${k}`, recipient: `r${k}@fabrikam.test`, at: Date.parse('2026-11-26T10:00:01Z') }],
     }));
     const errors: unknown[] = [];
     const keeper = createLeaseKeeper({
@@ -370,7 +370,7 @@ describe('quota leases', () => {
     expect(lease?.recipients).toBeGreaterThan(8);
     const report = (used: number, final: boolean): LeaseSettlement => ({
       lease: lease?.id as string, tenantId: tenant.id, sender: ann, internal: false, used, usedMessages: used, final,
-      recipients: Array.from({ length: used }, (_, k) => ({ instance: `m${k + 1}`, recipient: `r${k + 1}@fabrikam.test`, at: '2026-11-26T10:00:05Z' })),
+      recipients: Array.from({ length: used }, (_, k) => ({ instance: `m${k + 1}`, recipient: `r${k + 1}@fabrikam.test`, at: Date.parse('2026-11-26T10:00:05Z') })),
     });
     // The total of 8 is the final report; 5 is the earlier usage report.
     for (const used of order) await settleLeases(database.db, [report(used as number, used === 8)]);
@@ -394,7 +394,7 @@ describe('quota leases', () => {
 
     const report = (lease: typeof annExternal, who: string, internal: boolean, used: number, final: boolean, first: number): LeaseSettlement => ({
       lease: lease?.id as string, tenantId: tenant.id, sender: who, internal, used, usedMessages: used, final,
-      recipients: Array.from({ length: used }, (_, k) => ({ instance: `${who}-l${first + k}`, recipient: `l${first + k}@fabrikam.test`, at: at.toISOString() })),
+      recipients: Array.from({ length: used }, (_, k) => ({ instance: `${who}-l${first + k}`, recipient: `l${first + k}@fabrikam.test`, at: at.getTime() })),
     });
     await settleLeases(database.db, [report(bobExternal, bob, false, 4, true, 0)]);
     await settleLeases(database.db, [
