@@ -88,6 +88,20 @@ describe('quota leases', () => {
     expect(await rows(tenant)).toEqual({ external: 20, messages: 20, leases: 0, recipients: 20 });
   });
 
+  it('records each recipient answered from a lease with the time it was accepted', async () => {
+    const { tenant, clock, services } = await setup(100);
+    const ann = sender(tenant);
+    for (let i = 0; i < 4; i++) {
+      expect(reply(await services.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` }))).toBe('accept');
+      clock.advance(250);
+    }
+    await services.enforcement.stop();
+    const recorded = await database.db.select({ instance: countedRecipients.instance, at: countedRecipients.createdAt })
+      .from(countedRecipients).where(eq(countedRecipients.tenantId, tenant.id)).orderBy(countedRecipients.instance);
+    // m0 was decided by the database, m1-m3 from the lease and reported when it was given back.
+    expect(recorded).toEqual([0, 1, 2, 3].map((i) => ({ instance: `m${i}`, at: new Date(Date.parse('2026-11-26T10:00:05Z') + 250 * i) })));
+  });
+
   it('answers what memory holds at once (a leased recipient, a duplicate, a restricted sender) and leaves the rest to the database', async () => {
     const { tenant, services } = await setup(100);
     const ann = sender(tenant);
