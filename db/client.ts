@@ -42,7 +42,7 @@ export interface OpenOptions {
   maxConnections?: number;
   migrate?: boolean;
   /** Called with every statement drizzle sends (tests count queries with it). */
-  logQuery?: (query: string) => void;
+  logQuery?: (query: string, params: unknown[]) => void;
 }
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
@@ -52,7 +52,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return database;
 }
 
-type QueryLogger = { logQuery: (query: string) => void } | undefined;
+type QueryLogger = { logQuery: (query: string, params: unknown[]) => void } | undefined;
 
 /**
  * postgres.js sends a statement that is not prepared as Parse and Describe, waits for the

@@ -16,7 +16,7 @@ export interface TestDatabase extends Database {
 }
 
 /** A fresh migrated database for one test file: a clone of the template on PostgreSQL, in-memory PGlite otherwise. */
-export async function createTestDatabase(options: { maxConnections?: number; logQuery?: (query: string) => void } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(options: { maxConnections?: number; logQuery?: (query: string, params: unknown[]) => void } = {}): Promise<TestDatabase> {
   const template = inject('templateDatabase');
   if (!postgresUrl || !template) {
     const database = await openDatabase({ dataDir: 'memory', logQuery: options.logQuery });
