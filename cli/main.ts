@@ -72,7 +72,7 @@ async function serve(options: { only?: Role[] }): Promise<void> {
 async function migrate(): Promise<void> {
   const config = configOrExit();
   const { openDatabase } = await import('../db/client.ts');
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, maxConnections: config.databasePoolSize });
   await database.close();
   process.stdout.write('migrations applied\n');
 }

@@ -28,7 +28,7 @@ interface Stoppable {
 }
 
 export async function openAndSeed(config: Config, logger: Logger, existing?: Database): Promise<Database> {
-  const database = existing ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const database = existing ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, maxConnections: config.databasePoolSize }));
   const seeded = await provisionTenant(database.db, config.bootstrapTenant, { warningThresholdPercent: config.alerts.warningThresholdPercent });
   if (seeded.created) logger.info({ tenant: config.bootstrapTenant.id }, 'bootstrap tenant created');
   return database;

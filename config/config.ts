@@ -16,6 +16,7 @@ const count = (max: number) => z.coerce.number().int().min(0).max(max);
 export const settings = {
   NODE_ENV: { schema: z.enum(['development', 'production', 'test']), default: 'development', doc: 'production refuses unsafe settings (SENDGUARD_GRAPHIQL, SENDGUARD_BOT_DEV_NO_AUTH)' },
   DATABASE_URL: { schema: z.string().url().optional(), default: undefined, doc: 'PostgreSQL (>= 15) URL; unset = embedded PGlite in the data dir' },
+  SENDGUARD_DB_POOL_SIZE: { schema: count(100), default: '0', doc: 'connections each process keeps to PostgreSQL; 0 = one more than the CPUs, at least 3 (see Design)' },
   SENDGUARD_DATA_DIR: { schema: z.string().min(1), default: './.sendguard', doc: 'embedded database, signing key' },
   SENDGUARD_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino log level' },
   SENDGUARD_HOST: { schema: z.string().min(1), default: '127.0.0.1', doc: 'address every listener binds to' },

@@ -20,6 +20,8 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Connections to PostgreSQL per process; undefined: the default for this machine (db/client.ts). */
+  databasePoolSize: number | undefined;
   logLevel: RawConfig['SENDGUARD_LOG_LEVEL'];
   listen: { host: string; httpPort: number; policyPort: number; smtpPort: number };
   smtpRelay: { enabled: boolean; smarthost: string | undefined; networks: string[] };
@@ -71,6 +73,7 @@ export function toConfig(raw: RawConfig, cwd = process.cwd()): Config {
     env: raw.NODE_ENV,
     dataDir,
     databaseUrl: raw.DATABASE_URL,
+    databasePoolSize: raw.SENDGUARD_DB_POOL_SIZE || undefined,
     logLevel: raw.SENDGUARD_LOG_LEVEL,
     listen: { host: raw.SENDGUARD_HOST, httpPort: raw.SENDGUARD_HTTP_PORT, policyPort: raw.SENDGUARD_POLICY_PORT, smtpPort: raw.SENDGUARD_SMTP_PORT },
     smtpRelay: { enabled: raw.SENDGUARD_SMTP_ENABLED || raw.SENDGUARD_SMARTHOST !== undefined, smarthost: raw.SENDGUARD_SMARTHOST, networks: raw.SENDGUARD_RELAY_NETWORKS },

@@ -11,6 +11,8 @@ describe('configuration', () => {
     expect(config.listen).toEqual({ host: '127.0.0.1', httpPort: 4000, policyPort: 10040, smtpPort: 2525 });
     expect(config.dataDir).toBe('/srv/sg/.sendguard');
     expect(config.databaseUrl).toBeUndefined();
+    // The pool size is left to the database client, which sizes it for the machine.
+    expect(config.databasePoolSize).toBeUndefined();
     expect(config.serviceLimits).toEqual({ recipientsPerDay: 10000, externalPerHour: 500, internalPerHour: 10000, messagesPerMinute: 30, recipientsPerMessage: 500 });
     expect(config.unblockQuota).toEqual({ maxReleases: 3, windowDays: 30 });
     expect(config.smtpRelay.enabled).toBe(false);
@@ -22,9 +24,16 @@ describe('configuration', () => {
     ['SENDGUARD_POLICY_DB_ERROR_ACTION', 'maybe', 'SENDGUARD_POLICY_DB_ERROR_ACTION must be one of defer, dunno'],
     ['SENDGUARD_ACCEPTED_DOMAINS', 'contoso.com,not a domain', 'SENDGUARD_ACCEPTED_DOMAINS is not valid: a domain name such as example.com'],
     ['DATABASE_URL', 'nope', 'DATABASE_URL must be a valid url'],
+    ['SENDGUARD_DB_POOL_SIZE', '101', 'SENDGUARD_DB_POOL_SIZE must be at most 100'],
+    ['SENDGUARD_DB_POOL_SIZE', 'many', 'SENDGUARD_DB_POOL_SIZE must be a whole number'],
   ])('refuses %s=%s naming the variable', (name, value, message) => {
     expect(() => parseRawConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseRawConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('takes a PostgreSQL pool size, 0 leaving it to the machine', () => {
+    expect(toConfig(parseRawConfig({ SENDGUARD_DB_POOL_SIZE: '4' })).databasePoolSize).toBe(4);
+    expect(toConfig(parseRawConfig({ SENDGUARD_DB_POOL_SIZE: '0' })).databasePoolSize).toBeUndefined();
   });
 
   it('stops start-up with exit code 2 and one line naming the variable', async () => {

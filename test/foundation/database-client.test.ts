@@ -1,5 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultPoolSize, openDatabase } from '../../db/client.ts';
 import { tenants } from '../../db/tables.ts';
 import { createTestDatabase, createTestTenant, onPostgres, type TestDatabase, type TestTenant } from '../helpers/db.ts';
 
@@ -38,5 +40,22 @@ describe.skipIf(!onPostgres)(`the PostgreSQL client (${onPostgresOnly})`, () => 
     await expect(database.rows(sql`select 1 / ${0}::int`)).rejects.toMatchObject({ cause: { code: '22012' } });
     // The failed statement does not poison the connection's next one.
     expect(await database.rows<{ ok: number }>(sql`select ${1}::int as ok`)).toEqual([{ ok: 1 }]);
+  });
+
+  it('keeps at most its pool of connections, pipelining the queries that arrive together', async () => {
+    const pool = await openDatabase({ databaseUrl: database.url ?? '', dataDir: 'memory', migrate: false, maxConnections: 2 });
+    try {
+      // 12 queries at once, each naming itself: every one gets its own answer back, over 2 backends.
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, k) =>
+        pool.rows<{ k: number; pid: number }>(sql`select ${k}::int as k, pg_backend_pid() as pid, pg_sleep(0.01)`)));
+      expect(answers.map((rows) => rows[0]?.k)).toEqual(Array.from({ length: 12 }, (_, k) => k));
+      expect(new Set(answers.map((rows) => rows[0]?.pid)).size).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('sizes the pool one above the CPUs, at least 3', () => {
+    expect(defaultPoolSize()).toBe(Math.max(3, availableParallelism() + 1));
   });
 });
