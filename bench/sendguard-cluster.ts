@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -174,14 +175,37 @@ export async function scratchDeployment(prefix: string): Promise<{ dir: string; 
   };
 }
 
+/**
+ * Connections kept open between requests, as a console's browser or an automation client keeps
+ * them. Node's `fetch` cost the load generator 0.45–0.88 ms of CPU per request here, as much as
+ * the API process spent answering it, on the same two cores; this client costs 0.11–0.2 ms.
+ */
+const keepAlive = new http.Agent({ keepAlive: true });
+
 /** POSTs one GraphQL document; throws on a transport error or a top-level GraphQL error. */
-export async function graphql<T>(url: string, token: string, query: string, variables?: Record<string, unknown>): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
+export function graphql<T>(url: string, token: string, query: string, variables?: Record<string, unknown>): Promise<T> {
+  const body = JSON.stringify({ query, variables });
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'POST',
+      agent: keepAlive,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        try {
+          const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: T; errors?: { message: string }[] };
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status > 299 || answer.errors || !answer.data) throw new Error(`GraphQL ${status}: ${JSON.stringify(answer.errors ?? answer)}`);
+          resolve(answer.data);
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
   });
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (!res.ok || body.errors || !body.data) throw new Error(`GraphQL ${res.status}: ${JSON.stringify(body.errors ?? body)}`);
-  return body.data;
 }
