@@ -54,7 +54,10 @@ describe.skipIf(!onPostgres)(`the PostgreSQL client (${onPostgresOnly})`, () => 
       await pool.close();
     }
   });
+});
 
+// The size needs no database: it is checked on every run, not only on PostgreSQL.
+describe('the PostgreSQL pool size', () => {
   it('sizes the pool one above the CPUs, at least 3', () => {
     expect(defaultPoolSize()).toBe(Math.max(3, availableParallelism() + 1));
   });
