@@ -38,6 +38,12 @@ export interface LoadResult {
   readonly seconds: number;
   readonly requestsPerSecond: number;
   readonly latencyMs: LatencySummary;
+  /**
+   * `latencyMs` split in two: the requests of every sender's first message (the first pass over
+   * the senders, each from a sender the server has not seen in this run), and all later ones.
+   */
+  readonly firstPassLatencyMs: LatencySummary;
+  readonly laterLatencyMs: LatencySummary;
   readonly actions: Readonly<Record<ActionClass, number>>;
   /** Distinct reply texts and how often each came (the first 20 distinct). */
   readonly replies: Readonly<Record<string, number>>;
@@ -49,6 +55,8 @@ interface Message { readonly index: number; readonly sender: number; readonly re
 
 class Recorder {
   readonly latencies: Float64Array;
+  /** Per request in completion order: whether it belongs to the first pass over the senders. */
+  readonly firstPass: Uint8Array;
   count = 0;
   readonly actions: Record<ActionClass, number> = { accepted: 0, deferred: 0, refused: 0, other: 0 };
   readonly replies = new Map<string, number>();
@@ -57,11 +65,13 @@ class Recorder {
 
   constructor(planned: number, senders: number) {
     this.latencies = new Float64Array(planned);
+    this.firstPass = new Uint8Array(planned);
     this.perSenderRequests = new Int32Array(senders);
     this.perSenderAccepted = new Int32Array(senders);
   }
 
-  record(sender: number, action: string, ms: number): void {
+  record(sender: number, action: string, ms: number, firstPass: boolean): void {
+    this.firstPass[this.count] = firstPass ? 1 : 0;
     this.latencies[this.count++] = ms;
     const cls = classifyAction(action);
     this.actions[cls] += 1;
@@ -143,7 +153,7 @@ async function drive(
       });
       const t0 = process.hrtime.bigint();
       const action = await conn.ask(request);
-      rec.record(m.sender, action, Number(process.hrtime.bigint() - t0) / 1e6);
+      rec.record(m.sender, action, Number(process.hrtime.bigint() - t0) / 1e6, m.index < o.senders);
     }
   }
 }
@@ -163,6 +173,8 @@ function summarize(o: LoadOptions, rec: Recorder, seconds: number): LoadResult {
     seconds: round3(seconds),
     requestsPerSecond: Math.round(rec.count / seconds),
     latencyMs: summarizeLatencies(rec.latencies.subarray(0, rec.count)),
+    firstPassLatencyMs: summarizeLatencies(rec.latencies.filter((_, i) => i < rec.count && rec.firstPass[i] === 1)),
+    laterLatencyMs: summarizeLatencies(rec.latencies.filter((_, i) => i < rec.count && rec.firstPass[i] === 0)),
     actions: { ...rec.actions },
     replies: Object.fromEntries(rec.replies),
     requestsBySender,

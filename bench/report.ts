@@ -1,3 +1,4 @@
+import type { CpuPerRequest } from './cpu.ts';
 import { type Machine, machineLine } from './machine.ts';
 import type { LoadResult } from './policy-load.ts';
 import type { Enforcement, Scenario } from './scenarios.ts';
@@ -14,6 +15,8 @@ export interface RunRecord {
   readonly enforcement?: Enforcement;
   /** Highest resident set size any serving process of the target reached during the run. */
   readonly rssMaxMiB?: number;
+  /** CPU time per request of the serving processes, PostgreSQL and the load generator during the run. */
+  readonly cpuUsPerRequest?: CpuPerRequest;
 }
 
 export interface SummaryRow {
@@ -24,6 +27,11 @@ export interface SummaryRow {
   readonly requestsPerSecond: number;
   readonly ratioToBaseline: number | null;
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
+  /** p99 of each sender's first message, and of the requests after them (medians). */
+  readonly firstPassP99Ms: number;
+  readonly laterP99Ms: number;
+  /** Medians over the runs; null when no run measured CPU. */
+  readonly cpuUsPerRequest: CpuPerRequest | null;
   readonly accepted: string;
   readonly refused: string;
   readonly exact: string;
@@ -61,6 +69,13 @@ function exactness(ok: readonly RunRecord[], errors: readonly string[]): string 
 
 const rssValues = (runs: readonly RunRecord[]): number[] => runs.flatMap((r) => (r.rssMaxMiB === undefined ? [] : [r.rssMaxMiB]));
 
+function medianCpu(runs: readonly RunRecord[]): CpuPerRequest | null {
+  const measured = runs.flatMap((r) => (r.cpuUsPerRequest === undefined ? [] : [r.cpuUsPerRequest]));
+  if (measured.length === 0) return null;
+  const of = (f: (c: CpuPerRequest) => number): number => Math.round(median(measured.map(f)));
+  return { server: of((c) => c.server), postgres: of((c) => c.postgres), load: of((c) => c.load) };
+}
+
 function summarizeCell(target: string, scenario: string, runs: readonly RunRecord[]): Omit<SummaryRow, 'ratioToBaseline'> {
   const mine = runs.filter((r) => r.target === target && r.scenario === scenario);
   const ok = mine.filter((r): r is RunRecord & { result: RunSummary } => r.result !== undefined);
@@ -73,6 +88,9 @@ function summarizeCell(target: string, scenario: string, runs: readonly RunRecor
       p50: pick((r) => r.latencyMs.p50), p90: pick((r) => r.latencyMs.p90),
       p99: pick((r) => r.latencyMs.p99), max: pick((r) => r.latencyMs.max),
     },
+    firstPassP99Ms: pick((r) => r.firstPassLatencyMs.p99),
+    laterP99Ms: pick((r) => r.laterLatencyMs.p99),
+    cpuUsPerRequest: medianCpu(ok),
     accepted: ok.length === 0 ? '' : spread(ok.map((r) => r.result.actions.accepted)),
     refused: ok.length === 0 ? '' : spread(ok.map((r) => r.result.actions.refused)),
     exact: exactness(ok, errors),
@@ -107,6 +125,19 @@ function tableRow(row: SummaryRow, scenario: Scenario | undefined): string {
   return `| ${cells.join(' | ')} |`;
 }
 
+/** Where a scenario's time goes: CPU per request by party, and the first pass's tail beside the rest's. */
+function costRow(row: SummaryRow): string {
+  const cpu = row.cpuUsPerRequest;
+  const failed = row.runs === 0;
+  const cells = [
+    row.target, row.scenario,
+    cpu === null ? '—' : num(cpu.server), cpu === null ? '—' : num(cpu.postgres), cpu === null ? '—' : num(cpu.load),
+    cpu === null ? '—' : num(cpu.server + cpu.postgres),
+    failed ? '—' : ms(row.firstPassP99Ms), failed ? '—' : ms(row.laterP99Ms),
+  ];
+  return `| ${cells.join(' | ')} |`;
+}
+
 export function renderMarkdown(report: BenchReport): string {
   const byId = new Map(report.scenarios.map((s) => [s.id, s]));
   const requests = report.scenarios[0]?.requests ?? 0;
@@ -126,6 +157,17 @@ export function renderMarkdown(report: BenchReport): string {
     'Scenarios: ' + report.scenarios.map((s) => `${s.id} = ${s.title}`).join('; ') + '.',
     '"exact" = every sender had exactly min(limit, its requests) accepted and every other request refused with a 5xx.',
     '"max RSS" = the highest VmRSS of any one serving process, sampled every 100 ms during the run (highest over the repeats).',
+    '',
+    '## Where the time goes',
+    '',
+    'CPU time per request during the run (user + system, every thread, from /proc; medians): the serving processes (with ' +
+      'the embedded database, it too), PostgreSQL (all of its processes on the machine) and the load generator, which share ' +
+      'the machine\'s cores. "first pass" = the requests of each sender\'s first message, a sender the server has not seen ' +
+      'in the run, so a database-backed server must decide it there; "later" = every request after those.',
+    '',
+    '| target | scenario | server µs/req | PostgreSQL µs/req | load generator µs/req | server + PostgreSQL | first pass p99 ms | later p99 ms |',
+    '|---|---|--:|--:|--:|--:|--:|--:|',
+    ...report.rows.map(costRow),
     '',
     'Targets:',
     ...report.targets.map((t) => `- ${t.name}: ${t.description}`),

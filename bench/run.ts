@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_RESULTS_DIR, writeResultFiles } from './results-files.ts';
 import { parseApiOptions, runApiBench, writeApiResults } from './api.ts';
 import { parseLatencyOptions, runLatencyBench, writeLatencyResults } from './latency.ts';
+import { startCpuMeter } from './cpu.ts';
 import { describeMachine } from './machine.ts';
 import { runPolicyLoad } from './policy-load.ts';
 import { type BenchReport, type RunRecord, renderMarkdown, summarize } from './report.ts';
@@ -83,10 +84,15 @@ async function measureOnce(target: PolicyTarget, scenario: Scenario, o: BenchOpt
       const warmup = await runPolicyLoad({ ...load, requests: scenario.warmupRequests, senderTag: randomBytes(3).toString('hex') });
       if (!warmup.completed) throw new Error(`warm-up: ${warmup.requests} of ${warmup.planned} requests within the time bound`);
     }
+    const cpu = startCpuMeter(running.pids ?? []);
     const result = await runPolicyLoad({ ...load, requests: scenario.requests, senderTag: randomBytes(3).toString('hex') });
+    const cpuUsPerRequest = cpu.stop(result.requests);
     const rssMaxMiB = rss.stop();
     const { requestsBySender: _r, acceptedBySender: _a, ...summary } = result;
-    return { ...base, result: summary, enforcement: checkEnforcement(result, o.limit), ...(rssMaxMiB === null ? {} : { rssMaxMiB }) };
+    return {
+      ...base, result: summary, enforcement: checkEnforcement(result, o.limit),
+      ...(rssMaxMiB === null ? {} : { rssMaxMiB }), ...(cpuUsPerRequest === undefined ? {} : { cpuUsPerRequest }),
+    };
   } catch (e) {
     // What the server said is gone with its scratch directory once it stops: keep the end of it.
     const log = await running.logTail?.().catch(() => '');
