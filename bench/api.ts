@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { type CpuPerRequest, startCpuMeter } from './cpu.ts';
 import { DEFAULT_RESULTS_DIR, writeResultFiles } from './results-files.ts';
 import { domainOf, SURNAMES, seedRestrictedUsers, seededSender, tenantIdOf } from './api-seed.ts';
 import { type Percentiles, PERCENTILE_HEADER, percentileRow, percentiles } from './latency-stats.ts';
@@ -28,6 +29,8 @@ interface ListRun {
   readonly errors: number;
   readonly requestsPerSecond: number;
   readonly latencyMs: Percentiles;
+  /** CPU time per request after the warm-up: the API processes, PostgreSQL, the load generator. */
+  readonly cpuUsPerRequest?: CpuPerRequest;
 }
 
 export interface ApiReport {
@@ -51,14 +54,19 @@ type ListData = { restrictedUsers: { totalCount: number; edges: unknown[] } };
 
 /**
  * `clients` concurrent loops for `seconds` seconds, each request waiting for the previous one;
- * client k sends to `urls[k % urls.length]`.
+ * client k sends to `urls[k % urls.length]`. `pids`: the API processes, whose CPU is measured.
  */
-async function loadList(urls: readonly string[], token: string, o: ApiOptions & { clients: number }, label: string, terms: readonly string[]): Promise<ListRun> {
+async function loadList(
+  api: { urls: readonly string[]; pids: readonly number[] }, token: string, o: ApiOptions & { clients: number }, label: string, terms: readonly string[],
+): Promise<ListRun> {
+  const { urls } = api;
   const first = await graphql<ListData>(urls[0] as string, token, LIST, { search: terms[0] });
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
   const warmUntil = performance.now() + 2000;
+  let cpu: ReturnType<typeof startCpuMeter> | undefined;
+  const warmed = setTimeout(() => { cpu = startCpuMeter(api.pids); }, 2000);
   const started = { at: 0 };
   const until = warmUntil + o.seconds * 1000;
   await Promise.all(Array.from({ length: o.clients }, async (_, client) => {
@@ -80,10 +88,12 @@ async function loadList(urls: readonly string[], token: string, o: ApiOptions & 
       }
     }
   }));
+  clearTimeout(warmed);
+  const cpuUsPerRequest = cpu?.stop(latencies.length);
   const elapsed = (performance.now() - (started.at || warmUntil)) / 1000;
   return {
     label, clients: o.clients, processes: urls.length, terms, matchesPerTenant: first.restrictedUsers.totalCount, requests: latencies.length, errors,
-    requestsPerSecond: Math.round(latencies.length / elapsed), latencyMs: percentiles(latencies),
+    requestsPerSecond: Math.round(latencies.length / elapsed), latencyMs: percentiles(latencies), ...(cpuUsPerRequest ? { cpuUsPerRequest } : {}),
   };
 }
 
@@ -105,6 +115,9 @@ async function loadUnblock(url: string, token: string, count: number): Promise<A
   return { ...percentiles(latencies), errors };
 }
 
+const cpuCell = (c: CpuPerRequest | undefined): string =>
+  c === undefined ? '—' : [c.server, c.postgres, c.load].map((us) => (us / 1000).toFixed(2)).join(' / ');
+
 export function renderApiMarkdown(r: ApiReport): string {
   return [
     '# GraphQL API latency',
@@ -113,12 +126,16 @@ export function renderApiMarkdown(r: ApiReport): string {
     '',
     r.setup,
     '',
-    '| query | search | matches per tenant | clients | API processes | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms | p95 ≤ 20 ms |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| query | search | matches per tenant | clients | API processes | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms | p95 ≤ 20 ms | CPU ms/request: API / PostgreSQL / load |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|',
     ...r.restrictedUsers.map((l) =>
       `| \`restrictedUsers(first: 50)\` | ${l.label} | ${l.matchesPerTenant.toLocaleString('en-US')} | ${l.clients} | ${l.processes} | ${l.requests.toLocaleString('en-US')} | ${l.errors} | ` +
       `${l.requestsPerSecond.toLocaleString('en-US')} | ${l.latencyMs.p50.toFixed(2)} | ${l.latencyMs.p95.toFixed(2)} | ${l.latencyMs.p99.toFixed(2)} | ` +
-      `${l.latencyMs.max.toFixed(2)} | ${l.latencyMs.p95 <= 20 ? 'yes' : 'no'} |`),
+      `${l.latencyMs.max.toFixed(2)} | ${l.latencyMs.p95 <= 20 ? 'yes' : 'no'} | ${cpuCell(l.cpuUsPerRequest)} |`),
+    '',
+    'CPU per request (user + system, every thread, from /proc, after the warm-up): the API processes, PostgreSQL (all of ' +
+      'its processes) and the load generator, which share the machine\'s cores. With every client waiting for its answer, ' +
+      'requests/s can be no more than the cores divided by their sum, and a request waits about clients ÷ requests/s.',
     '',
     ...PERCENTILE_HEADER,
     percentileRow('`unblockUser`, sequential, distinct senders', r.unblockUser, 50, 'p95'),
@@ -148,18 +165,19 @@ export async function runApiBench(o: ApiOptions): Promise<ApiReport> {
       { label: 'sender number (`4321`, `8765`, …)', terms: ['4321', '8765', '1234', '5678', '2468', '9753'] },
     ];
     const restrictedUsers: ListRun[] = [];
-    const measure = async (urls: readonly string[], clients: number): Promise<void> => {
+    const measure = async (apis: ReadonlyArray<{ url: string; pid: number }>, clients: number): Promise<void> => {
       for (const s of searches) {
-        const run = await loadList(urls, token, { ...o, clients }, s.label, s.terms);
-        console.error(`api: restrictedUsers, ${s.terms[0]}…, ${clients} client(s), ${urls.length} process(es): ${run.requestsPerSecond} req/s, p95 ${run.latencyMs.p95} ms`);
+        const run = await loadList({ urls: apis.map((a) => a.url), pids: apis.map((a) => a.pid) }, token, { ...o, clients }, s.label, s.terms);
+        console.error(`api: restrictedUsers, ${s.terms[0]}…, ${clients} client(s), ${apis.length} process(es): ${run.requestsPerSecond} req/s, p95 ${run.latencyMs.p95} ms`);
         restrictedUsers.push(run);
       }
     };
     // One client gives the latency of a request on its own; 16 the throughput (and queueing).
-    for (const clients of [1, o.clients]) await measure([url], clients);
+    const first = { url, pid: api.pid };
+    for (const clients of [1, o.clients]) await measure([first], clients);
     // An API process serves on one core; more cores are used by more processes on the same database.
     const second = deployment.track(await startSendguardProcess({ dir: deployment.dir, name: 'api-2', roles: ['api'], env }));
-    await measure([url, `${second.urls.http}/graphql`], o.clients);
+    await measure([first, { url: `${second.urls.http}/graphql`, pid: second.pid }], o.clients);
     const unblockUser = await loadUnblock(url, token, o.unblocks);
     console.error(`api: unblockUser p95 ${unblockUser.p95} ms`);
     return {
