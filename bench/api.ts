@@ -52,21 +52,22 @@ const UNBLOCK = `mutation($input: UnblockUserInput!) { unblockUser(input: $input
 
 type ListData = { restrictedUsers: { totalCount: number; edges: unknown[] } };
 
+/** An API process under load: where to send, and whose CPU to measure. */
+interface ApiProcess { readonly url: string; readonly pid: number }
+
 /**
  * `clients` concurrent loops for `seconds` seconds, each request waiting for the previous one;
- * client k sends to `urls[k % urls.length]`. `pids`: the API processes, whose CPU is measured.
+ * client k sends to `apis[k % apis.length]`.
  */
-async function loadList(
-  api: { urls: readonly string[]; pids: readonly number[] }, token: string, o: ApiOptions & { clients: number }, label: string, terms: readonly string[],
-): Promise<ListRun> {
-  const { urls } = api;
+async function loadList(apis: readonly ApiProcess[], token: string, o: ApiOptions & { clients: number }, label: string, terms: readonly string[]): Promise<ListRun> {
+  const urls = apis.map((a) => a.url);
   const first = await graphql<ListData>(urls[0] as string, token, LIST, { search: terms[0] });
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
   const warmUntil = performance.now() + 2000;
   let cpu: ReturnType<typeof startCpuMeter> | undefined;
-  const warmed = setTimeout(() => { cpu = startCpuMeter(api.pids); }, 2000);
+  const warmed = setTimeout(() => { cpu = startCpuMeter(apis.map((a) => a.pid)); }, 2000);
   const started = { at: 0 };
   const until = warmUntil + o.seconds * 1000;
   await Promise.all(Array.from({ length: o.clients }, async (_, client) => {
@@ -165,15 +166,15 @@ export async function runApiBench(o: ApiOptions): Promise<ApiReport> {
       { label: 'sender number (`4321`, `8765`, …)', terms: ['4321', '8765', '1234', '5678', '2468', '9753'] },
     ];
     const restrictedUsers: ListRun[] = [];
-    const measure = async (apis: ReadonlyArray<{ url: string; pid: number }>, clients: number): Promise<void> => {
+    const measure = async (apis: readonly ApiProcess[], clients: number): Promise<void> => {
       for (const s of searches) {
-        const run = await loadList({ urls: apis.map((a) => a.url), pids: apis.map((a) => a.pid) }, token, { ...o, clients }, s.label, s.terms);
+        const run = await loadList(apis, token, { ...o, clients }, s.label, s.terms);
         console.error(`api: restrictedUsers, ${s.terms[0]}…, ${clients} client(s), ${apis.length} process(es): ${run.requestsPerSecond} req/s, p95 ${run.latencyMs.p95} ms`);
         restrictedUsers.push(run);
       }
     };
     // One client gives the latency of a request on its own; 16 the throughput (and queueing).
-    const first = { url, pid: api.pid };
+    const first: ApiProcess = { url, pid: api.pid };
     for (const clients of [1, o.clients]) await measure([first], clients);
     // An API process serves on one core; more cores are used by more processes on the same database.
     const second = deployment.track(await startSendguardProcess({ dir: deployment.dir, name: 'api-2', roles: ['api'], env }));
