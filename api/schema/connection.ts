@@ -6,21 +6,35 @@ builder.globalConnectionField('totalCount', (t) =>
 
 export interface Page<T> {
   nodes: T[];
-  cursors: string[];
+  /** A node's cursor; encoded only for the edges and page-info fields a query selects. */
+  cursorOf(node: T): string;
   totalCount: number;
   hasNextPage: boolean;
   hasPreviousPage: boolean;
 }
 
-/** A domain page (keyset cursors) as a Relay connection. */
+/**
+ * A domain page (keyset cursors) as a Relay connection. Cursors are getters: a first page of 50
+ * that selects only `pageInfo { endCursor }` encodes one cursor, not 50.
+ */
 export function toConnection<T>(page: Page<T>) {
+  const cursorAt = (node: T | undefined) => (node === undefined ? null : page.cursorOf(node));
   return {
-    edges: page.nodes.map((node, i) => ({ node, cursor: page.cursors[i] ?? '' })),
+    edges: page.nodes.map((node) => ({
+      node,
+      get cursor() {
+        return page.cursorOf(node);
+      },
+    })),
     pageInfo: {
       hasNextPage: page.hasNextPage,
       hasPreviousPage: page.hasPreviousPage,
-      startCursor: page.cursors[0] ?? null,
-      endCursor: page.cursors.at(-1) ?? null,
+      get startCursor() {
+        return cursorAt(page.nodes[0]);
+      },
+      get endCursor() {
+        return cursorAt(page.nodes.at(-1));
+      },
     },
     totalCount: page.totalCount,
   };

@@ -20,7 +20,7 @@ export type AlertFilter = Omit<AlertListFilter, 'tenantId'>;
 
 export interface AlertPage {
   nodes: Alert[];
-  cursors: string[];
+  cursorOf(alert: Alert): string;
   totalCount: number;
   hasNextPage: boolean;
   hasPreviousPage: boolean;
@@ -67,7 +67,7 @@ export function createAlertQueries(deps: { db: Db }) {
     if (backwards) page.reverse();
     return {
       nodes: page,
-      cursors: page.map(encodeAlertCursor),
+      cursorOf: encodeAlertCursor,
       totalCount: await countAlerts(db, base),
       hasNextPage: backwards ? Boolean(args.before) : more,
       hasPreviousPage: backwards ? more : Boolean(args.after),

@@ -20,7 +20,7 @@ export interface AuditFilter {
 
 export interface AuditPage {
   records: AuditRecord[];
-  cursors: string[];
+  cursorOf(record: AuditRecord): string;
   totalCount: number;
   hasNextPage: boolean;
 }
@@ -50,7 +50,7 @@ export function createAuditQueries(deps: { db: Db }) {
     const beforeId = page.after ? decodeAuditCursor(page.after) : undefined;
     const { records, totalCount } = await searchAudit(db, { tenantId, ...filter, beforeId, limit: size + 1 });
     const nodes = records.slice(0, size);
-    return { records: nodes, cursors: nodes.map(encodeAuditCursor), totalCount, hasNextPage: records.length > size };
+    return { records: nodes, cursorOf: encodeAuditCursor, totalCount, hasNextPage: records.length > size };
   }
 
   /** Every matching record, oldest first, one page at a time (only one page is in memory). */

@@ -33,7 +33,7 @@ export interface PageArgs {
 
 export interface RestrictionPage {
   nodes: Restriction[];
-  cursors: string[];
+  cursorOf(restriction: Restriction): string;
   totalCount: number;
   hasNextPage: boolean;
   hasPreviousPage: boolean;
@@ -107,7 +107,7 @@ export function createRestrictionQueries(deps: { db: Db }) {
     if (backwards) page.reverse();
     return {
       nodes: page,
-      cursors: page.map((r) => encodeCursor(r, order.field)),
+      cursorOf: (r) => encodeCursor(r, order.field),
       totalCount,
       hasNextPage: backwards ? Boolean(args.before) : more,
       hasPreviousPage: backwards ? more : Boolean(args.after),

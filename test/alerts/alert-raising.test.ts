@@ -250,9 +250,9 @@ describe('listing alerts', () => {
 
     const page1 = await services.alertQueries.list(tenant.id, {}, { first: 3 });
     expect([page1.nodes.length, page1.totalCount, page1.hasNextPage]).toEqual([3, 4, true]);
-    const page2 = await services.alertQueries.list(tenant.id, {}, { first: 3, after: page1.cursors[2] });
+    const page2 = await services.alertQueries.list(tenant.id, {}, { first: 3, after: page1.cursorOf(page1.nodes[2]!) });
     expect([page2.nodes.map((a) => a.entityKey.split('@')[0]), page2.hasNextPage, page2.hasPreviousPage]).toEqual([['p1'], false, true]);
-    const back = await services.alertQueries.list(tenant.id, {}, { last: 2, before: page2.cursors[0] });
+    const back = await services.alertQueries.list(tenant.id, {}, { last: 2, before: page2.cursorOf(page2.nodes[0]!) });
     expect(back.nodes.map((a) => a.entityKey.split('@')[0])).toEqual(['p3', 'p2']);
     await expect(services.alertQueries.list(tenant.id, {}, { first: 1, after: 'bm9wZQ' })).rejects.toBeInstanceOf(ValidationError);
   });

@@ -104,8 +104,8 @@ describe('searching the audit log', () => {
 
     const first = await services.auditQueries.search(tenant.id, {}, { first: 2 });
     expect([first.records.length, first.totalCount, first.hasNextPage]).toEqual([2, 5, true]);
-    const second = await services.auditQueries.search(tenant.id, {}, { first: 2, after: first.cursors[1] });
-    const third = await services.auditQueries.search(tenant.id, {}, { first: 2, after: second.cursors[1] });
+    const second = await services.auditQueries.search(tenant.id, {}, { first: 2, after: first.cursorOf(first.records[1]!) });
+    const third = await services.auditQueries.search(tenant.id, {}, { first: 2, after: second.cursorOf(second.records[1]!) });
     expect([...first.records, ...second.records, ...third.records].map((r) => r.occurredAt.toISOString().slice(11, 16))).toEqual(['10:04', '10:03', '10:02', '10:01', '10:00']);
     expect(third.hasNextPage).toBe(false);
     await expect(services.auditQueries.search(tenant.id, {}, { first: 2, after: 'garbage' })).rejects.toBeInstanceOf(ValidationError);

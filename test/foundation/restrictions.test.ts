@@ -188,7 +188,7 @@ describe('listing and the Exchange view', () => {
     expect(page1.hasNextPage).toBe(true);
     clock.advance(1000);
     await services.restrictions.restrict(limitRestriction(tenant.id, tenant.address('user7')));
-    const page2 = await services.restrictionQueries.list(tenant.id, 'user', { search: 'user' }, order, { first: 3, after: page1.cursors.at(-1) });
+    const page2 = await services.restrictionQueries.list(tenant.id, 'user', { search: 'user' }, order, { first: 3, after: page1.cursorOf(page1.nodes.at(-1)!) });
     expect(page2.nodes.map((r) => r.entityKey.split('@')[0])).toEqual(['user3', 'user2', 'user1']);
     // The first page counts in its own scan, a later page separately: both count every match.
     expect(page2.totalCount).toBe(8);
@@ -196,7 +196,7 @@ describe('listing and the Exchange view', () => {
     expect((await services.restrictionQueries.list(tenant.id, 'user', { search: 'user' }, order, { last: 2 })).nodes.map((r) => r.entityKey.split('@')[0])).toEqual(['user1', 'user0']);
     const none = await services.restrictionQueries.list(tenant.id, 'user', { search: 'nobody' }, order, { first: 3 });
     expect([none.nodes, none.totalCount, none.hasNextPage]).toEqual([[], 0, false]);
-    const back = await services.restrictionQueries.list(tenant.id, 'user', { search: 'user' }, order, { last: 2, before: page2.cursors[0] });
+    const back = await services.restrictionQueries.list(tenant.id, 'user', { search: 'user' }, order, { last: 2, before: page2.cursorOf(page2.nodes[0]!) });
     expect(back.nodes.map((r) => r.entityKey.split('@')[0])).toEqual(['user5', 'user4']);
     await expect(services.restrictionQueries.list(tenant.id, 'user', {}, order, { first: 101 })).rejects.toThrow(ValidationError);
     await expect(services.restrictionQueries.list(tenant.id, 'user', {}, order, { first: 1, after: 'garbage' })).rejects.toThrow('the cursor is not one this API issued');
