@@ -19,6 +19,8 @@ export type Db = PgDatabase<PgQueryResultHKT, Tables>;
 export interface Database {
   readonly db: Db;
   readonly kind: 'postgres' | 'pglite';
+  /** Connections it holds at most: the pool's size on PostgreSQL, one embedded. */
+  readonly connections: number;
   /** Runs a raw statement and returns its rows, the same way on both drivers. */
   rows<T>(query: SQL): Promise<T[]>;
   /** LISTEN on a channel; resolves once listening. Returns the function that stops it. */
@@ -104,6 +106,7 @@ function openPostgres(url: string, max: number, logger: QueryLogger): Database &
     url,
     db,
     kind: 'postgres',
+    connections: max,
     rows: (query) => rowsOf(db, query),
     async listen(channel, onNotify) {
       const sub = await sql.listen(channel, onNotify);
@@ -141,6 +144,7 @@ async function openPglite(dataDir: string, logger: QueryLogger): Promise<Databas
     pglite,
     db,
     kind: 'pglite',
+    connections: 1,
     rows: (query) => rowsOf(db, query),
     async listen(channel, onNotify) {
       const unlisten = await pglite.listen(channel, onNotify);

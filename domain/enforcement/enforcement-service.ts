@@ -119,6 +119,9 @@ interface Identity {
  * restricts on a crossed limit and answers with a transport-neutral decision. The request path
  * is served from memory plus one database round trip, shared with the recipients that arrive meanwhile.
  */
+/** Tenants whose policies a new process loads before its first request (the rest load on first use). */
+const WARM_TENANTS = 100;
+
 export function createEnforcementService(deps: EnforcementDeps) {
   const { db, clock, limits, options } = deps;
   const onError = (err: unknown) => deps.logger?.warn({ err }, 'enforcement cache reload failed');
@@ -389,9 +392,21 @@ export function createEnforcementService(deps: EnforcementDeps) {
     return activity.getSenderActivity(tenantId, senderAddress);
   }
 
+  let warming: Promise<void> | undefined;
+  /**
+   * Readies the request path before the first request: the accepted domains and restricted
+   * connectors in memory, and each of `connections` database connections ready to count (see
+   * `prepareCounting`). Otherwise a new process's first senders wait for all of that.
+   */
+  function warmUp(connections: number): Promise<void> {
+    warming ??= Promise.all([directory.load(WARM_TENANTS), connectors.match('127.0.0.1'), recorder.prepare(connections)]).then(() => {});
+    return warming;
+  }
+
   return {
     checkRecipient,
     answerFromMemory,
+    warmUp,
     checkSender,
     getSenderActivity,
     /** Drops cached tenant data and this process's leases (after a change made without an event, and in tests). */

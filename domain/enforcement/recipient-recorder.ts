@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.ts';
-import { recordRecipients, type RecordRecipientInput, type RecordRecipientResult } from '../../db/repos/sending-counters.ts';
+import { prepareCounting, recordRecipients, type RecordRecipientInput, type RecordRecipientResult } from '../../db/repos/sending-counters.ts';
 
 export interface RecipientRecorderOptions {
   /** Calls to the database at once; requests arriving meanwhile wait and go together in the next one. */
@@ -74,6 +74,10 @@ export function createRecipientRecorder(db: Db, options: RecipientRecorderOption
   }
 
   return {
+    /** Readies `connections` connections for counting at once (see `prepareCounting`). */
+    async prepare(connections: number): Promise<void> {
+      await Promise.all(Array.from({ length: Math.max(1, connections) }, () => prepareCounting(db, recordOptions)));
+    },
     record(input: RecordRecipientInput): Promise<RecordRecipientResult> {
       return new Promise((resolve, reject) => {
         queue.push({ input, resolve, reject });

@@ -156,7 +156,13 @@ export function createTenantDirectory(deps: { db: Db; clock: Clock; ttlMs: numbe
     }
   }
 
-  return { tenantOf, tenantOfLoaded, snapshot, snapshotLoaded, invalidate };
+  /** Loads the accepted domains and the snapshots of the first `tenants` tenants that have any. */
+  async function load(tenants: number): Promise<void> {
+    const owners = [...new Set((await loadDomains()).values())].slice(0, tenants);
+    await Promise.all(owners.map((tenantId) => snapshot(tenantId)));
+  }
+
+  return { tenantOf, tenantOfLoaded, snapshot, snapshotLoaded, invalidate, load };
 }
 
 export type TenantDirectory = ReturnType<typeof createTenantDirectory>;
