@@ -114,14 +114,14 @@ interface Identity {
   counted: string;
 }
 
+/** Tenants whose policies a new process loads before its first request (the rest load on first use). */
+const WARM_TENANTS = 100;
+
 /**
  * Decides, for the MTA or the relay, whether a sender may send to a recipient: counts it exactly,
  * restricts on a crossed limit and answers with a transport-neutral decision. The request path
  * is served from memory plus one database round trip, shared with the recipients that arrive meanwhile.
  */
-/** Tenants whose policies a new process loads before its first request (the rest load on first use). */
-const WARM_TENANTS = 100;
-
 export function createEnforcementService(deps: EnforcementDeps) {
   const { db, clock, limits, options } = deps;
   const onError = (err: unknown) => deps.logger?.warn({ err }, 'enforcement cache reload failed');
@@ -399,7 +399,14 @@ export function createEnforcementService(deps: EnforcementDeps) {
    * `prepareCounting`). Otherwise a new process's first senders wait for all of that.
    */
   function warmUp(connections: number): Promise<void> {
-    warming ??= Promise.all([directory.load(WARM_TENANTS), connectors.match('127.0.0.1'), recorder.prepare(connections)]).then(() => {});
+    // Matching any address loads the restricted connectors' list.
+    warming ??= Promise.all([directory.load(WARM_TENANTS), connectors.match('127.0.0.1'), recorder.prepare(connections)]).then(
+      () => {},
+      (err: unknown) => {
+        warming = undefined;
+        throw err;
+      },
+    );
     return warming;
   }
 
