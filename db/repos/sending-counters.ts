@@ -134,6 +134,11 @@ function settlementItem(s: LeaseSettlement) {
   };
 }
 
+/** The usage report's statement; `prepareCounting` runs the same one, so it is prepared too. */
+function settleStatement(settlements: readonly LeaseSettlement[]) {
+  return sql`select * from sendguard_settle_leases(${JSON.stringify(settlements.map(settlementItem))}::jsonb)`;
+}
+
 /**
  * Settles leases in one transaction (`sendguard_settle_leases`); settling one twice is harmless.
  * Returns the leases the database extended.
@@ -142,7 +147,7 @@ export async function settleLeases(db: Db, settlements: readonly LeaseSettlement
   if (settlements.length === 0) return [];
   const rows = await rowsOf<{ extended_lease: string; extended_until: Date | string }>(
     db,
-    sql`select * from sendguard_settle_leases(${JSON.stringify(settlements.map(settlementItem))}::jsonb)`,
+    settleStatement(settlements),
   );
   return rows.map((r) => ({ lease: r.extended_lease, until: new Date(r.extended_until) }));
 }
@@ -211,7 +216,7 @@ export async function prepareCounting(db: Db, options: RecordOptions): Promise<v
         limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 100, restricts: true,
         serviceRecipientsPerDay: 100, messagesPerMinute: 100, recipientsPerMessage: 100, leaseWant: 1,
       }], { ...options, leasePercent: 100 });
-      await tx.execute(sql`select * from sendguard_settle_leases('[]'::jsonb)`);
+      await tx.execute(settleStatement([]));
       tx.rollback();
     });
   } catch (err) {
