@@ -35,6 +35,9 @@ export function toPolicyAction(d: Decision): string {
 /** The answer outside the RCPT stage, counted in the metrics as `not-rcpt`. */
 const notRecipientStage = accept('not-outbound');
 
+/** The attributes `recipientCheckOf` reads; the reader stores no others. */
+export const READ_ATTRIBUTES: ReadonlySet<string> = new Set(['protocol_state', 'request', 'sender', 'recipient', 'sasl_username', 'client_address', 'instance']);
+
 /** Postfix attributes → a recipient check; undefined for any other stage (only RCPT is checked and counted). */
 function recipientCheckOf(request: PolicyRequest): RecipientCheck | undefined {
   const state = (request.get('protocol_state') ?? '').toUpperCase();
@@ -94,7 +97,7 @@ export function createPolicyServer(deps: PolicyServerDeps) {
   function serve(socket: net.Socket): void {
     const conn: Connection = { socket, busy: false, closeWhenIdle: false };
     connections.add(conn);
-    const reader = new PolicyRequestReader(limits);
+    const reader = new PolicyRequestReader(limits, READ_ATTRIBUTES);
     const queue: PolicyRequest[] = [];
     socket.setNoDelay(true);
     socket.setTimeout(deps.idleTimeoutMs ?? 600_000, () => socket.destroy());

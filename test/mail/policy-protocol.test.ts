@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PolicyProtocolError, PolicyRequestReader, formatReply, ownString, type PolicyRequest } from '../../mail/policy-server/policy-protocol.ts';
+import { defaultProtocolLimits, PolicyProtocolError, PolicyRequestReader, formatReply, ownString, type PolicyRequest } from '../../mail/policy-server/policy-protocol.ts';
 
 // The request reader on its own: how bytes, however the network splits them, become requests.
 
@@ -89,6 +89,35 @@ describe('the policy request reader', () => {
     for (const value of Object.values(values ?? {})) expect(ownString(value)).toBe(value);
     expect(Object.keys(values ?? {})).toHaveLength(4);
     expect(ownString('')).toBe('');
+  });
+
+  it('stores only the attributes asked for, and checks every other line all the same', () => {
+    const keep = new Set(['sender', 'recipient', 'protocol_state']);
+    const bytes = Buffer.from(`${request}\n\n`);
+    for (const size of [3, 4096]) {
+      expect(read(bytes, size, new PolicyRequestReader(undefined, keep))).toEqual([
+        { protocol_state: 'RCPT', sender: 'zoë@contoso.test', recipient: 'bob@fabrikam.test' },
+      ]);
+    }
+    // A request of attributes nobody reads is still a request (answered as outside RCPT).
+    expect(read(Buffer.from('ccert_subject=\nfuture_attribute=1\n\n'), 4096, new PolicyRequestReader(undefined, keep))).toEqual([{}]);
+    const refused = (text: string, limits = defaultProtocolLimits): string => {
+      try {
+        new PolicyRequestReader(limits, keep).push(Buffer.from(text));
+        return 'no error';
+      } catch (err) {
+        return err instanceof PolicyProtocolError ? err.kind : 'other';
+      }
+    };
+    expect(refused('sender=a@b.test\nclient name=x\n\n')).toBe('malformed');
+    expect(refused('sender=a@b.test\nhelo_name=a\0b\n\n')).toBe('malformed');
+    expect(refused('\n')).toBe('malformed');
+    expect(refused('a=1\nb=2\nsender=x\n\n', { maxRequestBytes: 64, maxAttributes: 2 })).toBe('too-many-attributes');
+    // A kept name that another name begins with, or that begins with another, is told apart.
+    const prefixes = new PolicyRequestReader(undefined, new Set(['request', 'sender']));
+    expect(plain(prefixes.push(Buffer.from('request_x=1\nrequest=smtpd_access_policy\nsender_domain=x\nsende=y\nsender=a@b.test\n\n'))))
+      .toEqual([{ request: 'smtpd_access_policy', sender: 'a@b.test' }]);
+    expect(() => new PolicyRequestReader(undefined, new Set(['send(er)']))).toThrow(/not an attribute name/);
   });
 
   it('formats a reply that cannot break the framing', () => {
