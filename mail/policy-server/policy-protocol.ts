@@ -57,19 +57,19 @@ export class PolicyRequestReader {
   private lines = 0;
   private attributes = new Map<string, string>();
 
+  /** The kept names and their "=", matched in place like ATTRIBUTE_NAME; undefined keeps every attribute. */
+  private readonly kept: RegExp | undefined;
+
   /**
    * `keep`: the attributes the caller reads; the others are checked like every line but not
    * stored. A Postfix RCPT request carries about 25 attributes and a policy decision reads 7:
    * storing all of them was the largest share of what a policy process allocated per request.
    */
-  private readonly kept: RegExp | undefined;
-
   constructor(
     private readonly limits: ProtocolLimits = defaultProtocolLimits,
     keep?: ReadonlySet<string>,
   ) {
     for (const name of keep ?? []) if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`not an attribute name: ${name}`);
-    // The kept names and their "=", matched in place like ATTRIBUTE_NAME.
     this.kept = keep && new RegExp(`(?:${[...keep].map((n) => n.replace(/[.]/g, '\\.')).join('|')})=`, 'y');
   }
 
