@@ -37,8 +37,15 @@ export class PolicyProtocolError extends Error {
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
+const NAME = '[A-Za-z0-9_.-]+';
 /** A name and its "=", matched in place (sticky), so a line's name is never copied just to be checked. */
-const ATTRIBUTE_NAME = /[A-Za-z0-9_.-]+=/y;
+const ATTRIBUTE_NAME = new RegExp(`${NAME}=`, 'y');
+
+/** Whether `pattern` (sticky) matches `lines` from `start` up to and including the "=" at `eq`. */
+function matchesUpTo(pattern: RegExp, lines: string, start: number, eq: number): boolean {
+  pattern.lastIndex = start;
+  return pattern.test(lines) && pattern.lastIndex === eq + 1;
+}
 const NON_ASCII = /[\x80-\xff]/;
 
 /**
@@ -69,7 +76,7 @@ export class PolicyRequestReader {
     private readonly limits: ProtocolLimits = defaultProtocolLimits,
     keep?: ReadonlySet<string>,
   ) {
-    for (const name of keep ?? []) if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`not an attribute name: ${name}`);
+    for (const name of keep ?? []) if (!new RegExp(`^${NAME}$`).test(name)) throw new Error(`not an attribute name: ${name}`);
     this.kept = keep && new RegExp(`(?:${[...keep].map((n) => n.replace(/[.]/g, '\\.')).join('|')})=`, 'y');
   }
 
@@ -87,12 +94,13 @@ export class PolicyRequestReader {
       this.pending = [];
       this.pendingBytes = 0;
       const ascii = !NON_ASCII.test(lines);
+      const clean = !lines.includes('\0');
       for (let start = 0; start < lines.length;) {
         const nl = lines.indexOf('\n', start);
         this.requestBytes += nl - start + 1;
         this.checkSize();
         const end = nl > start && lines.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
-        const request = this.acceptLine(lines, start, end, ascii);
+        const request = this.acceptLine(lines, start, end, ascii, clean);
         if (request) complete.push(request);
         start = nl + 1;
       }
@@ -110,8 +118,11 @@ export class PolicyRequestReader {
     if (this.requestBytes + this.pendingBytes > this.limits.maxRequestBytes) throw new PolicyProtocolError('oversized', `request larger than ${this.limits.maxRequestBytes} bytes`);
   }
 
-  /** The line is `lines[start, end)`, latin1-decoded; `ascii` when no byte of `lines` is above 0x7f. */
-  private acceptLine(lines: string, start: number, end: number, ascii: boolean): PolicyRequest | undefined {
+  /**
+   * The line is `lines[start, end)`, latin1-decoded; `ascii` when no byte of `lines` is above 0x7f,
+   * `clean` when none is NUL (both looked for once per chunk, not once per line).
+   */
+  private acceptLine(lines: string, start: number, end: number, ascii: boolean, clean: boolean): PolicyRequest | undefined {
     if (start === end) {
       if (this.lines === 0) throw new PolicyProtocolError('malformed', 'empty request');
       const request = this.attributes;
@@ -121,16 +132,11 @@ export class PolicyRequestReader {
       return request;
     }
     const eq = lines.indexOf('=', start);
-    ATTRIBUTE_NAME.lastIndex = start;
-    if (eq > end || !ATTRIBUTE_NAME.test(lines) || ATTRIBUTE_NAME.lastIndex !== eq + 1) throw new PolicyProtocolError('malformed', 'a line is not name=value');
-    const nul = lines.indexOf('\0', eq + 1);
-    if (nul !== -1 && nul < end) throw new PolicyProtocolError('malformed', 'NUL in an attribute value');
+    if (eq > end || !matchesUpTo(ATTRIBUTE_NAME, lines, start, eq)) throw new PolicyProtocolError('malformed', 'a line is not name=value');
+    if (!clean && lines.slice(eq + 1, end).includes('\0')) throw new PolicyProtocolError('malformed', 'NUL in an attribute value');
     this.lines++;
     if (this.lines > this.limits.maxAttributes) throw new PolicyProtocolError('too-many-attributes', `more than ${this.limits.maxAttributes} attributes`);
-    if (this.kept) {
-      this.kept.lastIndex = start;
-      if (!this.kept.test(lines) || this.kept.lastIndex !== eq + 1) return undefined;
-    }
+    if (this.kept && !matchesUpTo(this.kept, lines, start, eq)) return undefined;
     const name = lines.slice(start, eq);
     let value = lines.slice(eq + 1, end);
     if (!ascii && NON_ASCII.test(value)) value = Buffer.from(value, 'latin1').toString('utf8');

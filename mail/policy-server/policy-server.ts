@@ -35,16 +35,20 @@ export function toPolicyAction(d: Decision): string {
 /** The answer outside the RCPT stage, counted in the metrics as `not-rcpt`. */
 const notRecipientStage = accept('not-outbound');
 
-/** The attributes `recipientCheckOf` reads; the reader stores no others. */
-export const READ_ATTRIBUTES: ReadonlySet<string> = new Set(['protocol_state', 'request', 'sender', 'recipient', 'sasl_username', 'client_address', 'instance']);
+const READ = ['protocol_state', 'request', 'sender', 'recipient', 'sasl_username', 'client_address', 'instance'] as const;
+/** The attributes this server reads; the reader stores no others. */
+export const READ_ATTRIBUTES: ReadonlySet<string> = new Set(READ);
+
+/** An attribute of a request, by one of the names the reader keeps (any other would always be missing). */
+const attribute = (request: PolicyRequest, name: (typeof READ)[number]): string | undefined => request.get(name);
 
 /** Postfix attributes → a recipient check; undefined for any other stage (only RCPT is checked and counted). */
 function recipientCheckOf(request: PolicyRequest): RecipientCheck | undefined {
-  const state = (request.get('protocol_state') ?? '').toUpperCase();
-  const kind = request.get('request');
+  const state = (attribute(request, 'protocol_state') ?? '').toUpperCase();
+  const kind = attribute(request, 'request');
   if (state !== 'RCPT' || (kind !== undefined && kind !== 'smtpd_access_policy')) return undefined;
   // Enforcement remembers senders, messages and recipients for minutes: it gets strings of their own.
-  const value = (name: string): string => ownString(request.get(name) ?? '');
+  const value = (name: (typeof READ)[number]): string => ownString(attribute(request, name) ?? '');
   return {
     sender: value('sender'),
     recipient: value('recipient'),
@@ -89,7 +93,7 @@ export function createPolicyServer(deps: PolicyServerDeps) {
     deps.metrics?.policyRequests.inc({ decision: decision === notRecipientStage ? 'not-rcpt' : decision.reason });
     deps.metrics?.policyLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
     if (decision.verdict !== 'accept') {
-      deps.logger?.info({ sender: request.get('sender'), recipient: request.get('recipient'), reason: decision.reason }, `policy: ${toPolicyAction(decision)}`);
+      deps.logger?.info({ sender: attribute(request, 'sender'), recipient: attribute(request, 'recipient'), reason: decision.reason }, `policy: ${toPolicyAction(decision)}`);
     }
     return toPolicyAction(decision);
   }
