@@ -24,7 +24,7 @@ import {
 import { createEnforcementEvents } from './enforcement-events.ts';
 import { countsAfter, createLimitSignals } from './limit-signals.ts';
 import { restrictForLimit, restrictForServiceLimit, type RestrictionContext } from './limit-restrictions.ts';
-import { createLeaseKeeper, LEASE_GRACE_MS } from './lease-keeper.ts';
+import { createLeaseKeeper, defaultReportMs, LEASE_GRACE_MS } from './lease-keeper.ts';
 import { NOT_LOADED } from './not-loaded.ts';
 import type { LeaseRequest } from './quota-leases.ts';
 import { createRecipientRecorder } from './recipient-recorder.ts';
@@ -76,7 +76,7 @@ export interface EnforcementOptions {
   leaseMs?: number;
   /** Recipients asked for with a lease; the database grants at most half of what is left (default 64). */
   leaseRecipients?: number;
-  /** How often lease usage is written back (default 250 ms). */
+  /** How often lease usage is written back (default: see `defaultReportMs`, 1 s for 2 s leases). */
   leaseReportMs?: number;
   /** Lease reports settled per transaction (default SETTLE_CHUNK.postgres; see lease-keeper.ts). */
   leaseSettleChunk?: number;
@@ -144,7 +144,7 @@ export function createEnforcementService(deps: EnforcementDeps) {
   const leases = createLeaseKeeper({
     db,
     clock,
-    reportMs: options.leaseReportMs ?? 250,
+    reportMs: options.leaseReportMs ?? defaultReportMs(leaseMs),
     extendMs: leaseMs,
     settleChunk: options.leaseSettleChunk,
     listen: deps.listen,

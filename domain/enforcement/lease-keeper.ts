@@ -7,6 +7,19 @@ import { createLeaseBook, parseRecall } from './quota-leases.ts';
 /** A lease that expired this long ago no longer holds another process's decision up (migration 0006). */
 export const LEASE_GRACE_MS = 2000;
 export const LEASE_RECALL_CHANNEL = 'sendguard_lease_recall';
+
+/**
+ * How often usage is written back unless configured: twice per lease period, so a sender still
+ * sending has its lease extended before it runs out, and at most once per half grace period, so
+ * an expired lease's unused quota is given back well before another process stops waiting for it.
+ * Not more often: each report updates every lease used since the last one and records its
+ * recipients, and at 4 reports a second these reports were most of PostgreSQL's work in bench
+ * scenario B (README, Performance). Between reports, another process sees a sender's counts
+ * without the recipients answered from a lease since the last one (at most a second behind).
+ */
+export function defaultReportMs(leaseMs: number): number {
+  return Math.max(50, Math.min(Math.floor(leaseMs / 2), LEASE_GRACE_MS / 2));
+}
 /** Reports kept for a retry while the database is away; beyond this the oldest go (their leases stay counted). */
 const MAX_PENDING = 100_000;
 /**

@@ -7,7 +7,7 @@ import { countedRecipients, sendingCounters, sendingLeases } from '../../db/sche
 import { recordRecipients, settleLeases, type LeaseSettlement } from '../../db/repos/sending-counters.ts';
 import { appendEvent } from '../../db/repos/events.ts';
 import type { Decision } from '../../domain/enforcement/decision.ts';
-import { createLeaseKeeper, SETTLE_CHUNK } from '../../domain/enforcement/lease-keeper.ts';
+import { createLeaseKeeper, defaultReportMs, LEASE_GRACE_MS, SETTLE_CHUNK } from '../../domain/enforcement/lease-keeper.ts';
 import { recordConfigChange } from '../../domain/tenants/config-change.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
@@ -220,6 +220,29 @@ describe('quota leases', () => {
     expect(replies).toEqual(Array(56).fill('accept'));
     await services.enforcement.stop();
     expect(await rows(tenant)).toMatchObject({ external: 56, leases: 0, recipients: 56 });
+  });
+
+  it.each([400, 2000, 10_000])('reports as often as a %i ms lease needs: a steady sender keeps it across many lease periods, reported at the default interval', async (leaseMs) => {
+    const every = defaultReportMs(leaseMs);
+    expect(every).toBeLessThanOrEqual(leaseMs / 2);
+    expect(every).toBeLessThanOrEqual(LEASE_GRACE_MS / 2);
+    const { tenant, clock, services } = await setup(1000, { SENDGUARD_POLICY_LEASE_MS: String(leaseMs) });
+    const ann = sender(tenant);
+    const before = decided.length;
+    const ask = (i: number) => services.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` }).then(reply);
+    const replies = [await ask(0)];
+    // A recipient and a report every interval, for at most 20 s (10:00:05 to 10:00:25, inside the lease's minute).
+    const steps = Math.min(40, Math.floor(20_000 / every));
+    for (let i = 1; i <= steps; i++) {
+      clock.advance(every);
+      replies.push(await ask(i));
+      await services.enforcement.flushLeases();
+    }
+    expect(steps * every).toBeGreaterThan(leaseMs);
+    expect(decided.length - before).toBe(1);
+    expect(replies).toEqual(Array(steps + 1).fill('accept'));
+    await services.enforcement.stop();
+    expect(await rows(tenant)).toMatchObject({ external: steps + 1, leases: 0, recipients: steps + 1 });
   });
 
   it('does not extend the lease of a sender restricted meanwhile, so the restriction stops it within one lease period even unheard', async () => {
