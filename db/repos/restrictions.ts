@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, like, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, like, lt, lte, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { preparedOnce } from '../prepared.ts';
@@ -175,9 +175,13 @@ function filterValues(q: ListFilter) {
 }
 
 /** Keyset position: rows strictly after (in list order) the placeholders' (value, id). */
-function keysetCondition(column: typeof restrictions.createdAt | typeof restrictions.entityKey, descending: boolean): SQL | undefined {
+function keysetCondition(column: SQLWrapper, id: SQLWrapper, descending: boolean): SQL | undefined {
   const beyond = descending ? lt : gt;
-  return or(beyond(column, param('afterValue')), and(eq(column, param('afterValue')), beyond(restrictions.id, param('afterId'))));
+  return or(beyond(column, param('afterValue')), and(eq(column, param('afterValue')), beyond(id, param('afterId'))));
+}
+
+function keysetValues(q: RestrictionListQuery) {
+  return q.after ? { afterValue: q.orderBy === 'createdAt' ? new Date(q.after.value).toISOString() : q.after.value, afterId: q.after.id } : {};
 }
 
 // Both statements are prepared once per shape (db/prepared.ts): the console runs them on every page.
@@ -188,7 +192,7 @@ export async function listRestrictions(db: Db, q: RestrictionListQuery): Promise
     const column = q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey;
     const direction = q.descending ? desc : asc;
     const conditions = filterConditions(filter);
-    if (q.after) conditions.push(keysetCondition(column, q.descending) as SQL);
+    if (q.after) conditions.push(keysetCondition(column, restrictions.id, q.descending) as SQL);
     return db
       .select()
       .from(restrictions)
@@ -197,8 +201,43 @@ export async function listRestrictions(db: Db, q: RestrictionListQuery): Promise
       .limit(param('limit'))
       .prepare(shape);
   });
-  const after = q.after ? { afterValue: q.orderBy === 'createdAt' ? new Date(q.after.value).toISOString() : q.after.value, afterId: q.after.id } : {};
-  return statement.execute({ ...filterValues(q), ...after, limit: q.limit });
+  return statement.execute({ ...filterValues(q), ...keysetValues(q), limit: q.limit });
+}
+
+/**
+ * A search's page and its total from one read of the matches. A substring search finds its
+ * matches through the trigram index and rechecks each one in the table, for the page (which sorts
+ * them all to take the first rows) and again for the count: a surname matching 506 of a tenant's
+ * 10,000 restricted users took 1.3–1.6 ms for the page and 0.8–1.1 ms for the count. Here the
+ * matches' ids and sort keys are read once; the count and the page's ids come from that set, and
+ * the page's rows by primary key. Without a search, the list index gives a page without reading
+ * every match, so `listRestrictions` and `countRestrictions` stay apart. The total rides on the
+ * page's rows: a page with none (a cursor past the last match) leaves it undefined.
+ */
+export async function listAndCountRestrictions(db: Db, q: RestrictionListQuery): Promise<{ rows: Restriction[]; total: number | undefined }> {
+  const filter = filterShape(q);
+  const shape = `restrictions.listAndCount:${filter}:${q.orderBy}:${q.descending ? 'desc' : 'asc'}:${q.after ? 'after' : 'first'}`;
+  const statement = preparedOnce(db, shape, () => {
+    const column = q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey;
+    const direction = q.descending ? desc : asc;
+    // Referenced twice, so PostgreSQL computes it once.
+    const matches = db.$with('matches').as(db.select({ id: restrictions.id, key: column }).from(restrictions).where(and(...filterConditions(filter))));
+    const pageIds = db
+      .select({ id: matches.id })
+      .from(matches)
+      .where(q.after ? keysetCondition(matches.key, matches.id, q.descending) : undefined)
+      .orderBy(direction(matches.key), direction(matches.id))
+      .limit(param('limit'));
+    return db
+      .with(matches)
+      .select({ row: restrictions, total: sql<number>`(select count(*) from ${matches})::int`.mapWith(Number) })
+      .from(restrictions)
+      .where(inArray(restrictions.id, pageIds))
+      .orderBy(direction(column), direction(restrictions.id))
+      .prepare(shape);
+  });
+  const rows = await statement.execute({ ...filterValues(q), ...keysetValues(q), limit: q.limit });
+  return { rows: rows.map((r) => r.row), total: rows[0]?.total };
 }
 
 export async function countRestrictions(db: Db, q: ListFilter): Promise<number> {

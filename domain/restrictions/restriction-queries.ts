@@ -2,12 +2,14 @@ import type { Db } from '../../db/client.ts';
 import {
   countRestrictions,
   findRestrictionById,
+  listAndCountRestrictions,
   listEntityRestrictions,
   listRestrictions,
   releasesForRestrictions,
   type EntityKind,
   type Release,
   type Restriction,
+  type RestrictionListQuery,
   type RestrictionOrderField,
   type RestrictionStatus,
 } from '../../db/repos/restrictions.ts';
@@ -72,6 +74,14 @@ function pageSize(args: PageArgs): number {
 export function createRestrictionQueries(deps: { db: Db }) {
   const { db } = deps;
 
+  /** A search reads its matches once for the page and the total (see `listAndCountRestrictions`). */
+  async function searchPage(query: RestrictionListQuery): Promise<[Restriction[], number]> {
+    const { rows, total } = await listAndCountRestrictions(db, query);
+    if (total !== undefined) return [rows, total];
+    // No row to carry the total: without a cursor there is no match; past the last one, count them.
+    return [rows, query.after ? await countRestrictions(db, query) : 0];
+  }
+
   /** Keyset-paginated list; cursors stay valid while rows are added. */
   async function list(
     tenantId: string,
@@ -91,17 +101,14 @@ export function createRestrictionQueries(deps: { db: Db }) {
       temporary: filter.temporary,
       statuses: filter.statuses ?? ['Restricted'],
     };
-    // The page and its total are independent reads: side by side, one round trip less.
-    const [rows, totalCount] = await Promise.all([
-      listRestrictions(db, {
-        ...base,
-        orderBy: order.field,
-        descending: backwards ? !order.descending : order.descending,
-        after: cursor ? decodeCursor(cursor, order.field) : undefined,
-        limit: size + 1,
-      }),
-      countRestrictions(db, base),
-    ]);
+    const query = {
+      ...base,
+      orderBy: order.field,
+      descending: backwards ? !order.descending : order.descending,
+      after: cursor ? decodeCursor(cursor, order.field) : undefined,
+      limit: size + 1,
+    };
+    const [rows, totalCount] = base.search ? await searchPage(query) : await Promise.all([listRestrictions(db, query), countRestrictions(db, base)]);
     const more = rows.length > size;
     const page = rows.slice(0, size);
     if (backwards) page.reverse();

@@ -88,6 +88,26 @@ describe('restrictedUsers', () => {
     }
   });
 
+  it('a search pages in address order too, both ways; a page past its last match and a search matching nothing give their totals', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id });
+    await restrictMany(tenant, ['kim', 'ann.k', 'bo', 'kai', 'erik', 'zak']);
+    const byAddress = { field: 'ENTITY_KEY', direction: 'ASC' };
+    const search = { filter: { search: 'K' }, orderBy: byAddress };
+    const page1 = await list(token, { ...search, first: 2 });
+    expect([page1.totalCount, page1.locals, page1.pageInfo.hasNextPage]).toEqual([5, ['ann.k', 'erik'], true]);
+    const page2 = await list(token, { ...search, first: 2, after: page1.pageInfo.endCursor });
+    expect([page2.totalCount, page2.locals]).toEqual([5, ['kai', 'kim']]);
+    const page3 = await list(token, { ...search, first: 2, after: page2.pageInfo.endCursor });
+    expect([page3.totalCount, page3.locals, page3.pageInfo.hasNextPage]).toEqual([5, ['zak'], false]);
+    const beyond = await list(token, { ...search, first: 2, after: page3.pageInfo.endCursor });
+    expect([beyond.totalCount, beyond.edges.length, beyond.pageInfo.hasNextPage]).toEqual([5, 0, false]);
+    const back = await list(token, { ...search, last: 2, before: page3.pageInfo.startCursor });
+    expect([back.totalCount, back.locals]).toEqual([5, ['kai', 'kim']]);
+    const none = await list(token, { ...search, first: 2, filter: { search: 'nobody' } });
+    expect([none.totalCount, none.edges.length]).toEqual([0, 0]);
+  });
+
   it('lists active restrictions by default and filters by reason, temporary and status; orders by address', async () => {
     const tenant = await createTestTenant(api.database);
     const token = await api.token({ tenantId: tenant.id });
