@@ -108,6 +108,7 @@ export function createRestrictionQueries(deps: { db: Db }) {
       after: cursor ? decodeCursor(cursor, order.field) : undefined,
       limit: size + 1,
     };
+    // Without a search the page and its total are independent reads: side by side, one round trip less.
     const [rows, totalCount] = base.search ? await searchPage(query) : await Promise.all([listRestrictions(db, query), countRestrictions(db, base)]);
     const more = rows.length > size;
     const page = rows.slice(0, size);
