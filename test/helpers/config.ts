@@ -1,12 +1,12 @@
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { inject } from 'vitest';
 import { parseRawConfig } from '../../config/config.ts';
 import { toConfig, type Config } from '../../config/load-config.ts';
 
-/** A configuration for a server under test: ephemeral ports, its own data dir. */
+/** A configuration for a server under test: ephemeral ports, its own data dir (in the run's, removed after it). */
 export function testConfig(env: Record<string, string | undefined> = {}): Config {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'sendguard-test-'));
+  const dataDir = mkdtempSync(path.join(inject('testDataRoot'), 'data-'));
   return toConfig(
     parseRawConfig({
       NODE_ENV: 'test',
