@@ -1,12 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateSigningKey } from '../../api/auth/signing-key.ts';
 import { AuthenticationError, createTokenVerifier } from '../../api/auth/verify-token.ts';
+import { testDir } from '../helpers/config.ts';
 
 // Key rotation at the OpenID Connect issuer, against a real HTTP server publishing the JWKS.
 
@@ -47,7 +46,7 @@ describe('the token verifier and the issuer\'s key set', () => {
   it('refuses tokens of a key removed from the issuer\'s JWKS once the JWKS is fetched again, and accepts the new key\'s', async () => {
     const [oldKey, newKey] = await Promise.all([issuerKey('key-1'), issuerKey('key-2')]);
     published = [oldKey.jwk];
-    const localKey = await loadOrCreateSigningKey(path.join(mkdtempSync(path.join(tmpdir(), 'sendguard-keys-')), 'signing-key.json'));
+    const localKey = await loadOrCreateSigningKey(path.join(testDir('keys'), 'signing-key.json'));
     const verify = createTokenVerifier({
       auth: { tokenIssuer: 'sendguard', tokenAudience: 'sendguard', signingKeyFile: '', oidc: { issuer: ISSUER, audience: AUDIENCE, jwksUrl, algorithms: ['RS256'] } },
       localKey,

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readZip } from '../helpers/cards/zip-reader.ts';
 import { runSendguard } from '../helpers/process.ts';
+import { testDir } from '../helpers/config.ts';
 
-const workDir = mkdtempSync(join(tmpdir(), 'sendguard-teams-package-'));
+const workDir = testDir('teams-package');
 
 describe('sendguard teams-package (npm run teams:package)', () => {
   it("writes the app zip for the deployment's MicrosoftAppId", async () => {

@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintLocalToken } from '../../api/auth/local-token.ts';
@@ -10,6 +8,7 @@ import { clientEnv, hasScript, jsonOf, needsScript, runVerbOnTerminal } from '..
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { startTestApi, type TestApi } from '../helpers/graphql.ts';
 import { policyActor, secondAdmin } from '../helpers/services.ts';
+import { testDir } from '../helpers/config.ts';
 
 let api: TestApi;
 let tenant: TestTenant;
@@ -221,7 +220,7 @@ describe('authentication and permissions', () => {
     expect(none).toMatchObject({ code: 4, stdout: '' });
     expect(none.stderr).toContain('set SENDGUARD_TOKEN or pass --token');
 
-    const otherKey = await loadOrCreateSigningKey(path.join(mkdtempSync(path.join(tmpdir(), 'sendguard-forger-')), 'key.json'));
+    const otherKey = await loadOrCreateSigningKey(path.join(testDir('forger'), 'key.json'));
     const forged = await mintLocalToken(otherKey, { issuer: api.config.auth.tokenIssuer, audience: api.config.auth.tokenAudience }, { tenantId: tenant.id, principalId: 'mallory', roles: ['Global Administrator'] });
     const result = await runSendguard(['get-blocked-sender-address', '--token', forged], clientEnv(api.graphqlUrl, undefined));
     expect(result.code).toBe(4);

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PolicyClient, rcptRequest } from '../helpers/policy-client.ts';
 import { repoRoot, runSendguard, startServerProcess } from '../helpers/process.ts';
+import { testDir } from '../helpers/config.ts';
 
 const run = promisify(execFile);
 
@@ -19,7 +19,7 @@ describe('the compiled build', () => {
     expect(existsSync(path.join(out, '.build-complete'))).toBe(true);
     const entry = path.join(out, 'cli', 'main.js');
     const env = {
-      SENDGUARD_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'sendguard-built-')),
+      SENDGUARD_DATA_DIR: testDir('built'),
       SENDGUARD_HTTP_PORT: '0',
       SENDGUARD_POLICY_PORT: '0',
       SENDGUARD_TENANT_ID: 'contoso',

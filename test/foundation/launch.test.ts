@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILD_STAMP, compiledIsCurrent, SOURCE_DIRS } from '../../bin/launch.js';
+import { testDir } from '../helpers/config.ts';
 
 /** A checkout with one source file per folder, each last changed `age` seconds ago. */
 function checkout(age = 60): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'sendguard-launch-'));
+  const root = testDir('launch');
   const then = new Date(Date.now() - age * 1000);
   for (const dir of SOURCE_DIRS) {
     mkdirSync(path.join(root, dir, 'nested'), { recursive: true });

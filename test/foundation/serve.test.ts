@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.ts';
 import { listAcceptedDomains } from '../../db/repos/tenants.ts';
@@ -12,6 +9,7 @@ import { startServerProcess } from '../helpers/process.ts';
 import { createRestrictionService } from '../../domain/restrictions/restriction-service.ts';
 import { systemActor } from '../../domain/actor.ts';
 import { systemClock } from '../../domain/clock.ts';
+import { testDir } from '../helpers/config.ts';
 
 function env(dataDir: string, extra: Record<string, string> = {}) {
   return {
@@ -30,7 +28,7 @@ function env(dataDir: string, extra: Record<string, string> = {}) {
 
 describe('sendguard serve', () => {
   it('serves health, readiness and metrics, logs JSON, and exits 0 on SIGTERM', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'sendguard-serve-'));
+    const dataDir = testDir('serve');
     const server = await startServerProcess(['--only', 'api'], env(dataDir));
     const base = server.urls.http!;
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -45,7 +43,7 @@ describe('sendguard serve', () => {
   });
 
   it('seeds the bootstrap tenant once on the embedded database and keeps all data across restarts', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'sendguard-restart-'));
+    const dataDir = testDir('restart');
     const first = await startServerProcess(['--only', 'api'], env(dataDir));
     expect(await first.stop('SIGINT')).toBe(0);
 
@@ -74,7 +72,7 @@ describe('sendguard serve', () => {
   });
 
   it.skipIf(!onPostgres)(`readiness fails while the database refuses connections, and recovers by itself (${needsPostgres})`, async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'sendguard-ready-'));
+    const dataDir = testDir('ready');
     const database = await createTestDatabase();
     const name = new URL(database.url!).pathname.slice(1);
     await database.close();

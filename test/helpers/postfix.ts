@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -134,6 +134,12 @@ export async function startPostfix(policy: string): Promise<RunningPostfix> {
     log: () => readLog(dir),
     async stop() {
       await run(POSTFIX, ['-c', path.join(dir, 'conf'), 'stop']).catch(() => undefined);
+      // Its processes may still be leaving the queue: a few tries, and a leftover never fails a test.
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      } catch {
+        // left in the temp dir
+      }
     },
   };
 }

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { events } from '../../db/schema/events.ts';
@@ -10,6 +7,7 @@ import { createTestDatabase, createTestTenant, needsPostgres, onPostgres, type T
 import { setDefaultPolicy } from '../helpers/enforcement.ts';
 import { PolicyClient, rcptRequest } from '../helpers/policy-client.ts';
 import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
+import { testDir } from '../helpers/config.ts';
 
 const CONNECTIONS = 16;
 const RECIPIENTS = 2000;
@@ -31,7 +29,7 @@ describe('exact counting across policy-server processes', () => {
       ['--only', 'policy'],
       {
         DATABASE_URL: url,
-        SENDGUARD_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'sendguard-policy-')),
+        SENDGUARD_DATA_DIR: testDir('policy'),
         SENDGUARD_HTTP_PORT: '0',
         SENDGUARD_POLICY_PORT: '0',
         SENDGUARD_LOG_LEVEL: 'warn',
