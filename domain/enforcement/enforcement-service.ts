@@ -76,7 +76,7 @@ export interface EnforcementOptions {
   leaseMs?: number;
   /** Recipients asked for with a lease; the database grants at most half of what is left (default 64). */
   leaseRecipients?: number;
-  /** How often lease usage is written back (default: see `defaultReportMs`, 1 s for 2 s leases). */
+  /** How often the lease keeper looks for usage to write back (default: see `defaultReportMs`, 250 ms for 2 s leases). */
   leaseReportMs?: number;
   /** Lease reports settled per transaction (default SETTLE_CHUNK.postgres; see lease-keeper.ts). */
   leaseSettleChunk?: number;
@@ -423,8 +423,8 @@ export function createEnforcementService(deps: EnforcementDeps) {
       restricted.clear();
       leases.close(tenantId);
     },
-    /** Writes back lease usage now (before reading counts this process may have changed). */
-    flushLeases: () => leases.flush(),
+    /** Writes back lease usage now (before reading counts this process may have changed); `paced`: only what the timer would. */
+    flushLeases: (paced = false) => leases.flush(paced),
     /** Stops following events and gives every lease back. */
     async stop(): Promise<void> {
       unsubscribe?.();

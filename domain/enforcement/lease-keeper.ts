@@ -9,16 +9,20 @@ export const LEASE_GRACE_MS = 2000;
 export const LEASE_RECALL_CHANNEL = 'sendguard_lease_recall';
 
 /**
- * How often usage is written back unless configured: twice per lease period, so a sender still
- * sending has its lease extended before it runs out, and at most once per half grace period, so
- * an expired lease's unused quota is given back well before another process stops waiting for it.
- * Not more often: each report updates every lease used since the last one and records its
- * recipients, and at 4 reports a second these reports were most of PostgreSQL's work in bench
- * scenario B (README, Performance). Between reports, another process sees a sender's counts
- * without the recipients answered from a lease since the last one (at most a second behind).
+ * How long a lease's usage may wait to be written back: each report updates its leases and records
+ * their recipients, and writing every lease's usage four times a second was most of PostgreSQL's
+ * work in bench scenario B (README, Performance). So another process sees a sender's counts at
+ * most about this far behind. A lease close to running out is reported sooner, to be extended.
+ */
+export const REPORT_LAG_MS = 1000;
+
+/**
+ * How often the keeper looks for reports due unless configured: at least twice while a lease has
+ * half an extension left, so one used then is extended in time; an expired lease's unused quota
+ * is given back within this too.
  */
 export function defaultReportMs(leaseMs: number): number {
-  return Math.max(50, Math.min(Math.floor(leaseMs / 2), LEASE_GRACE_MS / 2));
+  return Math.max(25, Math.min(250, Math.floor(leaseMs / 4)));
 }
 /** Reports kept for a retry while the database is away; beyond this the oldest go (their leases stay counted). */
 const MAX_PENDING = 100_000;
@@ -75,8 +79,8 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps) {
     }
   }
 
-  async function send(): Promise<void> {
-    report(book.due(deps.clock.now(), deps.extendMs));
+  async function send(paced: boolean): Promise<void> {
+    report(book.due(deps.clock.now(), deps.extendMs, paced ? { maxLagMs: REPORT_LAG_MS } : undefined));
     const batch = pending;
     pending = [];
     for (let from = 0; from < batch.length; from += chunk) {
@@ -92,17 +96,20 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps) {
     }
   }
 
-  /** Writes back everything due now; a caller arriving during a write-back waits for it, then writes back what is left. */
-  async function flush(): Promise<void> {
+  /**
+   * Writes back what is due now (`paced`, at the timer's ticks) or all usage (a caller about to
+   * read counts); a caller arriving during a write-back waits for it, then writes back what is left.
+   */
+  async function flush(paced = false): Promise<void> {
     while (flushing) await flushing.catch(() => undefined);
-    flushing = send().finally(() => {
+    flushing = send(paced).finally(() => {
       flushing = undefined;
     });
     return flushing;
   }
 
   function tick(): void {
-    flush().catch(deps.onError);
+    flush(true).catch(deps.onError);
   }
 
   return {

@@ -28,6 +28,8 @@ interface Lease {
   usedMessages: number;
   /** `used` as of the last report. */
   reported: number;
+  /** When the first recipient not yet reported was accepted (meaningful while `used > reported`). */
+  unreportedSince: number;
   /** Recipients accepted since the last report. */
   recipients: LeasedRecipient[];
 }
@@ -158,6 +160,7 @@ export function createLeaseBook() {
       const newMessage = message === undefined;
       if (newMessage && lease.messagesLeft <= 0) return null;
       lease.left--;
+      if (lease.used === lease.reported) lease.unreportedSince = now;
       lease.used++;
       if (newMessage) {
         lease.messagesLeft--;
@@ -199,7 +202,7 @@ export function createLeaseBook() {
       if (d.lease) {
         const lease: Lease = {
           id: d.lease.id, tenantId: d.tenantId, sender: d.sender, internal: d.internal, expiresAt: d.lease.expiresAt.getTime(),
-          left: d.lease.recipients, messagesLeft: d.lease.messages, used: 0, usedMessages: 0, reported: 0, recipients: [],
+          left: d.lease.recipients, messagesLeft: d.lease.messages, used: 0, usedMessages: 0, reported: 0, unreportedSince: 0, recipients: [],
         };
         const old = d.internal ? entry.internal : entry.external;
         if (old) replaced.push(settlementOf(old, true));
@@ -213,9 +216,12 @@ export function createLeaseBook() {
     /**
      * Reports of leases to send now: usage of live ones (`final: false`, only when more was used
      * since the last report, asking to extend them by `extendMs` from now) and the final report
-     * of expired or spent ones, which are dropped.
+     * of expired or spent ones, which are dropped. `paced`: a live lease's usage waits until its
+     * oldest unreported recipient is `maxLagMs` old or the lease has half an extension left, so a
+     * busy lease is reported about once a second rather than at every look, and still extended
+     * before it runs out.
      */
-    due(now: Date, extendMs = 0): LeaseSettlement[] {
+    due(now: Date, extendMs = 0, paced?: { maxLagMs: number }): LeaseSettlement[] {
       const at = now.getTime();
       const out: LeaseSettlement[] = [];
       for (const [key, entry] of senders) {
@@ -225,7 +231,7 @@ export function createLeaseBook() {
           if (at >= lease.expiresAt || lease.left <= 0) {
             out.push(settlementOf(lease, true));
             entry[kind] = undefined;
-          } else if (lease.used > lease.reported) {
+          } else if (lease.used > lease.reported && (!paced || at - lease.unreportedSince >= paced.maxLagMs || lease.expiresAt - at <= extendMs / 2)) {
             const report = settlementOf(lease, false);
             if (extendMs > 0) report.extend = { from: now, to: new Date(at + extendMs) };
             out.push(report);

@@ -7,7 +7,7 @@ import { countedRecipients, sendingCounters, sendingLeases } from '../../db/sche
 import { recordRecipients, settleLeases, type LeaseSettlement } from '../../db/repos/sending-counters.ts';
 import { appendEvent } from '../../db/repos/events.ts';
 import type { Decision } from '../../domain/enforcement/decision.ts';
-import { createLeaseKeeper, defaultReportMs, LEASE_GRACE_MS, SETTLE_CHUNK } from '../../domain/enforcement/lease-keeper.ts';
+import { createLeaseKeeper, defaultReportMs, SETTLE_CHUNK } from '../../domain/enforcement/lease-keeper.ts';
 import { recordConfigChange } from '../../domain/tenants/config-change.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
@@ -222,27 +222,43 @@ describe('quota leases', () => {
     expect(await rows(tenant)).toMatchObject({ external: 56, leases: 0, recipients: 56 });
   });
 
-  it.each([400, 2000, 10_000])('reports as often as a %i ms lease needs: a steady sender keeps it across many lease periods, reported at the default interval', async (leaseMs) => {
-    const every = defaultReportMs(leaseMs);
-    expect(every).toBeLessThanOrEqual(leaseMs / 2);
-    expect(every).toBeLessThanOrEqual(LEASE_GRACE_MS / 2);
-    const { tenant, clock, services } = await setup(1000, { SENDGUARD_POLICY_LEASE_MS: String(leaseMs) });
+  it('writes a busy lease\'s usage back about once a second, and a lease first used late in its life in time to extend it', async () => {
+    const { tenant, clock, services } = await setup(1000);
     const ann = sender(tenant);
     const before = decided.length;
     const ask = (i: number) => services.enforcement.checkRecipient({ sender: ann, recipient: `r${i}@fabrikam.test`, instance: `m${i}` }).then(reply);
-    const replies = [await ask(0)];
-    // A recipient and a report every interval, for at most 20 s (10:00:05 to 10:00:25, inside the lease's minute).
-    const steps = Math.min(40, Math.floor(20_000 / every));
-    for (let i = 1; i <= steps; i++) {
-      clock.advance(every);
+    const heldUntil = async () => (await database.db.select().from(sendingLeases).where(eq(sendingLeases.tenantId, tenant.id)))[0]?.expiresAt.toISOString();
+    // What the keeper's timer does at each look, every defaultReportMs(2000) = 250 ms.
+    const look = async () => {
+      clock.advance(defaultReportMs(2000));
+      await services.enforcement.flushLeases(true);
+    };
+    const replies = [await ask(0)]; // 10:00:05, a lease until 10:00:07
+    for (let i = 0; i < 6; i++) await look();
+    // First used at 10:00:06.5, as when a pass over many senders takes that long: it has less than
+    // half of an extension left, so the next look reports it and the database extends it.
+    replies.push(await ask(1));
+    let settled = settlements;
+    await look();
+    expect(settlements - settled).toBe(1);
+    expect(await heldUntil()).toBe('2026-11-26T10:00:08.750Z');
+    // A recipient before each look for 5 s: its usage goes back once a second, not at every look.
+    settled = settlements;
+    for (let i = 2; i < 22; i++) {
       replies.push(await ask(i));
-      await services.enforcement.flushLeases();
+      await look();
     }
-    expect(steps * every).toBeGreaterThan(leaseMs);
+    expect(settlements - settled).toBe(5);
+    expect(await heldUntil()).toBe('2026-11-26T10:00:13.750Z');
     expect(decided.length - before).toBe(1);
-    expect(replies).toEqual(Array(steps + 1).fill('accept'));
+    expect(replies).toEqual(Array(22).fill('accept'));
     await services.enforcement.stop();
-    expect(await rows(tenant)).toMatchObject({ external: steps + 1, leases: 0, recipients: steps + 1 });
+    expect(await rows(tenant)).toMatchObject({ external: 22, leases: 0, recipients: 22 });
+  });
+
+  it('looks for usage to write back at least twice while a lease has half an extension left', () => {
+    expect([400, 2000, 60_000, 40].map(defaultReportMs)).toEqual([100, 250, 250, 25]);
+    for (const leaseMs of [100, 400, 2000, 60_000]) expect(defaultReportMs(leaseMs)).toBeLessThanOrEqual(leaseMs / 4);
   });
 
   it('does not extend the lease of a sender restricted meanwhile, so the restriction stops it within one lease period even unheard', async () => {
