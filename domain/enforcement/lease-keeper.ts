@@ -39,7 +39,7 @@ export const SETTLE_CHUNK = { postgres: 500, pglite: 100 } as const;
 export interface LeaseKeeperDeps {
   db: Db;
   clock: Clock;
-  /** How often usage is written back and expired leases given back. */
+  /** How often the keeper looks for usage due to be written back (`REPORT_LAG_MS`) and expired leases to give back. */
   reportMs: number;
   /** A lease still in use is extended by this much at each report (0: never; see migration 0011). */
   extendMs: number;
@@ -50,8 +50,9 @@ export interface LeaseKeeperDeps {
 }
 
 /**
- * Holds this process's quota leases and writes their usage back: every `reportMs`, when another
- * process recalls a sender's lease, before counts are read here, and on stop. A report that
+ * Holds this process's quota leases and writes their usage back: at the looks every `reportMs`,
+ * what is due (a second old, or a lease near its end); all of it when another process recalls a
+ * sender's lease, before counts are read here, and on stop. A report that
  * fails is kept and sent again; until it lands the lease stays counted in full, never less.
  */
 export function createLeaseKeeper(deps: LeaseKeeperDeps) {
