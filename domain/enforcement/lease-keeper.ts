@@ -51,8 +51,8 @@ export interface LeaseKeeperDeps {
 
 /**
  * Holds this process's quota leases and writes their usage back: at the looks every `reportMs`,
- * what is due (a second old, or a lease near its end); all of it when another process recalls a
- * sender's lease, before counts are read here, and on stop. A report that
+ * what is due (a second old, or a lease near its end); a lease another process recalls, at once;
+ * all of it before counts are read here, and on stop. A report that
  * fails is kept and sent again; until it lands the lease stays counted in full, never less.
  */
 export function createLeaseKeeper(deps: LeaseKeeperDeps) {
