@@ -180,18 +180,26 @@ function keysetCondition(column: SQLWrapper, id: SQLWrapper, descending: boolean
   return or(beyond(column, param('afterValue')), and(eq(column, param('afterValue')), beyond(id, param('afterId'))));
 }
 
+/** A list statement's shape: everything that changes its text (see `preparedOnce`). */
+function listShape(name: string, q: RestrictionListQuery): string {
+  return `restrictions.${name}:${filterShape(q)}:${q.orderBy}:${q.descending ? 'desc' : 'asc'}:${q.after ? 'after' : 'first'}`;
+}
+
+/** The column a list is ordered by, and in which direction (the id breaks ties the same way). */
+function listOrder(q: RestrictionListQuery) {
+  return { column: q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey, direction: q.descending ? desc : asc };
+}
+
 function keysetValues(q: RestrictionListQuery) {
   return q.after ? { afterValue: q.orderBy === 'createdAt' ? new Date(q.after.value).toISOString() : q.after.value, afterId: q.after.id } : {};
 }
 
 // Both statements are prepared once per shape (db/prepared.ts): the console runs them on every page.
 export async function listRestrictions(db: Db, q: RestrictionListQuery): Promise<Restriction[]> {
-  const filter = filterShape(q);
-  const shape = `restrictions.list:${filter}:${q.orderBy}:${q.descending ? 'desc' : 'asc'}:${q.after ? 'after' : 'first'}`;
+  const shape = listShape('list', q);
   const statement = preparedOnce(db, shape, () => {
-    const column = q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey;
-    const direction = q.descending ? desc : asc;
-    const conditions = filterConditions(filter);
+    const { column, direction } = listOrder(q);
+    const conditions = filterConditions(filterShape(q));
     if (q.after) conditions.push(keysetCondition(column, restrictions.id, q.descending) as SQL);
     return db
       .select()
@@ -216,13 +224,11 @@ export async function listRestrictions(db: Db, q: RestrictionListQuery): Promise
  * match) leaves it undefined.
  */
 export async function listAndCountRestrictions(db: Db, q: RestrictionListQuery): Promise<{ rows: Restriction[]; total: number | undefined }> {
-  const filter = filterShape(q);
-  const shape = `restrictions.listAndCount:${filter}:${q.orderBy}:${q.descending ? 'desc' : 'asc'}:${q.after ? 'after' : 'first'}`;
+  const shape = listShape('listAndCount', q);
   const statement = preparedOnce(db, shape, () => {
-    const column = q.orderBy === 'createdAt' ? restrictions.createdAt : restrictions.entityKey;
-    const direction = q.descending ? desc : asc;
+    const { column, direction } = listOrder(q);
     // Referenced twice, so PostgreSQL computes it once.
-    const matches = db.$with('matches').as(db.select({ id: restrictions.id, key: column }).from(restrictions).where(and(...filterConditions(filter))));
+    const matches = db.$with('matches').as(db.select({ id: restrictions.id, key: column }).from(restrictions).where(and(...filterConditions(filterShape(q)))));
     const pageIds = db
       .select({ id: matches.id })
       .from(matches)

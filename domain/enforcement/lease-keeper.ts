@@ -81,7 +81,7 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps) {
   }
 
   async function send(paced: boolean): Promise<void> {
-    report(book.due(deps.clock.now(), deps.extendMs, paced ? { maxLagMs: REPORT_LAG_MS } : undefined));
+    report(book.due(deps.clock.now(), deps.extendMs, paced ? REPORT_LAG_MS : 0));
     const batch = pending;
     pending = [];
     for (let from = 0; from < batch.length; from += chunk) {

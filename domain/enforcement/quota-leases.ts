@@ -216,12 +216,12 @@ export function createLeaseBook() {
     /**
      * Reports of leases to send now: usage of live ones (`final: false`, only when more was used
      * since the last report, asking to extend them by `extendMs` from now) and the final report
-     * of expired or spent ones, which are dropped. `paced`: a live lease's usage waits until its
-     * oldest unreported recipient is `maxLagMs` old or the lease has half an extension left, so a
+     * of expired or spent ones, which are dropped. With `maxLagMs`, a live lease's usage waits until its
+     * oldest unreported recipient is that old or the lease has half an extension left, so a
      * busy lease is reported about once a second rather than at every look, and still extended
      * before it runs out.
      */
-    due(now: Date, extendMs = 0, paced?: { maxLagMs: number }): LeaseSettlement[] {
+    due(now: Date, extendMs = 0, maxLagMs = 0): LeaseSettlement[] {
       const at = now.getTime();
       const out: LeaseSettlement[] = [];
       for (const [key, entry] of senders) {
@@ -231,7 +231,7 @@ export function createLeaseBook() {
           if (at >= lease.expiresAt || lease.left <= 0) {
             out.push(settlementOf(lease, true));
             entry[kind] = undefined;
-          } else if (lease.used > lease.reported && (!paced || at - lease.unreportedSince >= paced.maxLagMs || lease.expiresAt - at <= extendMs / 2)) {
+          } else if (lease.used > lease.reported && (at - lease.unreportedSince >= maxLagMs || lease.expiresAt - at <= extendMs / 2)) {
             const report = settlementOf(lease, false);
             if (extendMs > 0) report.extend = { from: now, to: new Date(at + extendMs) };
             out.push(report);
