@@ -18,6 +18,8 @@ interface Lease {
   readonly internal: boolean;
   /** Until when the database holds it for us: as granted, or as a usage report extended it. */
   expiresAt: number;
+  /** The end of the minute it was granted in, past which no report extends it (migration 0011). */
+  endsBy: number;
   left: number;
   messagesLeft: number;
   /**
@@ -93,7 +95,15 @@ function closeLeases(entry: SenderLeases): LeaseSettlement[] {
   return closed;
 }
 
-export function createLeaseBook() {
+export interface LeaseBookOptions {
+  /** A lease answering a recipient with this little time left (ms) calls `onNearEnd`. */
+  nearEndMs?: number;
+  /** Called when a lease near its end that a report could still extend is used, so it can be reported and extended soon. */
+  onNearEnd?: () => void;
+}
+
+export function createLeaseBook(options: LeaseBookOptions = {}) {
+  const { nearEndMs = 0, onNearEnd } = options;
   const senders = new Map<string, SenderLeases>();
   // Insertion order is age order: a message is re-inserted when seen again.
   const messages = new Map<string, Message>();
@@ -168,6 +178,7 @@ export function createLeaseBook() {
       }
       if (r.instance !== null) lease.recipients.push({ instance: r.instance, recipient: r.recipient, at: now });
       rememberRecipient(r.tenantId, r.instance, r.recipient, now);
+      if (onNearEnd && lease.expiresAt - now <= nearEndMs && lease.expiresAt < lease.endsBy) onNearEnd();
       return 'accepted';
     },
 
@@ -202,6 +213,7 @@ export function createLeaseBook() {
       if (d.lease) {
         const lease: Lease = {
           id: d.lease.id, tenantId: d.tenantId, sender: d.sender, internal: d.internal, expiresAt: d.lease.expiresAt.getTime(),
+          endsBy: (Math.floor(d.now.getTime() / 60_000) + 1) * 60_000,
           left: d.lease.recipients, messagesLeft: d.lease.messages, used: 0, usedMessages: 0, reported: 0, unreportedSince: 0, recipients: [],
         };
         const old = d.internal ? entry.internal : entry.external;

@@ -222,7 +222,7 @@ describe('quota leases', () => {
     expect(await rows(tenant)).toMatchObject({ external: 56, leases: 0, recipients: 56 });
   });
 
-  it('writes a busy lease\'s usage back about once a second, and a lease first used late in its life in time to extend it', async () => {
+  it('writes a busy lease\'s usage back about once a second, and a lease first used near its end at once, to extend it', async () => {
     const { tenant, clock, services } = await setup(1000);
     const ann = sender(tenant);
     const before = decided.length;
@@ -235,13 +235,16 @@ describe('quota leases', () => {
     };
     const replies = [await ask(0)]; // 10:00:05, a lease until 10:00:07
     for (let i = 0; i < 6; i++) await look();
-    // First used at 10:00:06.5, as when a pass over many senders takes that long: it has less than
-    // half of an extension left, so the next look reports it and the database extends it.
-    replies.push(await ask(1));
+    // First used at 10:00:06.5, as when a pass over many senders takes that long: with two looks'
+    // time left it might end before the next look, so its usage goes back at once, without a
+    // look, and the database extends it.
     let settled = settlements;
+    replies.push(await ask(1));
+    await expect.poll(() => settlements - settled).toBe(1);
+    expect(await heldUntil()).toBe('2026-11-26T10:00:08.500Z');
+    settled = settlements;
     await look();
-    expect(settlements - settled).toBe(1);
-    expect(await heldUntil()).toBe('2026-11-26T10:00:08.750Z');
+    expect(settlements - settled).toBe(0);
     // A recipient before each look for 5 s: its usage goes back once a second, not at every look.
     settled = settlements;
     for (let i = 2; i < 22; i++) {
@@ -249,7 +252,7 @@ describe('quota leases', () => {
       await look();
     }
     expect(settlements - settled).toBe(5);
-    expect(await heldUntil()).toBe('2026-11-26T10:00:13.750Z');
+    expect(await heldUntil()).toBe('2026-11-26T10:00:13.500Z');
     expect(decided.length - before).toBe(1);
     expect(replies).toEqual(Array(22).fill('accept'));
     await services.enforcement.stop();
@@ -402,6 +405,49 @@ describe('quota leases', () => {
     // Each lease gave back its 9 unused recipients and messages: exactly the one used is counted.
     expect(await rows(tenant)).toEqual({ external: n, messages: n, leases: 0, recipients: n });
   }, 60_000);
+
+  it('reports a lease used near its end without waiting for the next look, unless the end is its minute\'s', async () => {
+    const { tenant } = await setup(100);
+    const clock = manualClock('2026-11-26T10:00:05Z');
+    const errors: unknown[] = [];
+    // Looks every 5 s, so none comes during this test: only a lease used near its end is reported.
+    const keeper = createLeaseKeeper({ db: database.db, clock, reportMs: 5000, extendMs: 2000, onError: (err) => errors.push(err) });
+    const grant = async (who: string) => {
+      const now = clock.now();
+      const input = {
+        tenantId: tenant.id, sender: who, instance: `${who}-m0`, recipient: 'r0@fabrikam.test', internal: false, now,
+        limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 1000, restricts: true, serviceRecipientsPerDay: 10_000,
+        messagesPerMinute: 10_000, recipientsPerMessage: 500, leaseWant: 10,
+      };
+      keeper.book.toDatabase(tenant.id, who);
+      const [result] = await recordRecipients(database.db, [input], { leaseMs: 2000, leasePercent: 80 });
+      keeper.book.fromDatabase({ ...input, accepted: true, messageRecipients: 1, lease: result?.lease ?? null });
+      keeper.held();
+      return result?.lease?.id;
+    };
+    const take = (who: string, k: number) => keeper.book.take({
+      tenantId: tenant.id, sender: who, internal: false, instance: `${who}-m${k}`, recipient: `r${k}@fabrikam.test`, now: clock.now(), recipientsPerMessage: 500,
+    });
+    const heldUntil = async (id: string | undefined) => (await database.db.select().from(sendingLeases).where(eq(sendingLeases.id, id ?? '')))[0]?.expiresAt.toISOString();
+    const before = settlements;
+
+    const ann = await grant(sender(tenant)); // until 10:00:07
+    clock.advance(1500);
+    expect(take(sender(tenant), 1)).toBe('accepted'); // 0.5 s left: reported within a tenth of a look, and extended
+    await expect.poll(() => heldUntil(ann), { timeout: 3000 }).toBe('2026-11-26T10:00:08.500Z');
+    expect(settlements - before).toBe(1);
+
+    clock.set('2026-11-26T10:00:59Z');
+    const bob = await grant(sender(tenant, 'bob')); // until 10:01:00, the end of its minute: no report extends it
+    clock.advance(600);
+    expect(take(sender(tenant, 'bob'), 1)).toBe('accepted');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(settlements - before).toBe(1);
+    expect(await heldUntil(bob)).toBe('2026-11-26T10:01:00.000Z');
+    await keeper.stop();
+    expect(errors).toEqual([]);
+    expect(await rows(tenant)).toMatchObject({ external: 4, leases: 0, recipients: 4 });
+  });
 
   it('answers every recipient at the database when leases are off (SENDGUARD_POLICY_LEASE_MS=0)', async () => {
     const { tenant, services } = await setup(100, { SENDGUARD_POLICY_LEASE_MS: '0' });
