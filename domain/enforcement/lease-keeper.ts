@@ -27,9 +27,10 @@ export function defaultReportMs(leaseMs: number): number {
 /**
  * A lease used with this little time left is reported within a tenth of a look instead of at the
  * next look, which may come only after it ended: two looks' time, and never more than the half
- * extension `due` reports within. A pass over many senders that takes nearly a lease period (bench scenario C: one
- * connection, 1,000 senders) first uses its earliest leases just before they end; at the look
- * they could be gone, and each of those senders then needs the database again.
+ * extension `due` reports within. A pass over many senders that takes nearly a lease period
+ * (bench scenario C: one connection, 1,000 senders) first uses its earliest leases just before
+ * they end; at the next look they could be gone, and each of those senders then needs the
+ * database again.
  */
 export function nearEndMs(reportMs: number, extendMs: number): number {
   return Math.min(2 * reportMs, extendMs / 2);
@@ -61,10 +62,10 @@ export interface LeaseKeeperDeps {
 
 /**
  * Holds this process's quota leases and writes their usage back: at the looks every `reportMs`,
- * what is due (a second old, or a lease near its end); a lease used close to its end, and one
- * another process recalls, at once;
- * all of it before counts are read here, and on stop. A report that
- * fails is kept and sent again; until it lands the lease stays counted in full, never less.
+ * what is due (a second old, or a lease near its end); a lease used close to its end, within a
+ * tenth of a look; one another process recalls, at once; all of it before counts are read here,
+ * and on stop. A report that fails is kept and sent again; until it lands the lease stays
+ * counted in full, never less.
  */
 export function createLeaseKeeper(deps: LeaseKeeperDeps) {
   // Leases near their end used within a tenth of a look go back together, in one report.
