@@ -32,7 +32,7 @@ export function defaultReportMs(leaseMs: number): number {
  * they end; at the next look they could be gone, and each of those senders then needs the
  * database again.
  */
-export function nearEndMs(reportMs: number, extendMs: number): number {
+function nearEndMs(reportMs: number, extendMs: number): number {
   return Math.min(2 * reportMs, extendMs / 2);
 }
 /** Reports kept for a retry while the database is away; beyond this the oldest go (their leases stay counted). */

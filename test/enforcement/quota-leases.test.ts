@@ -236,8 +236,8 @@ describe('quota leases', () => {
     const replies = [await ask(0)]; // 10:00:05, a lease until 10:00:07
     for (let i = 0; i < 6; i++) await look();
     // First used at 10:00:06.5, as when a pass over many senders takes that long: with two looks'
-    // time left it might end before the next look, so its usage goes back at once, without a
-    // look, and the database extends it.
+    // time left it might end before the next look, so its usage goes back within a tenth of a
+    // look, without waiting for one, and the database extends it.
     let settled = settlements;
     replies.push(await ask(1));
     await expect.poll(() => settlements - settled).toBe(1);
