@@ -1,8 +1,8 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import http from 'node:http';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
@@ -12,10 +12,19 @@ import { compiledIsCurrent } from '../bin/launch.js';
 import { removeDir, scratchDir, stopPid } from './proc.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(ROOT, 'bin', 'sendguard.js');
+const LAUNCHER = join(ROOT, 'bin', 'sendguard');
 
 /**
- * Builds Sendguard (`npm run build`), so that every process the bench starts through bin/sendguard.js
+ * Starts `sendguard <args>` as `npm start` and the installed command do: through the launcher
+ * (bin/sendguard), with its node settings, on the node running the bench.
+ */
+export function spawnSendguard(args: readonly string[], options: SpawnOptions & { env: NodeJS.ProcessEnv }): ChildProcess {
+  const env = { ...options.env, PATH: [dirname(process.execPath), options.env.PATH ?? ''].join(delimiter) };
+  return spawn(LAUNCHER, args, { ...options, env });
+}
+
+/**
+ * Builds Sendguard (`npm run build`), so that every process the bench starts through bin/sendguard
  * runs what `npm start` runs: the compiled program, not the sources through tsx.
  */
 export async function buildSendguard(): Promise<void> {
@@ -77,7 +86,7 @@ export function startSendguardProcess(o: { dir: string; name: string; roles: rea
   const log = join(o.dir, `${o.name}.log`);
   const out = createWriteStream(log);
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...o.env };
-  const child = spawn(process.execPath, [BIN, 'serve', '--only', o.roles.join(',')], { cwd: o.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnSendguard(['serve', '--only', o.roles.join(',')], { cwd: o.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr?.pipe(out);
   const expected = ['http', ...o.roles.filter((r) => r === 'policy' || r === 'smtp')];
   return new Promise((resolve, reject) => {

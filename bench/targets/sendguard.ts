@@ -1,15 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { spawnSendguard } from '../sendguard-cluster.ts';
 import { freePort, removeDir, scratchDir, stopPid, waitForPort } from '../proc.ts';
 import { BENCH_SENDER_DOMAIN, type PolicyTarget, type RunningTarget } from '../target.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = join(ROOT, 'bin', 'sendguard.js');
 const START_TIMEOUT_MS = 60_000;
 
 /** The server the scratch databases are created on (one per run, dropped after it). */
@@ -62,7 +62,7 @@ async function startServer(dir: string, index: number, limit: number, databaseUr
   const log = join(dir, `sendguard-${index}.log`);
   const fd = openSync(log, 'a');
   const env = sendguardEnv({ dataDir: join(dir, 'data'), policyPort: port, databaseUrl, limit, commit });
-  const child = spawn(process.execPath, [BIN, 'serve', '--only', 'policy'], { cwd: dir, env, stdio: ['ignore', fd, fd] });
+  const child = spawnSendguard(['serve', '--only', 'policy'], { cwd: dir, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const server: Server = { child, port, log, exited: false };
   child.once('exit', () => { server.exited = true; });

@@ -1,8 +1,9 @@
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILD_STAMP, compiledIsCurrent, SOURCE_DIRS } from '../../bin/launch.js';
 import { testDir } from '../helpers/config.ts';
+import { sendguardLauncher, startServerProcess } from '../helpers/process.ts';
 
 /** A checkout with one source file per folder, each last changed `age` seconds ago. */
 function checkout(age = 60): string {
@@ -44,5 +45,50 @@ describe('which program bin/sendguard.js runs', () => {
     expect(compiledIsCurrent(root)).toBe(true);
     writeFileSync(path.join(root, 'domain', 'nested', 'module.ts'), 'export const changed = true;\n');
     expect(compiledIsCurrent(root)).toBe(false);
+  });
+});
+
+/** The launcher linked from another folder, as npm links an installed package's command. */
+function linkedLauncher(): string {
+  const link = path.join(testDir('linked'), 'sendguard');
+  symlinkSync(sendguardLauncher, link);
+  return link;
+}
+
+/** What a running process was started with: its arguments and its environment, from /proc. */
+function startedWith(pid: number): { argv: string[]; environ: string[] } {
+  const read = (file: string) => readFileSync(`/proc/${pid}/${file}`, 'utf8').split('\0').filter(Boolean);
+  return { argv: read('cmdline'), environ: read('environ') };
+}
+
+const serveEnv = (dataDir: string, extra: Record<string, string> = {}) => ({
+  SENDGUARD_DATA_DIR: dataDir, SENDGUARD_HTTP_PORT: '0', SENDGUARD_LOG_LEVEL: 'warn', SENDGUARD_TENANT_ID: 'contoso',
+  SENDGUARD_TENANT_NAME: 'Contoso', SENDGUARD_ACCEPTED_DOMAINS: 'contoso.com', DATABASE_URL: '', MALLOC_ARENA_MAX: undefined,
+  MALLOC_MMAP_THRESHOLD_: undefined, SENDGUARD_V8_THREADS: undefined, ...extra,
+});
+
+describe.skipIf(process.platform !== 'linux')('bin/sendguard, the command npm start and an installed package run', () => {
+  it('starts the server with one V8 worker thread and one malloc arena, and serves', async () => {
+    const server = await startServerProcess(['--only', 'api'], serveEnv(testDir('launched')), ['http'], linkedLauncher());
+    try {
+      const { argv, environ } = startedWith(server.child.pid!);
+      expect(argv.slice(1)).toEqual(['--v8-pool-size=1', path.join(path.dirname(sendguardLauncher), 'sendguard.js'), 'serve', '--only', 'api']);
+      expect(environ).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=1', 'MALLOC_MMAP_THRESHOLD_=131072']));
+      expect(await (await fetch(`${server.urls.http}/healthz`)).json()).toEqual({ status: 'ok' });
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
+  it('leaves the settings an operator gives as they are', async () => {
+    const env = serveEnv(testDir('launched'), { MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '262144', SENDGUARD_V8_THREADS: '2' });
+    const server = await startServerProcess(['--only', 'api'], env, ['http'], linkedLauncher());
+    try {
+      const { argv, environ } = startedWith(server.child.pid!);
+      expect(argv[1]).toBe('--v8-pool-size=2');
+      expect(environ).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=4', 'MALLOC_MMAP_THRESHOLD_=262144']));
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
   });
 });

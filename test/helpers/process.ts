@@ -1,9 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const sendguardBin = path.join(repoRoot, 'bin/sendguard.js');
+/** The launcher `npm start` and the installed `sendguard` command run (a shell script). */
+export const sendguardLauncher = path.join(repoRoot, 'bin/sendguard');
+
+/** Runs a JavaScript entry point with this test's node, anything else (the launcher) as itself. */
+function spawnEntry(entry: string, args: string[], options: SpawnOptions): ChildProcess {
+  return entry.endsWith('.js') ? spawn(process.execPath, [entry, ...args], options) : spawn(entry, args, options);
+}
 
 export interface RunResult {
   code: number | null;
@@ -14,14 +21,14 @@ export interface RunResult {
 /** Runs the real `sendguard` binary (or another entry point, such as a build's) to completion. */
 export function runSendguard(args: string[], env: Record<string, string | undefined> = {}, input?: string, entry = sendguardBin): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnEntry(entry, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
+    child.stdin?.end(input ?? '');
   });
 }
 
@@ -37,7 +44,7 @@ export interface ServerProcess {
 /** Starts `sendguard serve …` as a child process and waits until every listener is printed. */
 export function startServerProcess(args: string[], env: Record<string, string | undefined>, expect: string[] = ['http'], entry = sendguardBin): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, 'serve', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnEntry(entry, ['serve', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const urls: Record<string, string> = {};
     let stderr = '';
     let stdout = '';
