@@ -64,7 +64,7 @@ function startedWith(pid: number): { argv: string[]; environ: string[] } {
 const serveEnv = (dataDir: string, extra: Record<string, string> = {}) => ({
   SENDGUARD_DATA_DIR: dataDir, SENDGUARD_HTTP_PORT: '0', SENDGUARD_LOG_LEVEL: 'warn', SENDGUARD_TENANT_ID: 'contoso',
   SENDGUARD_TENANT_NAME: 'Contoso', SENDGUARD_ACCEPTED_DOMAINS: 'contoso.com', DATABASE_URL: '', MALLOC_ARENA_MAX: undefined,
-  MALLOC_MMAP_THRESHOLD_: undefined, SENDGUARD_V8_THREADS: undefined, ...extra,
+  MALLOC_MMAP_THRESHOLD_: undefined, NODE_OPTIONS: undefined, ...extra,
 });
 
 describe.skipIf(process.platform !== 'linux')('bin/sendguard, the command npm start and an installed package run', () => {
@@ -72,8 +72,10 @@ describe.skipIf(process.platform !== 'linux')('bin/sendguard, the command npm st
     const server = await startServerProcess(['--only', 'api'], serveEnv(testDir('launched')), ['http'], linkedLauncher());
     try {
       const { argv, environ } = startedWith(server.child.pid!);
-      expect(argv.slice(1)).toEqual(['--v8-pool-size=1', path.join(path.dirname(sendguardLauncher), 'sendguard.js'), 'serve', '--only', 'api']);
-      expect(environ).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=1', 'MALLOC_MMAP_THRESHOLD_=131072']));
+      expect(argv.slice(1)).toEqual([path.join(path.dirname(sendguardLauncher), 'sendguard.js'), 'serve', '--only', 'api']);
+      expect(environ).toEqual(expect.arrayContaining([
+        'NODE_OPTIONS=--v8-pool-size=1', 'MALLOC_ARENA_MAX=1', 'MALLOC_MMAP_THRESHOLD_=131072',
+      ]));
       expect(await (await fetch(`${server.urls.http}/healthz`)).json()).toEqual({ status: 'ok' });
     } finally {
       expect(await server.stop()).toBe(0);
@@ -81,12 +83,14 @@ describe.skipIf(process.platform !== 'linux')('bin/sendguard, the command npm st
   });
 
   it('leaves the settings an operator gives as they are', async () => {
-    const env = serveEnv(testDir('launched'), { MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '262144', SENDGUARD_V8_THREADS: '2' });
+    const env = serveEnv(testDir('launched'), { MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '262144', NODE_OPTIONS: '--v8-pool-size=2' });
     const server = await startServerProcess(['--only', 'api'], env, ['http'], linkedLauncher());
     try {
-      const { argv, environ } = startedWith(server.child.pid!);
-      expect(argv[1]).toBe('--v8-pool-size=2');
-      expect(environ).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=4', 'MALLOC_MMAP_THRESHOLD_=262144']));
+      const { environ } = startedWith(server.child.pid!);
+      // Node reads NODE_OPTIONS in order, and a later setting of an option replaces an earlier one.
+      expect(environ).toEqual(expect.arrayContaining([
+        'NODE_OPTIONS=--v8-pool-size=1 --v8-pool-size=2', 'MALLOC_ARENA_MAX=4', 'MALLOC_MMAP_THRESHOLD_=262144',
+      ]));
     } finally {
       expect(await server.stop()).toBe(0);
     }
