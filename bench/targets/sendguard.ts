@@ -1,11 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { spawnSendguard } from '../sendguard-cluster.ts';
+import { createScratchDatabase, spawnSendguard } from '../sendguard-cluster.ts';
 import { freePort, removeDir, scratchDir, stopPid, waitForPort } from '../proc.ts';
 import { BENCH_SENDER_DOMAIN, type PolicyTarget, type RunningTarget } from '../target.ts';
 
@@ -98,29 +97,6 @@ async function stopServers(servers: readonly Server[]): Promise<void> {
   }));
 }
 
-async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `sendguard_bench_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(BENCH_POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database ${name}`);
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-  const url = new URL(BENCH_POSTGRES_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const a = postgres(BENCH_POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
-      try {
-        await a.unsafe(`drop database if exists ${name} with (force)`);
-      } finally {
-        await a.end({ timeout: 5 });
-      }
-    },
-  };
-}
-
 /**
  * Starts `processes` Sendguard policy servers (`sendguard serve --only policy`, the real binary)
  * on one fresh database: embedded PGlite in a scratch data dir, or a scratch PostgreSQL database.
@@ -128,7 +104,7 @@ async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<v
  */
 async function startSendguard(limit: number, storage: 'pglite' | 'postgres', processes: number, commit: Commit = 'durable'): Promise<RunningTarget> {
   const dir = await scratchDir(`sendguard-${storage}`);
-  const database = storage === 'postgres' ? await createScratchDatabase() : undefined;
+  const database = storage === 'postgres' ? await createScratchDatabase('sendguard_bench') : undefined;
   const servers: Server[] = [];
   const stop = async (): Promise<void> => {
     await stopServers(servers);
