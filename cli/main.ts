@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { parseDuration } from '../api/auth/local-token.ts';
+import { parseDuration } from './duration.ts';
 import { recognizeRole } from '../domain/roles/role-catalog.ts';
 import { ConfigError } from '../config/config.ts';
 import { loadConfig, type Config } from '../config/load-config.ts';

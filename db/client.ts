@@ -7,9 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import * as tables from './tables.ts';
 
 export type Tables = typeof tables;
@@ -65,7 +63,7 @@ export function defaultPoolSize(): number {
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   const logger = options.logQuery ? { logQuery: options.logQuery } : undefined;
-  const database = options.databaseUrl ? openPostgres(options.databaseUrl, options.maxConnections ?? defaultPoolSize(), logger) : await openPglite(options.dataDir, logger);
+  const database = options.databaseUrl ? await openPostgres(options.databaseUrl, options.maxConnections ?? defaultPoolSize(), logger) : await openPglite(options.dataDir, logger);
   if (options.migrate !== false) await migrateDatabase(database);
   return database;
 }
@@ -98,7 +96,17 @@ function preparingEveryStatement<T extends postgres.Sql | postgres.TransactionSq
   return new Proxy(sql, { get: (target, prop, receiver) => (Object.hasOwn(overrides, prop) ? overrides[prop] : Reflect.get(target, prop, receiver)) as unknown });
 }
 
-function openPostgres(url: string, max: number, logger: QueryLogger): Database & { sql: postgres.Sql; url: string } {
+/**
+ * The driver of the database not in use is never loaded (each is imported when opened): a process
+ * on the embedded database holds no PostgreSQL client, and one on PostgreSQL no WebAssembly.
+ */
+async function loadPostgresDriver() {
+  const [{ default: postgres }, { drizzle }] = await Promise.all([import('postgres'), import('drizzle-orm/postgres-js')]);
+  return { postgres, drizzlePostgres: drizzle };
+}
+
+async function openPostgres(url: string, max: number, logger: QueryLogger): Promise<Database & { sql: postgres.Sql; url: string }> {
+  const { postgres, drizzlePostgres } = await loadPostgresDriver();
   const sql = postgres(url, { max, onnotice: () => {}, idle_timeout: 30, connect_timeout: 5 });
   const db = drizzlePostgres(preparingEveryStatement(sql), { schema: tables, logger }) as unknown as Db;
   return {
@@ -183,6 +191,7 @@ export async function migrateDatabase(database: Database): Promise<void> {
     await migratePglite(database.db as never, { migrationsFolder });
     return;
   }
+  const [{ postgres, drizzlePostgres }, { migrate: migratePostgres }] = await Promise.all([loadPostgresDriver(), import('drizzle-orm/postgres-js/migrator')]);
   // One connection, so the session-level lock covers every migration statement.
   const single = postgres((database as Database & { url: string }).url, { max: 1, onnotice: () => {} });
   try {

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { composeAlertEmail } from '../domain/alerts/alert-message.ts';
 import { PermanentDeliveryError } from '../domain/alerts/errors.ts';
 import type { NotificationDeliverer } from '../domain/alerts/notification-worker.ts';
@@ -26,12 +26,18 @@ function isRejectedRecipient(err: unknown): boolean {
  * message; a 5xx refusal of the recipient is permanent, everything else (outage, 4xx) is retried.
  */
 export function createAlertMailer(options: AlertMailerOptions): { deliver: NotificationDeliverer; close(): void } {
-  // Timeouts stay well below the worker's lease, so a slow server cannot make two workers send.
-  const transport = nodemailer.createTransport({ url: options.smtpUrl, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 });
+  // nodemailer is loaded with the first notification: most processes never send one.
+  let transport: Promise<Transporter> | undefined;
+  const transportOf = (): Promise<Transporter> =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      // Timeouts stay well below the worker's lease, so a slow server cannot make two workers send.
+      nodemailer.createTransport({ url: options.smtpUrl, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 }),
+    ));
   const deliver: NotificationDeliverer = async (notification, alert) => {
     const email = composeAlertEmail(alert);
+    const smtp = await transportOf();
     try {
-      await transport.sendMail({
+      await smtp.sendMail({
         from: options.from,
         to: notification.recipient,
         subject: email.subject,
@@ -45,5 +51,5 @@ export function createAlertMailer(options: AlertMailerOptions): { deliver: Notif
       throw err;
     }
   };
-  return { deliver, close: () => transport.close() };
+  return { deliver, close: () => void transport?.then((t) => t.close()) };
 }

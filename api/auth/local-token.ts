@@ -10,16 +10,6 @@ export interface LocalTokenClaims {
   act?: { sub: string; name?: string; roles?: string[] } | undefined;
 }
 
-/** `1h`, `30m`, `7d`, `3600s` or a number of seconds. */
-export function parseDuration(value: string): number {
-  const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
-  if (!match) throw new Error(`${value} is not a duration such as 30m, 1h or 7d`);
-  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
-  const seconds = Number(match[1]) * unit;
-  if (seconds <= 0) throw new Error('the duration must be positive');
-  return seconds;
-}
-
 /** Signs a token with Sendguard's own key, for this deployment's issuer and audience. */
 export async function mintLocalToken(
   key: SigningKey,

@@ -1,0 +1,40 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { testDir } from '../helpers/config.ts';
+import { sendguardLauncher, startServerProcess } from '../helpers/process.ts';
+
+/**
+ * Starts `sendguard serve --only …` on the embedded database through the launcher, with a module
+ * hook that writes down every module the process loads, and returns the npm packages among them.
+ */
+async function packagesLoaded(roles: string): Promise<Set<string>> {
+  const dir = testDir('modules');
+  const log = path.join(dir, 'loaded.txt');
+  const hooks = path.join(dir, 'hooks.mjs');
+  writeFileSync(hooks, `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }
+`);
+  const register = path.join(dir, 'register.mjs');
+  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  const server = await startServerProcess(['--only', roles], {
+    SENDGUARD_DATA_DIR: path.join(dir, 'data'), SENDGUARD_HTTP_PORT: '0', SENDGUARD_POLICY_PORT: '0', SENDGUARD_LOG_LEVEL: 'warn',
+    SENDGUARD_TENANT_ID: 'contoso', SENDGUARD_TENANT_NAME: 'Contoso', SENDGUARD_ACCEPTED_DOMAINS: 'contoso.com',
+    SENDGUARD_NOTIFY_SMTP_URL: 'smtp://127.0.0.1:1', DATABASE_URL: '', NODE_OPTIONS: `--import ${register}`,
+  }, roles === 'policy' ? ['http', 'policy'] : ['http'], sendguardLauncher);
+  expect(await server.stop()).toBe(0);
+  const packages = readFileSync(log, 'utf8').split('\n').flatMap((url) => {
+    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+    return m?.[1] ? [m[1]] : [];
+  });
+  return new Set(packages);
+}
+
+describe.skipIf(process.platform !== 'linux')('what a process loads', () => {
+  it('on the embedded database, a policy server loads neither the PostgreSQL client nor the API, bot, token or mail libraries', async () => {
+    const loaded = await packagesLoaded('policy');
+    expect(loaded).toContain('@electric-sql/pglite');
+    for (const unused of ['postgres', 'graphql', 'graphql-yoga', '@pothos/core', 'botbuilder', 'jose', 'nodemailer']) expect(loaded).not.toContain(unused);
+  });
+});
