@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILD_STAMP, compiledIsCurrent, SOURCE_DIRS } from '../../bin/launch.js';
+import { loadConfig } from '../../config/load-config.ts';
 import { testDir } from '../helpers/config.ts';
 import { sendguardLauncher, startServerProcess } from '../helpers/process.ts';
 
@@ -74,7 +76,7 @@ describe.skipIf(process.platform !== 'linux')('bin/sendguard, the command npm st
       const { argv, environ } = startedWith(server.child.pid!);
       expect(argv.slice(1)).toEqual([path.join(path.dirname(sendguardLauncher), 'sendguard.js'), 'serve', '--only', 'api']);
       expect(environ).toEqual(expect.arrayContaining([
-        'NODE_OPTIONS=--v8-pool-size=1', 'MALLOC_ARENA_MAX=1', 'MALLOC_MMAP_THRESHOLD_=131072',
+        'NODE_OPTIONS=--v8-pool-size=1 --max-semi-space-size=4', 'MALLOC_ARENA_MAX=1', 'MALLOC_MMAP_THRESHOLD_=131072',
       ]));
       expect(await (await fetch(`${server.urls.http}/healthz`)).json()).toEqual({ status: 'ok' });
     } finally {
@@ -83,16 +85,56 @@ describe.skipIf(process.platform !== 'linux')('bin/sendguard, the command npm st
   });
 
   it('leaves the settings an operator gives as they are', async () => {
-    const env = serveEnv(testDir('launched'), { MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '262144', NODE_OPTIONS: '--v8-pool-size=2' });
+    const env = serveEnv(testDir('launched'), { MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '262144', NODE_OPTIONS: '--v8-pool-size=2 --max-semi-space-size=16' });
     const server = await startServerProcess(['--only', 'api'], env, ['http'], linkedLauncher());
     try {
       const { environ } = startedWith(server.child.pid!);
       // Node reads NODE_OPTIONS in order, and a later setting of an option replaces an earlier one.
       expect(environ).toEqual(expect.arrayContaining([
-        'NODE_OPTIONS=--v8-pool-size=1 --v8-pool-size=2', 'MALLOC_ARENA_MAX=4', 'MALLOC_MMAP_THRESHOLD_=262144',
+        'NODE_OPTIONS=--v8-pool-size=1 --max-semi-space-size=4 --v8-pool-size=2 --max-semi-space-size=16', 'MALLOC_ARENA_MAX=4', 'MALLOC_MMAP_THRESHOLD_=262144',
       ]));
     } finally {
       expect(await server.stop()).toBe(0);
     }
+  });
+});
+
+/**
+ * What the launcher hands node as NODE_OPTIONS, read by a stand-in `node` first on PATH (the
+ * environment is only what is given, and PATH, so no DATABASE_URL of the test run leaks in),
+ * and whether the program, reading the same environment and ./.env, opens the embedded database.
+ */
+function launchedWith(env: Record<string, string>, dotenv?: string): { nodeOptions: string; embedded: boolean } {
+  const bin = testDir('stand-in-node');
+  writeFileSync(path.join(bin, 'node'), '#!/bin/sh\nprintf %s "$NODE_OPTIONS"\n', { mode: 0o755 });
+  const cwd = testDir('launcher-cwd');
+  if (dotenv !== undefined) writeFileSync(path.join(cwd, '.env'), dotenv);
+  const nodeOptions = execFileSync(sendguardLauncher, ['serve'], { cwd, env: { PATH: `${bin}:${process.env.PATH ?? ''}`, ...env }, encoding: 'utf8' });
+  return { nodeOptions, embedded: loadConfig(env, cwd).databaseUrl === undefined };
+}
+
+const EMBEDDED = { nodeOptions: '--v8-pool-size=1 --max-semi-space-size=4', embedded: true };
+const ON_POSTGRES = { nodeOptions: '--v8-pool-size=1', embedded: false };
+const URL = 'postgres://db.internal/sendguard';
+
+describe.skipIf(process.platform !== 'linux')('the young generation bin/sendguard gives V8', () => {
+  it('is small on the embedded database, which runs in the process, and left to V8 on PostgreSQL', () => {
+    expect(launchedWith({})).toEqual(EMBEDDED);
+    expect(launchedWith({ DATABASE_URL: URL })).toEqual(ON_POSTGRES);
+  });
+
+  it('follows the DATABASE_URL the program reads from ./.env, the last one, quoted or exported', () => {
+    expect(launchedWith({}, `SENDGUARD_TENANT_ID=contoso\n  export DATABASE_URL="${URL}"\n`)).toEqual(ON_POSTGRES);
+    expect(launchedWith({}, `DATABASE_URL=${URL}\nDATABASE_URL=\n`)).toEqual(EMBEDDED);
+    expect(launchedWith({}, `# DATABASE_URL=${URL}\nSENDGUARD_TENANT_ID=contoso\n`)).toEqual(EMBEDDED);
+  });
+
+  it('lets the environment win over ./.env, an empty DATABASE_URL meaning the embedded database', () => {
+    expect(launchedWith({ DATABASE_URL: '' }, `DATABASE_URL=${URL}\n`)).toEqual(EMBEDDED);
+    expect(launchedWith({ DATABASE_URL: URL }, 'DATABASE_URL=\n')).toEqual(ON_POSTGRES);
+  });
+
+  it('puts an operator\'s NODE_OPTIONS last, so their own young generation wins', () => {
+    expect(launchedWith({ NODE_OPTIONS: '--max-semi-space-size=16' }).nodeOptions).toBe(`${EMBEDDED.nodeOptions} --max-semi-space-size=16`);
   });
 });
