@@ -2,14 +2,13 @@ import type { TurnContext } from 'botbuilder';
 import { loadOrCreateSigningKey } from '../api/auth/signing-key.ts';
 import type { RouteHandler } from '../api/http-server.ts';
 import type { Services } from '../cli/services.ts';
-import { ConfigError } from '../config/config.ts';
-import type { Config } from '../config/load-config.ts';
 import { isAlertEvent } from '../domain/alerts/alert-events.ts';
 import { createNotificationWorker, type NotificationWorker, type TeamsNotificationHook } from '../domain/alerts/notification-worker.ts';
 import { createAccessGate } from './access-gate.ts';
 import { createBotConnector } from './botbuilder/bot-connector.ts';
-import { botAuthentication, createCloudAdapter } from './botbuilder/cloud-adapter.ts';
-import { botMessagesRoute, botUnavailableRoute } from './botbuilder/messages-route.ts';
+import { createCloudAdapter } from './botbuilder/cloud-adapter.ts';
+import { botAuthentication, remoteApiUrl } from './bot-config.ts';
+import { botMessagesRoute } from './botbuilder/messages-route.ts';
 import { botTurnHandler } from './botbuilder/turn-bridge.ts';
 import { createConversationStore } from './conversation-store.ts';
 import { createBotTokens } from './graphql/bot-tokens.ts';
@@ -46,20 +45,9 @@ export interface BotOptions {
 /** The path of the API on the in-process yoga instance; no request leaves the process. */
 const inProcessUrl = 'http://sendguard.local/graphql';
 
-function remoteApiUrl(bot: Config['bot']): string {
-  if (!bot.apiUrl) throw new ConfigError('SENDGUARD_API_URL', 'must be set when the bot runs without the api role in the same process');
-  return bot.apiUrl;
-}
-
 function graphqlTarget(services: Services, api: BotApiAccess): { fetch: GraphQLFetch; url: string } {
   if (api.inProcess) return { fetch: api.inProcess, url: inProcessUrl };
   return { fetch: (request) => fetch(request), url: remoteApiUrl(services.config.bot) };
-}
-
-/** The bot's configuration problems as a ConfigError, found before anything starts. */
-export function checkBotConfig(config: Config, options: { apiInProcess: boolean }): void {
-  botAuthentication(config.env, config.bot);
-  if (!options.apiInProcess) remoteApiUrl(config.bot);
 }
 
 function notificationWorker(services: Services, teams: TeamsNotificationHook): { worker: NotificationWorker; unsubscribe: () => void } {
@@ -116,25 +104,4 @@ export async function startBot(services: Services, options: BotOptions): Promise
       await notices.stop();
     },
   };
-}
-
-export interface BotRole {
-  route: RouteHandler;
-  teams: TeamsNotificationHook | undefined;
-  stop(): Promise<void>;
-}
-
-/**
- * The bot as a `serve` role. Asked for by name (`--only bot`), a bot that cannot start stops the
- * process; started with every role by default, it is left out with the reason logged, and
- * `/api/messages` answers 503 with that reason, so `npm start` works before Teams is set up.
- */
-export async function startBotRole(services: Services, options: BotOptions & { requested: boolean }): Promise<BotRole> {
-  try {
-    return await startBot(services, options);
-  } catch (err) {
-    if (!(err instanceof ConfigError) || options.requested) throw err;
-    services.logger.warn({ component: 'bot', variable: err.variable }, `Teams bot not started: ${err.message}`);
-    return { route: botUnavailableRoute(err.message), teams: undefined, stop: async () => undefined };
-  }
 }

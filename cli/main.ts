@@ -59,7 +59,7 @@ async function serve(options: { only?: Role[] }): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   try {
     // A bot asked for by name must start: its configuration errors stop start-up before anything opens.
-    if (options.only?.includes('bot')) (await import('../bot/start-bot.ts')).checkBotConfig(config, { apiInProcess: options.only.includes('api') });
+    if (options.only?.includes('bot')) (await import('../bot/bot-config.ts')).checkBotConfig(config, { apiInProcess: options.only.includes('api') });
     state.running = await startSendguard(config, { roles: options.only, logger });
   } catch (err) {
     exitOnConfigError(err);

@@ -66,7 +66,7 @@ export async function startSendguard(
   const graphql = yoga ? await yoga.startGraphQLServer(services) : undefined;
   if (yoga && graphql) routes[yoga.GRAPHQL_PATH] = graphql.handle;
   const botModules = active.has('bot')
-    ? await Promise.all([import('../bot/start-bot.ts'), import('../bot/botbuilder/messages-route.ts')])
+    ? await Promise.all([import('../bot/bot-role.ts'), import('../bot/botbuilder/messages-route.ts')])
     : undefined;
   const bot = botModules
     ? await botModules[0].startBotRole(services, { api: { inProcess: graphql && ((request) => Promise.resolve(graphql.yoga.fetch(request))) }, runsAlerting: active.has('api'), requested: options.roles !== undefined })
