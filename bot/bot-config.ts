@@ -45,6 +45,7 @@ export function botAuthentication(env: Config['env'], bot: Config['bot']): BotAu
   return { appId: bot.appId, options, unauthenticated: false };
 }
 
+/** Where a bot without the API in its own process sends its GraphQL requests. */
 export function remoteApiUrl(bot: Config['bot']): string {
   if (!bot.apiUrl) throw new ConfigError('SENDGUARD_API_URL', 'must be set when the bot runs without the api role in the same process');
   return bot.apiUrl;
