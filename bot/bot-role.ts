@@ -6,6 +6,8 @@ import { checkBotConfig } from './bot-config.ts';
 import { botUnavailableRoute } from './botbuilder/messages-route.ts';
 import type { BotOptions } from './start-bot.ts';
 
+export { botMessagesPath } from './botbuilder/messages-route.ts';
+
 export interface BotRole {
   route: RouteHandler;
   teams: TeamsNotificationHook | undefined;

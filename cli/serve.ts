@@ -65,14 +65,12 @@ export async function startSendguard(
   const yoga = active.has('api') ? await import('../api/yoga.ts') : undefined;
   const graphql = yoga ? await yoga.startGraphQLServer(services) : undefined;
   if (yoga && graphql) routes[yoga.GRAPHQL_PATH] = graphql.handle;
-  const botModules = active.has('bot')
-    ? await Promise.all([import('../bot/bot-role.ts'), import('../bot/botbuilder/messages-route.ts')])
+  const botRole = active.has('bot') ? await import('../bot/bot-role.ts') : undefined;
+  const bot = botRole
+    ? await botRole.startBotRole(services, { api: { inProcess: graphql && ((request) => Promise.resolve(graphql.yoga.fetch(request))) }, runsAlerting: active.has('api'), requested: options.roles !== undefined })
     : undefined;
-  const bot = botModules
-    ? await botModules[0].startBotRole(services, { api: { inProcess: graphql && ((request) => Promise.resolve(graphql.yoga.fetch(request))) }, runsAlerting: active.has('api'), requested: options.roles !== undefined })
-    : undefined;
-  if (bot && botModules) {
-    routes[botModules[1].botMessagesPath] = bot.route;
+  if (bot && botRole) {
+    routes[botRole.botMessagesPath] = bot.route;
     stoppables.push({ name: 'bot', stop: () => bot.stop() });
   }
   // Alerts run with the API (any number of API processes may run them side by side).

@@ -3,16 +3,12 @@ import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
-import { createScratchDatabase, spawnSendguard } from '../sendguard-cluster.ts';
+import { createScratchDatabase, postgresVersion, spawnSendguard } from '../sendguard-cluster.ts';
 import { freePort, removeDir, scratchDir, stopPid, waitForPort } from '../proc.ts';
 import { BENCH_SENDER_DOMAIN, type PolicyTarget, type RunningTarget } from '../target.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const START_TIMEOUT_MS = 60_000;
-
-/** The server the scratch databases are created on (one per run, dropped after it). */
-export const BENCH_POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** `SENDGUARD_POLICY_COMMIT`: whether counts wait for the disk before the answer. */
 type Commit = 'durable' | 'fast';
@@ -129,17 +125,8 @@ async function version(): Promise<string> {
   return `Sendguard ${pkg.version} (compiled, Node.js ${process.version})`;
 }
 
-async function postgresVersion(): Promise<string> {
-  const admin = postgres(BENCH_POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await admin<{ v: string }[]>`select current_setting('server_version') as v`;
-    return `PostgreSQL ${row?.v ?? '?'}`;
-  } catch {
-    return 'PostgreSQL';
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-}
+/** The server's version for a description, or just its name when it cannot be asked. */
+const postgresVersionOrName = (): Promise<string> => postgresVersion().catch(() => 'PostgreSQL');
 
 const RULE = 'default outbound spam policy: external recipients per hour = limit, BlockUserForToday';
 
@@ -151,24 +138,24 @@ export const sendguardTargets: readonly PolicyTarget[] = [
   },
   {
     name: 'sendguard-pg',
-    describe: async () => `${await version()}, one policy-server process, ${await postgresVersion()} on 127.0.0.1; ${RULE}`,
+    describe: async () => `${await version()}, one policy-server process, ${await postgresVersionOrName()} on 127.0.0.1; ${RULE}`,
     start: (limit) => startSendguard(limit, 'postgres', 1),
   },
   {
     name: 'sendguard-pg-2proc',
     describe: async () =>
-      `${await version()}, two policy-server processes on one ${await postgresVersion()} database, ` +
+      `${await version()}, two policy-server processes on one ${await postgresVersionOrName()} database, ` +
       `load connections alternating between them (issue 8's fourth scenario: exact counts across processes); ${RULE}`,
     start: (limit) => startSendguard(limit, 'postgres', 2),
   },
   {
     name: 'sendguard-pg-fast',
-    describe: async () => `${await version()}, one policy-server process, ${await postgresVersion()} on 127.0.0.1, SENDGUARD_POLICY_COMMIT=fast; ${RULE}`,
+    describe: async () => `${await version()}, one policy-server process, ${await postgresVersionOrName()} on 127.0.0.1, SENDGUARD_POLICY_COMMIT=fast; ${RULE}`,
     start: (limit) => startSendguard(limit, 'postgres', 1, 'fast'),
   },
   {
     name: 'sendguard-pg-2proc-fast',
-    describe: async () => `${await version()}, two policy-server processes on one ${await postgresVersion()} database, SENDGUARD_POLICY_COMMIT=fast; ${RULE}`,
+    describe: async () => `${await version()}, two policy-server processes on one ${await postgresVersionOrName()} database, SENDGUARD_POLICY_COMMIT=fast; ${RULE}`,
     start: (limit) => startSendguard(limit, 'postgres', 2, 'fast'),
   },
 ];
