@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.sendguard/', 'db/migrations/', 'test/artifacts/', 'bench/results/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.sendguard/', 'db/migrations/', 'test/artifacts/', 'bench/results/', 'coverage/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
