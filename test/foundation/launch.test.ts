@@ -70,11 +70,11 @@ const serveEnv = (dataDir: string, extra: Record<string, string> = {}) => ({
 });
 
 describe.skipIf(process.platform !== 'linux')('bin/sendguard, the command npm start and an installed package run', () => {
-  it('starts the server with one V8 worker thread and one malloc arena, and serves', async () => {
+  it('starts the server with one V8 worker thread, one malloc arena and V8 favouring size on the embedded database, and serves', async () => {
     const server = await startServerProcess(['--only', 'api'], serveEnv(testDir('launched')), ['http'], linkedLauncher());
     try {
       const { argv, environ } = startedWith(server.child.pid!);
-      expect(argv.slice(1)).toEqual([path.join(path.dirname(sendguardLauncher), 'sendguard.js'), 'serve', '--only', 'api']);
+      expect(argv.slice(1)).toEqual(['--optimize-for-size', path.join(path.dirname(sendguardLauncher), 'sendguard.js'), 'serve', '--only', 'api']);
       expect(environ).toEqual(expect.arrayContaining([
         'NODE_OPTIONS=--v8-pool-size=1 --max-semi-space-size=4', 'MALLOC_ARENA_MAX=1', 'MALLOC_MMAP_THRESHOLD_=131072',
       ]));
@@ -100,25 +100,28 @@ describe.skipIf(process.platform !== 'linux')('bin/sendguard, the command npm st
 });
 
 /**
- * What the launcher hands node as NODE_OPTIONS, read by a stand-in `node` first on PATH (the
- * environment is only what is given, and PATH, so no DATABASE_URL of the test run leaks in),
- * and whether the program, reading the same environment and ./.env, opens the embedded database.
+ * What the launcher hands node, NODE_OPTIONS and the options before the program, read by a
+ * stand-in `node` first on PATH (the environment is only what is given, and PATH, so no
+ * DATABASE_URL of the test run leaks in), and whether the program, reading the same environment
+ * and ./.env, opens the embedded database.
  */
-function launchedWith(env: Record<string, string>, dotenv?: string): { nodeOptions: string; embedded: boolean } {
+function launchedWith(env: Record<string, string>, dotenv?: string): { nodeOptions: string; nodeArgs: string[]; embedded: boolean } {
   const bin = testDir('stand-in-node');
-  writeFileSync(path.join(bin, 'node'), '#!/bin/sh\nprintf %s "$NODE_OPTIONS"\n', { mode: 0o755 });
+  writeFileSync(path.join(bin, 'node'), '#!/bin/sh\nprintf \'%s\\n\' "$NODE_OPTIONS" "$@"\n', { mode: 0o755 });
   const cwd = testDir('launcher-cwd');
   if (dotenv !== undefined) writeFileSync(path.join(cwd, '.env'), dotenv);
-  const nodeOptions = execFileSync(sendguardLauncher, ['serve'], { cwd, env: { PATH: `${bin}:${process.env.PATH ?? ''}`, ...env }, encoding: 'utf8' });
-  return { nodeOptions, embedded: loadConfig(env, cwd).databaseUrl === undefined };
+  const [nodeOptions = '', ...args] = execFileSync(sendguardLauncher, ['serve'], { cwd, env: { PATH: `${bin}:${process.env.PATH ?? ''}`, ...env }, encoding: 'utf8' }).split('\n');
+  const program = args.findIndex((a) => a.endsWith('/sendguard.js'));
+  expect(args.slice(program + 1)).toEqual(['serve', '']);
+  return { nodeOptions, nodeArgs: args.slice(0, program), embedded: loadConfig(env, cwd).databaseUrl === undefined };
 }
 
-const EMBEDDED = { nodeOptions: '--v8-pool-size=1 --max-semi-space-size=4', embedded: true };
-const ON_POSTGRES = { nodeOptions: '--v8-pool-size=1', embedded: false };
+const EMBEDDED = { nodeOptions: '--v8-pool-size=1 --max-semi-space-size=4', nodeArgs: ['--optimize-for-size'], embedded: true };
+const ON_POSTGRES = { nodeOptions: '--v8-pool-size=1', nodeArgs: [], embedded: false };
 const URL = 'postgres://db.internal/sendguard';
 
-describe.skipIf(process.platform !== 'linux')('the young generation bin/sendguard gives V8', () => {
-  it('is small on the embedded database, which runs in the process, and left to V8 on PostgreSQL', () => {
+describe.skipIf(process.platform !== 'linux')('the memory settings bin/sendguard gives V8', () => {
+  it('favour size on the embedded database, which runs in the process, and are left to V8 on PostgreSQL', () => {
     expect(launchedWith({})).toEqual(EMBEDDED);
     expect(launchedWith({ DATABASE_URL: URL })).toEqual(ON_POSTGRES);
   });
