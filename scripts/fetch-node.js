@@ -12,7 +12,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cache = path.join(root, '.cache', 'node');
 const listed = JSON.parse(readFileSync(path.join(root, 'scripts', 'test-nodes.json'), 'utf8')).versions;
 const versions = process.argv.length > 2 ? process.argv.slice(2) : listed;
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 for (const version of versions) {
   const dir = path.join(cache, version);
@@ -25,7 +24,7 @@ for (const version of versions) {
   const work = mkdtempSync(path.join(cache, `.fetch-${version}-`));
   try {
     const pkg = `node-${process.platform}-${process.arch}@${version}`;
-    const [tarball] = JSON.parse(execFileSync(npm, ['pack', pkg, '--json', '--pack-destination', work], { encoding: 'utf8' }));
+    const [tarball] = JSON.parse(execFileSync('npm', ['pack', pkg, '--json', '--pack-destination', work], { encoding: 'utf8' }));
     execFileSync('tar', ['-xzf', path.join(work, tarball.filename), '-C', work]);
     rmSync(dir, { recursive: true, force: true });
     renameSync(path.join(work, 'package'), dir);
