@@ -41,8 +41,11 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `sendguard serve …` as a child process and waits until every listener is printed. */
-export function startServerProcess(args: string[], env: Record<string, string | undefined>, expect: string[] = ['http'], entry = sendguardBin): Promise<ServerProcess> {
+/**
+ * Starts `sendguard serve …` as a child process and waits until every listener is printed, at
+ * most `startMs` (a new embedded database is created first, which a busy machine makes slow).
+ */
+export function startServerProcess(args: string[], env: Record<string, string | undefined>, expect: string[] = ['http'], entry = sendguardBin, startMs = 30_000): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
     const child = spawnEntry(entry, ['serve', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const urls: Record<string, string> = {};
@@ -50,8 +53,8 @@ export function startServerProcess(args: string[], env: Record<string, string | 
     let stdout = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`server did not start: ${stderr}`));
-    }, 30_000);
+      reject(new Error(`server did not start within ${startMs} ms: ${stderr}`));
+    }, startMs);
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code) => {
       clearTimeout(timer);
