@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../helpers/process.ts';
+import { otherNodeReleases, repoRoot } from '../helpers/process.ts';
 
 interface LockEntry {
   version?: string;
@@ -15,7 +15,6 @@ interface LockEntry {
 const read = <T>(file: string): T => JSON.parse(readFileSync(path.join(repoRoot, file), 'utf8')) as T;
 const pkg = read<{ engines: { node: string }; bin: Record<string, string> }>('package.json');
 const lock = read<{ packages: Record<string, LockEntry> }>('package-lock.json');
-const { versions: otherNodes } = read<{ versions: string[] }>('scripts/test-nodes.json');
 
 describe('what npm installs', () => {
   // A dependency's engines field is only a warning at install time (EBADENGINE), so a release of
@@ -23,7 +22,7 @@ describe('what npm installs', () => {
   it('every package a production install gets accepts each Node.js release Sendguard supports', () => {
     const oldest = semver.minVersion(pkg.engines.node)?.version;
     expect(oldest).toBe('20.19.0');
-    const supported = [oldest as string, ...otherNodes];
+    const supported = [oldest as string, ...otherNodeReleases];
     const refusing = Object.entries(lock.packages)
       .filter(([name, entry]) => name !== '' && !entry.dev && entry.engines && !Array.isArray(entry.engines) && entry.engines.node)
       .flatMap(([name, entry]) => {

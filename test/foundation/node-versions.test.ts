@@ -1,14 +1,14 @@
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PolicyClient, rcptRequest } from '../helpers/policy-client.ts';
-import { repoRoot, runSendguard, sendguardLauncher, startServerProcess } from '../helpers/process.ts';
+import { postGraphQL } from '../helpers/graphql.ts';
+import { otherNodeReleases, repoRoot, runSendguard, sendguardLauncher, startServerProcess } from '../helpers/process.ts';
 import { testDir } from '../helpers/config.ts';
 
 // Sendguard runs on Node.js 20 and later releases: each release listed in scripts/test-nodes.json
 // (installed under .cache/node by `node scripts/fetch-node.js`, as .ci/run does) runs the user's
 // path here, started as `npm start` starts it. The rest of the suite runs on the node running it.
-const { versions } = JSON.parse(readFileSync(path.join(repoRoot, 'scripts/test-nodes.json'), 'utf8')) as { versions: string[] };
 const nodeDir = (version: string): string => path.join(repoRoot, '.cache', 'node', version, 'bin');
 const installed = (version: string): boolean => existsSync(path.join(nodeDir(version), 'node'));
 // Locally a release not installed is skipped; CI installs them, so there a missing one fails.
@@ -17,7 +17,7 @@ const required = Boolean(process.env.CI);
 const LIST = `query($search: String!) { restrictedUsers(first: 5, filter: { search: $search }) { totalCount edges { node { senderAddress status reasonCode } } } }`;
 const UNBLOCK = `mutation($input: UnblockUserInput!) { unblockUser(input: $input) { __typename ... on UnblockUserSuccess { restrictedUser { senderAddress status } } ... on Error { message } } }`;
 
-describe.each(versions)('on Node.js %s', (version) => {
+describe.each(otherNodeReleases)('on Node.js %s', (version) => {
   it.skipIf(!installed(version) && !required)(`restricts a sender over its limit, lists it, releases it and lets it send again (needs node ${version} installed by \`node scripts/fetch-node.js\`)`, async () => {
     expect(installed(version), `node ${version} is not installed under .cache/node: run node scripts/fetch-node.js`).toBe(true);
     const env = {
@@ -47,14 +47,7 @@ describe.each(versions)('on Node.js %s', (version) => {
 
       const token = await runSendguard(['token', '--tenant', 'contoso', '--principal', 'adele@contoso.com', '--role', 'Security Administrator'], env, undefined, sendguardLauncher);
       expect(token.code, token.stderr).toBe(0);
-      const gql = async (query: string, variables: Record<string, unknown>): Promise<unknown> => {
-        const res = await fetch(`${server.urls.http}/graphql`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token.stdout.trim()}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ query, variables }),
-        });
-        return res.json();
-      };
+      const gql = async (query: string, variables: Record<string, unknown>) => (await postGraphQL(`${server.urls.http}/graphql`, token.stdout.trim(), { query, variables })).body;
       expect(await gql(LIST, { search: 'ann' })).toEqual({
         data: { restrictedUsers: { totalCount: 1, edges: [{ node: { senderAddress: sender, status: 'RESTRICTED', reasonCode: 'SENDING_LIMIT_EXCEEDED' } }] } },
       });

@@ -62,17 +62,22 @@ async function clientFor(url: string, config: Config, services: Services): Promi
         { tenantId: o.tenantId, principalId: o.principalId ?? 'oid-admin-1', name: o.name ?? 'Adele Vance', roles: o.roles ?? ['Security Administrator'], act: o.act },
         { expiresInSeconds: o.expiresInSeconds },
       ),
-    gql: (token, query, variables) => post(token, { query, variables }),
-    gqlOperation: (token, query, operationName, variables) => post(token, { query, operationName, variables }),
+    gql: (token, query, variables) => postGraphQL(graphqlUrl, token, { query, variables }),
+    gqlOperation: (token, query, operationName, variables) => postGraphQL(graphqlUrl, token, { query, operationName, variables }),
   };
+}
 
-  async function post(token: string | null, body: { query: string; operationName?: string; variables?: Record<string, unknown> | undefined }): Promise<GraphQLResponse<never>> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(graphqlUrl, { method: 'POST', headers, body: JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as GraphQLResponse['body']) : {} } as GraphQLResponse<never>;
-  }
+/** POSTs one operation as JSON to `graphqlUrl`, with the token if given; returns status, headers and the parsed body. */
+export async function postGraphQL<T = Record<string, unknown>>(
+  graphqlUrl: string,
+  token: string | null,
+  body: { query: string; operationName?: string; variables?: Record<string, unknown> | undefined },
+): Promise<GraphQLResponse<T>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(graphqlUrl, { method: 'POST', headers, body: JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as GraphQLResponse<T>['body']) : {} };
 }
 
 /** A real server with the `api` role on a fresh test database, and tokens signed with its own key. */

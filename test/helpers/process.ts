@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -6,6 +7,8 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const sendguardBin = path.join(repoRoot, 'bin/sendguard.js');
 /** The launcher `npm start` and the installed `sendguard` command run (a shell script). */
 export const sendguardLauncher = path.join(repoRoot, 'bin/sendguard');
+/** The Node.js releases besides the test run's own that Sendguard is tested on (scripts/fetch-node.js installs them). */
+export const otherNodeReleases: readonly string[] = (JSON.parse(readFileSync(path.join(repoRoot, 'scripts/test-nodes.json'), 'utf8')) as { versions: string[] }).versions;
 
 /** Runs a JavaScript entry point with this test's node, anything else (the launcher) as itself. */
 function spawnEntry(entry: string, args: string[], options: SpawnOptions): ChildProcess {
