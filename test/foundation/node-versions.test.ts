@@ -26,7 +26,8 @@ describe.each(otherNodeReleases)('on Node.js %s', (version) => {
       SENDGUARD_DATA_DIR: testDir(`node-${version}`),
       SENDGUARD_HTTP_PORT: '0',
       SENDGUARD_POLICY_PORT: '0',
-      SENDGUARD_LOG_LEVEL: 'warn',
+      // Its start-up steps are logged, so a start that times out shows how far it got.
+      SENDGUARD_LOG_LEVEL: 'info',
       SENDGUARD_TENANT_ID: 'contoso',
       SENDGUARD_ACCEPTED_DOMAINS: 'contoso.com',
       SENDGUARD_LIMIT_EXTERNAL_PER_HOUR: '3',

@@ -56,7 +56,7 @@ export function startServerProcess(args: string[], env: Record<string, string | 
     let stdout = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`server did not start within ${startMs} ms: ${stderr}`));
+      reject(new Error(`server did not start within ${startMs} ms; its stdout ended: ${stdout.slice(-2000)}; its stderr ended: ${stderr.slice(-2000)}`));
     }, startMs);
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code) => {
