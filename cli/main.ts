@@ -4,6 +4,7 @@ import { recognizeRole } from '../domain/roles/role-catalog.ts';
 import { ConfigError } from '../config/config.ts';
 import { loadConfig, type Config } from '../config/load-config.ts';
 import { roles, type Role } from './roles.ts';
+import { holdEventLoop } from './event-loop.ts';
 import { fromPowerShellSyntax } from './exchange/powershell-syntax.ts';
 import { registerAdminVerbs } from './exchange/register.ts';
 import { registerTeamsPackageCommand } from '../bot/teams-app/teams-package-command.ts';
@@ -47,6 +48,8 @@ async function serve(options: { only?: Role[] }): Promise<void> {
     state.stopping = signal;
     if (!state.running) return;
     logger.info({ signal }, 'shutting down');
+    // Held until the process exits: the listeners close first, and the database after them.
+    holdEventLoop();
     state.running.stop().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -134,4 +137,10 @@ export function buildProgram(): Command {
 }
 
 const program = buildProgram();
-await program.parseAsync(fromPowerShellSyntax(program, process.argv));
+// Held while a command runs (see holdEventLoop); `serve` then runs on its listeners.
+const release = holdEventLoop();
+try {
+  await program.parseAsync(fromPowerShellSyntax(program, process.argv));
+} finally {
+  release();
+}
