@@ -44,6 +44,9 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Servers started here and still running; test/helpers/stop-servers.ts kills them after each test file. */
+export const runningServers = new Set<ChildProcess>();
+
 /**
  * Starts `sendguard serve …` as a child process and waits until every listener is printed, at
  * most `startMs` (a new embedded database is created first, which a busy machine makes slow).
@@ -51,6 +54,8 @@ export interface ServerProcess {
 export function startServerProcess(args: string[], env: Record<string, string | undefined>, expect: string[] = ['http'], entry = sendguardBin, startMs = 30_000): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
     const child = spawnEntry(entry, ['serve', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    runningServers.add(child);
+    child.once('exit', () => runningServers.delete(child));
     const urls: Record<string, string> = {};
     let stderr = '';
     let stdout = '';
