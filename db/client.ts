@@ -174,8 +174,12 @@ async function openPglite(dataDir: string, logger: QueryLogger): Promise<Databas
  */
 async function createPgliteDirectory(target: string): Promise<void> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const create = 'require(process.argv[1]).PGlite.create(process.argv[2]).then((db) => db.close())' +
-    '.catch((err) => { console.error(String((err && err.message) || err)); process.exit(1); })';
+  // The timer holds the child's event loop until the directory is made (see cli/event-loop.ts).
+  const create = 'const held = setInterval(() => {}, 2 ** 30);' +
+    'require(process.argv[1]).PGlite.create(process.argv[2]).then((db) => db.close())' +
+    // PGlite's file-system errors are objects with a name and an errno, no message.
+    '.then(() => clearInterval(held), (err) => {' +
+    '  console.error(String((err && (err.message || (err.name && `${err.name} (errno ${err.errno})`))) || err)); process.exit(1); })';
   await new Promise<void>((resolve, reject) => {
     execFile(process.execPath, ['-e', create, pglite, target], { timeout: 120_000 }, (err, _stdout, stderr) => {
       if (err) reject(new Error(`could not create the embedded database in ${target}: ${stderr.trim() || err.message}`));

@@ -1,9 +1,12 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPoolSize, openDatabase } from '../../db/client.ts';
 import { tenants } from '../../db/tables.ts';
 import { createTestDatabase, createTestTenant, onPostgres, type TestDatabase, type TestTenant } from '../helpers/db.ts';
+import { testDir } from '../helpers/config.ts';
 
 const onPostgresOnly = 'PostgreSQL only: the embedded database has no wire protocol';
 
@@ -60,5 +63,17 @@ describe.skipIf(!onPostgres)(`the PostgreSQL client (${onPostgresOnly})`, () => 
 describe('the PostgreSQL pool size', () => {
   it('sizes the pool one above the CPUs, at least 3', () => {
     expect(defaultPoolSize()).toBe(Math.max(3, availableParallelism() + 1));
+  });
+});
+
+describe('the embedded database', () => {
+  it('says which directory it could not create, and why, and leaves no database there', async () => {
+    const dataDir = testDir('unmakeable');
+    const target = path.join(dataDir, 'pgdata');
+    mkdirSync(target);
+    // A file where the new database needs a folder.
+    writeFileSync(path.join(target, 'global'), 'not a folder');
+    await expect(openDatabase({ dataDir })).rejects.toThrow(`could not create the embedded database in ${target}: ErrnoError (errno 54)`);
+    expect(existsSync(path.join(target, 'PG_VERSION'))).toBe(false);
   });
 });
