@@ -8,6 +8,7 @@ import {
   type NotificationChannel,
 } from '../../db/repos/notifications.ts';
 import type { Clock } from '../clock.ts';
+import { createFailureLog } from '../failure-log.ts';
 import { PermanentDeliveryError } from './errors.ts';
 
 /**
@@ -71,6 +72,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
   const channels = (Object.keys(deliverers) as NotificationChannel[]).filter((c) => deliverers[c] !== undefined);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<WorkerRun> | undefined;
+  const runs = createFailureLog(logger, 'notification run');
   let again = false;
   let started = false;
 
@@ -124,8 +126,12 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       return;
     }
     running = runOnce()
+      .then((run) => {
+        runs.succeeded();
+        return run;
+      })
       .catch((err: unknown) => {
-        logger?.warn({ err }, 'notification run failed; will retry');
+        runs.failed(err);
         return { sent: 0, retried: 0, failed: 0 };
       })
       .finally(() => {

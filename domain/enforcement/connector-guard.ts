@@ -33,7 +33,7 @@ export function normalizeClientAddress(address: string): { address: string; fami
  * Restricted connectors by client IP range, reloaded at most every `maxAgeMs` (and at once after
  * a connector event), so a released connector is honoured within that time.
  */
-export function createConnectorGuard(deps: { db: Db; clock: Clock; maxAgeMs: number; onInvalidRange?: (connectorId: string, range: string) => void; onError?: (err: unknown) => void }) {
+export function createConnectorGuard(deps: { db: Db; clock: Clock; maxAgeMs: number; onInvalidRange?: (connectorId: string, range: string) => void; onError?: (err: unknown) => void; onReloaded?: () => void }) {
   let loaded: Loaded | undefined;
   let loading: Promise<Loaded> | undefined;
 
@@ -60,7 +60,12 @@ export function createConnectorGuard(deps: { db: Db; clock: Clock; maxAgeMs: num
 
   function matchIn(current: Loaded, client: { address: string; family: 'ipv4' | 'ipv6' }): RestrictedConnector | undefined {
     // A stale list keeps serving while it reloads; only a missing one (start, or an event) is awaited.
-    if (deps.clock.now().getTime() - current.loadedAt >= deps.maxAgeMs) reload().catch((err: unknown) => deps.onError?.(err));
+    if (deps.clock.now().getTime() - current.loadedAt >= deps.maxAgeMs) {
+      reload().then(
+        () => deps.onReloaded?.(),
+        (err: unknown) => deps.onError?.(err),
+      );
+    }
     return current.ranges.find((r) => r.list.check(client.address, client.family))?.connector;
   }
 

@@ -6,6 +6,7 @@ import { markLeasesRecalled, type RecordRecipientInput, type RecordRecipientResu
 import { systemActor } from '../actor.ts';
 import type { Clock } from '../clock.ts';
 import type { StoredEvent } from '../events/event-types.ts';
+import { createFailureLog } from '../failure-log.ts';
 import { domainOf, resolveLimits, type EffectiveLimits, type PolicyChoice } from '../policies/select-policy.ts';
 import type { RestrictionService } from '../restrictions/restriction-service.ts';
 import { createConnectorGuard } from './connector-guard.ts';
@@ -89,6 +90,7 @@ export class DatabaseDeadlineError extends Error {
 }
 
 export interface EnforcementLogger {
+  info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }
@@ -124,14 +126,17 @@ const WARM_TENANTS = 100;
  */
 export function createEnforcementService(deps: EnforcementDeps) {
   const { db, clock, limits, options } = deps;
-  const onError = (err: unknown) => deps.logger?.warn({ err }, 'enforcement cache reload failed');
-  const directory = createTenantDirectory({ db, clock, ttlMs: options.tenantCacheMs ?? 5000, onError });
+  const reloads = createFailureLog(deps.logger, 'enforcement cache reload');
+  const onError = reloads.failed;
+  const onReloaded = reloads.succeeded;
+  const directory = createTenantDirectory({ db, clock, ttlMs: options.tenantCacheMs ?? 5000, onError, onReloaded });
   const restricted = createRestrictionCache({ clock, maxAgeMs: options.restrictionCacheMs });
   const connectors = createConnectorGuard({
     db,
     clock,
     maxAgeMs: Math.max(options.restrictionCacheMs, 100),
     onError,
+    onReloaded,
     onInvalidRange: (connectorId, range) => deps.logger?.warn({ connectorId, range }, 'ignoring an invalid connector IP range'),
   });
   const leaseMs = options.leaseMs ?? 2000;
@@ -141,6 +146,7 @@ export function createEnforcementService(deps: EnforcementDeps) {
     leaseMs,
     leasePercent: options.warningThresholdPercent,
   });
+  const reports = createFailureLog(deps.logger, 'quota lease report');
   const leases = createLeaseKeeper({
     db,
     clock,
@@ -148,7 +154,8 @@ export function createEnforcementService(deps: EnforcementDeps) {
     extendMs: leaseMs,
     settleChunk: options.leaseSettleChunk,
     listen: deps.listen,
-    onError: (err) => deps.logger?.warn({ err }, 'could not report quota lease usage; will retry'),
+    onError: reports.failed,
+    onReported: reports.succeeded,
   });
   const signals = createLimitSignals({ db, clock, thresholdPercent: options.warningThresholdPercent });
   const unsubscribe = deps.events?.subscribe(createEnforcementEvents({ directory, restricted, connectors, leases }));

@@ -58,6 +58,8 @@ export interface LeaseKeeperDeps {
   settleChunk?: number | undefined;
   listen?: ((channel: string, onNotify: (payload: string) => void) => Promise<() => Promise<void>>) | undefined;
   onError(err: unknown): void;
+  /** A paced report landed (after failures: the trouble is over). */
+  onReported?: (() => void) | undefined;
 }
 
 /**
@@ -74,7 +76,7 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps) {
     if (hurrying) return;
     hurrying = true;
     setTimeout(() => {
-      flush(true).catch(deps.onError).finally(() => {
+      paced().finally(() => {
         hurrying = false;
       });
     }, Math.ceil(deps.reportMs / 10)).unref();
@@ -132,8 +134,12 @@ export function createLeaseKeeper(deps: LeaseKeeperDeps) {
     return flushing;
   }
 
+  function paced(): Promise<void> {
+    return flush(true).then(() => deps.onReported?.(), deps.onError);
+  }
+
   function tick(): void {
-    flush(true).catch(deps.onError);
+    void paced();
   }
 
   return {

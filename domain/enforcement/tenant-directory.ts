@@ -51,7 +51,7 @@ interface Entry<T> {
  * while it reloads in the background, so the request path stays at one database round trip;
  * `invalidate` drops entries so the next request waits for fresh data.
  */
-export function createTenantDirectory(deps: { db: Db; clock: Clock; ttlMs: number; onError?: (err: unknown) => void }) {
+export function createTenantDirectory(deps: { db: Db; clock: Clock; ttlMs: number; onError?: (err: unknown) => void; onReloaded?: () => void }) {
   const { db, clock, ttlMs } = deps;
   let domains: Entry<Map<string, string>> | undefined;
   let domainsLoading: Promise<Map<string, string>> | undefined;
@@ -101,7 +101,10 @@ export function createTenantDirectory(deps: { db: Db; clock: Clock; ttlMs: numbe
   }
 
   function refreshInBackground(load: () => Promise<unknown>): void {
-    load().catch((err: unknown) => deps.onError?.(err));
+    load().then(
+      () => deps.onReloaded?.(),
+      (err: unknown) => deps.onError?.(err),
+    );
   }
 
   function ownerIn(map: Map<string, string>, domain: string): string | undefined {

@@ -1,10 +1,12 @@
 import type { Database } from '../../db/client.ts';
 import { lastEventId, readEventsAfter } from '../../db/repos/events.ts';
+import { createFailureLog } from '../failure-log.ts';
 import { EVENTS_CHANNEL, type StoredEvent } from './event-types.ts';
 
 type Handler = (event: StoredEvent) => void | Promise<void>;
 
 export interface EventBusLogger {
+  info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }
@@ -25,6 +27,7 @@ export function createEventBus(deps: { database: Database; pollMs: number; logge
   let poll: NodeJS.Timeout | undefined;
   let unlisten: (() => Promise<void>) | undefined;
   let started = false;
+  const catchUp = createFailureLog(deps.logger, 'event catch-up');
 
   async function drain(): Promise<void> {
     for (;;) {
@@ -52,7 +55,7 @@ export function createEventBus(deps: { database: Database; pollMs: number; logge
     pumping = (async () => {
       do {
         again = false;
-        await drain().catch((err: unknown) => deps.logger?.warn({ err }, 'event catch-up failed; will retry'));
+        await drain().then(catchUp.succeeded, catchUp.failed);
       } while (again);
     })().finally(() => {
       pumping = undefined;

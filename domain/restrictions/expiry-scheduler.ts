@@ -2,20 +2,17 @@ import type { Db } from '../../db/client.ts';
 import { lockDueRestrictions } from '../../db/repos/restrictions.ts';
 import { systemActor } from '../actor.ts';
 import type { Clock } from '../clock.ts';
+import { createFailureLog, type FailureLogger } from '../failure-log.ts';
 import { expireRestriction } from './restriction-service.ts';
 
 const BATCH = 200;
 
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 /** Ends temporary restrictions (BlockUserForToday, service limits) whose time is up. */
-export function createExpiryScheduler(deps: { db: Db; clock: Clock; intervalMs: number; logger?: Logger }) {
+export function createExpiryScheduler(deps: { db: Db; clock: Clock; intervalMs: number; logger?: FailureLogger }) {
   const actor = systemActor('scheduler');
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
+  const runs = createFailureLog(deps.logger, 'expiry run');
 
   /** Expires everything due at the clock's current time; returns how many were expired. */
   async function runOnce(): Promise<number> {
@@ -35,11 +32,12 @@ export function createExpiryScheduler(deps: { db: Db; clock: Clock; intervalMs: 
   function tick(): void {
     running = runOnce()
       .then((n) => {
+        runs.succeeded();
         if (n > 0) deps.logger?.info({ expired: n }, 'temporary restrictions expired');
         return n;
       })
       .catch((err: unknown) => {
-        deps.logger?.error({ err }, 'expiry run failed');
+        runs.failed(err);
         return 0;
       })
       .finally(() => {

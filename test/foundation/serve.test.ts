@@ -71,7 +71,7 @@ describe('sendguard serve', () => {
     await reopened.close();
   });
 
-  it.skipIf(!onPostgres)(`readiness fails while the database refuses connections, and recovers by itself (${needsPostgres})`, async () => {
+  it.skipIf(!onPostgres)(`readiness fails while the database refuses connections, and recovers by itself, logging the outage once (${needsPostgres})`, async () => {
     const dataDir = testDir('ready');
     const database = await createTestDatabase();
     const name = new URL(database.url!).pathname.slice(1);
@@ -84,12 +84,23 @@ describe('sendguard serve', () => {
       await admin.unsafe(`alter database ${name} allow_connections false`);
       await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name}`;
       expect(await ready()).toBe(503);
+      // The event bus polls every 500 ms: failed catch-ups in a row, logged once.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
       await admin.unsafe(`alter database ${name} allow_connections true`);
       expect(await ready()).toBe(200);
     } finally {
       await admin.unsafe(`alter database ${name} allow_connections true`);
       await admin.end();
     }
+    const logged = () => server.stderr().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; failures?: number });
+    // postgres.js reconnects with a growing backoff, so the recovery is awaited, not timed.
+    for (let waited = 0; !logged().some((l) => l.msg === 'event catch-up recovered'); waited += 100) {
+      if (waited > 30_000) expect.unreachable(`no recovery logged: ${server.stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const catchUp = logged().filter((l) => l.msg.startsWith('event catch-up'));
+    expect(catchUp.map((l) => l.msg)).toEqual(['event catch-up failed; will retry', 'event catch-up recovered']);
+    expect(catchUp[1]!.failures).toBeGreaterThanOrEqual(2);
     expect(await server.stop()).toBe(0);
   });
 });
