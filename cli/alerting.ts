@@ -31,13 +31,14 @@ interface Waiting {
  * away) is tried again, with the events after it waiting behind it, until it is handled: an alert
  * is delayed by an outage, never dropped. Meanwhile the bus goes on to its other subscribers.
  */
-export function startAlerting(services: Services, options: { teams?: TeamsNotificationHook } = {}): { name: string; stop(): Promise<void> } {
+export function startAlerting(services: Services, options: { teams?: TeamsNotificationHook; maxWaiting?: number } = {}): { name: string; stop(): Promise<void> } {
   const { logger } = services;
   const worker = services.notificationWorker(options.teams);
   const failures = createFailureLog(logger, 'raising alerts');
   const throughId = services.events.lastDeliveredId;
   const since = new Date(services.clock.now().getTime() - CATCH_UP_MS);
   const waiting: Waiting[] = [];
+  const maxWaiting = options.maxWaiting ?? MAX_WAITING;
   let caughtUp = false;
   let failing = false;
   let stopping = false;
@@ -54,7 +55,8 @@ export function startAlerting(services: Services, options: { teams?: TeamsNotifi
     }
     const next = waiting[0] as Waiting;
     await services.alerts.handleEvent(next.event);
-    waiting.shift();
+    // Unless it was dropped meanwhile as the oldest of too many (see hold).
+    if (waiting[0] === next) waiting.shift();
     next.release();
   }
 
@@ -92,11 +94,14 @@ export function startAlerting(services: Services, options: { teams?: TeamsNotifi
     if (!working) running = work();
   }
 
+  let dropped = 0;
   function hold(event: StoredEvent): Promise<void> {
-    if (waiting.length >= MAX_WAITING) {
-      const dropped = waiting.shift() as Waiting;
-      dropped.release();
-      logger.error({ eventId: dropped.event.id, waiting: waiting.length }, 'too many events wait for alerts; the oldest is left to the catch-up of a process that starts within the hour');
+    if (waiting.length >= maxWaiting) {
+      const oldest = waiting.shift() as Waiting;
+      oldest.release();
+      if (dropped++ % 1000 === 0) {
+        logger.error({ eventId: oldest.event.id, dropped }, 'too many events wait for alerts; the oldest are left to the catch-up of a process that starts within the hour');
+      }
     }
     return new Promise((release) => waiting.push({ event, release }));
   }

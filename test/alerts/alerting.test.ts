@@ -67,6 +67,21 @@ describe('alerts in a running process', () => {
     await alerting.stop();
   }, 30_000);
 
+  it('past the events it may hold, the oldest are left (for a catch-up on start) and the newest still raise their alerts', async () => {
+    const tenant = await createTestTenant(database);
+    const alerting = startAlerting(services, { maxWaiting: 2 });
+    const allow = await refuseAlerts(tenant);
+    try {
+      for (const local of ['fay', 'gus', 'hal']) await services.restrictions.restrict(limitRestriction(tenant.id, tenant.address(local)));
+      await services.events.flush();
+    } finally {
+      await allow();
+    }
+    const raised = await until(() => alertsOf(database, tenant.id), (list) => list.length === 2);
+    expect(raised.map((a) => a.entityKey)).toEqual([tenant.address('gus'), tenant.address('hal')]);
+    await alerting.stop();
+  }, 30_000);
+
   it('while all is well, the alert is raised before the event bus reports the event delivered', async () => {
     const tenant = await createTestTenant(database);
     const alerting = startAlerting(services);
