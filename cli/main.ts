@@ -5,6 +5,8 @@ import { ConfigError } from '../config/config.ts';
 import { loadConfig, type Config } from '../config/load-config.ts';
 import { roles, type Role } from './roles.ts';
 import { holdEventLoop } from './event-loop.ts';
+import type { Logger } from './logger.ts';
+import type { RunningSendguard } from './serve.ts';
 import { fromPowerShellSyntax } from './exchange/powershell-syntax.ts';
 import { registerAdminVerbs } from './exchange/register.ts';
 import { registerTeamsPackageCommand } from '../bot/teams-app/teams-package-command.ts';
@@ -36,21 +38,26 @@ function parseRoles(value: string): Role[] {
   return wanted as Role[];
 }
 
-async function serve(options: { only?: Role[] }): Promise<void> {
-  const config = configOrExit();
-  const [{ createLogger }, { startSendguard }] = await Promise.all([import('./logger.ts'), import('./serve.ts')]);
-  const logger = createLogger(config.logLevel);
-  // Signal handlers go in before anything starts, so a stop requested during start-up is
-  // honoured once start-up completes instead of killing the process half-way.
-  const state: { running?: Awaited<ReturnType<typeof startSendguard>>; stopping?: string } = {};
-  const shutdown = (signal: string) => {
-    if (state.stopping && state.running) return;
-    state.stopping = signal;
-    if (!state.running) return;
-    logger.info({ signal }, 'shutting down');
+/**
+ * Stops `serve` on SIGTERM or SIGINT: the listeners close first, then the database. A signal
+ * during start-up is honoured once start-up completes, so nothing is killed half-way. A stop that
+ * takes longer than `shutdownTimeoutMs` (a database that stopped answering holds the last lease
+ * reports) ends the process anyway, and a second signal ends it at once: what was not written back
+ * is on the safe side (a lease not given back stays counted in full; an alert not raised is caught
+ * up on by the next start).
+ */
+function stopOnSignals(config: Config, logger: Logger): { started(running: RunningSendguard): void } {
+  let running: RunningSendguard | undefined;
+  let signalled: string | undefined;
+  const stop = (server: RunningSendguard) => {
+    logger.info({ signal: signalled }, 'shutting down');
     // Held until the process exits: the listeners close first, and the database after them.
     holdEventLoop();
-    state.running.stop().then(
+    setTimeout(() => {
+      logger.error({ waitingFor: server.stopping, timeoutMs: config.shutdownTimeoutMs }, 'shutdown took longer than SENDGUARD_SHUTDOWN_TIMEOUT_MS; exiting anyway');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    server.stop().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
@@ -58,18 +65,42 @@ async function serve(options: { only?: Role[] }): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  const onSignal = (signal: string) => {
+    if (signalled) {
+      logger.warn({ signal, waitingFor: running?.stopping ?? 'start-up' }, 'second signal; exiting at once');
+      process.exit(1);
+    }
+    signalled = signal;
+    if (running) stop(running);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  return {
+    started(server) {
+      running = server;
+      if (signalled) stop(server);
+    },
+  };
+}
+
+async function serve(options: { only?: Role[] }): Promise<void> {
+  const config = configOrExit();
+  const [{ createLogger }, { startSendguard }] = await Promise.all([import('./logger.ts'), import('./serve.ts')]);
+  const logger = createLogger(config.logLevel);
+  // Signal handlers go in before anything starts.
+  const signals = stopOnSignals(config, logger);
+  logger.info({ roles: options.only ?? roles, database: config.databaseUrl ? 'postgres' : 'pglite' }, 'sendguard starting');
+  let running: RunningSendguard;
   try {
     // A bot asked for by name must start: its configuration errors stop start-up before anything opens.
     if (options.only?.includes('bot')) (await import('../bot/bot-config.ts')).checkBotConfig(config, { apiInProcess: options.only.includes('api') });
-    state.running = await startSendguard(config, { roles: options.only, logger });
+    running = await startSendguard(config, { roles: options.only, logger });
   } catch (err) {
     exitOnConfigError(err);
     throw err;
   }
-  for (const [name, url] of Object.entries(state.running.urls)) process.stdout.write(`sendguard ${name} listening on ${url}\n`);
-  if (state.stopping) shutdown(state.stopping);
+  for (const [name, url] of Object.entries(running.urls)) process.stdout.write(`sendguard ${name} listening on ${url}\n`);
+  signals.started(running);
 }
 
 async function migrate(): Promise<void> {

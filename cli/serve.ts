@@ -20,6 +20,8 @@ export interface RunningSendguard {
   services: Services;
   urls: Partial<Record<'http' | 'policy' | 'smtp', string>>;
   stop(): Promise<void>;
+  /** While `stop()` runs: the part it is waiting for. */
+  readonly stopping: string | undefined;
 }
 
 interface Stoppable {
@@ -107,14 +109,24 @@ export async function startSendguard(
   await refreshGauge(services, metrics);
 
   logger.info({ roles: [...active], urls, database: database.kind }, 'sendguard started');
+  let stopping: string | undefined;
   return {
     services,
     urls,
+    get stopping() {
+      return stopping;
+    },
     async stop() {
       clearInterval(gauge);
-      for (const s of stoppables.reverse()) await s.stop().catch((err: unknown) => logger.error({ err, component: s.name }, 'stop failed'));
+      for (const s of stoppables.reverse()) {
+        stopping = s.name;
+        await s.stop().catch((err: unknown) => logger.error({ err, component: s.name }, 'stop failed'));
+      }
+      stopping = 'events';
       await services.events.stop();
+      stopping = 'database';
       if (!options.database) await database.close();
+      stopping = undefined;
       logger.info('sendguard stopped');
     },
   };

@@ -19,6 +19,7 @@ export const settings = {
   SENDGUARD_DB_POOL_SIZE: { schema: count(100), default: '0', doc: 'connections each process keeps to PostgreSQL; 0 = one more than the CPUs, at least 3 (see Design)' },
   SENDGUARD_DATA_DIR: { schema: z.string().min(1), default: './.sendguard', doc: 'embedded database, signing key' },
   SENDGUARD_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino log level' },
+  SENDGUARD_SHUTDOWN_TIMEOUT_MS: { schema: z.coerce.number().int().min(1000).max(600_000), default: '20000', doc: 'longest `serve` takes to stop on SIGTERM or SIGINT (quota leases given back, the database closed) before it exits anyway, with status 1; a second signal exits at once' },
   SENDGUARD_HOST: { schema: z.string().min(1), default: '127.0.0.1', doc: 'address every listener binds to' },
   SENDGUARD_HTTP_PORT: { schema: port, default: '4000', doc: 'GraphQL, bot endpoint, health, metrics' },
   SENDGUARD_POLICY_PORT: { schema: port, default: '10040', doc: 'Postfix policy delegation server' },

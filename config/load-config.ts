@@ -23,6 +23,7 @@ export interface Config {
   /** Connections to PostgreSQL per process; undefined: the default for this machine (db/client.ts). */
   databasePoolSize: number | undefined;
   logLevel: RawConfig['SENDGUARD_LOG_LEVEL'];
+  shutdownTimeoutMs: number;
   listen: { host: string; httpPort: number; policyPort: number; smtpPort: number };
   smtpRelay: { enabled: boolean; smarthost: string | undefined; networks: string[] };
   bootstrapTenant: { id: string; name: string; acceptedDomains: string[] };
@@ -75,6 +76,7 @@ export function toConfig(raw: RawConfig, cwd = process.cwd()): Config {
     databaseUrl: raw.DATABASE_URL,
     databasePoolSize: raw.SENDGUARD_DB_POOL_SIZE || undefined,
     logLevel: raw.SENDGUARD_LOG_LEVEL,
+    shutdownTimeoutMs: raw.SENDGUARD_SHUTDOWN_TIMEOUT_MS,
     listen: { host: raw.SENDGUARD_HOST, httpPort: raw.SENDGUARD_HTTP_PORT, policyPort: raw.SENDGUARD_POLICY_PORT, smtpPort: raw.SENDGUARD_SMTP_PORT },
     smtpRelay: { enabled: raw.SENDGUARD_SMTP_ENABLED || raw.SENDGUARD_SMARTHOST !== undefined, smarthost: raw.SENDGUARD_SMARTHOST, networks: raw.SENDGUARD_RELAY_NETWORKS },
     bootstrapTenant: { id: raw.SENDGUARD_TENANT_ID, name: raw.SENDGUARD_TENANT_NAME, acceptedDomains: raw.SENDGUARD_ACCEPTED_DOMAINS.map((d) => d.toLowerCase()) },

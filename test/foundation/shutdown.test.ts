@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testDir } from '../helpers/config.ts';
+import { createTestDatabase, needsPostgres, onPostgres } from '../helpers/db.ts';
+import { repoRoot, runningServers, sendguardBin } from '../helpers/process.ts';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+
+interface Served {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+  /** The log's messages so far, in order. */
+  messages: () => string[];
+}
+
+/** `sendguard serve --only api` on a test database reached through `proxy`. */
+async function serveThrough(proxy: TcpProxy, databaseUrl: string, env: Record<string, string> = {}): Promise<Served> {
+  const url = new URL(databaseUrl);
+  url.port = String(proxy.port);
+  const child = spawn(process.execPath, [sendguardBin, 'serve', '--only', 'api'], {
+    cwd: repoRoot,
+    env: { ...process.env, SENDGUARD_DATA_DIR: testDir('shutdown'), SENDGUARD_HTTP_PORT: '0', SENDGUARD_LOG_LEVEL: 'info', DATABASE_URL: url.href, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  runningServers.add(child);
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => (runningServers.delete(child), resolve(code))));
+  const messages = () => output.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
+  return { child, output: () => output, exit, messages };
+}
+
+async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
+  for (const end = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+const exitWithin = (served: Served, ms: number) =>
+  Promise.race([served.exit, new Promise<string>((resolve) => setTimeout(() => resolve(`still running after ${ms} ms`), ms))]);
+
+let proxy: TcpProxy | undefined;
+afterEach(async () => {
+  await proxy?.close();
+  proxy = undefined;
+});
+
+async function databaseBehindProxy(): Promise<string> {
+  const database = await createTestDatabase();
+  await database.close();
+  const url = new URL(database.url as string);
+  proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  return database.url as string;
+}
+
+describe.skipIf(!onPostgres)(`stopping sendguard serve (${needsPostgres})`, () => {
+  it('a SIGTERM during start-up is honoured once start-up completes: it starts, then stops cleanly', async () => {
+    const url = await databaseBehindProxy();
+    // The database does not answer yet: start-up waits for it.
+    proxy!.stall();
+    const served = await serveThrough(proxy!, url);
+    // Logged once the signal handlers are in.
+    await until(() => served.messages().includes('sendguard starting'), 'start-up');
+    served.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(served.child.exitCode).toBeNull();
+    proxy!.resume();
+    expect(await exitWithin(served, 30_000)).toBe(0);
+    expect(served.output()).toMatch(/sendguard http listening on http:\/\/127\.0\.0\.1:\d+/);
+    expect(served.messages().filter((m) => m !== 'bootstrap tenant created')).toEqual(['sendguard starting', 'sendguard started', 'shutting down', 'sendguard stopped']);
+  }, 60_000);
+
+  it('a stop that the database holds up ends after SENDGUARD_SHUTDOWN_TIMEOUT_MS with status 1, saying what it waited for', async () => {
+    const url = await databaseBehindProxy();
+    const served = await serveThrough(proxy!, url, { SENDGUARD_SHUTDOWN_TIMEOUT_MS: '2000' });
+    await until(() => served.output().includes('listening on'), 'the listener');
+    proxy!.stall();
+    const asked = Date.now();
+    served.child.kill('SIGTERM');
+    expect(await exitWithin(served, 20_000)).toBe(1);
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(2000);
+    const last = served.output().trim().split('\n').at(-1) as string;
+    expect(JSON.parse(last)).toMatchObject({ level: 50, msg: 'shutdown took longer than SENDGUARD_SHUTDOWN_TIMEOUT_MS; exiting anyway', timeoutMs: 2000, waitingFor: expect.any(String) });
+  }, 60_000);
+
+  it('a second signal during a stop ends the process at once', async () => {
+    const url = await databaseBehindProxy();
+    const served = await serveThrough(proxy!, url);
+    await until(() => served.output().includes('listening on'), 'the listener');
+    proxy!.stall();
+    served.child.kill('SIGTERM');
+    await until(() => served.messages().includes('shutting down'), 'the stop');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(served.child.exitCode).toBeNull();
+    served.child.kill('SIGINT');
+    // The stop itself would wait 20 s (the default) for the stalled database.
+    expect(await exitWithin(served, 5_000)).toBe(1);
+    expect(served.messages().at(-1)).toBe('second signal; exiting at once');
+  }, 60_000);
+});
