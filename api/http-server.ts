@@ -13,6 +13,17 @@ export interface HttpServerOptions {
   logger: Logger;
 }
 
+/** Readiness fails after this long: a database that stopped answering must not hang the probe. */
+const READY_TIMEOUT_MS = 2000;
+
+function readyWithin(ready: () => Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the database did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([ready(), late]).finally(() => clearTimeout(timer));
+}
+
 function send(res: http.ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   res.end(body);
@@ -33,7 +44,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     try {
       if (url === '/healthz') return send(res, 200, 'application/json', '{"status":"ok"}');
       if (url === '/readyz') {
-        await options.ready();
+        await readyWithin(options.ready, READY_TIMEOUT_MS);
         return send(res, 200, 'application/json', '{"status":"ready"}');
       }
       if (url === '/metrics') return send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());

@@ -54,7 +54,7 @@ async function databaseBehindProxy(): Promise<string> {
   return database.url as string;
 }
 
-describe.skipIf(!onPostgres)(`stopping sendguard serve (${needsPostgres})`, () => {
+describe.skipIf(!onPostgres)(`sendguard serve with a database that stops answering (${needsPostgres})`, () => {
   it('a SIGTERM during start-up is honoured once start-up completes: it starts, then stops cleanly', async () => {
     const url = await databaseBehindProxy();
     // The database does not answer yet: start-up waits for it.
@@ -69,6 +69,30 @@ describe.skipIf(!onPostgres)(`stopping sendguard serve (${needsPostgres})`, () =
     expect(await exitWithin(served, 30_000)).toBe(0);
     expect(served.output()).toMatch(/sendguard http listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(served.messages().filter((m) => m !== 'bootstrap tenant created')).toEqual(['sendguard starting', 'sendguard started', 'shutting down', 'sendguard stopped']);
+  }, 60_000);
+
+  it('readiness answers 503 within about 2 s while the database does not answer, and 200 once it does again', async () => {
+    const url = await databaseBehindProxy();
+    const served = await serveThrough(proxy!, url);
+    await until(() => served.output().includes('listening on'), 'the listener');
+    const base = /sendguard http listening on (\S+)/.exec(served.output())![1]!;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    proxy!.stall();
+    const asked = Date.now();
+    const stalled = await fetch(`${base}/readyz`);
+    expect(Date.now() - asked).toBeLessThan(10_000);
+    expect([stalled.status, await stalled.json()]).toEqual([503, { status: 'unavailable', reason: 'the database did not answer within 2000 ms' }]);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    proxy!.resume();
+    let status = 0;
+    const poll = setInterval(() => void fetch(`${base}/readyz`).then((r) => (status = r.status), () => undefined), 200);
+    try {
+      await until(() => status === 200, 'readiness again');
+    } finally {
+      clearInterval(poll);
+    }
+    served.child.kill('SIGTERM');
+    expect(await exitWithin(served, 30_000)).toBe(0);
   }, 60_000);
 
   it('a stop that the database holds up ends after SENDGUARD_SHUTDOWN_TIMEOUT_MS with status 1, saying what it waited for', async () => {
