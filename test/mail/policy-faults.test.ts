@@ -1,11 +1,13 @@
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../db/client.ts';
 import { systemClock } from '../../domain/clock.ts';
 import { createPolicyServer, type PolicyServer } from '../../mail/policy-server/policy-server.ts';
 import { createTestDatabase, createTestTenant, needsPostgres, onPostgres, postgresUrl, type TestDatabase } from '../helpers/db.ts';
 import { setDefaultPolicy } from '../helpers/enforcement.ts';
 import { PolicyClient, rcptRequest } from '../helpers/policy-client.ts';
 import { testServices } from '../helpers/services.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 const TEMPORARY = '451 4.3.5 Server configuration problem, try again later';
 
@@ -18,7 +20,7 @@ describe('the database going away mid-traffic', () => {
   afterAll(async () => {
     for (const c of clients) c.close();
     for (const s of servers) await s.close();
-    for (const stop of stoppers) await stop();
+    for (const stop of stoppers.reverse()) await stop();
     await database?.close();
   });
 
@@ -84,5 +86,34 @@ describe('the database going away mid-traffic', () => {
     running = false;
     await traffic;
     expect([...seen].sort()).toEqual([TEMPORARY, 'DUNNO'].sort());
+  });
+
+  it.skipIf(!onPostgres)(`answers by its 3 s deadline while the database does not answer at all, and normally once it answers again (${needsPostgres})`, { timeout: 60_000 }, async () => {
+    const target = await createTestDatabase();
+    const tenant = await createTestTenant(target);
+    await setDefaultPolicy(target, tenant.id, { externalPerHour: 1_000_000, perDay: 1_000_000 });
+    const url = new URL(target.url as string);
+    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    stoppers.push(() => proxy.close());
+    url.port = String(proxy.port);
+    const proxied = Object.assign(await openDatabase({ databaseUrl: url.href, dataDir: 'memory', migrate: false }), { url: url.href });
+    stoppers.push(async () => (await proxied.close(), await target.close()));
+    const probe = await connect(await policyServer(proxied, {}));
+    const lenient = await connect(await policyServer(proxied, { SENDGUARD_POLICY_DB_ERROR_ACTION: 'dunno' }));
+    let n = 0;
+    // A new sender each time: nothing about it is in memory, so each request needs the database.
+    const ask = (client: PolicyClient) => client.ask(rcptRequest({ sender: tenant.address(`s${++n}`), recipient: `r${n}@fabrikam.test` }));
+    expect(await ask(probe)).toBe('DUNNO');
+
+    proxy.stall();
+    const asked = Date.now();
+    expect(await Promise.all([ask(probe), ask(lenient)])).toEqual([TEMPORARY, 'DUNNO']);
+    // The deadline is 3 s; Postfix waits 100 s (smtpd_policy_service_timeout) before it gives up.
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(2900);
+    expect(Date.now() - asked).toBeLessThan(10_000);
+    proxy.resume();
+    let reply = await ask(probe);
+    while (reply === TEMPORARY) reply = await ask(probe);
+    expect(reply).toBe('DUNNO');
   });
 });
