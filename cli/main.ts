@@ -44,7 +44,7 @@ function parseRoles(value: string): Role[] {
  * takes longer than `shutdownTimeoutMs` (a database that stopped answering holds the last lease
  * reports) ends the process anyway, and a second signal ends it at once: what was not written back
  * is on the safe side (a lease not given back stays counted in full; an alert not raised is caught
- * up on by the next start).
+ * up on by a start within the hour).
  */
 function stopOnSignals(config: Config, logger: Logger): { started(running: RunningSendguard): void } {
   let running: RunningSendguard | undefined;
