@@ -89,11 +89,11 @@ async function serve(options: { only?: Role[] }): Promise<void> {
   const logger = createLogger(config.logLevel);
   // Signal handlers go in before anything starts.
   const signals = stopOnSignals(config, logger);
-  logger.info({ roles: options.only ?? roles, database: config.databaseUrl ? 'postgres' : 'pglite' }, 'sendguard starting');
   let running: RunningSendguard;
   try {
     // A bot asked for by name must start: its configuration errors stop start-up before anything opens.
     if (options.only?.includes('bot')) (await import('../bot/bot-config.ts')).checkBotConfig(config, { apiInProcess: options.only.includes('api') });
+    logger.info({ roles: options.only ?? roles, database: config.databaseUrl ? 'postgres' : 'pglite' }, 'sendguard starting');
     running = await startSendguard(config, { roles: options.only, logger });
   } catch (err) {
     exitOnConfigError(err);
