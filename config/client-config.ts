@@ -20,11 +20,20 @@ const apiUrl = z.url({ protocol: /^https?$/ }).transform((value) => {
 export const clientSettings = {
   SENDGUARD_URL: { schema: apiUrl, default: DEFAULT_API_URL, doc: 'GraphQL endpoint the admin verbs call' },
   SENDGUARD_TOKEN: { schema: z.string().trim().min(1).optional(), default: undefined, doc: 'bearer token the admin verbs send (or --token)' },
+  SENDGUARD_TIMEOUT: { schema: z.coerce.number().positive().max(3600), default: '30', doc: 'seconds an admin verb waits for the API to answer (or --timeout)' },
 } as const;
 
 export interface ClientConfig {
   url: string;
   token: string | undefined;
+  timeoutSeconds: number;
+}
+
+/** Parses a timeout in seconds given on the command line the same way as `SENDGUARD_TIMEOUT`. */
+export function parseTimeout(value: string | undefined, variable = 'SENDGUARD_TIMEOUT'): number {
+  const parsed = clientSettings.SENDGUARD_TIMEOUT.schema.safeParse(value === undefined || value.trim() === '' ? clientSettings.SENDGUARD_TIMEOUT.default : value);
+  if (!parsed.success) throw new ConfigError(variable, 'must be a number of seconds greater than 0 and at most 3600');
+  return parsed.data;
 }
 
 /** Parses an API URL given on the command line the same way as `SENDGUARD_URL`. */
@@ -42,5 +51,5 @@ export function loadClientConfig(env: Record<string, string | undefined> = proce
   const url = merged.SENDGUARD_URL ? parseApiUrl(merged.SENDGUARD_URL) : clientSettings.SENDGUARD_URL.default;
   const token = clientSettings.SENDGUARD_TOKEN.schema.safeParse(merged.SENDGUARD_TOKEN || undefined);
   if (!token.success) throw new ConfigError('SENDGUARD_TOKEN', 'must not be blank');
-  return { url, token: token.data };
+  return { url, token: token.data, timeoutSeconds: parseTimeout(merged.SENDGUARD_TIMEOUT) };
 }

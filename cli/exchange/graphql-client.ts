@@ -49,20 +49,31 @@ async function readBody(response: Response): Promise<z.infer<typeof responseBody
   }
 }
 
+function describeTimeout(url: string, seconds: number, document: string): string {
+  const late = `Sendguard at ${url} did not answer within ${seconds} s (--timeout, SENDGUARD_TIMEOUT)`;
+  // The server may still carry out a change it had received: the caller must look before retrying.
+  return /^\s*mutation\b/.test(document) ? `${late}; the change may still have been made: check before trying again` : late;
+}
+
+const isTimeout = (err: unknown) => err instanceof Error && err.name === 'TimeoutError';
+
 /** GraphQL over HTTP POST with a bearer token; the CLI's only way to the data. */
-export function createGraphQLClient(options: { url: string; token: string | undefined }): GraphQLClient {
+export function createGraphQLClient(options: { url: string; token: string | undefined; timeoutSeconds: number }): GraphQLClient {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
 
   return {
     async request(document, variables, schema) {
+      const signal = AbortSignal.timeout(options.timeoutSeconds * 1000);
       let response: Response;
+      let body: z.infer<typeof responseBody> | undefined;
       try {
-        response = await fetch(options.url, { method: 'POST', headers, body: JSON.stringify({ query: document, variables }) });
+        response = await fetch(options.url, { method: 'POST', headers, body: JSON.stringify({ query: document, variables }), signal });
+        body = await readBody(response);
       } catch (err) {
+        if (isTimeout(err)) throw new CliError(ExitCode.failure, describeTimeout(options.url, options.timeoutSeconds, document));
         throw new CliError(ExitCode.failure, describeUnreachable(options.url, err));
       }
-      const body = await readBody(response);
       if (response.status === 401) {
         const reason = body?.errors?.[0]?.message ?? 'the server refused the token';
         const hint = options.token ? '' : ' (set SENDGUARD_TOKEN or pass --token; `sendguard token` prints one)';

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { ConfigError } from '../../config/config.ts';
-import { loadClientConfig, parseApiUrl, type ClientConfig } from '../../config/client-config.ts';
+import { loadClientConfig, parseApiUrl, parseTimeout, type ClientConfig } from '../../config/client-config.ts';
 import { confirmChange } from './confirm.ts';
 import { CliError, ExitCode, exitCodesHelp } from './exit-codes.ts';
 import { createGraphQLClient, type GraphQLClient } from './graphql-client.ts';
@@ -29,6 +29,7 @@ export interface VerbContext {
 interface CommonOptions {
   url?: string;
   token?: string;
+  timeout?: string;
   output?: OutputFormat;
   whatIf?: boolean;
   yes?: boolean;
@@ -54,6 +55,7 @@ export function defineVerb(program: Command, spec: VerbSpec, options: (command: 
     .addOption(new Option('-o, --output <format>', 'table or json (default: table on a terminal, json when piped)').choices(outputFormats))
     .option('--url <url>', 'GraphQL endpoint (default: SENDGUARD_URL, else http://127.0.0.1:4000/graphql)')
     .option('--token <jwt>', 'bearer token (default: SENDGUARD_TOKEN)')
+    .option('--timeout <seconds>', 'how long to wait for the API to answer (default: SENDGUARD_TIMEOUT, else 30)')
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', `\n${exitCodesHelp}`);
   apiVerbs.add(command);
@@ -63,7 +65,11 @@ export function defineVerb(program: Command, spec: VerbSpec, options: (command: 
 function clientConfig(options: CommonOptions): ClientConfig {
   try {
     const config = loadClientConfig();
-    return { url: options.url ? parseApiUrl(options.url, '--url') : config.url, token: options.token?.trim() || config.token };
+    return {
+      url: options.url ? parseApiUrl(options.url, '--url') : config.url,
+      token: options.token?.trim() || config.token,
+      timeoutSeconds: options.timeout === undefined ? config.timeoutSeconds : parseTimeout(options.timeout, '--timeout'),
+    };
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(ExitCode.usage, err.message);
     throw err;

@@ -3,7 +3,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintLocalToken } from '../../api/auth/local-token.ts';
 import { loadOrCreateSigningKey } from '../../api/auth/signing-key.ts';
+import { z } from 'zod';
+import { createGraphQLClient } from '../../cli/exchange/graphql-client.ts';
+import { CliError, ExitCode } from '../../cli/exchange/exit-codes.ts';
 import { runSendguard } from '../helpers/process.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { clientEnv, hasScript, jsonOf, needsScript, runVerbOnTerminal } from '../helpers/cli.ts';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { startTestApi, type TestApi } from '../helpers/graphql.ts';
@@ -252,6 +256,36 @@ describe('usage and failures', () => {
     const result = await runSendguard(['get-blocked-sender-address'], clientEnv(`http://127.0.0.1:${port}/graphql`, adminToken));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`cannot reach Sendguard at http://127.0.0.1:${port}/graphql (ECONNREFUSED)`);
+  });
+
+  it('exits 1 when the server does not answer in time, saying that a change may still have been made', async () => {
+    const api = new URL(asAdmin().SENDGUARD_URL as string);
+    const proxy = await startTcpProxy({ host: api.hostname, port: Number(api.port) });
+    try {
+      proxy.stall();
+      const stalled = `http://127.0.0.1:${proxy.port}/graphql`;
+      const read = await runSendguard(['get-blocked-sender-address', '--timeout', '1'], clientEnv(stalled, adminToken));
+      expect([read.code, read.stdout, read.stderr]).toEqual([1, '', `sendguard get-blocked-sender-address: Sendguard at ${stalled} did not answer within 1 s (--timeout, SENDGUARD_TIMEOUT)\n`]);
+      const fromEnv = await runSendguard(['get-blocked-sender-address'], { ...clientEnv(stalled, adminToken), SENDGUARD_TIMEOUT: '0.5' });
+      expect([fromEnv.code, fromEnv.stderr]).toEqual([1, `sendguard get-blocked-sender-address: Sendguard at ${stalled} did not answer within 0.5 s (--timeout, SENDGUARD_TIMEOUT)\n`]);
+      // Remove-BlockedSenderAddress reads the restriction first; its release is a mutation sent after.
+      const client = createGraphQLClient({ url: stalled, token: adminToken, timeoutSeconds: 0.5 });
+      await expect(client.request('mutation Release { unblockUser(input: {}) { __typename } }', {}, z.unknown())).rejects.toEqual(
+        new CliError(ExitCode.failure, `Sendguard at ${stalled} did not answer within 0.5 s (--timeout, SENDGUARD_TIMEOUT); the change may still have been made: check before trying again`),
+      );
+    } finally {
+      await proxy.close();
+    }
+    for (const [args, env, named] of [
+      [['--timeout', '0'], {}, '--timeout'],
+      [['--timeout', 'soon'], {}, '--timeout'],
+      [[], { SENDGUARD_TIMEOUT: '-1' }, 'SENDGUARD_TIMEOUT'],
+      [[], { SENDGUARD_TIMEOUT: '7200' }, 'SENDGUARD_TIMEOUT'],
+    ] as const) {
+      const result = await runSendguard(['get-blocked-sender-address', ...args], { ...asAdmin(), ...env });
+      expect([result.code, result.stdout]).toEqual([2, '']);
+      expect(result.stderr).toContain(`${named} must be a number of seconds greater than 0 and at most 3600`);
+    }
   });
 
   it('documents the exit codes in --help', async () => {
