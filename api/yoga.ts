@@ -11,6 +11,7 @@ import { AuthenticationError, createTokenVerifier } from './auth/verify-token.ts
 import { bearerChallenge, createAuthenticator, type Authenticator, type Viewer } from './auth/viewer.ts';
 import { bodySizeLimit } from './body-limit.ts';
 import { compiledQueries } from './compiled-queries.ts';
+import { executionDeadline } from './execution-deadline.ts';
 import type { GraphQLContext, ServerContext } from './context.ts';
 import { sseEventIds } from './sse-event-ids.ts';
 import { subscriptionsEndWithToken } from './token-expiry.ts';
@@ -100,7 +101,7 @@ export function createGraphQLServer(deps: { services: Services; authenticate: Au
       error: (...args: unknown[]) => log.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'graphql request failed'),
     },
     plugins: [authentication(authenticate, viewers, log), bodySizeLimit(services.config.graphql.maxBodyBytes), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, sseEventIds(), subscriptionsEndWithToken(),
-      compiledQueries((errors) => log.error({ errors }, 'a query could not be compiled'))],
+      compiledQueries((errors) => log.error({ errors }, 'a query could not be compiled')), executionDeadline(services.config.graphql.timeoutMs)],
     context: ({ request, viewer }) => {
       const who = viewer ?? viewers.get(request);
       if (!who) throw new Error('request reached execution without authentication');

@@ -53,6 +53,7 @@ export const settings = {
   SENDGUARD_OIDC_JWKS_URL: { schema: z.string().url().optional(), default: undefined, doc: "the issuer's JWKS URL" },
   SENDGUARD_OIDC_ALGORITHMS: { schema: list.pipe(z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).min(1)), default: 'RS256', doc: 'accepted signature algorithms (asymmetric only)' },
   SENDGUARD_GRAPHQL_MAX_BODY_BYTES: { schema: z.coerce.number().int().min(1024).max(10_000_000), default: '102400', doc: 'largest accepted GraphQL request body' },
+  SENDGUARD_GRAPHQL_TIMEOUT_MS: { schema: z.coerce.number().int().min(100).max(600_000), default: '15000', doc: 'longest a GraphQL query or mutation runs before it is answered with a TIMEOUT error (HTTP 503); a mutation may still complete after it' },
   SENDGUARD_GRAPHIQL: { schema: bool, default: 'false', doc: 'not in production: serve GraphiQL (bundled, no CDN) to browsers at GET /graphql' },
   SENDGUARD_API_URL: { schema: z.string().url().optional(), default: undefined, doc: 'remote GraphQL URL for a bot running without the API role' },
   SENDGUARD_ALERT_AGGREGATION_SECONDS: { schema: z.coerce.number().int().min(0).max(86_400), default: '60', doc: 'a repeat alert within this interval raises the hit count' },

@@ -40,7 +40,7 @@ export interface Config {
     oidc: { issuer: string; audience: string; jwksUrl: string; algorithms: string[] } | undefined;
   };
   /** `graphiql`: serve the bundled GraphiQL page to browsers (never in production). */
-  graphql: { maxBodyBytes: number; graphiql: boolean };
+  graphql: { maxBodyBytes: number; timeoutMs: number; graphiql: boolean };
   bot: {
     appId: string | undefined;
     appPassword: string | undefined;
@@ -109,7 +109,7 @@ export function toConfig(raw: RawConfig, cwd = process.cwd()): Config {
       signingKeyFile: raw.SENDGUARD_SIGNING_KEY_FILE ? path.resolve(cwd, raw.SENDGUARD_SIGNING_KEY_FILE) : path.join(dataDir, 'signing-key.json'),
       oidc,
     },
-    graphql: { maxBodyBytes: raw.SENDGUARD_GRAPHQL_MAX_BODY_BYTES, graphiql: raw.SENDGUARD_GRAPHIQL },
+    graphql: { maxBodyBytes: raw.SENDGUARD_GRAPHQL_MAX_BODY_BYTES, timeoutMs: raw.SENDGUARD_GRAPHQL_TIMEOUT_MS, graphiql: raw.SENDGUARD_GRAPHIQL },
     bot: {
       appId: raw.MicrosoftAppId,
       appPassword: raw.MicrosoftAppPassword,

@@ -2,10 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDir } from '../helpers/config.ts';
 import { createTestDatabase, needsPostgres, onPostgres } from '../helpers/db.ts';
-import { repoRoot, runningServers, sendguardBin } from '../helpers/process.ts';
+import { repoRoot, runningServers, runSendguard, sendguardBin } from '../helpers/process.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
 interface Served {
+  dataDir: string;
   child: ChildProcess;
   output: () => string;
   exit: Promise<number | null>;
@@ -17,9 +18,10 @@ interface Served {
 async function serveThrough(proxy: TcpProxy, databaseUrl: string, env: Record<string, string> = {}): Promise<Served> {
   const url = new URL(databaseUrl);
   url.port = String(proxy.port);
+  const dataDir = testDir('stalled');
   const child = spawn(process.execPath, [sendguardBin, 'serve', '--only', 'api'], {
     cwd: repoRoot,
-    env: { ...process.env, SENDGUARD_DATA_DIR: testDir('shutdown'), SENDGUARD_HTTP_PORT: '0', SENDGUARD_LOG_LEVEL: 'info', DATABASE_URL: url.href, ...env },
+    env: { ...process.env, SENDGUARD_DATA_DIR: dataDir, SENDGUARD_HTTP_PORT: '0', SENDGUARD_LOG_LEVEL: 'info', DATABASE_URL: url.href, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   runningServers.add(child);
@@ -28,7 +30,7 @@ async function serveThrough(proxy: TcpProxy, databaseUrl: string, env: Record<st
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => (runningServers.delete(child), resolve(code))));
   const messages = () => output.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
-  return { child, output: () => output, exit, messages };
+  return { dataDir, child, output: () => output, exit, messages };
 }
 
 async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
@@ -91,6 +93,35 @@ describe.skipIf(!onPostgres)(`sendguard serve with a database that stops answeri
     } finally {
       clearInterval(poll);
     }
+    served.child.kill('SIGTERM');
+    expect(await exitWithin(served, 30_000)).toBe(0);
+  }, 60_000);
+
+  it('a query or a mutation the database holds up is answered after SENDGUARD_GRAPHQL_TIMEOUT_MS with TIMEOUT (HTTP 503)', async () => {
+    const url = await databaseBehindProxy();
+    const served = await serveThrough(proxy!, url, { SENDGUARD_GRAPHQL_TIMEOUT_MS: '1000' });
+    await until(() => served.output().includes('listening on'), 'the listener');
+    const base = /sendguard http listening on (\S+)/.exec(served.output())![1]!;
+    const minted = await runSendguard(['token', '--tenant', 'default', '--principal', 'admin@contoso.com', '--role', 'Security Administrator'], { SENDGUARD_DATA_DIR: served.dataDir, DATABASE_URL: '' });
+    const post = (query: string) => fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${minted.stdout.trim()}`, 'x-graphql-csrf': '1' },
+      body: JSON.stringify({ query }),
+    });
+    const list = 'query { restrictedUsers(first: 5) { totalCount } }';
+    const release = 'mutation { unblockUser(input: { senderAddress: "ann@contoso.com", reason: "MFA on" }) { __typename } }';
+    expect(await (await post(list)).json()).toEqual({ data: { restrictedUsers: { totalCount: 0 } } });
+
+    proxy!.stall();
+    for (const [query, then] of [[list, 'try again shortly'], [release, 'the change may still be made: check before trying again']]) {
+      const asked = Date.now();
+      const answer = await post(query as string);
+      expect(Date.now() - asked).toBeGreaterThanOrEqual(1000);
+      expect(Date.now() - asked).toBeLessThan(10_000);
+      expect([answer.status, await answer.json()]).toEqual([503, { errors: [{ message: `The request did not complete within 1000 ms; ${then}.`, extensions: { code: 'TIMEOUT' } }] }]);
+    }
+    proxy!.resume();
+    expect(await (await post(list)).json()).toEqual({ data: { restrictedUsers: { totalCount: 0 } } });
     served.child.kill('SIGTERM');
     expect(await exitWithin(served, 30_000)).toBe(0);
   }, 60_000);
