@@ -35,6 +35,7 @@ function toCliError(error: GraphQLError): CliError {
   const code = error.extensions?.code;
   if (code === 'FORBIDDEN' || code === 'UNAUTHENTICATED') return new CliError(ExitCode.notAllowed, error.message);
   if (code === 'BAD_USER_INPUT') return new CliError(ExitCode.usage, error.message);
+  if (code === 'TIMEOUT') return new CliError(ExitCode.failure, `the server gave up: ${error.message}`);
   if (code === 'GRAPHQL_VALIDATION_FAILED') return unsupported(error) ?? new CliError(ExitCode.failure, error.message);
   return new CliError(ExitCode.failure, `the server failed: ${error.message}`);
 }

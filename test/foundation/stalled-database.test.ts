@@ -120,6 +120,8 @@ describe.skipIf(!onPostgres)(`sendguard serve with a database that stops answeri
       expect(Date.now() - asked).toBeLessThan(10_000);
       expect([answer.status, await answer.json()]).toEqual([503, { errors: [{ message: `The request did not complete within 1000 ms; ${then}.`, extensions: { code: 'TIMEOUT' } }] }]);
     }
+    const verb = await runSendguard(['get-blocked-sender-address'], { SENDGUARD_URL: `${base}/graphql`, SENDGUARD_TOKEN: minted.stdout.trim(), DATABASE_URL: undefined });
+    expect([verb.code, verb.stdout, verb.stderr]).toEqual([1, '', 'sendguard get-blocked-sender-address: the server gave up: The request did not complete within 1000 ms; try again shortly.\n']);
     proxy!.resume();
     expect(await (await post(list)).json()).toEqual({ data: { restrictedUsers: { totalCount: 0 } } });
     served.child.kill('SIGTERM');
