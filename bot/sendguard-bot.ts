@@ -14,7 +14,7 @@ import { welcomeCard } from './cards/welcome-card.ts';
 import { parseCommand } from './commands.ts';
 import type { ConversationStore } from './conversation-store.ts';
 import type { TeamsAdmin } from './graphql/bot-tokens.ts';
-import { GraphQLForbiddenError, type GraphQLClient } from './graphql/graphql-client.ts';
+import { GraphQLForbiddenError, GraphQLRequestError, type GraphQLClient } from './graphql/graphql-client.ts';
 import { cardActionInvokeName, noReply, type BotReply, type IncomingActivity } from './incoming-activity.ts';
 
 export interface BotLogger {
@@ -33,6 +33,8 @@ export interface SendguardBotDeps {
 }
 
 const sorry = 'Sorry, Sendguard could not answer right now. Nothing was changed; try again in a minute.';
+// The API gave up waiting on a mutation (SENDGUARD_GRAPHQL_TIMEOUT_MS): a release may still go through.
+const tooSlow = 'Sorry, Sendguard did not finish in time. A change you asked for may still be made: check before trying again.';
 
 function isInstall(activity: IncomingActivity): boolean {
   if (activity.type === 'installationUpdate') return activity.action === 'add';
@@ -123,7 +125,8 @@ export function createSendguardBot(deps: SendguardBotDeps) {
       return isCardAction(activity) ? { messages: [], invoke: { kind: 'card', card } } : { messages: [card], invoke: null };
     }
     logger.error({ err, activityType: activity.type, conversationId: activity.conversation.id }, 'bot turn failed');
-    return isCardAction(activity) ? { messages: [], invoke: { kind: 'error', status: 500, message: sorry } } : { messages: [sorry], invoke: null };
+    const message = err instanceof GraphQLRequestError && err.code === 'TIMEOUT' && err.mutation ? tooSlow : sorry;
+    return isCardAction(activity) ? { messages: [], invoke: { kind: 'error', status: 500, message } } : { messages: [message], invoke: null };
   }
 
   return {

@@ -27,6 +27,10 @@ export class GraphQLRequestError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** The first error's `extensions.code`, e.g. `TIMEOUT`. */
+    readonly code?: string,
+    /** Whether the operation was a mutation: one that timed out may still have changed something. */
+    readonly mutation = false,
   ) {
     super(message);
   }
@@ -63,7 +67,8 @@ export function createGraphQLClient(deps: { fetch: GraphQLFetch; url: string; to
       const errors = body.errors ?? [];
       if (errors.some((e) => e.extensions?.code === 'FORBIDDEN')) throw new GraphQLForbiddenError(errors[0]?.message ?? 'forbidden');
       if (errors.length > 0 || !response.ok) {
-        throw new GraphQLRequestError(`${document.operationName}: ${errors.map((e) => e.message).join('; ') || `HTTP ${response.status}`}`, response.status);
+        const message = `${document.operationName}: ${errors.map((e) => e.message).join('; ') || `HTTP ${response.status}`}`;
+        throw new GraphQLRequestError(message, response.status, errors[0]?.extensions?.code, /^\s*mutation\b/.test(document.query));
       }
       const data = document.data.safeParse(body.data);
       if (!data.success) throw new GraphQLRequestError(`${document.operationName}: unexpected data at ${data.error.issues[0]?.path.join('.') ?? '?'}`, response.status);
