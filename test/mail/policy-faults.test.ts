@@ -1,5 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../cli/logger.ts';
 import { openDatabase } from '../../db/client.ts';
 import { systemClock } from '../../domain/clock.ts';
 import { createPolicyServer, type PolicyServer } from '../../mail/policy-server/policy-server.ts';
@@ -24,11 +26,11 @@ describe('the database going away mid-traffic', () => {
     await database?.close();
   });
 
-  async function policyServer(db: TestDatabase, env: Record<string, string>): Promise<number> {
+  async function policyServer(db: TestDatabase, env: Record<string, string>, logger?: Logger): Promise<number> {
     const services = testServices(db, systemClock, { SENDGUARD_LIMIT_MESSAGES_PER_MINUTE: '1000000', SENDGUARD_LIMIT_RECIPIENTS_PER_DAY: '1000000', ...env });
     await services.events.start();
     stoppers.push(() => services.events.stop());
-    const server = createPolicyServer({ enforcement: services.enforcement });
+    const server = createPolicyServer({ enforcement: services.enforcement, logger });
     servers.push(server);
     return (await server.listen(0, '127.0.0.1')).port;
   }
@@ -98,7 +100,9 @@ describe('the database going away mid-traffic', () => {
     url.port = String(proxy.port);
     const proxied = Object.assign(await openDatabase({ databaseUrl: url.href, dataDir: 'memory', migrate: false }), { url: url.href });
     stoppers.push(async () => (await proxied.close(), await target.close()));
-    const probe = await connect(await policyServer(proxied, {}));
+    const logged: string[] = [];
+    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _encoding, done) => (logged.push(chunk.toString()), done()) }));
+    const probe = await connect(await policyServer(proxied, {}, logger));
     const lenient = await connect(await policyServer(proxied, { SENDGUARD_POLICY_DB_ERROR_ACTION: 'dunno' }));
     let n = 0;
     // A new sender each time: nothing about it is in memory, so each request needs the database.
@@ -111,6 +115,8 @@ describe('the database going away mid-traffic', () => {
     // The deadline is 3 s; Postfix waits 100 s (smtpd_policy_service_timeout) before it gives up.
     expect(Date.now() - asked).toBeGreaterThanOrEqual(2900);
     expect(Date.now() - asked).toBeLessThan(10_000);
+    // Counted in the metrics and logged by enforcement every 5 s, not a line per answer.
+    expect(logged.filter((line) => line.includes('"msg":"policy: '))).toEqual([]);
     proxy.resume();
     let reply = await ask(probe);
     while (reply === TEMPORARY) reply = await ask(probe);
