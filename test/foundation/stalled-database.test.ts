@@ -10,7 +10,9 @@ interface Served {
   child: ChildProcess;
   output: () => string;
   exit: Promise<number | null>;
-  /** The log's messages so far, in order. */
+  /** The log's lines so far (stderr, JSON), in order. */
+  logged: () => Record<string, unknown>[];
+  /** Their messages. */
   messages: () => string[];
 }
 
@@ -26,11 +28,13 @@ async function serveThrough(proxy: TcpProxy, databaseUrl: string, env: Record<st
   });
   runningServers.add(child);
   let output = '';
+  let log = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => ((output += d.toString()), (log += d.toString())));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => (runningServers.delete(child), resolve(code))));
-  const messages = () => output.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
-  return { dataDir, child, output: () => output, exit, messages };
+  // Whole lines of the log (stderr) only: a line still being written is left for the next look.
+  const logged = () => log.split('\n').slice(0, -1).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { dataDir, child, output: () => output, exit, logged, messages: () => logged().map((l) => l.msg as string) };
 }
 
 async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
@@ -137,8 +141,7 @@ describe.skipIf(!onPostgres)(`sendguard serve with a database that stops answeri
     served.child.kill('SIGTERM');
     expect(await exitWithin(served, 20_000)).toBe(1);
     expect(Date.now() - asked).toBeGreaterThanOrEqual(2000);
-    const last = served.output().trim().split('\n').at(-1) as string;
-    expect(JSON.parse(last)).toMatchObject({ level: 50, msg: 'shutdown took longer than SENDGUARD_SHUTDOWN_TIMEOUT_MS; exiting anyway', timeoutMs: 2000, waitingFor: expect.any(String) });
+    expect(served.logged().at(-1)).toMatchObject({ level: 50, msg: 'shutdown took longer than SENDGUARD_SHUTDOWN_TIMEOUT_MS; exiting anyway', timeoutMs: 2000, waitingFor: expect.any(String) });
   }, 60_000);
 
   it('a second signal during a stop ends the process at once', async () => {
