@@ -92,7 +92,7 @@ describe('sendguard serve', () => {
       await admin.unsafe(`alter database ${name} allow_connections true`);
       await admin.end();
     }
-    const logged = () => server.stderr().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; failures?: number });
+    const logged = () => server.stderr().split('\n').slice(0, -1).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string; failures?: number });
     // postgres.js reconnects with a growing backoff, so the recovery is awaited, not timed.
     for (let waited = 0; !logged().some((l) => l.msg === 'event catch-up recovered'); waited += 100) {
       if (waited > 30_000) expect.unreachable(`no recovery logged: ${server.stderr()}`);
