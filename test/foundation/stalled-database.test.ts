@@ -33,7 +33,7 @@ async function serveThrough(proxy: TcpProxy, databaseUrl: string, env: Record<st
   child.stderr?.on('data', (d: Buffer) => ((output += d.toString()), (log += d.toString())));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => (runningServers.delete(child), resolve(code))));
   // Whole lines of the log (stderr) only: a line still being written is left for the next look.
-  const logged = () => log.split('\n').slice(0, -1).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const logged = () => log.split('\n').slice(0, -1).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
   return { dataDir, child, output: () => output, exit, logged, messages: () => logged().map((l) => l.msg as string) };
 }
 
