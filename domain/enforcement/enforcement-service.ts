@@ -7,6 +7,7 @@ import { systemActor } from '../actor.ts';
 import type { Clock } from '../clock.ts';
 import type { StoredEvent } from '../events/event-types.ts';
 import { createFailureLog } from '../failure-log.ts';
+import { createThrottledLog } from '../throttled-log.ts';
 import { domainOf, resolveLimits, type EffectiveLimits, type PolicyChoice } from '../policies/select-policy.ts';
 import type { RestrictionService } from '../restrictions/restriction-service.ts';
 import { createConnectorGuard } from './connector-guard.ts';
@@ -209,15 +210,9 @@ export function createEnforcementService(deps: EnforcementDeps) {
   }
 
   // One log line per 5 s while the database is down, with how many were not logged.
-  let lastLogged = 0;
-  let unlogged = 0;
+  const logUnavailable = createThrottledLog(deps.logger);
   function unavailable(err: unknown, what: string): Decision {
-    const now = Date.now();
-    if (now - lastLogged >= 5000) {
-      deps.logger?.error({ err, suppressed: unlogged }, `${what} failed; answering as configured for an unavailable database`);
-      lastLogged = now;
-      unlogged = 0;
-    } else unlogged++;
+    logUnavailable({ err }, `${what} failed; answering as configured for an unavailable database`);
     return options.databaseUnavailable === 'accept' ? accept('database-unavailable') : databaseUnavailable;
   }
 

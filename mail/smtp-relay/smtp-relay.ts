@@ -5,6 +5,7 @@ import { normalizeClientAddress, parseRange } from '../../domain/enforcement/con
 import type { Decision } from '../../domain/enforcement/decision.ts';
 import type { RecipientCheck, SenderCheck } from '../../domain/enforcement/enforcement-service.ts';
 import type { RelayIdentity } from '../../domain/relay/relay-credentials.ts';
+import { createThrottledLog } from '../../domain/throttled-log.ts';
 import { buildNdr, RESTRICTED_SENDER_NDR_TEXT } from './ndr.ts';
 
 export interface RelayLogger {
@@ -75,6 +76,8 @@ function readMessage(stream: SMTPServerDataStream): Promise<Buffer> {
 export function createSmtpRelay(deps: SmtpRelayDeps) {
   const trusted = networkList(deps.networks);
   const sessions = new Map<string, Transaction>();
+  // While the database is away every AUTH and every sender check fails alike: one line per 5 s.
+  const logFailure = createThrottledLog(deps.logger);
   const client = (s: SMTPServerSession) => normalizeClientAddress(s.remoteAddress);
   const isTrusted = (s: SMTPServerSession) => {
     const c = client(s);
@@ -107,7 +110,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     decision.then(
       (d) => callback(d.verdict === 'accept' ? null : refusal(d)),
       (err: unknown) => {
-        deps.logger?.error({ err }, 'relay: enforcement check failed');
+        logFailure({ err }, 'relay: enforcement check failed; answered 451 4.3.5');
         callback(smtpError(451, '4.3.5 Server configuration problem, try again later'));
       },
     );
@@ -138,7 +141,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
           callback(null, { user: identity.username });
         },
         (err: unknown) => {
-          deps.logger?.error({ err }, 'relay: credential check failed');
+          logFailure({ err }, 'relay: credential check failed; answered 454 4.7.0');
           callback(smtpError(454, '4.7.0 Temporary authentication failure'));
         },
       );

@@ -1,6 +1,9 @@
+import { Writable } from 'node:stream';
 import { simpleParser } from 'mailparser';
+import postgres from 'postgres';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../cli/logger.ts';
 import { startSendguard } from '../../cli/serve.ts';
 import { systemClock } from '../../domain/clock.ts';
 import { RelayUsernameTakenError } from '../../domain/relay/errors.ts';
@@ -8,7 +11,7 @@ import { ValidationError } from '../../domain/restrictions/errors.ts';
 import { RESTRICTED_SENDER_NDR_TEXT } from '../../mail/smtp-relay/ndr.ts';
 import { createSmarthostForwarder } from '../../mail/smtp-relay/smarthost.ts';
 import { createSmtpRelay, type SmtpRelay } from '../../mail/smtp-relay/smtp-relay.ts';
-import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
+import { createTestDatabase, createTestTenant, needsPostgres, onPostgres, postgresUrl, type TestDatabase, type TestTenant } from '../helpers/db.ts';
 import { testConfig } from '../helpers/config.ts';
 import { setDefaultPolicy } from '../helpers/enforcement.ts';
 import { SmtpDialog } from '../helpers/smtp-dialog.ts';
@@ -167,6 +170,50 @@ async function mimeParts(raw: string, boundary: string): Promise<{ contentType: 
     }),
   );
 }
+
+describe('the SMTP relay while the database refuses connections', () => {
+  it.skipIf(!onPostgres)(`answers AUTH with 454 4.7.0, logs that once per 5 s, and authenticates again once the database is back (${needsPostgres})`, async () => {
+    const own = await createTestDatabase();
+    const name = new URL(own.url as string).pathname.slice(1);
+    const ownTenant = await createTestTenant(own);
+    const ownServices = testServices(own, systemClock);
+    const username = `scanner@${ownTenant.domain}`;
+    const password = 'correct horse battery staple';
+    await ownServices.relayCredentials.create({ tenantId: ownTenant.id, username, password });
+    const logged: { msg: string; suppressed?: number }[] = [];
+    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _encoding, done) => (logged.push(JSON.parse(chunk.toString()) as { msg: string }), done()) }));
+    const forwarder = createSmarthostForwarder(sink.url, { hostname: 'relay.sendguard.test' });
+    forwarders.push(forwarder);
+    const relay = createSmtpRelay({ enforcement: ownServices.enforcement, credentials: ownServices.relayCredentials, forwarder, networks: [], hostname: 'relay.sendguard.test', clock: systemClock, logger });
+    relays.push(relay);
+    const port = (await relay.listen(0, '127.0.0.1')).port;
+    const authenticate = async () => {
+      const { dialog } = await SmtpDialog.open(port);
+      await dialog.send('EHLO client.sendguard.test');
+      const reply = await dialog.send(`AUTH PLAIN ${Buffer.from(`\0${username}\0${password}`).toString('base64')}`);
+      dialog.close();
+      return reply.trim();
+    };
+    const refused = '454 4.7.0 Temporary authentication failure';
+    expect(await authenticate()).toMatch(/^235 /);
+
+    const adminSql = postgres(postgresUrl as string, { max: 1, onnotice: () => {} });
+    try {
+      await adminSql.unsafe(`alter database ${name} allow_connections false`);
+      await adminSql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name}`;
+      expect([await authenticate(), await authenticate(), await authenticate()]).toEqual([refused, refused, refused]);
+      expect(logged.map((l) => l.msg)).toEqual(['relay: credential check failed; answered 454 4.7.0']);
+    } finally {
+      await adminSql.unsafe(`alter database ${name} allow_connections true`);
+      await adminSql.end();
+    }
+    // postgres.js reconnects with a growing backoff, so the recovery is awaited, not timed.
+    let reply = await authenticate();
+    while (reply === refused) reply = await authenticate();
+    expect(reply).toMatch(/^235 /);
+    await own.close();
+  }, 60_000);
+});
 
 describe('serve --only smtp', () => {
   it('starts the relay when a smarthost is configured, and reports its URL', async () => {
