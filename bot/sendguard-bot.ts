@@ -30,10 +30,13 @@ export interface SendguardBotDeps {
   clock: Clock;
   serviceLimits: ServiceLimits;
   logger: BotLogger;
+  /** Longest a turn runs before the bot answers that it did not finish (Teams gives up after 15 s). */
+  turnTimeoutMs?: number | undefined;
 }
 
 const sorry = 'Sorry, Sendguard could not answer right now. Nothing was changed; try again in a minute.';
-// The API gave up waiting on a mutation (SENDGUARD_GRAPHQL_TIMEOUT_MS): a release may still go through.
+// The API gave up waiting on a mutation (SENDGUARD_GRAPHQL_TIMEOUT_MS), or the turn on anything
+// (SENDGUARD_BOT_TURN_TIMEOUT_MS): a release may still go through.
 const tooSlow = 'Sorry, Sendguard did not finish in time. A change you asked for may still be made: check before trying again.';
 
 function isInstall(activity: IncomingActivity): boolean {
@@ -129,22 +132,38 @@ export function createSendguardBot(deps: SendguardBotDeps) {
     return isCardAction(activity) ? { messages: [], invoke: { kind: 'error', status: 500, message } } : { messages: [message], invoke: null };
   }
 
+  async function turn(activity: IncomingActivity): Promise<BotReply> {
+    if (isRemoval(activity) && activity.channelId === teamsChannelId && activity.tenantId) {
+      // Removed from the chat or team: nothing to show, only a reference to drop.
+      await conversations.forget(activity.tenantId, activity.conversation.id);
+      return noReply;
+    }
+    const decision = await deps.gate.check(activity);
+    if (!decision.allowed) return refuse(activity, decision.reason);
+    const { created } = await conversations.remember(decision.tenantId, activity);
+    const ctx = actionContext(activity, decision.tenantId, decision.admin);
+    try {
+      return await answer(ctx, activity, created);
+    } catch (err) {
+      return failed(ctx, activity, err);
+    }
+  }
+
+  /** What the user sees when the turn runs out of time; a late reply is dropped (replies are returned, not sent, by the turn). */
+  function late(activity: IncomingActivity, ms: number): BotReply {
+    logger.warn({ activityType: activity.type, conversationId: activity.conversation.id, timeoutMs: ms }, 'bot turn did not finish in time');
+    if (isCardAction(activity)) return { messages: [], invoke: { kind: 'error', status: 500, message: tooSlow } };
+    return activity.type === 'message' || isInstall(activity) ? { messages: [tooSlow], invoke: null } : noReply;
+  }
+
   return {
-    async handle(activity: IncomingActivity): Promise<BotReply> {
-      if (isRemoval(activity) && activity.channelId === teamsChannelId && activity.tenantId) {
-        // Removed from the chat or team: nothing to show, only a reference to drop.
-        await conversations.forget(activity.tenantId, activity.conversation.id);
-        return noReply;
-      }
-      const decision = await deps.gate.check(activity);
-      if (!decision.allowed) return refuse(activity, decision.reason);
-      const { created } = await conversations.remember(decision.tenantId, activity);
-      const ctx = actionContext(activity, decision.tenantId, decision.admin);
-      try {
-        return await answer(ctx, activity, created);
-      } catch (err) {
-        return failed(ctx, activity, err);
-      }
+    handle(activity: IncomingActivity): Promise<BotReply> {
+      const ms = deps.turnTimeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<BotReply>((resolve) => {
+        timer = setTimeout(() => resolve(late(activity, ms)), ms);
+      });
+      return Promise.race([turn(activity), deadline]).finally(() => clearTimeout(timer));
     },
   };
 }

@@ -84,6 +84,7 @@ export async function startBot(services: Services, options: BotOptions): Promise
     clock,
     serviceLimits: { recipientLimitExternalPerHour: limits.externalPerHour, recipientLimitInternalPerHour: limits.internalPerHour, recipientLimitPerDay: limits.recipientsPerDay },
     logger: log,
+    turnTimeoutMs: config.bot.turnTimeoutMs,
   });
   const retry = options.retry ?? defaultRetry;
   const connector = options.connector ?? createBotConnector(adapter, auth.appId);

@@ -64,6 +64,7 @@ export const settings = {
   MicrosoftAppType: { schema: z.enum(['SingleTenant', 'MultiTenant', 'UserAssignedMSI']), default: 'SingleTenant', doc: 'Bot Framework app type' },
   MicrosoftAppTenantId: { schema: z.string().optional(), default: undefined, doc: "the bot app registration's tenant" },
   SENDGUARD_BOT_ALLOWED_TENANTS: { schema: list, default: '', doc: 'Teams tenants the bot answers (default: every tenant Sendguard knows)' },
+  SENDGUARD_BOT_TURN_TIMEOUT_MS: { schema: z.coerce.number().int().min(500).max(14_000), default: '10000', doc: 'longest the bot works on a message or a card action before it answers that it did not finish (Teams gives up after 15 s); a release may still go through' },
   SENDGUARD_BOT_DEV_NO_AUTH: { schema: bool, default: 'false', doc: 'development only: run the bot without Bot Framework authentication' },
 } as const;
 

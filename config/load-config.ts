@@ -48,6 +48,7 @@ export interface Config {
     appTenantId: string | undefined;
     allowedTenants: string[];
     devNoAuth: boolean;
+    turnTimeoutMs: number;
     apiUrl: string | undefined;
   };
 }
@@ -117,6 +118,7 @@ export function toConfig(raw: RawConfig, cwd = process.cwd()): Config {
       appTenantId: raw.MicrosoftAppTenantId,
       allowedTenants: raw.SENDGUARD_BOT_ALLOWED_TENANTS,
       devNoAuth: raw.SENDGUARD_BOT_DEV_NO_AUTH,
+      turnTimeoutMs: raw.SENDGUARD_BOT_TURN_TIMEOUT_MS,
       apiUrl: raw.SENDGUARD_API_URL,
     },
   };

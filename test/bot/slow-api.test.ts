@@ -4,8 +4,10 @@ import { acknowledgementInputId, inputIds } from '../../bot/cards/verbs.ts';
 import { action, grantRole, onlyCard, startBotHarness, teamsUser, type BotHarness } from '../helpers/bot.ts';
 import { cardActions } from '../helpers/cards/card-inspection.ts';
 import { manualClock } from '../helpers/clock.ts';
-import { createTestTenant, needsPostgres, onPostgres } from '../helpers/db.ts';
+import { openDatabase } from '../../db/client.ts';
+import { createTestDatabase, createTestTenant, needsPostgres, onPostgres } from '../helpers/db.ts';
 import { policyActor } from '../helpers/services.ts';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
 const clock = manualClock('2026-11-26T10:00:00Z');
 let harness: BotHarness;
@@ -63,5 +65,42 @@ describe.skipIf(!onPostgres)(`the bot when the API gives up on a release (${need
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect((await released()).map((r) => [r.restrictionId, r.actorName])).toEqual([[restriction.id, 'Lynne Robbins']]);
+  }, 60_000);
+});
+
+describe.skipIf(!onPostgres)(`the bot when its database stops answering (${needsPostgres})`, () => {
+  let proxy: TcpProxy | undefined;
+  let stalled: BotHarness | undefined;
+  afterAll(async () => {
+    proxy?.resume();
+    await stalled?.stop();
+    await proxy?.close();
+  });
+
+  it('answers within SENDGUARD_BOT_TURN_TIMEOUT_MS that it did not finish, and answers normally once the database is back', async () => {
+    const target = await createTestDatabase();
+    const url = new URL(target.url as string);
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    url.port = String(proxy.port);
+    await target.close();
+    const database = Object.assign(await openDatabase({ databaseUrl: url.href, dataDir: 'memory', migrate: false }), { url: url.href });
+    stalled = await startBotHarness(clock, { database, env: { SENDGUARD_BOT_TURN_TIMEOUT_MS: '1000' } });
+    const tenant = await createTestTenant(database);
+    const objectId = crypto.randomUUID();
+    await grantRole(stalled.services, tenant.id, objectId, 'Security Administrator');
+    const lynne = teamsUser(stalled.bot, { tenantId: tenant.id, objectId, name: 'Lynne Robbins' });
+    expect(onlyCard(await lynne.say('restricted')).type).toBe('AdaptiveCard');
+
+    proxy.stall();
+    const asked = Date.now();
+    const reply = await lynne.say('restricted');
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(1000);
+    expect(Date.now() - asked).toBeLessThan(10_000);
+    expect([reply.texts, reply.cards]).toEqual([['Sorry, Sendguard did not finish in time. A change you asked for may still be made: check before trying again.'], []]);
+    const invoke = await lynne.invoke('restricted.list', {});
+    expect(invoke.invoke?.body).toMatchObject({ statusCode: 500, value: { message: 'Sorry, Sendguard did not finish in time. A change you asked for may still be made: check before trying again.' } });
+
+    proxy.resume();
+    expect(onlyCard(await lynne.say('restricted')).type).toBe('AdaptiveCard');
   }, 60_000);
 });
