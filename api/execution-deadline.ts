@@ -1,5 +1,6 @@
 import type { ExecutionArgs, ExecutionResult, OperationDefinitionNode } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { settleWithin } from '../domain/deadline.ts';
 
 function isMutation(args: ExecutionArgs): boolean {
   const operations = args.document.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
@@ -22,12 +23,8 @@ export function executionDeadline(ms: number): Plugin {
   return {
     onExecute({ executeFn, setExecuteFn }) {
       setExecuteFn((args: ExecutionArgs) => {
-        let timer: NodeJS.Timeout | undefined;
-        const deadline = new Promise<ExecutionResult>((resolve) => {
-          timer = setTimeout(() => resolve(late(ms, isMutation(args))), ms);
-        });
         const result = Promise.resolve(executeFn(args) as ExecutionResult | Promise<ExecutionResult>);
-        return Promise.race([result, deadline]).finally(() => clearTimeout(timer));
+        return settleWithin(result, ms, () => late(ms, isMutation(args)));
       });
     },
   };

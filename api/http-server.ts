@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { settleWithin } from '../domain/deadline.ts';
 import type { Metrics } from './metrics.ts';
 
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
@@ -16,12 +17,8 @@ export interface HttpServerOptions {
 /** Readiness fails after this long: a database that stopped answering must not hang the probe. */
 const READY_TIMEOUT_MS = 2000;
 
-function readyWithin(ready: () => Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the database did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([ready(), late]).finally(() => clearTimeout(timer));
+function notReady(ms: number): never {
+  throw new Error(`the database did not answer within ${ms} ms`);
 }
 
 function send(res: http.ServerResponse, status: number, type: string, body: string): void {
@@ -44,7 +41,7 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
     try {
       if (url === '/healthz') return send(res, 200, 'application/json', '{"status":"ok"}');
       if (url === '/readyz') {
-        await readyWithin(options.ready, READY_TIMEOUT_MS);
+        await settleWithin(options.ready(), READY_TIMEOUT_MS, () => notReady(READY_TIMEOUT_MS));
         return send(res, 200, 'application/json', '{"status":"ready"}');
       }
       if (url === '/metrics') return send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());

@@ -1,4 +1,5 @@
 import type { Clock } from '../domain/clock.ts';
+import { settleWithin } from '../domain/deadline.ts';
 import { teamsChannelId, type AccessGate } from './access-gate.ts';
 import type { ActionContext } from './actions/action-context.ts';
 import { runAction } from './actions/run-action.ts';
@@ -159,11 +160,7 @@ export function createSendguardBot(deps: SendguardBotDeps) {
   return {
     handle(activity: IncomingActivity): Promise<BotReply> {
       const ms = deps.turnTimeoutMs ?? 10_000;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<BotReply>((resolve) => {
-        timer = setTimeout(() => resolve(late(activity, ms)), ms);
-      });
-      return Promise.race([turn(activity), deadline]).finally(() => clearTimeout(timer));
+      return settleWithin(turn(activity), ms, () => late(activity, ms));
     },
   };
 }

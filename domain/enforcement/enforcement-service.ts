@@ -6,6 +6,7 @@ import { markLeasesRecalled, type RecordRecipientInput, type RecordRecipientResu
 import { systemActor } from '../actor.ts';
 import type { Clock } from '../clock.ts';
 import type { StoredEvent } from '../events/event-types.ts';
+import { settleWithin } from '../deadline.ts';
 import { createFailureLog } from '../failure-log.ts';
 import { createThrottledLog } from '../throttled-log.ts';
 import { domainOf, resolveLimits, type EffectiveLimits, type PolicyChoice } from '../policies/select-policy.ts';
@@ -194,19 +195,12 @@ export function createEnforcementService(deps: EnforcementDeps) {
 
   // A request past its deadline still finishes in the background; its recipient may then count
   // although the MTA was told to retry: over-counting is the safe side while the database struggles.
-  async function withDeadline(check: () => Promise<Decision>, what: string): Promise<Decision> {
+  function withDeadline(check: () => Promise<Decision>, what: string): Promise<Decision> {
     const ms = options.requestTimeoutMs ?? 3000;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DatabaseDeadlineError(ms)), ms);
-    });
-    try {
-      return await Promise.race([check(), deadline]);
-    } catch (err) {
-      return unavailable(err, what);
-    } finally {
-      clearTimeout(timer);
-    }
+    const late = (): never => {
+      throw new DatabaseDeadlineError(ms);
+    };
+    return settleWithin(check(), ms, late).catch((err: unknown) => unavailable(err, what));
   }
 
   // One log line per 5 s while the database is down, with how many were not logged.
