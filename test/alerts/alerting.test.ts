@@ -4,6 +4,7 @@ import { startAlerting } from '../../cli/alerting.ts';
 import { systemClock } from '../../domain/clock.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
 import { testServices } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { alertsOf, limitRestriction } from './alert-fixtures.ts';
 
 let database: TestDatabase;
@@ -31,15 +32,6 @@ async function refuseAlerts(tenant: TestTenant): Promise<() => Promise<void>> {
   };
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > end) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('alerts in a running process', () => {
   it('an alert that cannot be written for a while is raised once it can, in order, and other subscribers are not held up meanwhile', async () => {
     const tenant = await createTestTenant(database);
@@ -58,7 +50,7 @@ describe('alerts in a running process', () => {
     } finally {
       await allow();
     }
-    const raised = await until(() => alertsOf(database, tenant.id), (list) => list.length === 2);
+    const raised = await waitFor(() => alertsOf(database, tenant.id), (list) => list.length === 2, 'the alerts');
     expect(raised.map((a) => [a.kind, a.entityKey, a.status])).toEqual([
       ['UserRestricted', tenant.address('ann'), 'New'],
       ['UserRestricted', tenant.address('bob'), 'New'],
@@ -77,7 +69,7 @@ describe('alerts in a running process', () => {
     } finally {
       await allow();
     }
-    const raised = await until(() => alertsOf(database, tenant.id), (list) => list.length === 2);
+    const raised = await waitFor(() => alertsOf(database, tenant.id), (list) => list.length === 2, 'the alerts');
     expect(raised.map((a) => a.entityKey)).toEqual([tenant.address('gus'), tenant.address('hal')]);
     await alerting.stop();
   }, 30_000);
@@ -106,7 +98,7 @@ describe('alerts in a running process', () => {
     } finally {
       await allow();
     }
-    const raised = await until(() => alertsOf(database, tenant.id), (list) => list.length === 2);
+    const raised = await waitFor(() => alertsOf(database, tenant.id), (list) => list.length === 2, 'the alerts');
     expect(raised.map((a) => a.entityKey)).toEqual([tenant.address('dee'), tenant.address('eve')]);
     await alerting.stop();
   }, 30_000);

@@ -4,10 +4,10 @@ import { acknowledgementInputId, inputIds } from '../../bot/cards/verbs.ts';
 import { action, grantRole, onlyCard, startBotHarness, teamsUser, type BotHarness } from '../helpers/bot.ts';
 import { cardActions } from '../helpers/cards/card-inspection.ts';
 import { manualClock } from '../helpers/clock.ts';
-import { openDatabase } from '../../db/client.ts';
-import { createTestDatabase, createTestTenant, needsPostgres, onPostgres } from '../helpers/db.ts';
+import { createTestTenant, databaseBehindProxy, needsPostgres, onPostgres } from '../helpers/db.ts';
 import { policyActor } from '../helpers/services.ts';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import type { TcpProxy } from '../helpers/tcp-proxy.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const clock = manualClock('2026-11-26T10:00:00Z');
 let harness: BotHarness;
@@ -60,11 +60,7 @@ describe.skipIf(!onPostgres)(`the bot when the API gives up on a release (${need
       await other.end();
     }
     const released = async () => (await harness.services.restrictionQueries.history(tenant.id, 'user', alice)).releases;
-    for (let waited = 0; (await released()).length === 0; waited += 50) {
-      if (waited > 10_000) expect.unreachable('the release did not go through');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect((await released()).map((r) => [r.restrictionId, r.actorName])).toEqual([[restriction.id, 'Lynne Robbins']]);
+    expect((await waitFor(released, (list) => list.length > 0, 'the release')).map((r) => [r.restrictionId, r.actorName])).toEqual([[restriction.id, 'Lynne Robbins']]);
   }, 60_000);
 });
 
@@ -78,12 +74,10 @@ describe.skipIf(!onPostgres)(`the bot when its database stops answering (${needs
   });
 
   it('answers within SENDGUARD_BOT_TURN_TIMEOUT_MS that it did not finish, and answers normally once the database is back', async () => {
-    const target = await createTestDatabase();
-    const url = new URL(target.url as string);
-    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    url.port = String(proxy.port);
-    await target.close();
-    const database = Object.assign(await openDatabase({ databaseUrl: url.href, dataDir: 'memory', migrate: false }), { url: url.href });
+    const behind = await databaseBehindProxy();
+    await behind.direct.close();
+    proxy = behind.proxy;
+    const database = await behind.open();
     stalled = await startBotHarness(clock, { database, env: { SENDGUARD_BOT_TURN_TIMEOUT_MS: '1000' } });
     const tenant = await createTestTenant(database);
     const objectId = crypto.randomUUID();

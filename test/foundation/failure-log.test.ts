@@ -1,23 +1,10 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../cli/logger.ts';
 import { createFailureLog } from '../../domain/failure-log.ts';
-
-/** The process's logger, writing its JSON lines into memory. */
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger('info', stream), lines };
-}
+import { captureLogs } from '../helpers/logs.ts';
 
 describe('a background task that keeps failing', () => {
   it('is logged when it starts failing, once a minute while it goes on, and when it recovers, with the count and the time', () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, entries } = captureLogs();
     let now = 1_000_000;
     const log = createFailureLog(logger, 'event catch-up', () => now);
     const down = new Error('database "sendguard" is not currently accepting connections');
@@ -30,7 +17,7 @@ describe('a background task that keeps failing', () => {
     log.failed(new Error('connection refused'));
     logger.flush();
 
-    const seen = lines.map((l) => [l.level, l.msg, l.failures, l.failingForMs ?? l.failedForMs, (l.err as { message?: string } | undefined)?.message]);
+    const seen = entries().map((l) => [l.level, l.msg, l.failures, l.failingForMs ?? l.failedForMs, (l.err as { message?: string } | undefined)?.message]);
     expect(seen).toEqual([
       [40, 'event catch-up failed; will retry', undefined, undefined, down.message],
       [40, 'event catch-up still failing; will retry', 121, 60_000, down.message],
@@ -40,10 +27,10 @@ describe('a background task that keeps failing', () => {
   });
 
   it('a task that never fails logs nothing', () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, entries } = captureLogs();
     const log = createFailureLog(logger, 'expiry run');
     for (let i = 0; i < 10; i++) log.succeeded();
     logger.flush();
-    expect(lines).toEqual([]);
+    expect(entries()).toEqual([]);
   });
 });

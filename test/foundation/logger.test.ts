@@ -1,8 +1,7 @@
-import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../cli/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { captureLogs } from '../helpers/logs.ts';
 
 let database: TestDatabase;
 
@@ -10,18 +9,6 @@ beforeAll(async () => {
   database = await createTestDatabase();
 });
 afterAll(() => database.close());
-
-/** A logger writing JSON lines into memory, as it writes them to stderr. */
-function capturingLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { logger: createLogger('info', stream), lines };
-}
 
 async function failedQuery(): Promise<unknown> {
   const reports = JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ sender: `ann${i}@contoso.test`, used: i })));
@@ -37,7 +24,7 @@ describe('logs', () => {
     // What drizzle throws carries every parameter in its message.
     expect(String((err as Error).message)).toContain('bob@contoso.test');
 
-    const { logger, lines } = capturingLogger();
+    const { logger, lines } = captureLogs();
     logger.warn({ err }, 'could not report quota lease usage; will retry');
     logger.flush();
     expect(lines).toHaveLength(1);
@@ -56,7 +43,7 @@ describe('logs', () => {
   });
 
   it('log other errors as they are', () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, lines } = captureLogs();
     logger.error({ err: new Error('the alert mailer refused the message') }, 'send failed');
     logger.flush();
     expect(JSON.parse(lines[0] as string)).toMatchObject({ msg: 'send failed', err: { type: 'Error', message: 'the alert mailer refused the message' } });

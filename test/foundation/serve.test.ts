@@ -10,6 +10,7 @@ import { createRestrictionService } from '../../domain/restrictions/restriction-
 import { systemActor } from '../../domain/actor.ts';
 import { systemClock } from '../../domain/clock.ts';
 import { testDir } from '../helpers/config.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 function env(dataDir: string, extra: Record<string, string> = {}) {
   return {
@@ -94,10 +95,7 @@ describe('sendguard serve', () => {
     }
     const logged = () => server.stderr().split('\n').slice(0, -1).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string; failures?: number });
     // postgres.js reconnects with a growing backoff, so the recovery is awaited, not timed.
-    for (let waited = 0; !logged().some((l) => l.msg === 'event catch-up recovered'); waited += 100) {
-      if (waited > 30_000) expect.unreachable(`no recovery logged: ${server.stderr()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitUntil(() => logged().some((l) => l.msg === 'event catch-up recovered'), 'the recovery in the log');
     const catchUp = logged().filter((l) => l.msg.startsWith('event catch-up'));
     expect(catchUp.map((l) => l.msg)).toEqual(['event catch-up failed; will retry', 'event catch-up recovered']);
     expect(catchUp[1]!.failures).toBeGreaterThanOrEqual(2);

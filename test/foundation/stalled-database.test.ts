@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDir } from '../helpers/config.ts';
-import { createTestDatabase, needsPostgres, onPostgres } from '../helpers/db.ts';
+import { databaseBehindProxy, needsPostgres, onPostgres } from '../helpers/db.ts';
 import { repoRoot, runningServers, runSendguard, sendguardBin } from '../helpers/process.ts';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import type { TcpProxy } from '../helpers/tcp-proxy.ts';
+import { waitFor, waitUntil } from '../helpers/wait.ts';
 
 interface Served {
   dataDir: string;
@@ -14,16 +15,16 @@ interface Served {
   logged: () => Record<string, unknown>[];
   /** Their messages. */
   messages: () => string[];
+  /** Waits for the HTTP listener; its base URL. */
+  http(): Promise<string>;
 }
 
-/** `sendguard serve --only api` on a test database reached through `proxy`. */
-async function serveThrough(proxy: TcpProxy, databaseUrl: string, env: Record<string, string> = {}): Promise<Served> {
-  const url = new URL(databaseUrl);
-  url.port = String(proxy.port);
+/** `sendguard serve --only api` on the database at `databaseUrl`. */
+async function serveThrough(databaseUrl: string, env: Record<string, string> = {}): Promise<Served> {
   const dataDir = testDir('stalled');
   const child = spawn(process.execPath, [sendguardBin, 'serve', '--only', 'api'], {
     cwd: repoRoot,
-    env: { ...process.env, SENDGUARD_DATA_DIR: dataDir, SENDGUARD_HTTP_PORT: '0', SENDGUARD_LOG_LEVEL: 'info', DATABASE_URL: url.href, ...env },
+    env: { ...process.env, SENDGUARD_DATA_DIR: dataDir, SENDGUARD_HTTP_PORT: '0', SENDGUARD_LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   runningServers.add(child);
@@ -34,13 +35,9 @@ async function serveThrough(proxy: TcpProxy, databaseUrl: string, env: Record<st
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => (runningServers.delete(child), resolve(code))));
   // Whole lines of the log (stderr) only: a line still being written is left for the next look.
   const logged = () => log.split('\n').slice(0, -1).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { dataDir, child, output: () => output, exit, logged, messages: () => logged().map((l) => l.msg as string) };
-}
-
-async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
-  for (const end = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 20))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-  }
+  const listener = () => /sendguard http listening on (\S+)/.exec(output)?.[1];
+  const http = () => waitFor(listener, (url) => url !== undefined, 'the listener') as Promise<string>;
+  return { dataDir, child, output: () => output, exit, logged, messages: () => logged().map((l) => l.msg as string), http };
 }
 
 const exitWithin = (served: Served, ms: number) =>
@@ -52,22 +49,22 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-async function databaseBehindProxy(): Promise<string> {
-  const database = await createTestDatabase();
-  await database.close();
-  const url = new URL(database.url as string);
-  proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-  return database.url as string;
+/** A database only the server reaches, through `proxy`; its URL. */
+async function stallableDatabase(): Promise<string> {
+  const behind = await databaseBehindProxy();
+  await behind.direct.close();
+  proxy = behind.proxy;
+  return behind.url;
 }
 
 describe.skipIf(!onPostgres)(`sendguard serve with a database that stops answering (${needsPostgres})`, () => {
   it('a SIGTERM during start-up is honoured once start-up completes: it starts, then stops cleanly', async () => {
-    const url = await databaseBehindProxy();
+    const url = await stallableDatabase();
     // The database does not answer yet: start-up waits for it.
     proxy!.stall();
-    const served = await serveThrough(proxy!, url);
+    const served = await serveThrough(url);
     // Logged once the signal handlers are in.
-    await until(() => served.messages().includes('sendguard starting'), 'start-up');
+    await waitUntil(() => served.messages().includes('sendguard starting'), 'start-up');
     served.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     expect(served.child.exitCode).toBeNull();
@@ -78,10 +75,9 @@ describe.skipIf(!onPostgres)(`sendguard serve with a database that stops answeri
   }, 60_000);
 
   it('readiness answers 503 within about 2 s while the database does not answer, and 200 once it does again', async () => {
-    const url = await databaseBehindProxy();
-    const served = await serveThrough(proxy!, url);
-    await until(() => served.output().includes('listening on'), 'the listener');
-    const base = /sendguard http listening on (\S+)/.exec(served.output())![1]!;
+    const url = await stallableDatabase();
+    const served = await serveThrough(url);
+    const base = await served.http();
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     proxy!.stall();
     const asked = Date.now();
@@ -93,7 +89,7 @@ describe.skipIf(!onPostgres)(`sendguard serve with a database that stops answeri
     let status = 0;
     const poll = setInterval(() => void fetch(`${base}/readyz`).then((r) => (status = r.status), () => undefined), 200);
     try {
-      await until(() => status === 200, 'readiness again');
+      await waitUntil(() => status === 200, 'readiness again');
     } finally {
       clearInterval(poll);
     }
@@ -102,10 +98,9 @@ describe.skipIf(!onPostgres)(`sendguard serve with a database that stops answeri
   }, 60_000);
 
   it('a query or a mutation the database holds up is answered after SENDGUARD_GRAPHQL_TIMEOUT_MS with TIMEOUT (HTTP 503)', async () => {
-    const url = await databaseBehindProxy();
-    const served = await serveThrough(proxy!, url, { SENDGUARD_GRAPHQL_TIMEOUT_MS: '1000' });
-    await until(() => served.output().includes('listening on'), 'the listener');
-    const base = /sendguard http listening on (\S+)/.exec(served.output())![1]!;
+    const url = await stallableDatabase();
+    const served = await serveThrough(url, { SENDGUARD_GRAPHQL_TIMEOUT_MS: '1000' });
+    const base = await served.http();
     const minted = await runSendguard(['token', '--tenant', 'default', '--principal', 'admin@contoso.com', '--role', 'Security Administrator'], { SENDGUARD_DATA_DIR: served.dataDir, DATABASE_URL: '' });
     const post = (query: string) => fetch(`${base}/graphql`, {
       method: 'POST',
@@ -133,9 +128,9 @@ describe.skipIf(!onPostgres)(`sendguard serve with a database that stops answeri
   }, 60_000);
 
   it('a stop that the database holds up ends after SENDGUARD_SHUTDOWN_TIMEOUT_MS with status 1, saying what it waited for', async () => {
-    const url = await databaseBehindProxy();
-    const served = await serveThrough(proxy!, url, { SENDGUARD_SHUTDOWN_TIMEOUT_MS: '2000' });
-    await until(() => served.output().includes('listening on'), 'the listener');
+    const url = await stallableDatabase();
+    const served = await serveThrough(url, { SENDGUARD_SHUTDOWN_TIMEOUT_MS: '2000' });
+    await served.http();
     proxy!.stall();
     const asked = Date.now();
     served.child.kill('SIGTERM');
@@ -145,12 +140,12 @@ describe.skipIf(!onPostgres)(`sendguard serve with a database that stops answeri
   }, 60_000);
 
   it('a second signal during a stop ends the process at once', async () => {
-    const url = await databaseBehindProxy();
-    const served = await serveThrough(proxy!, url);
-    await until(() => served.output().includes('listening on'), 'the listener');
+    const url = await stallableDatabase();
+    const served = await serveThrough(url);
+    await served.http();
     proxy!.stall();
     served.child.kill('SIGTERM');
-    await until(() => served.messages().includes('shutting down'), 'the stop');
+    await waitUntil(() => served.messages().includes('shutting down'), 'the stop');
     await new Promise((r) => setTimeout(r, 300));
     expect(served.child.exitCode).toBeNull();
     served.child.kill('SIGINT');

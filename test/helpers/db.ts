@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import { openDatabase, type Database } from '../../db/client.ts';
 import { provisionTenant } from '../../domain/tenants/provision-tenant.ts';
 import { withDatabase } from './global-setup.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 export const postgresUrl = inject('postgresUrl');
 export const onPostgres = postgresUrl !== null;
@@ -52,4 +53,22 @@ export async function createTestTenant(database: Database, options: { domains?: 
   const domain = `${id}.test`;
   await provisionTenant(database.db, { id, name: `Tenant ${id}`, acceptedDomains: [domain, ...(options.domains ?? [])] }, { warningThresholdPercent: 80 });
   return { id, name: `Tenant ${id}`, domain, address: (local) => `${local}@${domain}` };
+}
+
+/**
+ * A fresh test database (PostgreSQL) behind a TCP proxy a test can stall: `url` goes through the
+ * proxy, `open()` opens a client there, `direct` is the test's own way in. The caller closes all three.
+ */
+export async function databaseBehindProxy(): Promise<{ direct: TestDatabase; proxy: TcpProxy; url: string; open(): Promise<TestDatabase> }> {
+  const direct = await createTestDatabase();
+  const url = new URL(direct.url as string);
+  const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  url.port = String(proxy.port);
+  const proxied = url.href;
+  return {
+    direct,
+    proxy,
+    url: proxied,
+    open: async () => Object.assign(await openDatabase({ databaseUrl: proxied, dataDir: 'memory', migrate: false }), { url: proxied }),
+  };
 }

@@ -1,15 +1,13 @@
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../cli/logger.ts';
-import { openDatabase } from '../../db/client.ts';
+import type { Logger } from '../../cli/logger.ts';
 import { systemClock } from '../../domain/clock.ts';
 import { createPolicyServer, type PolicyServer } from '../../mail/policy-server/policy-server.ts';
-import { createTestDatabase, createTestTenant, needsPostgres, onPostgres, postgresUrl, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, databaseBehindProxy, createTestTenant, needsPostgres, onPostgres, postgresUrl, type TestDatabase } from '../helpers/db.ts';
 import { setDefaultPolicy } from '../helpers/enforcement.ts';
+import { captureLogs } from '../helpers/logs.ts';
 import { PolicyClient, rcptRequest } from '../helpers/policy-client.ts';
 import { testServices } from '../helpers/services.ts';
-import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 const TEMPORARY = '451 4.3.5 Server configuration problem, try again later';
 
@@ -91,17 +89,13 @@ describe('the database going away mid-traffic', () => {
   });
 
   it.skipIf(!onPostgres)(`answers by its 3 s deadline while the database does not answer at all, and normally once it answers again (${needsPostgres})`, { timeout: 60_000 }, async () => {
-    const target = await createTestDatabase();
+    const { direct: target, proxy, open } = await databaseBehindProxy();
     const tenant = await createTestTenant(target);
     await setDefaultPolicy(target, tenant.id, { externalPerHour: 1_000_000, perDay: 1_000_000 });
-    const url = new URL(target.url as string);
-    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
     stoppers.push(() => proxy.close());
-    url.port = String(proxy.port);
-    const proxied = Object.assign(await openDatabase({ databaseUrl: url.href, dataDir: 'memory', migrate: false }), { url: url.href });
+    const proxied = await open();
     stoppers.push(async () => (await proxied.close(), await target.close()));
-    const logged: string[] = [];
-    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _encoding, done) => (logged.push(chunk.toString()), done()) }));
+    const { logger, lines: logged } = captureLogs();
     const probe = await connect(await policyServer(proxied, {}, logger));
     const lenient = await connect(await policyServer(proxied, { SENDGUARD_POLICY_DB_ERROR_ACTION: 'dunno' }));
     let n = 0;

@@ -1,9 +1,7 @@
-import { Writable } from 'node:stream';
 import { simpleParser } from 'mailparser';
 import postgres from 'postgres';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../cli/logger.ts';
 import { startSendguard } from '../../cli/serve.ts';
 import { systemClock } from '../../domain/clock.ts';
 import { RelayUsernameTakenError } from '../../domain/relay/errors.ts';
@@ -14,6 +12,7 @@ import { createSmtpRelay, type SmtpRelay } from '../../mail/smtp-relay/smtp-rela
 import { createTestDatabase, createTestTenant, needsPostgres, onPostgres, postgresUrl, type TestDatabase, type TestTenant } from '../helpers/db.ts';
 import { testConfig } from '../helpers/config.ts';
 import { setDefaultPolicy } from '../helpers/enforcement.ts';
+import { captureLogs } from '../helpers/logs.ts';
 import { SmtpDialog } from '../helpers/smtp-dialog.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { admin, testServices } from '../helpers/services.ts';
@@ -180,8 +179,7 @@ describe('the SMTP relay while the database refuses connections', () => {
     const username = `scanner@${ownTenant.domain}`;
     const password = 'correct horse battery staple';
     await ownServices.relayCredentials.create({ tenantId: ownTenant.id, username, password });
-    const logged: { msg: string; suppressed?: number }[] = [];
-    const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _encoding, done) => (logged.push(JSON.parse(chunk.toString()) as { msg: string }), done()) }));
+    const { logger, entries } = captureLogs();
     const forwarder = createSmarthostForwarder(sink.url, { hostname: 'relay.sendguard.test' });
     forwarders.push(forwarder);
     const relay = createSmtpRelay({ enforcement: ownServices.enforcement, credentials: ownServices.relayCredentials, forwarder, networks: [], hostname: 'relay.sendguard.test', clock: systemClock, logger });
@@ -202,7 +200,7 @@ describe('the SMTP relay while the database refuses connections', () => {
       await adminSql.unsafe(`alter database ${name} allow_connections false`);
       await adminSql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name}`;
       expect([await authenticate(), await authenticate(), await authenticate()]).toEqual([refused, refused, refused]);
-      expect(logged.map((l) => l.msg)).toEqual(['relay: credential check failed; answered 454 4.7.0']);
+      expect(entries().map((l) => l.msg)).toEqual(['relay: credential check failed; answered 454 4.7.0']);
     } finally {
       await adminSql.unsafe(`alter database ${name} allow_connections true`);
       await adminSql.end();
