@@ -17,11 +17,12 @@ export async function listAlertPolicies(db: Db, tenantId: string): Promise<Alert
 
 export type AlertPolicyPatch = Partial<Pick<AlertPolicy, 'enabled' | 'emailEnabled' | 'recipients' | 'dailyNotificationLimit'>>;
 
-export async function listEnabledAlertPolicies(db: Db, tenantId: string, kind: AlertPolicy['kind']): Promise<AlertPolicy[]> {
+/** The tenant's policies of one kind, enabled or not. */
+export async function listAlertPoliciesOfKind(db: Db, tenantId: string, kind: AlertPolicy['kind']): Promise<AlertPolicy[]> {
   return db
     .select()
     .from(alertPolicies)
-    .where(and(eq(alertPolicies.tenantId, tenantId), eq(alertPolicies.kind, kind), eq(alertPolicies.enabled, true)))
+    .where(and(eq(alertPolicies.tenantId, tenantId), eq(alertPolicies.kind, kind)))
     .orderBy(asc(alertPolicies.name));
 }
 

@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, ne, or, sql, type SQL } from 'drizzle-orm';
 import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
-import { alerts, notifications, type alertKinds, type alertSeverities, type alertStatuses } from '../schema/alerts.ts';
+import { alertStreamMarks, alerts, notifications, type alertKinds, type alertSeverities, type alertStatuses } from '../schema/alerts.ts';
 import { roleAssignments } from '../schema/role-assignments.ts';
 import { teamsConversations } from '../schema/teams.ts';
 
@@ -39,7 +39,29 @@ export async function lastSourceEventId(tx: Db, key: AlertKey): Promise<number> 
     .select({ id: sql<string | null>`max((${alerts.details}->>'sourceEventId')::bigint)` })
     .from(alerts)
     .where(keyIs(key));
-  return Number(row?.id ?? 0);
+  const [mark] = await tx
+    .select({ id: alertStreamMarks.lastEventId })
+    .from(alertStreamMarks)
+    .where(
+      and(
+        eq(alertStreamMarks.tenantId, key.tenantId),
+        eq(alertStreamMarks.policyId, key.policyId),
+        eq(alertStreamMarks.entityKind, key.entityKind),
+        eq(alertStreamMarks.entityKey, key.entityKey),
+      ),
+    );
+  return Math.max(Number(row?.id ?? 0), mark?.id ?? 0);
+}
+
+/** Records that the stream took `eventId` without raising anything (alerts were off). */
+export async function markAlertStream(tx: Db, key: AlertKey, eventId: number): Promise<void> {
+  await tx
+    .insert(alertStreamMarks)
+    .values({ ...key, lastEventId: eventId })
+    .onConflictDoUpdate({
+      target: [alertStreamMarks.tenantId, alertStreamMarks.policyId, alertStreamMarks.entityKind, alertStreamMarks.entityKey],
+      set: { lastEventId: sql`greatest(${alertStreamMarks.lastEventId}, excluded.last_event_id)` },
+    });
 }
 
 function withSourceEvent(details: object, sourceEventId: number): Record<string, unknown> {

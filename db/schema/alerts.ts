@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { tenants } from './tenants.ts';
 
 export const alertKinds = ['UserRestricted', 'SendingLimitExceeded', 'SendingLimitNearlyReached'] as const;
@@ -52,6 +52,23 @@ export const alerts = pgTable(
     index('alerts_list_idx').on(t.tenantId, t.status, t.firstSeenAt, t.id),
     index('alerts_aggregate_idx').on(t.tenantId, t.policyId, t.entityKey, t.lastSeenAt),
   ],
+);
+
+/**
+ * An alert stream's newest event that raised nothing because alerts were off (the tenant's audit
+ * log, or the policy): the event was handled, and a catch-up after a restart must not raise it
+ * later under the settings of that time.
+ */
+export const alertStreamMarks = pgTable(
+  'alert_stream_marks',
+  {
+    tenantId: text('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
+    policyId: uuid('policy_id').notNull().references(() => alertPolicies.id, { onDelete: 'cascade' }),
+    entityKind: text('entity_kind').notNull(),
+    entityKey: text('entity_key').notNull(),
+    lastEventId: bigint('last_event_id', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.policyId, t.entityKind, t.entityKey] })],
 );
 
 /** An outbox: written with its alert, delivered by a worker; the unique key stops double sends. */

@@ -1,11 +1,12 @@
 import type { Db } from '../../db/client.ts';
-import { listEnabledAlertPolicies, type AlertPolicy } from '../../db/repos/alert-policies.ts';
+import { listAlertPoliciesOfKind, type AlertPolicy } from '../../db/repos/alert-policies.ts';
 import {
   findAggregatableAlert,
   findAlert,
   insertAlert,
   lastSourceEventId,
   lockAlertKey,
+  markAlertStream,
   recordAlertHit,
   setAlertStatus,
   type Alert,
@@ -86,22 +87,36 @@ export function createAlertService(deps: { db: Db; clock: Clock; aggregationSeco
     return { alert, raised: true, notifications: await writeNotifications(tx, alert, policy, now) };
   }
 
-  /** Raises (or aggregates) the alerts an event calls for; nothing while the tenant's audit log is off. */
+  /**
+   * Raises (or aggregates) the alerts an event calls for; nothing while the tenant's audit log or
+   * the policy is off. Either way the event is then handled in each stream: one that raised
+   * nothing is marked, so a catch-up after a restart does not raise it under later settings.
+   */
   async function handleEvent(event: StoredEvent): Promise<AlertOutcome[]> {
     const signal = alertSignalOf(event);
     if (!signal) return [];
     return db.transaction(async (tx) => {
       const settings = await getTenantSettings(tx, event.tenantId);
-      if (!settings?.auditLogEnabled) return [];
+      if (!settings) return [];
       const outcomes: AlertOutcome[] = [];
-      for (const policy of await listEnabledAlertPolicies(tx, event.tenantId, signal.kind)) {
-        const outcome = await foldIntoStream(tx, policy, signal, event);
-        if (outcome) outcomes.push(outcome);
+      for (const policy of await listAlertPoliciesOfKind(tx, event.tenantId, signal.kind)) {
+        if (settings.auditLogEnabled && policy.enabled) {
+          const outcome = await foldIntoStream(tx, policy, signal, event);
+          if (outcome) outcomes.push(outcome);
+        } else {
+          await markStream(tx, policy, signal, event);
+        }
       }
       // Last, so the global event-writer lock is taken after every alert lock.
       for (const o of outcomes) await appendAlertEvent(tx, o.raised ? 'AlertRaised' : 'AlertUpdated', o.alert, clock.now());
       return outcomes;
     });
+  }
+
+  async function markStream(tx: Db, policy: AlertPolicy, signal: AlertSignal, event: StoredEvent): Promise<void> {
+    const key: AlertKey = { tenantId: event.tenantId, policyId: policy.id, entityKind: signal.entityKind, entityKey: signal.entityKey };
+    await lockAlertKey(tx, key);
+    await markAlertStream(tx, key, event.id);
   }
 
   /**

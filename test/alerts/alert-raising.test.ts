@@ -164,6 +164,32 @@ describe('when alerts are raised at all', () => {
   });
 });
 
+describe('events handled while alerts were off', () => {
+  it('are not raised by a catch-up after the audit log or the policy is back on', async () => {
+    const tenant = await createTestTenant(database);
+    const since = new Date(clock.now().getTime() - 60 * 60_000);
+    await setAuditLog(database, tenant.id, false);
+    await restrict(tenant, 'kate');
+    await exceed(tenant, 'kate', clock.now(), 'SendingLimitNearlyReached');
+    await setAuditLog(database, tenant.id, true);
+    const off = await services.alertPolicies.update({ tenantId: tenant.id, policy: 'User restricted from sending email', enabled: false, actor: admin });
+    expect(off.ok).toBe(true);
+    await restrict(tenant, 'liam');
+    await exceed(tenant, 'liam', clock.now());
+    expect((await alertsOf(database, tenant.id)).map((a) => [a.kind, a.entityKey])).toEqual([['SendingLimitExceeded', tenant.address('liam')]]);
+    const on = await services.alertPolicies.update({ tenantId: tenant.id, policy: 'User restricted from sending email', enabled: true, actor: admin });
+    expect(on.ok).toBe(true);
+
+    // What a process starting now does: every event of the last hour again, each one already handled.
+    expect(await services.alerts.catchUp({ since, throughId: services.events.lastDeliveredId })).toBe(0);
+    expect((await alertsOf(database, tenant.id)).map((a) => [a.kind, a.entityKey])).toEqual([['SendingLimitExceeded', tenant.address('liam')]]);
+    // The streams still take new events.
+    await exceed(tenant, 'kate', clock.now(), 'SendingLimitNearlyReached');
+    await restrict(tenant, 'mona');
+    expect((await alertsOf(database, tenant.id)).map((a) => a.entityKey).sort()).toEqual([tenant.address('kate'), tenant.address('liam'), tenant.address('mona')]);
+  });
+});
+
 describe('the daily notification limit', () => {
   it('suppresses notifications past the limit per policy per UTC day, and starts again the next day', async () => {
     const tenant = await createTestTenant(database);
