@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { acceptedDomains, tenantSettings, tenants } from '../schema/tenants.ts';
 
@@ -73,8 +73,29 @@ export async function listAllAcceptedDomains(db: Db): Promise<{ tenantId: string
   return db.select({ tenantId: acceptedDomains.tenantId, domain: acceptedDomains.domain }).from(acceptedDomains);
 }
 
-/** The tenant that accepted exactly this domain, if any. */
-export async function findAcceptedDomainOwner(db: Db, domain: string): Promise<string | undefined> {
-  const [row] = await db.select({ tenantId: acceptedDomains.tenantId }).from(acceptedDomains).where(eq(acceptedDomains.domain, domain.toLowerCase()));
-  return row?.tenantId;
+/**
+ * Another tenant's accepted domain that is `domain`, a parent of it or a subdomain of it: mail of
+ * the one would be decided by the other (the most specific accepted domain owns a sender).
+ */
+export async function findOverlappingDomain(db: Db, tenantId: string, domain: string): Promise<{ tenantId: string; domain: string } | undefined> {
+  const lower = domain.toLowerCase();
+  const labels = lower.split('.');
+  const selfAndParents = labels.slice(0, -1).map((_, i) => labels.slice(i).join('.'));
+  const [row] = await db
+    .select({ tenantId: acceptedDomains.tenantId, domain: acceptedDomains.domain })
+    .from(acceptedDomains)
+    .where(
+      and(
+        ne(acceptedDomains.tenantId, tenantId),
+        or(inArray(acceptedDomains.domain, selfAndParents.length > 0 ? selfAndParents : [lower]), sql`right(${acceptedDomains.domain}, ${lower.length + 1}) = ${`.${lower}`}`),
+      ),
+    )
+    .orderBy(acceptedDomains.domain)
+    .limit(1);
+  return row;
+}
+
+/** Serialises changes to accepted domains (an overlap check and its insert) across processes. */
+export async function lockAcceptedDomains(tx: Db): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('sendguard accepted domains', 0))`);
 }

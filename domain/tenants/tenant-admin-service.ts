@@ -1,10 +1,11 @@
 import type { Db } from '../../db/client.ts';
 import {
   addAcceptedDomains,
-  findAcceptedDomainOwner,
+  findOverlappingDomain,
   findTenant,
   getTenantSettings,
   listAcceptedDomains,
+  lockAcceptedDomains,
   removeAcceptedDomain,
   updateTenantSettings,
   type TenantSettings,
@@ -35,6 +36,11 @@ function oneDomain(value: string): string {
   return domain;
 }
 
+function overlap(domain: string, taken: string): string {
+  if (taken === domain) return 'another organisation has accepted it';
+  return domain.endsWith(`.${taken}`) ? `another organisation has accepted ${taken}, of which it is a subdomain` : `another organisation has accepted ${taken}, a subdomain of it`;
+}
+
 /** Tenant-wide settings an admin changes: the audit log switch and the accepted domains. */
 export function createTenantAdminService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
@@ -60,18 +66,22 @@ export function createTenantAdminService(deps: { db: Db; clock: Clock }) {
     });
   }
 
-  /** Adds a domain (its subdomains count as internal too). Adding one the tenant already has changes nothing. */
+  /**
+   * Adds a domain (its subdomains count as internal too). Adding one the tenant already has changes
+   * nothing. A domain another organisation has accepted, or a parent or subdomain of one of its
+   * domains, is refused: the most specific accepted domain owns a sender, so either would move
+   * senders (their counts, restrictions and releases) from one organisation to the other.
+   */
   async function addDomain(cmd: TenantCommand & { domain: string }): Promise<string[]> {
     const domain = oneDomain(cmd.domain);
     return db.transaction(async (tx) => {
-      const owner = await findAcceptedDomainOwner(tx, domain);
-      if (owner && owner !== cmd.tenantId) throw new ValidationError('domain', `${domain} is not available: another organisation has accepted it`);
+      await lockAcceptedDomains(tx);
+      const taken = await findOverlappingDomain(tx, cmd.tenantId, domain);
+      if (taken) throw new ValidationError('domain', `${domain} is not available: ${overlap(domain, taken.domain)}`);
       const before = await listAcceptedDomains(tx, cmd.tenantId);
-      if (owner === cmd.tenantId) return before;
+      if (before.includes(domain)) return before;
       await addAcceptedDomains(tx, cmd.tenantId, [domain]);
       const after = await listAcceptedDomains(tx, cmd.tenantId);
-      // Another organisation accepted it between our check and our insert.
-      if (!after.includes(domain)) throw new ValidationError('domain', `${domain} is not available: another organisation has accepted it`);
       const at = clock.now();
       await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'New-AcceptedDomain', targetKind: 'acceptedDomain', target: domain, before, after, at });
       await recordConfigChange(tx, { tenantId: cmd.tenantId, type: 'AcceptedDomainsChanged', target: domain, actor: cmd.actor, at });

@@ -46,6 +46,16 @@ describe('tenant settings', () => {
     expect(await change('addAcceptedDomain', `mail.${tenant.domain}`)).toMatchObject({ __typename: 'AddAcceptedDomainSuccess' });
     expect(await change('addAcceptedDomain', 'not a domain')).toEqual({ __typename: 'ValidationError', message: 'domain: not a domain is not a domain name' });
     expect(await change('addAcceptedDomain', other.domain)).toEqual({ __typename: 'ValidationError', message: `${other.domain} is not available: another organisation has accepted it` });
+    // Neither a subdomain nor a parent of another organisation's domain: either would move its senders here.
+    expect(await change('addAcceptedDomain', `Sub.${other.domain}`)).toEqual({ __typename: 'ValidationError', message: `sub.${other.domain} is not available: another organisation has accepted ${other.domain}, of which it is a subdomain` });
+    expect(await change('addAcceptedDomain', 'test')).toMatchObject({ __typename: 'ValidationError' });
+    const far = await createTestTenant(api.database, { domains: [`eu.${other.id}.example`] });
+    expect(await change('addAcceptedDomain', `${other.id}.example`)).toEqual({
+      __typename: 'ValidationError',
+      message: `${other.id}.example is not available: another organisation has accepted eu.${other.id}.example, a subdomain of it`,
+    });
+    expect((await api.services.tenantAdmin.overview(far.id))?.acceptedDomains).toEqual([far.domain, `eu.${other.id}.example`].sort());
+    expect((await api.services.tenantAdmin.overview(other.id))?.acceptedDomains).toEqual([other.domain]);
     expect(await change('removeAcceptedDomain', 'never.example.com')).toEqual({ __typename: 'NotFoundError', message: 'accepted domain never.example.com was not found' });
     expect(await change('removeAcceptedDomain', `mail.${tenant.domain}`)).toEqual({ __typename: 'RemoveAcceptedDomainSuccess', tenant: { acceptedDomains: [tenant.domain] } });
     expect(await change('removeAcceptedDomain', tenant.domain)).toEqual({ __typename: 'ValidationError', message: `${tenant.domain} is the last accepted domain; add another one first` });
