@@ -259,12 +259,13 @@ export async function senderCounts(db: Db, tenantId: string, sender: string, now
   const [row] = await rowsOf<CountsRow>(
     db,
     sql`with lifted as (
-          select date_trunc('minute', max(case when r.status = 'Released' then r.released_at else r.expires_at end)) as reset
+          select max(case when r.status = 'Released' then r.released_at else r.expires_at end) as lifted,
+                 max(sendguard_counting_restart(r.created_at, case when r.status = 'Released' then r.released_at else r.expires_at end)) as reset
             from restrictions r
            where r.tenant_id = ${tenantId} and r.entity_kind = 'user' and r.entity_key = ${sender} and r.reason_code = 'SendingLimitExceeded'
              and (r.status in ('Released', 'Expired') or (r.status = 'Restricted' and r.expires_at <= ${at}))
         ), since as (
-          select case when reset > ${minute} - interval '1440 minutes' then reset end as reset from lifted
+          select case when lifted > ${minute} - interval '1440 minutes' then reset end as reset from lifted
         ), leased as (
           select coalesce(sum(greatest(l.recipients - l.used, 0)) filter (where l.internal), 0)::int as internal,
                  coalesce(sum(greatest(l.recipients - l.used, 0)) filter (where not l.internal), 0)::int as external,

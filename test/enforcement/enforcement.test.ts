@@ -190,6 +190,20 @@ describe('crossing a policy limit', () => {
     expect(usage.find((u) => u.limit === 'ServiceRecipientsPerDay')?.count).toBe(4);
   });
 
+  it('BlockUser: released in the minute it was restricted, the counts that led to it do not restrict again the next day', async () => {
+    const { tenant, clock, services, sendMany } = await setup({ perDay: 2, action: 'BlockUser' }, {}, '2026-11-26T15:00:10Z');
+    const ann = tenant.address('ann');
+    expect(await sendMany(ann, 3)).toEqual(['accept', 'accept', '550 5.1.8']);
+    clock.set('2026-11-26T15:00:40Z');
+    await services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: ann, reason: 'quick', acknowledgedRecommendations: [], actor: admin });
+    expect((await services.enforcement.getSenderActivity(tenant.id, ann)).counts).toMatchObject({ externalLast24Hours: 0, allLast24Hours: 2 });
+    clock.set('2026-11-27T00:01:30Z');
+    expect(await sendMany(ann, 3)).toEqual(['accept', 'accept', '550 5.1.8']);
+    const { counts } = await services.enforcement.getSenderActivity(tenant.id, ann);
+    expect(counts).toMatchObject({ externalLast24Hours: 2, allLast24Hours: 4 });
+    expect(counts.countedSince?.toISOString()).toBe('2026-11-26T15:01:00.000Z');
+  });
+
   it('Alert: accepts over the limit, appends one SendingLimitExceeded event and restricts no one', async () => {
     const { tenant, send, sendMany } = await setup({ internalPerHour: 2, action: 'Alert' });
     const ann = tenant.address('ann');
