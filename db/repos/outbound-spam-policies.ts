@@ -25,11 +25,17 @@ export async function listRules(db: Db, tenantId: string): Promise<OutboundSpamR
   return db.select().from(outboundSpamRules).where(eq(outboundSpamRules.tenantId, tenantId)).orderBy(asc(outboundSpamRules.priority));
 }
 
+/**
+ * By name, in any case, as Exchange matches an Identity (`default` finds `Default`); a policy
+ * whose name matches exactly comes first, should two differ only in case.
+ */
 export async function findPolicyByName(db: Db, tenantId: string, name: string): Promise<OutboundSpamPolicy | undefined> {
   const [row] = await db
     .select()
     .from(outboundSpamPolicies)
-    .where(and(eq(outboundSpamPolicies.tenantId, tenantId), eq(outboundSpamPolicies.name, name)));
+    .where(and(eq(outboundSpamPolicies.tenantId, tenantId), sql`lower(${outboundSpamPolicies.name}) = lower(${name})`))
+    .orderBy(sql`${outboundSpamPolicies.name} = ${name} desc`)
+    .limit(1);
   return row;
 }
 
@@ -69,8 +75,14 @@ export async function findPoliciesByIds(db: Db, tenantId: string, ids: readonly 
   return statement.execute({ tenantId, ids: [...ids] });
 }
 
+/** By name, in any case, as `findPolicyByName`. */
 export async function findRuleByName(db: Db, tenantId: string, name: string): Promise<OutboundSpamRule | undefined> {
-  const [row] = await db.select().from(outboundSpamRules).where(and(eq(outboundSpamRules.tenantId, tenantId), eq(outboundSpamRules.name, name)));
+  const [row] = await db
+    .select()
+    .from(outboundSpamRules)
+    .where(and(eq(outboundSpamRules.tenantId, tenantId), sql`lower(${outboundSpamRules.name}) = lower(${name})`))
+    .orderBy(sql`${outboundSpamRules.name} = ${name} desc`)
+    .limit(1);
   return row;
 }
 

@@ -67,7 +67,8 @@ export function createPolicyService(deps: { db: Db; clock: Clock }) {
     try {
       return await db.transaction(async (tx) => {
         await lockTenantPolicies(tx, cmd.tenantId);
-        if (await findPolicyByName(tx, cmd.tenantId, name)) throw new ValidationError('name', `a policy named ${name} already exists`);
+        const same = await findPolicyByName(tx, cmd.tenantId, name);
+        if (same) throw new ValidationError('name', `a policy named ${same.name} already exists`);
         const at = clock.now();
         const policy = await insertPolicy(tx, { tenantId: cmd.tenantId, name, isDefault: false, ...settings, createdAt: at, updatedAt: at });
         await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'New-HostedOutboundSpamFilterPolicy', targetKind: 'outboundSpamPolicy', target: name, before: null, after: policy, at });

@@ -103,7 +103,8 @@ export function createRuleService(deps: { db: Db; clock: Clock }) {
         if (!policy) throw new NotFoundError('outbound spam policy', cmd.policyName);
         if (policy.isDefault) throw new ValidationError('policyName', `the ${policy.name} policy applies to everyone else and takes no rule`);
         if ((await findRulesByPolicyIds(tx, cmd.tenantId, [policy.id])).length > 0) throw new ValidationError('policyName', `the policy ${policy.name} already has a rule`);
-        if (await findRuleByName(tx, cmd.tenantId, name)) throw new ValidationError('name', `a rule named ${name} already exists`);
+        const same = await findRuleByName(tx, cmd.tenantId, name);
+        if (same) throw new ValidationError('name', `a rule named ${same.name} already exists`);
         const count = await countRules(tx, cmd.tenantId);
         const priority = validPriority(cmd.settings.priority ?? count, count);
         const at = clock.now();

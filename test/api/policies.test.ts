@@ -72,6 +72,7 @@ describe('outbound spam policies', () => {
     ['a name over 64 characters', { name: 'x'.repeat(65) }, 'name must be 1 to 64 characters'],
     ['an empty name', { name: '  ' }, 'name must be 1 to 64 characters'],
     ['a name already taken', { name: 'Default' }, 'a policy named Default already exists'],
+    ['a name already taken in another case', { name: 'DEFAULT' }, 'a policy named Default already exists'],
   ])('refuses to create a policy with %s', async (_name, input, message) => {
     const { mutate, policies } = await admin();
     expect(await mutate('createOutboundSpamPolicy', input)).toEqual({ __typename: 'ValidationError', field: 'name', message });
@@ -81,6 +82,12 @@ describe('outbound spam policies', () => {
   it('cannot delete the Default policy; an unknown policy is NotFound', async () => {
     const { mutate, policies } = await admin();
     expect(await mutate('deleteOutboundSpamPolicy', { name: 'Default' })).toEqual({ __typename: 'ValidationError', field: 'name', message: 'the Default policy cannot be deleted' });
+    expect(await mutate('deleteOutboundSpamPolicy', { name: 'default' })).toEqual({ __typename: 'ValidationError', field: 'name', message: 'the Default policy cannot be deleted' });
+    // Names are matched in any case, as Exchange matches an Identity.
+    expect(await mutate('updateOutboundSpamPolicy', { name: 'dEfAuLt', recipientLimitPerDay: 5 }, `${INVALID} ... on UpdateOutboundSpamPolicySuccess { policy { name recipientLimitPerDay } }`)).toEqual({
+      __typename: 'UpdateOutboundSpamPolicySuccess',
+      policy: { name: 'Default', recipientLimitPerDay: 5 },
+    });
     expect(await mutate('updateOutboundSpamPolicy', { name: 'Nope', recipientLimitPerDay: 5 }, MISSING)).toEqual({ __typename: 'NotFoundError', kind: 'outbound spam policy', key: 'Nope', message: 'outbound spam policy Nope was not found' });
     expect(await policies()).toHaveLength(1);
   });
@@ -124,6 +131,7 @@ describe('outbound spam rules', () => {
     await mutate('createOutboundSpamRule', { name: 'Bulk rule', policyName: 'Bulk', from: ['Mailer@Example.COM', 'mailer@example.com'], exceptIfSenderDomainIs: ['VIP.example.com'] });
     expect(await mutate('createOutboundSpamRule', { name: 'Bulk rule 2', policyName: 'Bulk', from: ['x@example.com'] })).toEqual({ __typename: 'ValidationError', field: 'policyName', message: 'the policy Bulk already has a rule' });
     expect(await mutate('createOutboundSpamRule', { name: 'Bulk rule', policyName: 'Other', from: ['x@example.com'] })).toEqual({ __typename: 'ValidationError', field: 'name', message: 'a rule named Bulk rule already exists' });
+    expect(await mutate('createOutboundSpamRule', { name: 'BULK RULE', policyName: 'other', from: ['x@example.com'] })).toEqual({ __typename: 'ValidationError', field: 'name', message: 'a rule named Bulk rule already exists' });
     expect(await mutate('updateOutboundSpamRule', { name: 'Bulk rule', from: [] })).toEqual({ __typename: 'ValidationError', field: 'from', message: 'a rule needs at least one condition: from, fromMemberOf or senderDomainIs' });
     const data = await run('{ outboundSpamPolicies { name rule { from exceptIfSenderDomainIs enabled } } }');
     expect(data.outboundSpamPolicies).toContainEqual({ name: 'Bulk', rule: { from: ['mailer@example.com'], exceptIfSenderDomainIs: ['vip.example.com'], enabled: true } });
