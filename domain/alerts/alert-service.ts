@@ -63,7 +63,7 @@ export function createAlertService(deps: { db: Db; clock: Clock; aggregationSeco
     const windowMs = deps.aggregationSeconds * 1000;
     const open = windowMs > 0 ? await findAggregatableAlert(tx, key, new Date(event.occurredAt.getTime() - windowMs)) : undefined;
     if (open) {
-      const alert = await recordAlertHit(tx, open.id, { seenAt: event.occurredAt, details: signal.details, at: now }, event.id);
+      const alert = await recordAlertHit(tx, open.id, { seenAt: event.occurredAt, details: signal.details, restrictionId: signal.restrictionId, at: now }, event.id);
       return { alert, raised: false, notifications: [] };
     }
     const alert = await insertAlert(

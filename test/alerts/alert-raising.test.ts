@@ -106,6 +106,16 @@ describe('raising alerts from events', () => {
     expect((await notificationsOf(database, tenant.id)).map((n) => n.alertId)).toEqual(rows.map((a) => a.id));
   });
 
+  it('a repeat links the alert to the latest restriction: released and restricted again within the interval', async () => {
+    const tenant = await createTestTenant(database);
+    const first = await restrict(tenant, 'dora');
+    await services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: tenant.address('dora'), reason: 'ok', acknowledgedRecommendations: [], actor: admin });
+    const second = await restrict(tenant, 'dora');
+    expect(second.id).not.toBe(first.id);
+    const rows = await alertsOf(database, tenant.id);
+    expect(rows.map((a) => [a.kind, a.hitCount, a.restrictionId])).toEqual([['UserRestricted', 2, second.id]]);
+  });
+
   it('a resolved alert is not reopened by a repeat: the repeat raises a new alert', async () => {
     const tenant = await createTestTenant(database);
     await exceed(tenant, 'dora', at('2026-11-26T11:00:00Z'));
