@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { z } from 'zod';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
-import { parseBoolean, parseList } from './option-values.ts';
+import { booleanSwitch, parseList } from './option-values.ts';
 import { describeChanges, type Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
 import { defineVerb, onRun } from './verb.ts';
@@ -77,11 +77,18 @@ function registerGet(program: Command): void {
   });
 }
 
-function parseDailyLimit(value: string): number | null {
-  if (/^(nolimit|unlimited|none)$/i.test(value.trim())) return null;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected NoLimit or one of 1, 5, 10, 25, 50, 100, 150, 200');
-  return n;
+/** Set-ProtectionAlert's choices besides NoLimit; the server allows these only, so -WhatIf must not show another. */
+export const dailyNotificationLimits = [1, 5, 10, 25, 50, 100, 150, 200] as const;
+const NO_LIMIT = 'NoLimit';
+const dailyLimitChoices = `${NO_LIMIT}, ${dailyNotificationLimits.join(', ')}`;
+
+// NoLimit is kept as a word until the input is built: commander stores a parser's null as ''.
+function parseDailyLimit(value: string): number | typeof NO_LIMIT {
+  const v = value.trim();
+  if (/^(nolimit|unlimited|none)$/i.test(v)) return NO_LIMIT;
+  const limit = dailyNotificationLimits.find((n) => String(n) === v);
+  if (limit === undefined) throw new InvalidArgumentError(`expected one of ${dailyLimitChoices}`);
+  return limit;
 }
 
 interface SetOptions {
@@ -90,7 +97,7 @@ interface SetOptions {
   disabled?: boolean;
   notificationEnabled?: boolean;
   notifyUser?: string[];
-  dailyNotificationLimit?: number | null;
+  dailyNotificationLimit?: number | typeof NO_LIMIT;
 }
 
 interface UpdateInput {
@@ -104,7 +111,10 @@ interface UpdateInput {
 function toInput(options: SetOptions, name: string): UpdateInput {
   if (options.enabled !== undefined && options.disabled !== undefined) throw new CliError(ExitCode.usage, 'give --enabled or --disabled, not both');
   const enabled = options.enabled ?? (options.disabled === undefined ? undefined : !options.disabled);
-  const input = { name, enabled, emailEnabled: options.notificationEnabled, recipients: options.notifyUser, dailyNotificationLimit: options.dailyNotificationLimit };
+  const limit = options.dailyNotificationLimit;
+  // null is the API's "no limit"; undefined leaves the limit as it is.
+  const dailyNotificationLimit = limit === NO_LIMIT ? null : limit;
+  const input = { name, enabled, emailEnabled: options.notificationEnabled, recipients: options.notifyUser, dailyNotificationLimit };
   if ([input.enabled, input.emailEnabled, input.recipients, input.dailyNotificationLimit].every((v) => v === undefined)) {
     throw new CliError(ExitCode.usage, 'nothing to change: give --enabled/--disabled, --notification-enabled, --notify-user or --daily-notification-limit');
   }
@@ -128,11 +138,11 @@ function registerSet(program: Command): void {
     c
       .argument('[identity]', 'policy name or id')
       .option('--identity <name>', 'policy name or id')
-      .option('--enabled <bool>', 'turn the policy on (true) or off (false)', parseBoolean)
-      .option('--disabled <bool>', 'Exchange spelling: true turns the policy off', parseBoolean)
-      .option('--notification-enabled <bool>', 'send e-mail notifications', parseBoolean)
+      .addOption(booleanSwitch('--enabled', 'turn the policy on (alone or true) or off (false)'))
+      .addOption(booleanSwitch('--disabled', 'Exchange spelling: alone or true turns the policy off'))
+      .addOption(booleanSwitch('--notification-enabled', 'send e-mail notifications (alone or true) or not (false)'))
       .option('--notify-user <recipients>', 'TenantAdmins and/or e-mail addresses, comma-separated', parseList)
-      .option('--daily-notification-limit <n>', 'NoLimit, 1, 5, 10, 25, 50, 100, 150 or 200', parseDailyLimit),
+      .option('--daily-notification-limit <n>', `notifications per day: ${dailyLimitChoices}`, parseDailyLimit),
   );
   onRun<SetOptions>(command, async ({ api, out, whatIf }, options, [positional]) => {
     const identity = options.identity ?? positional;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 /** `true`/`false`, also PowerShell's `$true`/`$false`. */
 export function parseBoolean(value: string): boolean {
@@ -6,6 +6,11 @@ export function parseBoolean(value: string): boolean {
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
   if (['false', '0', 'no', 'off'].includes(v)) return false;
   throw new InvalidArgumentError('expected true or false ($true/$false)');
+}
+
+/** A boolean option that works as a switch too: `--disabled` alone is true; `--disabled false` and `-Disabled:$false` still work. */
+export function booleanSwitch(flags: string, description: string): Option {
+  return new Option(`${flags} [bool]`, description).argParser(parseBoolean);
 }
 
 export function parseWholeNumber(min: number, max: number) {

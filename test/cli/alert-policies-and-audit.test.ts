@@ -4,6 +4,7 @@ import { clientEnv, jsonOf } from '../helpers/cli.ts';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { startTestApi, type TestApi } from '../helpers/graphql.ts';
 import { policyActor } from '../helpers/services.ts';
+import { dailyNotificationLimits } from '../../domain/alerts/alert-policy-service.ts';
 
 let api: TestApi;
 let tenant: TestTenant;
@@ -20,8 +21,13 @@ afterAll(async () => api.stop());
 
 type Policy = Record<string, unknown> & { Name: string };
 
-async function policy(name: string): Promise<Policy> {
-  const result = await runSendguard(['get-alert-policy', '--identity', name], asAdmin);
+async function adminOfNewTenant(): Promise<Record<string, string | undefined>> {
+  const own = await createTestTenant(api.database);
+  return clientEnv(api.graphqlUrl, await api.token({ tenantId: own.id, roles: ['Security Administrator'], principalId: 'oid-adele', name: 'Adele Vance' }));
+}
+
+async function policy(name: string, env = asAdmin): Promise<Policy> {
+  const result = await runSendguard(['get-alert-policy', '--identity', name], env);
   expect(result).toMatchObject({ code: 0 });
   const [found] = jsonOf<Policy[]>(result);
   return found!;
@@ -79,10 +85,66 @@ describe('get-alert-policy / set-alert-policy', () => {
     expect(record?.AuditData).toMatchObject({ Before: { enabled: true }, After: { enabled: false } });
   });
 
+  it('sets the daily limit back to NoLimit, and -WhatIf shows it', async () => {
+    const env = await adminOfNewTenant();
+    const name = 'Sending limit nearly reached';
+    expect(await runSendguard(['set-alert-policy', '--identity', name, '--daily-notification-limit', '5'], env)).toMatchObject({ code: 0 });
+    const whatIf = await runSendguard(['set-alert-policy', '--identity', name, '--daily-notification-limit', 'NoLimit', '--what-if'], env);
+    expect(whatIf).toMatchObject({ code: 0, stdout: '' });
+    expect(whatIf.stderr).toContain('DailyNotificationLimit: 5 → NoLimit');
+    expect((await policy(name, env)).DailyNotificationLimit).toBe(5);
+
+    const result = await runSendguard(['Set-ProtectionAlert', '-Identity', name, '-DailyNotificationLimit', 'nolimit'], env);
+    expect(result).toMatchObject({ code: 0 });
+    expect(jsonOf(result)).toMatchObject({ Name: name, DailyNotificationLimit: 'NoLimit' });
+    expect((await policy(name, env)).DailyNotificationLimit).toBe('NoLimit');
+  });
+
+  it('allows only the daily limits Set-ProtectionAlert offers, and says so before anything else (exit 2, -WhatIf too)', async () => {
+    const offered = dailyNotificationLimits.map((n) => n ?? 'NoLimit').join(', ');
+    const help = await runSendguard(['set-alert-policy', '--help'], {});
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(`notifications per day: ${offered}`);
+    for (const args of [
+      ['set-alert-policy', 'Sending limit nearly reached', '--daily-notification-limit', '7'],
+      ['set-alert-policy', '--identity', 'Sending limit nearly reached', '--daily-notification-limit', '7', '--what-if'],
+      ['Set-ProtectionAlert', '-Identity', 'Sending limit nearly reached', '-DailyNotificationLimit', '201', '-WhatIf'],
+      ['set-alert-policy', '--identity', 'No such policy', '--daily-notification-limit', '0', '--what-if'],
+    ]) {
+      const result = await runSendguard(args, asAdmin);
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(result.stderr).toContain(`expected one of ${offered}`);
+    }
+    expect((await policy('Sending limit nearly reached')).DailyNotificationLimit).toBe('NoLimit');
+  });
+
+  it('takes --enabled, --disabled and --notification-enabled alone as switches, or with true/false', async () => {
+    const env = await adminOfNewTenant();
+    const name = 'Email sending limit exceeded';
+    const whatIf = await runSendguard(['set-alert-policy', '--identity', name, '--disabled', '--what-if'], env);
+    expect(whatIf).toMatchObject({ code: 0, stdout: '' });
+    expect(whatIf.stderr).toContain('Disabled: False → True');
+    const steps: [string[], Partial<Policy>][] = [
+      [['set-alert-policy', name, '--disabled'], { Disabled: true }],
+      [['set-alert-policy', '--identity', name, '--enabled', '--notification-enabled', 'false'], { Disabled: false, NotificationEnabled: false }],
+      [['Set-ProtectionAlert', '-Identity', name, '-Disabled', '$true', '-NotificationEnabled'], { Disabled: true, NotificationEnabled: true }],
+      [['Set-ProtectionAlert', name, '-Enabled:$true'], { Disabled: false }],
+      [['Set-ProtectionAlert', name, '-Enabled', '$false'], { Disabled: true }],
+      [['set-alert-policy', name, '--disabled=false'], { Disabled: false }],
+    ];
+    for (const [args, expected] of steps) {
+      const result = await runSendguard(args, env);
+      expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: '' });
+      expect(jsonOf(result)).toMatchObject(expected);
+    }
+    // A value that is not a boolean is refused, not taken for the policy's name.
+    expect(await runSendguard(['set-alert-policy', '--disabled', name], env)).toMatchObject({ code: 2, stdout: '' });
+    expect((await policy(name, env)).Disabled).toBe(false);
+  });
+
   it('exits 2 for a value the server rejects or nothing to change, 3 for an unknown policy, 4 for a read-only admin', async () => {
-    const badLimit = await runSendguard(['set-alert-policy', 'Sending limit nearly reached', '--daily-notification-limit', '7'], asAdmin);
-    expect(badLimit).toMatchObject({ code: 2, stdout: '' });
-    expect(badLimit.stderr).toContain('must be one of no limit, 1, 5, 10');
+    const badRecipient = await runSendguard(['set-alert-policy', 'Sending limit nearly reached', '--notify-user', 'not-an-address'], asAdmin);
+    expect(badRecipient).toMatchObject({ code: 2, stdout: '' });
+    expect(badRecipient.stderr).toContain('not-an-address');
     expect(await runSendguard(['set-alert-policy', 'Sending limit nearly reached'], asAdmin)).toMatchObject({ code: 2 });
     expect(await runSendguard(['set-alert-policy', 'No such policy', '--enabled', 'false'], asAdmin)).toMatchObject({ code: 3 });
     const reader = await runSendguard(['set-alert-policy', 'Sending limit nearly reached', '--enabled', 'false'], asReader);
