@@ -2,10 +2,13 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
-import { parseList } from './option-values.ts';
+import { parseEnumList } from './option-values.ts';
 import { fetchAllPages, pageOf } from './pages.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
 import { defineVerb, onRun } from './verb.ts';
+
+/** The API's RecommendationKind enum: a kind it does not know is a usage error here, before anything is asked. */
+export const recommendationKinds = ['ENABLE_MFA', 'RESET_PASSWORD', 'REVOKE_SESSIONS', 'REMOVE_FORWARDING_AND_INBOX_RULES', 'REVIEW_SIGN_INS'] as const;
 
 /** Get-BlockedSenderAddress's properties, in its order. */
 const BLOCKED_SENDER_COLUMNS = ['SenderAddress', 'Reason', 'CreatedDatetime', 'ChangedDatetime', 'TemporaryBlock'] as const;
@@ -88,7 +91,7 @@ function registerRemove(program: Command): void {
     c
       .requiredOption('--sender-address <address>', 'the restricted sender')
       .option('--reason <text>', 'why the sender may send again (kept with the release and in the audit log)', '')
-      .option('--acknowledged-recommendations <kinds>', 'steps taken, comma-separated: ENABLE_MFA,RESET_PASSWORD,REVOKE_SESSIONS,…', parseList, []),
+      .option('--acknowledged-recommendations <kinds>', `steps taken, comma-separated, any case: ${recommendationKinds.join(', ')}`, parseEnumList(recommendationKinds), []),
   );
   type Options = { senderAddress: string; reason: string; acknowledgedRecommendations: string[] };
   onRun<Options>(command, async ({ api, out, whatIf, confirm }, options) => {
@@ -100,7 +103,7 @@ function registerRemove(program: Command): void {
     // again meanwhile, the server answers RestrictionChangedError and releases nothing.
     const input = {
       senderAddress: options.senderAddress, restrictionId: id, reason: options.reason,
-      acknowledgedRecommendations: options.acknowledgedRecommendations.map((k) => k.toUpperCase()),
+      acknowledgedRecommendations: options.acknowledgedRecommendations,
     };
     const { unblockUser } = await api.request(UNBLOCK, { input }, z.object({ unblockUser: z.unknown() }));
     const released = successOr(unblockUser, unblocked).restrictedUser;

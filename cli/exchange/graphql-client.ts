@@ -31,8 +31,12 @@ function unsupported(error: GraphQLError): CliError | undefined {
   return new CliError(ExitCode.failure, `the Sendguard API at this URL does not support this verb yet (${error.message})`);
 }
 
+/** graphql-js rejects a variable that does not fit its type (an unknown enum value, a string for an Int) with no code, as HTTP 400. */
+const INVALID_VARIABLE = /^Variable "\$\w+" got invalid value /;
+
 function toCliError(error: GraphQLError): CliError {
   const code = error.extensions?.code;
+  if (code === undefined && INVALID_VARIABLE.test(error.message)) return new CliError(ExitCode.usage, `the server rejected a value: ${error.message}`);
   if (code === 'FORBIDDEN' || code === 'UNAUTHENTICATED') return new CliError(ExitCode.notAllowed, error.message);
   if (code === 'BAD_USER_INPUT') return new CliError(ExitCode.usage, error.message);
   if (code === 'TIMEOUT') return new CliError(ExitCode.failure, `the server gave up: ${error.message}`);

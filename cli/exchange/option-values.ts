@@ -29,6 +29,19 @@ export function parseList(value: string): string[] {
     .filter(Boolean);
 }
 
+/** How PowerShell matches an enum name: in any case; underscores and dashes do not count either. */
+const enumKey = (name: string) => name.toLowerCase().replace(/[-_\s]/g, '');
+
+/** A comma-separated list of a GraphQL enum's values (`ENABLE_MFA`, `EnableMfa`, `enable-mfa`), as the API spells them. */
+export function parseEnumList<T extends string>(values: readonly T[]) {
+  return (value: string): T[] =>
+    parseList(value).map((given) => {
+      const found = values.find((v) => enumKey(v) === enumKey(given));
+      if (!found) throw new InvalidArgumentError(`${given} is not one of ${values.join(', ')}`);
+      return found;
+    });
+}
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
 /** An ISO-8601 date or date-time; without an offset it is read as UTC, so results never depend on the machine's zone. */

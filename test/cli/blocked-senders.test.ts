@@ -5,6 +5,7 @@ import { mintLocalToken } from '../../api/auth/local-token.ts';
 import { loadOrCreateSigningKey } from '../../api/auth/signing-key.ts';
 import { z } from 'zod';
 import { createGraphQLClient } from '../../cli/exchange/graphql-client.ts';
+import { recommendationKinds } from '../../domain/restrictions/recommendations.ts';
 import { CliError, ExitCode } from '../../cli/exchange/exit-codes.ts';
 import { runSendguard } from '../helpers/process.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
@@ -156,6 +157,22 @@ describe('remove-blocked-sender-address', () => {
     expect(notRestricted.code).toBe(3);
   });
 
+  it('takes the acknowledged recommendations in any spelling, and exits 2 naming the kinds for one the API does not know', async () => {
+    const address = tenant.address('acknowledged');
+    await restrict(address);
+    const bogus = await runSendguard(['remove-blocked-sender-address', '--sender-address', address, '--acknowledged-recommendations', 'ENABLE_MFA,BOGUS', '--yes'], asAdmin());
+    expect([bogus.code, bogus.stdout]).toEqual([2, '']);
+    expect(bogus.stderr).toContain(`BOGUS is not one of ${recommendationKinds.join(', ')}`);
+    expect(await statusOf(address)).toBe('Restricted');
+
+    const args = ['Remove-BlockedSenderAddress', '-SenderAddress', address, '-AcknowledgedRecommendations', 'enable_mfa,ResetPassword,revoke-sessions', '-Confirm:$false'];
+    expect(await runSendguard(args, asAdmin())).toMatchObject({ code: 0 });
+    const releases = await api.gql<{ restrictedUser: { releases: { acknowledgedRecommendations: string[] }[] } }>(
+      adminToken, 'query ($a: String!) { restrictedUser(senderAddress: $a) { releases { acknowledgedRecommendations } } }', { a: address },
+    );
+    expect(releases.body.data?.restrictedUser.releases).toEqual([{ acknowledgedRecommendations: ['ENABLE_MFA', 'RESET_PASSWORD', 'REVOKE_SESSIONS'] }]);
+  });
+
   it('exits 5 past the unblock quota and says when it resets', async () => {
     const address = tenant.address('repeat');
     await restrict(address);
@@ -247,6 +264,15 @@ describe('usage and failures', () => {
       expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
       expect(result.stderr).not.toBe('');
     }
+  });
+
+  it('exits 2 for a value the API cannot take as its type (HTTP 400, no error code)', async () => {
+    const client = createGraphQLClient({ url: api.graphqlUrl, token: adminToken, timeoutSeconds: 10 });
+    const release = 'mutation ($input: UnblockUserInput!) { unblockUser(input: $input) { __typename } }';
+    const input = { senderAddress: tenant.address('typed'), reason: '', acknowledgedRecommendations: ['BOGUS'] };
+    const failure = await client.request(release, { input }, z.unknown()).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(CliError);
+    expect(failure).toMatchObject({ exitCode: ExitCode.usage, message: expect.stringContaining('the server rejected a value: Variable "$input" got invalid value "BOGUS"') });
   });
 
   it('exits 1 with a clear message when the server cannot be reached', async () => {
