@@ -18,10 +18,8 @@ import {
   databaseUnavailable,
   rateLimited,
   refusedOutboundSender,
-  senderNotPermitted,
   serviceLimitReached,
   tooManyRecipients,
-  unknownSenderRefused,
   type Decision,
 } from './decision.ts';
 import { createEnforcementEvents } from './enforcement-events.ts';
@@ -33,6 +31,7 @@ import type { LeaseRequest } from './quota-leases.ts';
 import { createRecipientRecorder } from './recipient-recorder.ts';
 import { createRestrictionCache, type CachedRestriction } from './restriction-cache.ts';
 import { createSenderActivity } from './sender-activity.ts';
+import { identityOf, needsSubmitterTenant, submissionOf, type Identity } from './sender-identity.ts';
 import { createTenantDirectory, type TenantSnapshot } from './tenant-directory.ts';
 
 export interface SenderCheck {
@@ -41,7 +40,7 @@ export interface SenderCheck {
   /** The authenticated submitter; when present it is the counted and restricted identity. */
   saslUsername?: string | undefined;
   clientAddress?: string | undefined;
-  /** The tenant the submitter authenticated to; a sender of another tenant is refused. */
+  /** The tenant the submitter authenticated to: counted there, and a sender of another tenant or of none is refused. */
   authenticatedTenantId?: string | undefined;
   /** The transport asking, recorded as the actor of any restriction it causes. */
   via?: 'policy' | 'smtp';
@@ -110,14 +109,6 @@ export interface EnforcementDeps {
   logger?: EnforcementLogger;
 }
 
-interface Identity {
-  tenantId: string;
-  /** The sender address, lower-cased: chooses the policy. */
-  sender: string;
-  /** SASL user name or sender, lower-cased: counted and restricted. */
-  counted: string;
-}
-
 /** Tenants whose policies a new process loads before its first request (the rest load on first use). */
 const WARM_TENANTS = 100;
 
@@ -162,20 +153,15 @@ export function createEnforcementService(deps: EnforcementDeps) {
   const signals = createLimitSignals({ db, clock, thresholdPercent: options.warningThresholdPercent });
   const unsubscribe = deps.events?.subscribe(createEnforcementEvents({ directory, restricted, connectors, leases }));
 
-  /** Who is sending, once the sender's tenant is known (`tenantId` undefined: no tenant accepts the domain). */
-  function identified(check: SenderCheck, sender: string, tenantId: string | undefined): Identity | Decision {
-    if (!tenantId) return options.unknownSender === 'reject' ? unknownSenderRefused : accept('unknown-sender');
-    if (check.authenticatedTenantId !== undefined && check.authenticatedTenantId !== tenantId) return senderNotPermitted;
-    const counted = (check.saslUsername?.trim() || sender).toLowerCase();
-    return { tenantId, sender, counted };
-  }
-
   async function identify(check: SenderCheck): Promise<Identity | Decision> {
     const connector = await connectors.match(check.clientAddress);
     if (connector) return connectorRefused;
-    const sender = check.sender.trim().toLowerCase();
-    if (!sender) return accept('not-outbound');
-    return identified(check, sender, await directory.tenantOf(domainOf(sender)));
+    const s = submissionOf(check);
+    const tenants = {
+      sender: s.sender ? await directory.tenantOf(domainOf(s.sender)) : undefined,
+      submitter: needsSubmitterTenant(s) ? await directory.tenantOf(domainOf(s.submitter)) : undefined,
+    };
+    return identityOf(s, tenants, options.unknownSender);
   }
 
   /** As `identify`, from memory alone; undefined when something is not loaded. */
@@ -183,10 +169,11 @@ export function createEnforcementService(deps: EnforcementDeps) {
     const connector = connectors.matchLoaded(check.clientAddress);
     if (connector === NOT_LOADED) return undefined;
     if (connector) return connectorRefused;
-    const sender = check.sender.trim().toLowerCase();
-    if (!sender) return accept('not-outbound');
-    const tenantId = directory.tenantOfLoaded(domainOf(sender));
-    return tenantId === NOT_LOADED ? undefined : identified(check, sender, tenantId);
+    const s = submissionOf(check);
+    const sender = s.sender ? directory.tenantOfLoaded(domainOf(s.sender)) : undefined;
+    const submitter = needsSubmitterTenant(s) ? directory.tenantOfLoaded(domainOf(s.submitter)) : undefined;
+    if (sender === NOT_LOADED || submitter === NOT_LOADED) return undefined;
+    return identityOf(s, { sender, submitter }, options.unknownSender);
   }
 
   function refusalFor(r: CachedRestriction): Decision {

@@ -96,8 +96,9 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     if (now.verdict === 'defer') throw refusal(now);
     // Recipients accepted before the crossing one were within the limit: they get the message.
     if (now.verdict === 'accept' || sessions.get(session.id)?.restrictedByThisMessage) return deps.forwarder.send({ from, to }, raw);
+    // A null sender (an authenticated client's read receipt, say) has no one to take an NDR: it is refused here.
+    if (!from) throw refusal(now);
     // Accepted at RCPT, refused before the end of DATA: the sender learns it from an NDR.
-    if (!from) return;
     const humanText = now.enhancedCode === '5.1.8' ? RESTRICTED_SENDER_NDR_TEXT : `Your message couldn't be delivered. Remote Server returned '${now.smtpCode} ${now.enhancedCode} ${now.text}'.`;
     const reply = { code: now.smtpCode, status: now.enhancedCode, text: now.text };
     const ndr = buildNdr({ reportingMta: deps.hostname, sender: from, recipients: to, original: raw, arrivedAt, now: deps.clock.now(), reply, humanText });

@@ -302,6 +302,43 @@ describe('restricted senders', () => {
     expect(reply(await services.enforcement.checkSender({ sender: '' }))).toBe('accept');
   });
 
+  it('counts and restricts a SASL login whatever the envelope sender: null, of no tenant, of another tenant', async () => {
+    const { tenant, services, send } = await setup({});
+    const other = await createTestTenant(database);
+    const scanner = tenant.address('scanner');
+    const asScanner = (sender: string, to: string) => send(sender, to, { saslUsername: 'Scanner@' + tenant.domain });
+    for (const [sender, to] of [['', 'a@fabrikam.test'], ['spam@nowhere.test', 'b@fabrikam.test'], [other.address('x'), 'c@fabrikam.test']] as const) {
+      expect(reply(await asScanner(sender, to))).toBe('accept');
+    }
+    expect((await services.enforcement.getSenderActivity(tenant.id, scanner)).counts.externalLastHour).toBe(3);
+    expect((await services.enforcement.getSenderActivity(other.id, other.address('x'))).counts.externalLastHour).toBe(0);
+
+    await services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: scanner, reasonCode: 'ManualBlock', temporary: false, actor: admin });
+    // The event bus is not running here: drop the quota lease its UserRestricted event would recall.
+    services.enforcement.invalidate(tenant.id);
+    for (const sender of ['', 'spam@nowhere.test', other.address('x'), tenant.address('ann')]) {
+      expect(reply(await asScanner(sender, 'd@fabrikam.test'))).toBe('550 5.1.8');
+    }
+    // Without a login, a null sender and a sender of no tenant are not ours to judge.
+    expect(await send('', 'e@fabrikam.test')).toMatchObject({ verdict: 'accept', reason: 'not-outbound' });
+    expect(await send('spam@nowhere.test', 'e@fabrikam.test')).toMatchObject({ verdict: 'accept', reason: 'unknown-sender' });
+  });
+
+  it('holds a relay client to its tenant and its user name: a null sender is counted as the user, a sender of no tenant is refused', async () => {
+    const { tenant, services } = await setup({});
+    const scanner = tenant.address('scanner');
+    const relayed = { saslUsername: scanner, authenticatedTenantId: tenant.id, via: 'smtp' as const };
+    expect(reply(await services.enforcement.checkSender({ ...relayed, sender: 'spam@nowhere.test' }))).toBe('550 5.7.60');
+    expect(reply(await services.enforcement.checkRecipient({ ...relayed, sender: 'spam@nowhere.test', recipient: 'a@fabrikam.test' }))).toBe('550 5.7.60');
+    expect(reply(await services.enforcement.checkSender({ ...relayed, sender: '' }))).toBe('accept');
+    expect(reply(await services.enforcement.checkRecipient({ ...relayed, sender: '', recipient: 'b@fabrikam.test', instance: 'receipt' }))).toBe('accept');
+    expect((await services.enforcement.getSenderActivity(tenant.id, scanner)).counts.externalLastHour).toBe(1);
+
+    await services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: scanner, reasonCode: 'ManualBlock', temporary: false, actor: admin });
+    expect(reply(await services.enforcement.checkSender({ ...relayed, sender: '' }))).toBe('550 5.1.8');
+    expect(reply(await services.enforcement.checkRecipient({ ...relayed, sender: '', recipient: 'c@fabrikam.test' }))).toBe('550 5.1.8');
+  });
+
   it('refuses senders of unregistered domains with 5.7.750 when configured to', async () => {
     const { services } = await setup({}, { SENDGUARD_POLICY_UNKNOWN_SENDER_ACTION: 'reject' });
     expect(await services.enforcement.checkRecipient({ sender: 'x@nowhere.test', recipient: 'y@nowhere.test' })).toMatchObject({ smtpCode: 550, enhancedCode: '5.7.750' });

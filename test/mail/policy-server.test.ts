@@ -119,6 +119,21 @@ describe('the policy delegation protocol', () => {
     expect(await ask('127.0.5.9')).toBe('DUNNO');
   });
 
+  it('counts and restricts the SASL login also when the sender is null or of a domain no tenant accepts', async () => {
+    const tenant = await tenantWith({});
+    const client = await connect();
+    const scanner = tenant.address('scanner');
+    const ask = (sender: string, recipient: string) => client.ask(rcptRequest({ sender, recipient, sasl_username: scanner }));
+    expect([await ask('', 'a@fabrikam.test'), await ask('spam@nowhere.test', 'b@fabrikam.test')]).toEqual(['DUNNO', 'DUNNO']);
+    expect((await services.enforcement.getSenderActivity(tenant.id, scanner)).counts.externalLastHour).toBe(2);
+    await services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: scanner, reasonCode: 'ManualBlock', temporary: false, actor: admin });
+    await services.events.flush();
+    expect([await ask('', 'c@fabrikam.test'), await ask('spam@nowhere.test', 'd@fabrikam.test')]).toEqual([
+      '550 5.1.8 Access denied, bad outbound sender',
+      '550 5.1.8 Access denied, bad outbound sender',
+    ]);
+  });
+
   it('lets senders of domains no tenant accepts through with DUNNO', async () => {
     const client = await connect();
     expect(await client.ask(rcptRequest({ sender: 'someone@fabrikam.test', recipient: 'x@fabrikam.test' }))).toBe('DUNNO');

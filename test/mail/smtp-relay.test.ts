@@ -102,6 +102,47 @@ describe('the SMTP submission relay', () => {
     });
   });
 
+  it('holds an authenticated client to its user name whatever MAIL FROM says: a null sender is counted and restricted, a sender of no tenant refused', async () => {
+    const port = await startRelay([]);
+    const printer = tenant.address('printer');
+    const password = 'correct horse battery staple';
+    await services.relayCredentials.create({ tenantId: tenant.id, username: printer, password });
+    const session = async () => {
+      const { dialog } = await SmtpDialog.open(port);
+      await dialog.send('EHLO client.sendguard.test');
+      expect(await dialog.send(`AUTH PLAIN ${Buffer.from(`\0${printer}\0${password}`).toString('base64')}`)).toMatch(/^235 /);
+      return dialog;
+    };
+    const refusedSender = '550 5.7.60 Client does not have permissions to send as this sender';
+    const restricted = '550 5.1.8 Access denied, bad outbound sender';
+
+    const dialog = await session();
+    expect(await dialog.send('MAIL FROM:<spam@nowhere.test>')).toBe(refusedSender);
+    expect(await dialog.send('MAIL FROM:<>')).toMatch(/^250 /);
+    expect(await dialog.send('RCPT TO:<receipt1@fabrikam.test>')).toMatch(/^250 /);
+    expect(await dialog.send('RCPT TO:<receipt2@fabrikam.test>')).toMatch(/^250 /);
+    expect(await dialog.send('DATA')).toMatch(/^354 /);
+    expect(await dialog.send(['Subject: Read: Scan 7', '', 'Your message was read.', '.'].join('\r\n'))).toMatch(/^250 /);
+    expect((await waitForMessagesTo('receipt1@fabrikam.test'))[0]?.envelope).toEqual({ from: '', to: ['receipt1@fabrikam.test', 'receipt2@fabrikam.test'] });
+    expect((await services.enforcement.getSenderActivity(tenant.id, printer)).counts.externalLastHour).toBe(2);
+
+    // Restricted while a null-sender message is being transferred: no one could take an NDR, so DATA is refused.
+    expect(await dialog.send('MAIL FROM:<>')).toMatch(/^250 /);
+    expect(await dialog.send('RCPT TO:<receipt3@fabrikam.test>')).toMatch(/^250 /);
+    expect(await dialog.send('DATA')).toMatch(/^354 /);
+    await services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: printer, reasonCode: 'SuspectedCompromise', temporary: false, actor: admin });
+    expect(await dialog.send(['Subject: Read: Scan 8', '', 'Your message was read.', '.'].join('\r\n'))).toBe(restricted);
+    dialog.close();
+
+    const again = await session();
+    expect(await again.send('MAIL FROM:<>')).toBe(restricted);
+    expect(await again.send('MAIL FROM:<spam@nowhere.test>')).toBe(refusedSender);
+    expect(await again.send(`MAIL FROM:<${tenant.address('frontdesk')}>`)).toBe(restricted);
+    again.close();
+    expect(sinkMessagesTo('receipt3@fabrikam.test')).toHaveLength(0);
+    expect((await services.enforcement.getSenderActivity(tenant.id, printer)).counts.externalLastHour).toBe(3);
+  });
+
   it('refuses the recipient over the limit at RCPT with 5.1.8 and relays to the others; a restricted sender is refused at MAIL FROM', async () => {
     const port = await startRelay(['127.0.0.0/8']);
     const carol = tenant.address('carol');

@@ -1,0 +1,53 @@
+import { accept, senderNotPermitted, unknownSenderRefused, type Decision } from './decision.ts';
+
+/** Who is sending: the tenant whose counts and restrictions apply, and the identity counted there. */
+export interface Identity {
+  tenantId: string;
+  /** The sender address, lower-cased (the submitter's name for a null sender): chooses the policy. */
+  sender: string;
+  /** SASL user name or sender, lower-cased: counted and restricted. */
+  counted: string;
+}
+
+export interface Submission {
+  /** Envelope sender, trimmed and lower-cased; empty for a null sender (`MAIL FROM:<>`). */
+  sender: string;
+  /** The authenticated submitter (SASL user name), trimmed and lower-cased; empty when none. */
+  submitter: string;
+  /** The tenant the submitter authenticated to (the relay's credentials). */
+  authenticatedTenantId?: string | undefined;
+}
+
+/** The tenants accepting the sender's and the submitter's domains (undefined: none, or not asked). */
+export interface SubmissionTenants {
+  sender: string | undefined;
+  submitter: string | undefined;
+}
+
+export function submissionOf(check: { sender: string; saslUsername?: string | undefined; authenticatedTenantId?: string | undefined }): Submission {
+  return { sender: check.sender.trim().toLowerCase(), submitter: check.saslUsername?.trim().toLowerCase() ?? '', authenticatedTenantId: check.authenticatedTenantId };
+}
+
+/** Whether the submitter's own domain must be looked up: a SASL login of Postfix, not of the relay. */
+export const needsSubmitterTenant = (s: Submission): boolean => s.submitter !== '' && s.authenticatedTenantId === undefined;
+
+/**
+ * An authenticated submitter is counted and restricted by its own name whatever MAIL FROM says
+ * (null sender included), so a restricted login cannot send around its restriction: in the
+ * tenant it authenticated to (relay), where a sender of another or of no tenant is refused; or,
+ * for a SASL login of Postfix, in the tenant of its address's domain, else the sender's. Without
+ * a submitter, the sender's domain picks the tenant and a null sender is not ours to count.
+ */
+export function identityOf(s: Submission, tenants: SubmissionTenants, unknownSender: 'accept' | 'reject'): Identity | Decision {
+  const counted = s.submitter || s.sender;
+  if (!counted) return accept('not-outbound');
+  const sender = s.sender || counted;
+  if (s.authenticatedTenantId !== undefined) {
+    if (s.sender && tenants.sender !== s.authenticatedTenantId) return senderNotPermitted;
+    return { tenantId: s.authenticatedTenantId, sender, counted };
+  }
+  if (s.sender && !tenants.sender && unknownSender === 'reject') return unknownSenderRefused;
+  const tenantId = tenants.submitter ?? tenants.sender;
+  if (!tenantId) return accept(s.sender ? 'unknown-sender' : 'not-outbound');
+  return { tenantId, sender, counted };
+}
