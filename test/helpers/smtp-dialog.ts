@@ -41,9 +41,14 @@ export class SmtpDialog {
 
   /** Sends one line (or a DATA body ending in CRLF.CRLF) and resolves with the reply's last line. */
   async send(line: string): Promise<string> {
+    return (await this.exchange(line)).split('\n').pop() ?? '';
+  }
+
+  /** As `send`, resolving with every line of the reply (an EHLO's extensions), joined by LF. */
+  exchange(line: string): Promise<string> {
     const reply = this.reply();
     this.socket.write(`${line}\r\n`);
-    return (await reply).split('\n').pop() ?? '';
+    return reply;
   }
 
   close(): void {

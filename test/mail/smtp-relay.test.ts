@@ -143,6 +143,14 @@ describe('the SMTP submission relay', () => {
     expect((await services.enforcement.getSenderActivity(tenant.id, printer)).counts.externalLastHour).toBe(3);
   });
 
+  it('announces its 35 MiB message size limit and refuses a larger message', async () => {
+    const port = await startRelay(['127.0.0.0/8']);
+    const { dialog } = await SmtpDialog.open(port);
+    expect(await dialog.exchange('EHLO client.sendguard.test')).toMatch(/^250[- ]SIZE 36700160$/m);
+    expect(await dialog.send(`MAIL FROM:<${tenant.address('ann')}> SIZE=36700161`)).toBe('552 Error: message exceeds fixed maximum message size 36700160');
+    dialog.close();
+  });
+
   it('refuses the recipient over the limit at RCPT with 5.1.8 and relays to the others; a restricted sender is refused at MAIL FROM', async () => {
     const port = await startRelay(['127.0.0.0/8']);
     const carol = tenant.address('carol');
