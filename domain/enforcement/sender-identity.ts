@@ -28,8 +28,8 @@ export function submissionOf(check: { sender: string; saslUsername?: string | un
   return { sender: check.sender.trim().toLowerCase(), submitter: check.saslUsername?.trim().toLowerCase() ?? '', authenticatedTenantId: check.authenticatedTenantId };
 }
 
-/** Whether the submitter's own domain must be looked up: a SASL login of Postfix, not of the relay. */
-export const needsSubmitterTenant = (s: Submission): boolean => s.submitter !== '' && s.authenticatedTenantId === undefined;
+/** Whether the submitter's own domain must be looked up: a SASL login of Postfix (not of the relay) other than the sender. */
+export const needsSubmitterTenant = (s: Submission): boolean => s.submitter !== '' && s.submitter !== s.sender && s.authenticatedTenantId === undefined;
 
 /**
  * An authenticated submitter is counted and restricted by its own name whatever MAIL FROM says
