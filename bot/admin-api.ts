@@ -10,6 +10,7 @@ import { restrictedUsersQuery, type RestrictedUsersVariables } from './graphql/r
 import { releasesOfRestriction, toRestrictedUser } from './graphql/restriction-fields.ts';
 import { restrictionQuery } from './graphql/restriction-query.ts';
 import { unblockUserMutation } from './graphql/unblock-user-mutation.ts';
+import { viewerQuery, type AdminViewer } from './graphql/viewer-query.ts';
 
 export interface UserDetails {
   viewer: Viewer;
@@ -63,6 +64,8 @@ export function createAdminApi(client: GraphQLClient, caller: Caller) {
 
   return {
     caller,
+    /** Who the caller is and what the API lets them do. */
+    viewer: async (): Promise<AdminViewer> => client.execute(viewerQuery, {}, caller),
     async restrictedUsers(query: RestrictedListQuery): Promise<{ viewer: Viewer; page: RestrictedUserPage }> {
       const data = await client.execute(restrictedUsersQuery, pageVariables(query), caller);
       return { viewer: data.viewer, page: data.restrictedUsers };

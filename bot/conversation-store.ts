@@ -7,6 +7,8 @@ import {
   upsertConversation,
   type TeamsConversation,
 } from '../db/repos/teams-conversations.ts';
+import type { Actor } from '../domain/actor.ts';
+import { recordAudit } from '../domain/audit/record-audit.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { IncomingActivity } from './incoming-activity.ts';
 
@@ -30,9 +32,29 @@ export function createConversationStore(deps: { db: Db; clock: Clock }) {
     forget: (tenantId: string, conversationId: string) => deleteConversation(db, tenantId, conversationId),
     find: (tenantId: string, conversationId: string) => findConversation(db, tenantId, conversationId),
     subscribed: (tenantId: string): Promise<TeamsConversation[]> => listSubscribedConversations(db, tenantId),
-    async setSubscribed(key: { tenantId: string; conversationId: string }, subscribed: boolean, by: string): Promise<boolean> {
-      const row = await setConversationSubscribed(db, key, { subscribed, by: subscribed ? by : null, at: clock.now() });
-      return row !== undefined;
+    /**
+     * Turns restriction notices on or off, with the audit record in the same transaction; the row
+     * lock makes two admins clicking at once one change and one "nothing changed".
+     */
+    setSubscribed(key: { tenantId: string; conversationId: string }, subscribed: boolean, actor: Actor): Promise<{ changed: boolean }> {
+      return db.transaction(async (tx) => {
+        const before = await findConversation(tx, key.tenantId, key.conversationId, { forUpdate: true });
+        if (!before || before.subscribed === subscribed) return { changed: false };
+        const at = clock.now();
+        await setConversationSubscribed(tx, key, { subscribed, by: subscribed ? actor.id : null, at });
+        await recordAudit(tx, {
+          tenantId: key.tenantId,
+          actor,
+          action: 'Set-TeamsRestrictionNotices',
+          targetKind: 'teamsConversation',
+          target: key.conversationId,
+          before: { subscribed: before.subscribed },
+          after: { subscribed },
+          details: { conversationType: before.conversationType },
+          at,
+        });
+        return { changed: true };
+      });
     },
   };
 }

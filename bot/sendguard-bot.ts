@@ -85,11 +85,11 @@ export function createSendguardBot(deps: SendguardBotDeps) {
       adminName: admin.name,
       serviceLimits: deps.serviceLimits,
       notices: {
-        async set(subscribed) {
-          const before = await conversations.find(tenantId, activity.conversation.id);
-          await conversations.setSubscribed(key, subscribed, admin.id);
-          logger.info({ tenantId, conversationId: key.conversationId, subscribed, by: admin.id }, 'restriction notices changed');
-          return { changed: before?.subscribed !== subscribed };
+        async set(subscribed, viewer) {
+          const actor = { kind: 'user' as const, id: admin.id, name: viewer.name, roles: viewer.roles, source: 'bot' };
+          const { changed } = await conversations.setSubscribed(key, subscribed, actor);
+          if (changed) logger.info({ tenantId, conversationId: key.conversationId, subscribed, by: admin.id }, 'restriction notices changed');
+          return { changed };
         },
       },
     };

@@ -1,10 +1,12 @@
 import type { AdminApi } from '../admin-api.ts';
 import type { AdaptiveCard } from '../cards/adaptive-card.ts';
 import type { ConversationScope, ServiceLimits } from '../cards/types.ts';
+import type { AdminViewer } from '../graphql/viewer-query.ts';
 
-/** Turning restriction notices on or off for the conversation the admin is in. */
+/** Turning restriction notices on or off for the conversation the admin is in, audited as that admin. */
 export interface NoticeSubscription {
-  set(subscribed: boolean): Promise<{ changed: boolean }>;
+  /** Only for an admin the API lets manage; `admin` is how the API named them and their roles. */
+  set(subscribed: boolean, admin: AdminViewer): Promise<{ changed: boolean }>;
 }
 
 /** What a card action handler may use: the API as the clicking admin, and where it runs. */

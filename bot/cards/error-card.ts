@@ -58,7 +58,7 @@ function forbidden(f: Failure<'FORBIDDEN'>): Parts {
     title: [`You can't ${f.attempted}`],
     body: [
       text(
-        'Your role lets you view restricted users but not change anything. Unblocking needs the Global Administrator, Security Administrator or Organization Management role.',
+        'Your role lets you view restricted users but not change anything. Unblocking users and turning restriction notices on or off need the Global Administrator, Security Administrator or Organization Management role.',
       ),
     ],
     actions: [backToList()],

@@ -27,11 +27,12 @@ export async function upsertConversation(db: Db, row: ConversationRow): Promise<
   return { created: result?.created === true };
 }
 
-export async function findConversation(db: Db, tenantId: string, conversationId: string): Promise<TeamsConversation | undefined> {
-  const [row] = await db
+export async function findConversation(db: Db, tenantId: string, conversationId: string, options: { forUpdate?: boolean } = {}): Promise<TeamsConversation | undefined> {
+  const query = db
     .select()
     .from(teamsConversations)
     .where(and(eq(teamsConversations.tenantId, tenantId), eq(teamsConversations.conversationId, conversationId)));
+  const [row] = options.forUpdate ? await query.for('update') : await query;
   return row;
 }
 

@@ -64,12 +64,12 @@ describe('error cards', () => {
     expect(cardText(never)).toContain('This address has never been restricted from sending email.');
   });
 
-  it('tells a read-only admin which roles can unblock, and shows no data', () => {
+  it('tells a read-only admin which roles can unblock or change notices, and shows no data', () => {
     const card = errorCard({ failure: { kind: 'FORBIDDEN', attempted: 'unblock users' }, now });
     expect(cardText(card)).toMatchInlineSnapshot(`
       "Sendguard
       You can't unblock users
-      Your role lets you view restricted users but not change anything. Unblocking needs the Global Administrator, Security Administrator or Organization Management role."
+      Your role lets you view restricted users but not change anything. Unblocking users and turning restriction notices on or off need the Global Administrator, Security Administrator or Organization Management role."
     `);
   });
 

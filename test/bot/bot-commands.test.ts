@@ -1,5 +1,6 @@
 import { ActivityTypes } from 'botbuilder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AdaptiveCard } from '../../bot/cards/adaptive-card.ts';
 import { findConversation } from '../../db/repos/teams-conversations.ts';
 import { action, grantRole, onlyCard, startBotHarness, teamsUser, type BotHarness, type TeamsUserOptions } from '../helpers/bot.ts';
 import { actionLines, buttonTitles, cardSchemaErrors, cardText } from '../helpers/cards/card-inspection.ts';
@@ -110,6 +111,36 @@ describe('bot commands', () => {
     const off = await lynne.click(action(on, 'Unsubscribe'));
     expect(cardText(off)).toContain('Restriction notices are off in this chat');
     expect(await findConversation(harness.services.db, tenant.id, lynne.conversationId)).toMatchObject({ subscribed: false, subscribedBy: null });
+  });
+
+  it('only an admin who may manage turns notices on or off in a channel, and each change is audited once', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const channel = `19:${crypto.randomUUID()}@thread.tacv2`;
+    const lynne = await admin(tenant, { scope: 'channel', conversationId: channel });
+    const readerId = crypto.randomUUID();
+    await grantRole(harness.services, tenant.id, readerId, 'Security Reader');
+    const adele = teamsUser(harness.bot, { tenantId: tenant.id, objectId: readerId, name: 'Adele Vance', scope: 'channel', conversationId: channel });
+    const notices = () => harness.services.auditQueries.search(tenant.id, { action: 'Set-TeamsRestrictionNotices' }, { first: 10 });
+
+    expect(cardText(onlyCard(await lynne.say('subscribe')))).toContain('Turned on by Lynne Robbins.');
+    expect(cardText(onlyCard(await lynne.say('subscribe')))).toContain('nothing changed');
+    const refused = onlyCard(await adele.say('unsubscribe'));
+    expect(cardText(refused)).toContain("You can't turn restriction notices off");
+    expect(cardText(refused)).not.toContain('Restriction notices are off');
+    const clicked = await adele.invoke('notices.unsubscribe', {});
+    expect(cardText(clicked.invoke?.body.value as AdaptiveCard)).toContain("You can't turn restriction notices off");
+    expect(await findConversation(harness.services.db, tenant.id, channel)).toMatchObject({ subscribed: true, subscribedBy: lynne.objectId });
+
+    const elsewhere = teamsUser(harness.bot, { tenantId: tenant.id, objectId: readerId, name: 'Adele Vance', scope: 'channel' });
+    expect(cardText(onlyCard(await elsewhere.say('subscribe')))).toContain("You can't turn restriction notices on");
+    expect(await findConversation(harness.services.db, tenant.id, elsewhere.conversationId)).toMatchObject({ subscribed: false });
+
+    expect(cardText(onlyCard(await lynne.say('unsubscribe')))).toContain('Turned off by Lynne Robbins.');
+    const records = (await notices()).records.reverse();
+    expect(records.map((r) => ({ actorId: r.actorId, actorName: r.actorName, actorRoles: r.actorRoles, source: r.source, target: r.target, before: r.before, after: r.after }))).toEqual([
+      { actorId: lynne.objectId, actorName: 'Lynne Robbins', actorRoles: ['Security Administrator'], source: 'bot', target: channel, before: { subscribed: false }, after: { subscribed: true } },
+      { actorId: lynne.objectId, actorName: 'Lynne Robbins', actorRoles: ['Security Administrator'], source: 'bot', target: channel, before: { subscribed: true }, after: { subscribed: false } },
+    ]);
   });
 
   it('strips the @mention in a channel and keeps the channel (not the reply thread) for notices', async () => {
