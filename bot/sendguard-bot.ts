@@ -15,7 +15,7 @@ import { welcomeCard } from './cards/welcome-card.ts';
 import { parseCommand } from './commands.ts';
 import type { ConversationStore } from './conversation-store.ts';
 import type { TeamsAdmin } from './graphql/bot-tokens.ts';
-import { GraphQLForbiddenError, GraphQLRequestError, type GraphQLClient } from './graphql/graphql-client.ts';
+import { GraphQLForbiddenError, GraphQLInputError, GraphQLRequestError, type GraphQLClient } from './graphql/graphql-client.ts';
 import { cardActionInvokeName, noReply, type BotReply, type IncomingActivity } from './incoming-activity.ts';
 
 export interface BotLogger {
@@ -127,6 +127,12 @@ export function createSendguardBot(deps: SendguardBotDeps) {
     if (err instanceof GraphQLForbiddenError) {
       const card = errorCard({ failure: { kind: 'FORBIDDEN', attempted: 'do that' }, now: ctx.now });
       return isCardAction(activity) ? { messages: [], invoke: { kind: 'card', card } } : { messages: [card], invoke: null };
+    }
+    if (err instanceof GraphQLInputError) {
+      // Only a forged or corrupted card carries data the API refuses: the same 400 as any bad payload.
+      logger.warn({ activityType: activity.type, conversationId: activity.conversation.id, reason: err.message }, 'the API refused the data of a card action');
+      if (isCardAction(activity)) return { messages: [], invoke: { kind: 'error', status: 400, message: err.message } };
+      return { messages: [errorCard({ failure: { kind: 'VALIDATION', field: 'request', message: err.message, retry: null }, now: ctx.now })], invoke: null };
     }
     logger.error({ err, activityType: activity.type, conversationId: activity.conversation.id }, 'bot turn failed');
     const message = err instanceof GraphQLRequestError && err.code === 'TIMEOUT' && err.mutation ? tooSlow : sorry;

@@ -22,6 +22,14 @@ export class GraphQLForbiddenError extends Error {
   readonly code = 'FORBIDDEN';
 }
 
+/**
+ * The API refused a value the bot passed on from a card (`BAD_USER_INPUT`, e.g. a list cursor it
+ * never issued): the card's data was bad, nothing was read or changed. The message is the API's.
+ */
+export class GraphQLInputError extends Error {
+  readonly code = 'BAD_USER_INPUT';
+}
+
 /** Anything else that went wrong between the bot and the API. */
 export class GraphQLRequestError extends Error {
   constructor(
@@ -66,6 +74,8 @@ export function createGraphQLClient(deps: { fetch: GraphQLFetch; url: string; to
       const body = await readBody(response);
       const errors = body.errors ?? [];
       if (errors.some((e) => e.extensions?.code === 'FORBIDDEN')) throw new GraphQLForbiddenError(errors[0]?.message ?? 'forbidden');
+      const badInput = errors.find((e) => e.extensions?.code === 'BAD_USER_INPUT');
+      if (badInput) throw new GraphQLInputError(badInput.message);
       if (errors.length > 0 || !response.ok) {
         const message = `${document.operationName}: ${errors.map((e) => e.message).join('; ') || `HTTP ${response.status}`}`;
         throw new GraphQLRequestError(message, response.status, errors[0]?.extensions?.code, /^\s*mutation\b/.test(document.query));

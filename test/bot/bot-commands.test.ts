@@ -170,12 +170,20 @@ describe('bot commands', () => {
     expect(onlyCard(await lynne.turn({ type: 'installationUpdate', action: 'add' })).fallbackText).toContain("I'm Sendguard");
   });
 
-  it('answers a malformed card action with a 400 and changes nothing', async () => {
+  it('answers a malformed card action, or one whose data the API refuses (a list cursor it never issued), with a 400 and changes nothing', async () => {
     const tenant = await createTestTenant(harness.database);
     const lynne = await admin(tenant);
     const bad = await lynne.invoke('unblock.confirm', { senderAddress: 'not an address', restrictionId: 'x' });
     expect(bad.invoke).toMatchObject({ status: 200, body: { statusCode: 400, type: 'application/vnd.microsoft.error' } });
     const unknown = await lynne.invoke('everything.delete', {});
     expect(unknown.invoke?.body).toMatchObject({ statusCode: 400, value: { message: 'unknown action "everything.delete"' } });
+    for (const [verb, data] of [
+      ['restricted.list', { after: 'garbage' }],
+      ['restricted.list', { before: 'garbage', search: 'contoso' }],
+      ['card.refresh', { view: 'restricted.list', after: 'garbage' }],
+    ] as const) {
+      const position = await lynne.invoke(verb, data);
+      expect(position.invoke?.body).toMatchObject({ statusCode: 400, type: 'application/vnd.microsoft.error', value: { message: 'the cursor is not one this API issued' } });
+    }
   });
 });
