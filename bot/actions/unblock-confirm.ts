@@ -13,7 +13,7 @@ import { missingAcknowledgements } from './unblock-submit.ts';
  */
 export const unblockConfirm: ActionHandler<IncomingData['unblock.confirm']> = async (ctx, data) => {
   const current = await currentRestriction(ctx, data);
-  if (!current.ok) return errorCard({ failure: { kind: 'NOT_RESTRICTED', senderAddress: data.senderAddress, current: current.user }, now: ctx.now });
+  if (!current.ok) return current.released ? errorCard({ failure: { kind: 'NOT_RESTRICTED', senderAddress: data.senderAddress, current: current.user }, now: ctx.now }) : current.card;
   const target = { senderAddress: data.senderAddress, restrictionId: data.restrictionId };
   const missing = missingAcknowledgements(ctx, target, current.details.recommendations, data.acknowledgedRecommendations);
   if (missing) return missing;

@@ -1,8 +1,8 @@
 import type { AdaptiveCard, CardAction, CardElement, TextRun } from './adaptive-card.ts';
-import { adaptiveCard, callout, execute, header, runs, text } from './card-elements.ts';
-import { formatRelative, formatUtc, plural } from './format.ts';
+import { adaptiveCard, callout, execute, facts, header, runs, text } from './card-elements.ts';
+import { describeLimit, formatRelative, formatUtc, plural, reasonCodeLabels } from './format.ts';
 import { releasedState } from './restriction-details-card.ts';
-import type { UnblockFailure } from './types.ts';
+import type { RestrictedUser, UnblockFailure } from './types.ts';
 import { verbs } from './verbs.ts';
 
 export interface ErrorCardInput {
@@ -46,11 +46,30 @@ function secondApproval(f: Failure<'SECOND_APPROVAL_REQUIRED'>): Parts {
   };
 }
 
-function notRestricted(f: Failure<'NOT_RESTRICTED'>): Parts {
+/** The card's restriction was released and the sender restricted again: nothing was released, the new one is for review. */
+function restrictedAgain(senderAddress: string, current: RestrictedUser, now: Date): Parts {
+  return {
+    title: [senderAddress, ' was restricted again since this card was sent'],
+    body: [
+      callout('warning', [
+        text('Nothing was released. The restriction this card was for has ended; this is the new one.', { weight: 'bolder' }),
+        facts([
+          ['Reason', reasonCodeLabels[current.reasonCode]],
+          ['Limit exceeded', describeLimit(current.exceededLimit, current.limitValue)],
+          ['Restricted', `${formatUtc(current.restrictedAt)} (${formatRelative(current.restrictedAt, now)})`],
+        ]),
+      ]),
+      text('Review the new restriction before you unblock the sender.', { spacing: 'medium' }),
+    ],
+    actions: [execute(verbs.restrictedShow, 'Review the new restriction', { senderAddress }, { style: 'positive' })],
+  };
+}
+
+function notRestricted(f: Failure<'NOT_RESTRICTED'>, now: Date): Parts {
   const current = f.current;
   if (!current) return { title: [f.senderAddress, ' is not restricted'], body: [text('This address has never been restricted from sending email.')], actions: [backToList()] };
-  const state = current.status === 'RESTRICTED' ? [text('It was restricted again since this card was sent. Open the details to review the new restriction.')] : releasedState(current);
-  return { title: [f.senderAddress, ' is not restricted'], body: [callout(current.status === 'RESTRICTED' ? 'warning' : 'good', state)], actions: [showDetails(f.senderAddress)] };
+  if (current.status === 'RESTRICTED') return restrictedAgain(f.senderAddress, current, now);
+  return { title: [f.senderAddress, ' is not restricted'], body: [callout('good', releasedState(current))], actions: [showDetails(f.senderAddress)] };
 }
 
 function forbidden(f: Failure<'FORBIDDEN'>): Parts {
@@ -65,7 +84,7 @@ function forbidden(f: Failure<'FORBIDDEN'>): Parts {
   };
 }
 
-const fieldLabels: Record<string, string> = { reason: 'Reason', acknowledgedRecommendations: 'Recommendations', senderAddress: 'Address' };
+const fieldLabels: Record<string, string> = { reason: 'Reason', acknowledgedRecommendations: 'Recommendations', senderAddress: 'Address', restrictionId: 'Restriction' };
 
 function validation(f: Failure<'VALIDATION'>): Parts {
   return {
@@ -82,7 +101,7 @@ function partsFor(failure: UnblockFailure, now: Date): Parts {
     case 'SECOND_APPROVAL_REQUIRED':
       return secondApproval(failure);
     case 'NOT_RESTRICTED':
-      return notRestricted(failure);
+      return notRestricted(failure, now);
     case 'FORBIDDEN':
       return forbidden(failure);
     case 'VALIDATION':

@@ -64,6 +64,24 @@ describe('error cards', () => {
     expect(cardText(never)).toContain('This address has never been restricted from sending email.');
   });
 
+  it('says the user was restricted again since the card was sent, and shows the new restriction to review', () => {
+    const again = errorCard({ failure: { kind: 'NOT_RESTRICTED', senderAddress: 'alice@contoso.com', current: alice() }, now });
+    expect(cardText(again)).toMatchInlineSnapshot(`
+      "Sendguard
+      alice@contoso.com was restricted again since this card was sent
+      Nothing was released. The restriction this card was for has ended; this is the new one.
+      Reason: Email sending limit exceeded
+      Limit exceeded: External message limit: 100 recipients per hour
+      Restricted: 2026-11-26 11:47 UTC (2 h 15 min ago)
+      Review the new restriction before you unblock the sender."
+    `);
+    expect(actionLines(again)).toMatchInlineSnapshot(`
+      [
+        "Review the new restriction → restricted.show {"senderAddress":"alice@contoso.com"}",
+      ]
+    `);
+  });
+
   it('tells a read-only admin which roles can unblock or change notices, and shows no data', () => {
     const card = errorCard({ failure: { kind: 'FORBIDDEN', attempted: 'unblock users' }, now });
     expect(cardText(card)).toMatchInlineSnapshot(`

@@ -174,8 +174,34 @@ describe('the unblock wizard in Teams', () => {
     clock.advance(60_000);
     await restrict(tenant, 'gina');
     const again = await lynne.click(action(confirm, 'Yes'));
-    expect(cardText(again)).toContain('It was restricted again since this card was sent');
+    expect(cardText(again)).toContain(`${tenant.address('gina')} was restricted again since this card was sent`);
+    expect(cardText(again)).not.toContain('is not restricted');
+    expect(cardText(again)).toContain('Nothing was released.');
+    expect(cardText(again)).toContain('Restricted: 2026-11-26 10:02 UTC');
+    expect(buttonTitles(again)).toEqual(['Review the new restriction']);
+    expect(buttonTitles(await lynne.click(action(again, 'Review the new restriction')))).toEqual(['Unblock', 'Back to restricted users']);
+    expect(cardText(await lynne.click(confirm.refresh!.action))).toContain('was restricted again since this card was sent');
     expect(await releases(tenant, tenant.address('gina'))).toHaveLength(1);
+  });
+
+  it('answers a confirmation whose restriction id is not the sender\'s with a validation error, and releases nothing', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const other = await restrict(tenant, 'mona');
+    await restrict(tenant, 'liam');
+    const lynne = await admin(tenant);
+    const recommendations = onlyCard(await lynne.say(`unblock ${tenant.address('liam')}`));
+    const yes = action(await lynne.click(action(recommendations, 'Submit'), acknowledged), 'Yes');
+    const othersId = Buffer.from(`RestrictedUser:${other.id}`).toString('base64');
+    for (const restrictionId of ['garbage', othersId, Buffer.from(`RestrictedUser:${crypto.randomUUID()}`).toString('base64')]) {
+      const forged = (await lynne.invoke('unblock.confirm', { ...yes.data, restrictionId })).invoke?.body.value as AdaptiveCard;
+      expect(cardText(forged)).toContain('Check what you entered');
+      expect(cardText(forged)).toContain(`Restriction: is not the id of a restriction of ${tenant.address('liam')}`);
+      expect(cardText(forged)).not.toContain('is not restricted');
+      const refreshed = await lynne.invoke('card.refresh', { view: 'unblock.confirm', ...yes.data, restrictionId });
+      expect(cardText(refreshed.invoke?.body.value as AdaptiveCard)).toContain('Restriction: is not the id of a restriction of');
+    }
+    expect(await releases(tenant, tenant.address('liam'))).toEqual([]);
+    expect(await releases(tenant, tenant.address('mona'))).toEqual([]);
   });
 
   it('says how often the sender was released and when the next release is possible past the quota', async () => {

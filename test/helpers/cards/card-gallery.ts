@@ -75,6 +75,7 @@ export function allCards(): Record<string, AdaptiveCard> {
       now,
     }),
     'error-not-restricted': errorCard({ failure: { kind: 'NOT_RESTRICTED', senderAddress: 'alice@contoso.com', current: releasedAlice() }, now }),
+    'error-restricted-again': errorCard({ failure: { kind: 'NOT_RESTRICTED', senderAddress: 'alice@contoso.com', current: alice() }, now }),
     'error-never-restricted': errorCard({ failure: { kind: 'NOT_RESTRICTED', senderAddress: 'nobody@contoso.com', current: null }, now }),
     'error-forbidden': errorCard({ failure: { kind: 'FORBIDDEN', attempted: 'unblock users' }, now }),
     'error-validation': errorCard({
