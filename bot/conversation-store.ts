@@ -1,12 +1,5 @@
 import type { Db } from '../db/client.ts';
-import {
-  deleteConversation,
-  findConversation,
-  listSubscribedConversations,
-  setConversationSubscribed,
-  upsertConversation,
-  type TeamsConversation,
-} from '../db/repos/teams-conversations.ts';
+import { deleteConversation, findConversation, setConversationSubscribed, upsertConversation } from '../db/repos/teams-conversations.ts';
 import type { Actor } from '../domain/actor.ts';
 import { recordAudit } from '../domain/audit/record-audit.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -31,7 +24,6 @@ export function createConversationStore(deps: { db: Db; clock: Clock }) {
     },
     forget: (tenantId: string, conversationId: string) => deleteConversation(db, tenantId, conversationId),
     find: (tenantId: string, conversationId: string) => findConversation(db, tenantId, conversationId),
-    subscribed: (tenantId: string): Promise<TeamsConversation[]> => listSubscribedConversations(db, tenantId),
     /**
      * Turns restriction notices on or off, with the audit record in the same transaction; the row
      * lock makes two admins clicking at once one change and one "nothing changed".

@@ -88,7 +88,7 @@ export async function startBot(services: Services, options: BotOptions): Promise
   });
   const retry = options.retry ?? defaultRetry;
   const connector = options.connector ?? createBotConnector(adapter, auth.appId);
-  const notices = createRestrictionNotices({ db, clock, conversations, graphql, connector, logger: log, retry });
+  const notices = createRestrictionNotices({ db, clock, graphql, connector, logger: log, retry });
   const stopNotices = services.events.subscribe((event) => notices.handle(event));
   const teams = createTeamsDeliverer({ conversations, notices, connector, clock, retry });
   const own = options.runsAlerting ? undefined : notificationWorker(services, teams);

@@ -13,7 +13,6 @@ import type { StoredEvent } from '../../domain/events/event-types.ts';
 import { createAdminApi } from '../admin-api.ts';
 import type { AdaptiveCard } from '../cards/adaptive-card.ts';
 import { restrictionNoticeCard, type NoticeUser } from '../cards/restriction-notice-card.ts';
-import type { ConversationStore } from '../conversation-store.ts';
 import type { GraphQLClient } from '../graphql/graphql-client.ts';
 import { restrictedUserId } from '../graphql/restriction-query.ts';
 import type { BotLogger } from '../sendguard-bot.ts';
@@ -22,7 +21,6 @@ import { defaultRetry, withConnectorRetry, type Connector, type RetryOptions } f
 export interface RestrictionNoticesDeps {
   db: Db;
   clock: Clock;
-  conversations: ConversationStore;
   graphql: GraphQLClient;
   connector: Connector;
   logger: BotLogger;
@@ -47,9 +45,10 @@ export function referenceOf(conversation: TeamsConversation): Record<string, unk
 }
 
 /**
- * Restriction notices: posted to every subscribed conversation when a user is restricted, and
- * brought up to date wherever they were posted when the restriction ends (released through any
- * path, or expired). Work runs in the background so the event bus is never held up by Teams.
+ * Restriction notices: posted to a subscribed conversation as the "User restricted from sending
+ * email" alert's Teams notification (`deliver`), and brought up to date wherever they were posted
+ * when the restriction ends (released through any path, or expired). Updates run in the
+ * background so the event bus is never held up by Teams.
  */
 export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
   const { db, clock, connector, logger } = deps;
@@ -92,17 +91,9 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
     });
   }
 
-  async function onRestricted(tenantId: string, restrictionRowId: string): Promise<void> {
-    const conversations = await deps.conversations.subscribed(tenantId);
-    if (conversations.length === 0) return;
-    const current = await notice(tenantId, restrictionRowId);
-    if (!current) return;
-    const results = await Promise.allSettled(conversations.map((c) => postTo(c, restrictionRowId, current.card)));
-    results.forEach((r, i) => {
-      if (r.status === 'rejected') logger.warn({ err: r.reason, tenantId, conversationId: conversations[i]?.conversationId }, 'restriction notice not posted');
-    });
-    // Released while the notices were on their way: the release's update may have found none of them.
-    if (current.user.status === 'RESTRICTED' && (await notice(tenantId, restrictionRowId))?.user.status !== 'RESTRICTED') await updatePosted(tenantId, restrictionRowId);
+  /** Released while the notice was on its way: the release's update may not have found it yet. */
+  async function releasedMeanwhile(tenantId: string, restrictionRowId: string): Promise<void> {
+    if ((await notice(tenantId, restrictionRowId))?.user.status !== 'RESTRICTED') await updatePosted(tenantId, restrictionRowId);
   }
 
   function enqueue(work: () => Promise<void>): void {
@@ -116,16 +107,20 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
       const parsed = payload.safeParse(event.payload);
       if (!parsed.success) return;
       const { restrictionId } = parsed.data;
-      if (event.type === 'UserRestricted') enqueue(() => onRestricted(event.tenantId, restrictionId));
-      else if (endedTypes.has(event.type)) enqueue(() => updatePosted(event.tenantId, restrictionId));
+      if (endedTypes.has(event.type)) enqueue(() => updatePosted(event.tenantId, restrictionId));
     },
-    /** The alert worker's way in: the same notice, posted once per conversation. */
+    /**
+     * The only way a notice is posted: as the Teams notification of the "User restricted from
+     * sending email" alert, so the alert policy's switch, its daily limit and the audit-log switch
+     * decide, and the notification's record says what happened. Posted once per conversation.
+     */
     async deliver(conversation: TeamsConversation, restrictionRowId: string): Promise<NoticeOutcome> {
       const current = await notice(conversation.tenantId, restrictionRowId);
       if (!current) return 'restriction-gone';
-      // Alert and event usually arrive together: wait a little for the other poster before giving up.
+      // A retry after a crash may find another process still holding the claim: wait a little for it.
       for (let attempt = 0; ; attempt += 1) {
         const outcome = await postTo(conversation, restrictionRowId, current.card);
+        if (outcome === 'posted' && current.user.status === 'RESTRICTED') await releasedMeanwhile(conversation.tenantId, restrictionRowId);
         if (outcome !== 'busy' || attempt >= busyChecks) return outcome;
         await new Promise((resolve) => setTimeout(resolve, busyCheckMs));
       }

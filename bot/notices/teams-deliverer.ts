@@ -58,8 +58,8 @@ function permanent(err: unknown): unknown {
 }
 
 /**
- * The notification worker's Teams channel: a user restriction alert is delivered as the same
- * restriction notice the event path posts (one per conversation, whichever comes first); other
+ * The notification worker's Teams channel: a user restriction alert is delivered as the
+ * restriction notice (posted once per conversation, updated when the restriction ends); other
  * alerts as an alert card.
  */
 export function createTeamsDeliverer(deps: { conversations: ConversationStore; notices: RestrictionNotices; connector: Connector; clock: Clock; retry: RetryOptions }): TeamsNotificationHook {

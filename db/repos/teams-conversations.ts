@@ -49,14 +49,6 @@ export async function setConversationSubscribed(
   return row;
 }
 
-export async function listSubscribedConversations(db: Db, tenantId: string): Promise<TeamsConversation[]> {
-  return db
-    .select()
-    .from(teamsConversations)
-    .where(and(eq(teamsConversations.tenantId, tenantId), eq(teamsConversations.subscribed, true)))
-    .orderBy(asc(teamsConversations.conversationId));
-}
-
 /** The bot was removed from the conversation: forget it, and with it any subscription. */
 export async function deleteConversation(db: Db, tenantId: string, conversationId: string): Promise<void> {
   await db.delete(teamsConversations).where(and(eq(teamsConversations.tenantId, tenantId), eq(teamsConversations.conversationId, conversationId)));

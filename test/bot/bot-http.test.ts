@@ -172,6 +172,35 @@ describe('/api/messages on a running server', () => {
     expect(posts).toHaveLength(1);
   });
 
+  it('posts a notice only as the alert\'s notification: past the daily limit, or with the policy off, none is posted', async () => {
+    const chat = await newChat();
+    await say(chat, 'subscribe');
+    const tenantId = chat.tenant.id;
+    const policy = 'User restricted from sending email';
+    expect((await sendguard.services.alertPolicies.update({ tenantId, policy, dailyNotificationLimit: 1, actor: secondAdmin })).ok).toBe(true);
+    const restrict = (local: string) =>
+      sendguard.services.restrictions.restrict({ tenantId, entityKind: 'user', entityKey: chat.tenant.address(local), reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    const postsFor = (local: string) => connector.accepted('post').filter((c) => c.conversationId === chat.conversationId && cardText(cardOf(c.activity)).includes(chat.tenant.address(local)));
+    const teamsNotifications = async (local: string) => {
+      const [alert] = (await sendguard.services.alertQueries.list(tenantId, { entityKey: chat.tenant.address(local) }, { first: 5 })).nodes;
+      return (await sendguard.services.alertQueries.notifications(tenantId, alert?.id ?? '')).filter((n) => n.channel === 'teams').map((n) => n.status);
+    };
+
+    await restrict('fay');
+    await connector.until(() => expect(postsFor('fay')).toHaveLength(1), 30_000);
+    await restrict('gus');
+    await connector.until(async () => expect(await teamsNotifications('gus')).toEqual(['Suppressed']), 30_000);
+    expect((await sendguard.services.alertPolicies.update({ tenantId, policy, enabled: false, actor: secondAdmin })).ok).toBe(true);
+    await restrict('hal');
+    // With the policy on again and no limit, the next one is posted: everything before it was handled.
+    expect((await sendguard.services.alertPolicies.update({ tenantId, policy, enabled: true, dailyNotificationLimit: null, actor: secondAdmin })).ok).toBe(true);
+    await restrict('ida');
+    await connector.until(() => expect(postsFor('ida')).toHaveLength(1), 30_000);
+    expect(postsFor('gus')).toEqual([]);
+    expect(postsFor('hal')).toEqual([]);
+    expect(await teamsNotifications('fay')).toEqual(['Sent']);
+  });
+
   it('posts other alerts ("Sending limit nearly reached") to subscribed conversations as an alert card', async () => {
     const chat = await newChat();
     await say(chat, 'subscribe');
