@@ -89,13 +89,12 @@ export async function findAggregatableAlert(tx: Db, key: AlertKey, since: Date):
   return row;
 }
 
-/** A repeat: the count goes up, and the alert now tells of (and links to) the latest occurrence. */
-export async function recordAlertHit(tx: Db, id: string, hit: { seenAt: Date; details: object; restrictionId: string | null; at: Date }, sourceEventId: number): Promise<Alert> {
+/** A repeat: the count goes up, and the alert now tells of the latest occurrence. */
+export async function recordAlertHit(tx: Db, id: string, hit: { seenAt: Date; details: object; at: Date }, sourceEventId: number): Promise<Alert> {
   const [row] = await tx
     .update(alerts)
     .set({
       hitCount: sql`${alerts.hitCount} + 1`,
-      restrictionId: hit.restrictionId === null ? sql`${alerts.restrictionId}` : hit.restrictionId,
       lastSeenAt: sql`greatest(${alerts.lastSeenAt}, ${hit.seenAt.toISOString()}::timestamptz)`,
       details: withSourceEvent(hit.details, sourceEventId),
       updatedAt: hit.at,

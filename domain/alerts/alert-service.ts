@@ -62,8 +62,10 @@ export function createAlertService(deps: { db: Db; clock: Clock; aggregationSeco
     const now = clock.now();
     const windowMs = deps.aggregationSeconds * 1000;
     const open = windowMs > 0 ? await findAggregatableAlert(tx, key, new Date(event.occurredAt.getTime() - windowMs)) : undefined;
-    if (open) {
-      const alert = await recordAlertHit(tx, open.id, { seenAt: event.occurredAt, details: signal.details, restrictionId: signal.restrictionId, at: now }, event.id);
+    // Another restriction is another incident, however soon: its own alert, and its own notice in
+    // Teams (a repeat notifies no one, and the earlier notice says "released").
+    if (open && !(signal.restrictionId && open.restrictionId && signal.restrictionId !== open.restrictionId)) {
+      const alert = await recordAlertHit(tx, open.id, { seenAt: event.occurredAt, details: signal.details, at: now }, event.id);
       return { alert, raised: false, notifications: [] };
     }
     const alert = await insertAlert(
