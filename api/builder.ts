@@ -4,7 +4,12 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import { createGraphQLError } from 'graphql-yoga';
+import { ValidationError } from '../domain/restrictions/errors.ts';
 import type { GraphQLContext } from './context.ts';
+import { listSize } from './list-size.ts';
+
+/** The most ids one `nodes` query takes. */
+const MAX_NODES = 100;
 
 function missingScopes(failure: AuthFailure): string[] {
   if (failure.kind === AuthScopeFailureType.AuthScope) return [failure.scope];
@@ -44,7 +49,15 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     nodeQueryOptions: { authScopes: { read: true } },
-    nodesQueryOptions: { authScopes: { read: true } },
+    nodesQueryOptions: {
+      authScopes: { read: true },
+      description: `At most ${MAX_NODES} ids.`,
+      extensions: listSize({ max: MAX_NODES, slicingArguments: ['ids'] }),
+      resolve: (_root, { ids }, _ctx, _info, resolveNodes) => {
+        if (ids.length > MAX_NODES) throw new ValidationError('ids', `at most ${MAX_NODES} ids`);
+        return resolveNodes(ids);
+      },
+    },
   },
   errors: { defaultTypes: [] },
 });

@@ -12,6 +12,7 @@ import { bearerChallenge, createAuthenticator, type Authenticator, type Viewer }
 import { bodySizeLimit } from './body-limit.ts';
 import { compiledQueries } from './compiled-queries.ts';
 import { executionDeadline } from './execution-deadline.ts';
+import { queryCostLimit } from './query-cost.ts';
 import type { GraphQLContext, ServerContext } from './context.ts';
 import { sseEventIds } from './sse-event-ids.ts';
 import { subscriptionsEndWithToken } from './token-expiry.ts';
@@ -46,12 +47,16 @@ function authentication(authenticate: Authenticator, viewers: WeakMap<Request, V
 
 const armor = EnvelopArmorPlugin({
   maxDepth: { n: 10, exposeLimits: false, errorMessage: 'The query is nested too deeply.' },
-  costLimit: { maxCost: 50_000, exposeLimits: false, errorMessage: 'The query is too expensive.' },
+  // Replaced by queryCostLimit, which counts every list with its bound (this one counts only first/last literals).
+  costLimit: { enabled: false },
   maxAliases: { n: 15, exposeLimits: false, errorMessage: 'The query uses too many aliases.' },
   maxDirectives: { n: 20, exposeLimits: false, errorMessage: 'The query uses too many directives.' },
   maxTokens: { n: 2000, exposeLimits: false, errorMessage: 'The query is too long.' },
   blockFieldSuggestion: { enabled: true },
 });
+
+/** The most field values one operation may produce (see `operationCost`). */
+export const MAX_QUERY_COST = 50_000;
 
 /** Domain validation failures thrown from queries are the caller's fault: say so instead of masking them. */
 function maskUnexpected(error: unknown, message: string, isDev?: boolean): Error {
@@ -100,7 +105,7 @@ export function createGraphQLServer(deps: { services: Services; authenticate: Au
       warn: (...args: unknown[]) => log.warn({ args }, 'yoga'),
       error: (...args: unknown[]) => log.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'graphql request failed'),
     },
-    plugins: [authentication(authenticate, viewers, log), bodySizeLimit(services.config.graphql.maxBodyBytes), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, sseEventIds(), subscriptionsEndWithToken(),
+    plugins: [authentication(authenticate, viewers, log), bodySizeLimit(services.config.graphql.maxBodyBytes), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, queryCostLimit(MAX_QUERY_COST), sseEventIds(), subscriptionsEndWithToken(),
       compiledQueries((errors) => log.error({ errors }, 'a query could not be compiled')), executionDeadline(services.config.graphql.timeoutMs)],
     context: ({ request, viewer }) => {
       const who = viewer ?? viewers.get(request);

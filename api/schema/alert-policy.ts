@@ -4,6 +4,7 @@ import { ValidationError } from '../../domain/restrictions/errors.ts';
 import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
+import { listSize } from '../list-size.ts';
 
 export const AlertKindEnum = builder.enumType('AlertKind', {
   values: {
@@ -50,6 +51,7 @@ builder.queryField('alertPolicies', (t) =>
     type: [AlertPolicyRef],
     authScopes: { read: true },
     description: "The tenant's alert policies, by name, each saying whether it is active and why not.",
+    extensions: listSize({ max: 20 }),
     resolve: (_root, _args, { services, viewer }) => services.alertPolicies.list(viewer.tenantId),
   }),
 );

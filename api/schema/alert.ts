@@ -5,10 +5,12 @@ import { AlertNotFoundError, AlertStatusTransitionError } from '../../domain/ale
 import type { StoredEvent } from '../../domain/events/event-types.ts';
 import { ValidationError } from '../../domain/restrictions/errors.ts';
 import { NotFoundError } from '../../domain/tenants/errors.ts';
+import { DEFAULT_ALERT_PAGE, MAX_ALERT_PAGE, MAX_NOTIFICATIONS } from '../../domain/alerts/alert-queries.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { resumePoint, tenantEventStream } from '../event-stream.ts';
+import { boundedFirst, listSize, pageSize } from '../list-size.ts';
 import { AlertKindEnum, AlertPolicyRef, AlertSeverityEnum } from './alert-policy.ts';
 import { toConnection } from './connection.ts';
 import { ErrorInterface } from './errors.ts';
@@ -80,7 +82,10 @@ export const AlertRef = builder.loadableNode('Alert', {
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     notifications: t.field({
       type: [AlertNotificationRef],
-      resolve: (a, _args, { services, viewer }) => services.alertQueries.notifications(viewer.tenantId, a.id),
+      description: `By channel and recipient: the first \`first\` of them, at most ${MAX_NOTIFICATIONS}.`,
+      args: { first: t.arg.int({ defaultValue: MAX_NOTIFICATIONS }) },
+      extensions: listSize({ max: MAX_NOTIFICATIONS, slicingArguments: ['first'] }),
+      resolve: (a, { first }, { services, viewer }) => services.alertQueries.notifications(viewer.tenantId, a.id, boundedFirst(first, MAX_NOTIFICATIONS)),
     }),
   }),
 });
@@ -102,6 +107,7 @@ builder.queryField('alerts', (t) =>
       type: AlertRef,
       authScopes: { read: true },
       description: 'Alerts, newest first; at most 100 per page.',
+      extensions: pageSize(MAX_ALERT_PAGE, DEFAULT_ALERT_PAGE),
       args: { filter: t.arg({ type: AlertFilterInput }) },
       resolve: async (_root, args, { services, viewer }) => {
         const f = args.filter;

@@ -1,7 +1,9 @@
 import type { AuditRecord } from '../../db/repos/audit-log.ts';
 import type { AuditFilter } from '../../domain/audit/audit-queries.ts';
 import { ValidationError } from '../../domain/restrictions/errors.ts';
+import { MAX_AUDIT_PAGE } from '../../domain/audit/audit-queries.ts';
 import { builder } from '../builder.ts';
+import { pageSize } from '../list-size.ts';
 import { toConnection } from './connection.ts';
 
 const AuditResultEnum = builder.enumType('AuditResult', { values: { SUCCESS: { value: 'Success' }, FAILURE: { value: 'Failure' } } as const });
@@ -48,6 +50,7 @@ builder.queryField('auditLog', (t) =>
       type: AuditRecordRef,
       authScopes: { read: true },
       description: 'The audit log, newest first, paged forwards (first/after); at most 200 per page.',
+      extensions: pageSize(MAX_AUDIT_PAGE, 50),
       args: { filter: t.arg({ type: AuditLogFilterInput }) },
       resolve: async (_root, args, { services, viewer }) => {
         if (args.last != null || args.before != null) throw new ValidationError('last', 'the audit log pages forwards only: use first and after');

@@ -3,6 +3,7 @@ import { ValidationError } from '../../domain/restrictions/errors.ts';
 import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
+import { listSize } from '../list-size.ts';
 import { RestrictedUser } from './restricted-user.ts';
 
 export const ThresholdActionEnum = builder.enumType('ThresholdAction', {
@@ -46,6 +47,7 @@ builder.queryField('outboundSpamPolicies', (t) =>
     type: [OutboundSpamPolicyRef],
     authScopes: { read: true },
     description: 'In evaluation order: policies with rules by rule priority, then the rest, the default policy last.',
+    extensions: listSize({ max: 100 }),
     resolve: (_root, _args, { services, viewer }) => services.policies.list(viewer.tenantId),
   }),
 );

@@ -4,6 +4,7 @@ import { ValidationError } from '../../domain/restrictions/errors.ts';
 import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
+import { listSize } from '../list-size.ts';
 import { ErrorInterface } from './errors.ts';
 
 builder.objectType(RelayUsernameTakenError, {
@@ -28,6 +29,7 @@ builder.queryField('relayCredentials', (t) =>
   t.field({
     type: [RelayCredentialNode],
     authScopes: { read: true },
+    extensions: listSize({ max: 100 }),
     description: "Your organisation's relay credentials, by user name.",
     resolve: (_root, _args, { services, viewer }) => services.relayCredentials.list(viewer.tenantId),
   }),

@@ -1,6 +1,11 @@
-import type { Release } from '../../db/repos/restrictions.ts';
+import { createContextCache } from '@pothos/core';
+import DataLoader from 'dataloader';
+import type { EntityKind, Release } from '../../db/repos/restrictions.ts';
 import { recommendationKinds, type RecommendationKind } from '../../domain/restrictions/recommendations.ts';
+import { HISTORY_PER_ENTITY } from '../../domain/restrictions/restriction-loaders.ts';
 import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
+import { boundedFirst } from '../list-size.ts';
 import { RecommendationKindEnum } from './recommendation.ts';
 
 const isKind = (k: string): k is RecommendationKind => (recommendationKinds as readonly string[]).includes(k);
@@ -26,3 +31,17 @@ export const ReleaseRef = builder.objectRef<Release>('Release').implement({
     }),
   }),
 });
+
+const releaseLoaders = createContextCache((ctx: GraphQLContext) => {
+  const loaderFor = (kind: EntityKind) => new DataLoader<string, Release[]>((keys) => ctx.services.restrictionLoaders.releasesOf(ctx.viewer.tenantId, kind, keys));
+  return { user: loaderFor('user'), connector: loaderFor('connector') };
+});
+
+/** The most releases a `releases` field lists. */
+export const MAX_RELEASES = HISTORY_PER_ENTITY;
+
+/** The entity's releases, newest first: the first `first` of them (batched per request). */
+export async function releasesOf(ctx: GraphQLContext, kind: EntityKind, entityKey: string, first: number | null | undefined): Promise<Release[]> {
+  const size = boundedFirst(first, MAX_RELEASES);
+  return (await releaseLoaders(ctx)[kind].load(entityKey)).slice(0, size);
+}

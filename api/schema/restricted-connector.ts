@@ -2,10 +2,12 @@ import type { Restriction } from '../../db/repos/restrictions.ts';
 import { NotRestrictedError, ValidationError } from '../../domain/restrictions/errors.ts';
 import type { ReasonCode } from '../../domain/restrictions/restriction-service.ts';
 import { describeRestriction } from '../../domain/restrictions/restriction-reason.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../domain/restrictions/restriction-queries.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
+import { listSize, pageSize } from '../list-size.ts';
 import { toConnection } from './connection.ts';
-import { ReleaseRef } from './release.ts';
+import { MAX_RELEASES, ReleaseRef, releasesOf } from './release.ts';
 import {
   RestrictionFilterInput,
   RestrictionOrderInput,
@@ -40,10 +42,12 @@ export const RestrictedConnector = builder.loadableNode('RestrictedConnector', {
     releasedAt: t.expose('releasedAt', { type: 'DateTime', nullable: true }),
     releasedBy: t.exposeString('releasedBy', { nullable: true }),
     releaseReason: t.exposeString('releaseReason', { nullable: true }),
-    releases: t.loadableList({
-      type: ReleaseRef,
-      load: (keys: string[], ctx) => ctx.services.restrictionLoaders.releasesOf(ctx.viewer.tenantId, 'connector', keys),
-      resolve: (r) => r.entityKey,
+    releases: t.field({
+      type: [ReleaseRef],
+      description: `The connector's releases, newest first: the first \`first\` of them, at most ${MAX_RELEASES}.`,
+      args: { first: t.arg.int({ defaultValue: MAX_RELEASES }) },
+      extensions: listSize({ max: MAX_RELEASES, slicingArguments: ['first'] }),
+      resolve: (r, { first }, ctx) => releasesOf(ctx, 'connector', r.entityKey, first),
     }),
   }),
 });
@@ -54,6 +58,7 @@ builder.queryField('restrictedConnectors', (t) =>
       type: RestrictedConnector,
       authScopes: { read: true },
       description: 'Restricted connectors (search matches the connector id); at most 100 per page.',
+      extensions: pageSize(MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE),
       args: { filter: t.arg({ type: RestrictionFilterInput }), orderBy: t.arg({ type: RestrictionOrderInput }) },
       resolve: async (_root, args, { services, viewer }) =>
         toConnection(await services.restrictionQueries.list(viewer.tenantId, 'connector', toRestrictionFilter(args.filter), toRestrictionOrder(args.orderBy), args)),

@@ -1,12 +1,18 @@
+import { createContextCache } from '@pothos/core';
+import DataLoader from 'dataloader';
 import type { Restriction } from '../../db/repos/restrictions.ts';
 import { toBlockedSenderAddress } from '../../domain/restrictions/exchange-view.ts';
 import { recommendations } from '../../domain/restrictions/recommendations.ts';
+import { HISTORY_PER_ENTITY } from '../../domain/restrictions/restriction-loaders.ts';
 import type { ReasonCode } from '../../domain/restrictions/restriction-service.ts';
 import { describeRestriction } from '../../domain/restrictions/restriction-reason.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../domain/restrictions/restriction-queries.ts';
 import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
+import { boundedFirst, listSize, pageSize } from '../list-size.ts';
 import { toConnection } from './connection.ts';
 import { RecommendationRef } from './recommendation.ts';
-import { ReleaseRef } from './release.ts';
+import { MAX_RELEASES, ReleaseRef, releasesOf } from './release.ts';
 import {
   RestrictionFilterInput,
   RestrictionOrderInput,
@@ -51,23 +57,33 @@ export const RestrictedUser = builder.loadableNode('RestrictedUser', {
     releasedAt: t.expose('releasedAt', { type: 'DateTime', nullable: true }),
     releasedBy: t.exposeString('releasedBy', { nullable: true }),
     releaseReason: t.exposeString('releaseReason', { nullable: true }),
-    recommendations: t.field({ type: [RecommendationRef], resolve: () => [...recommendations] }),
-    releases: t.loadableList({
-      type: ReleaseRef,
-      description: "The sender's releases, newest first (the unblock quota counts these).",
-      load: (keys: string[], ctx) => ctx.services.restrictionLoaders.releasesOf(ctx.viewer.tenantId, 'user', keys),
-      resolve: (r) => r.entityKey,
+    recommendations: t.field({ type: [RecommendationRef], extensions: listSize({ max: recommendations.length }), resolve: () => [...recommendations] }),
+    releases: t.field({
+      type: [ReleaseRef],
+      description: `The sender's releases, newest first (the unblock quota counts these): the first \`first\` of them, at most ${MAX_RELEASES}.`,
+      args: { first: t.arg.int({ defaultValue: MAX_RELEASES }) },
+      extensions: listSize({ max: MAX_RELEASES, slicingArguments: ['first'] }),
+      resolve: (r, { first }, ctx) => releasesOf(ctx, 'user', r.entityKey, first),
     }),
     blockedSenderAddress: t.field({ type: BlockedSenderAddressRef, resolve: (r) => toBlockedSenderAddress(r) }),
   }),
 });
 
+const historyLoader = createContextCache(
+  (ctx: GraphQLContext) => new DataLoader<string, Restriction[]>((keys) => ctx.services.restrictionLoaders.historyOf(ctx.viewer.tenantId, 'user', keys)),
+);
+
+// A list with a bound the query cost multiplies: a history nested in a history costs its square.
 builder.objectField(RestrictedUser, 'history', (t) =>
-  t.loadableList({
-    type: RestrictedUser,
-    description: "The sender's restrictions, newest first, this one included.",
-    load: (keys: string[], ctx) => ctx.services.restrictionLoaders.historyOf(ctx.viewer.tenantId, 'user', keys),
-    resolve: (r) => r.entityKey,
+  t.field({
+    type: [RestrictedUser],
+    description: `The sender's restrictions, newest first, this one included: the first \`first\` of them, at most ${HISTORY_PER_ENTITY}.`,
+    args: { first: t.arg.int({ defaultValue: HISTORY_PER_ENTITY }) },
+    extensions: listSize({ max: HISTORY_PER_ENTITY, slicingArguments: ['first'] }),
+    resolve: async (r, { first }, ctx) => {
+      const size = boundedFirst(first, HISTORY_PER_ENTITY);
+      return (await historyLoader(ctx).load(r.entityKey)).slice(0, size);
+    },
   }),
 );
 
@@ -77,6 +93,7 @@ builder.queryField('restrictedUsers', (t) =>
       type: RestrictedUser,
       authScopes: { read: true },
       description: 'Restricted senders, newest first by default; at most 100 per page.',
+      extensions: pageSize(MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE),
       args: { filter: t.arg({ type: RestrictionFilterInput }), orderBy: t.arg({ type: RestrictionOrderInput }) },
       resolve: async (_root, args, { services, viewer }) =>
         toConnection(await services.restrictionQueries.list(viewer.tenantId, 'user', toRestrictionFilter(args.filter), toRestrictionOrder(args.orderBy), args)),

@@ -4,6 +4,7 @@ import { roleNames, scopes, type RoleName, type Scope } from '../../domain/roles
 import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
+import { listSize } from '../list-size.ts';
 
 const screaming = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, '');
 
@@ -33,6 +34,7 @@ builder.queryField('roleAssignments', (t) =>
   t.field({
     type: [RoleAssignmentNode],
     authScopes: { read: true },
+    extensions: listSize({ max: 100 }),
     resolve: (_root, _args, { services, viewer }) => services.roles.list(viewer.tenantId),
   }),
 );

@@ -2,6 +2,7 @@ import type { SenderCounts } from '../../db/repos/sending-counters.ts';
 import type { LimitUsage, SenderActivity } from '../../domain/enforcement/sender-activity.ts';
 import type { MatchedCondition } from '../../domain/policies/select-policy.ts';
 import { builder } from '../builder.ts';
+import { listSize } from '../list-size.ts';
 import { OutboundSpamPolicyRef } from './outbound-spam-policy.ts';
 import { OutboundSpamRuleRef } from './outbound-spam-rule.ts';
 import { RestrictedUser } from './restricted-user.ts';
@@ -54,10 +55,12 @@ const SenderActivityRef = builder.objectRef<SenderActivity>('SenderActivity').im
     senderAddress: t.exposeString('sender'),
     policy: t.field({ type: OutboundSpamPolicyRef, resolve: (a) => a.policy.id }),
     rule: t.field({ type: OutboundSpamRuleRef, nullable: true, description: 'The rule that chose the policy; null when the default policy applies.', resolve: (a) => a.rule?.id ?? null }),
-    matchedConditions: t.field({ type: [MatchedConditionRef], resolve: (a) => a.matchedConditions }),
+    // One matched value per condition kind (from, fromMemberOf, senderDomainIs).
+    matchedConditions: t.field({ type: [MatchedConditionRef], extensions: listSize({ max: 3 }), resolve: (a) => a.matchedConditions }),
     appliesBecause: t.exposeString('appliesBecause'),
     counts: t.field({ type: SenderCountsRef, resolve: (a) => a.counts }),
-    usage: t.field({ type: [LimitUsageRef], resolve: (a) => a.usage }),
+    // One per sending limit.
+    usage: t.field({ type: [LimitUsageRef], extensions: listSize({ max: 5 }), resolve: (a) => a.usage }),
     recipientsPerMessage: t.exposeInt('recipientsPerMessage', { description: 'Recipients allowed in one message (over it: 452 4.5.3).' }),
     restricted: t.exposeBoolean('restricted'),
     restrictedUser: t.field({ type: RestrictedUser, nullable: true, resolve: (a) => a.restriction }),

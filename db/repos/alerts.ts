@@ -219,9 +219,11 @@ export async function insertNotifications(tx: Db, rows: NewNotification[]): Prom
   return tx.insert(notifications).values(rows).onConflictDoNothing().returning();
 }
 
-export async function listAlertNotifications(db: Db, tenantId: string, alertId: string): Promise<Notification[]> {
+export async function listAlertNotifications(db: Db, tenantId: string, alertId: string, limit: number): Promise<Notification[]> {
   return db
     .select()
     .from(notifications)
-    .where(and(eq(notifications.tenantId, tenantId), eq(notifications.alertId, alertId))).orderBy(asc(notifications.channel), asc(notifications.recipient));
+    .where(and(eq(notifications.tenantId, tenantId), eq(notifications.alertId, alertId)))
+    .orderBy(asc(notifications.channel), asc(notifications.recipient))
+    .limit(limit);
 }

@@ -13,6 +13,9 @@ import { ValidationError } from '../restrictions/errors.ts';
 import type { PageArgs } from '../restrictions/restriction-queries.ts';
 
 export const MAX_ALERT_PAGE = 100;
+export const DEFAULT_ALERT_PAGE = 50;
+/** The most notifications listed for one alert (one per recipient and channel). */
+export const MAX_NOTIFICATIONS = 100;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What an admin can filter alerts by; `from` and `to` bound the first-seen time, inclusive. */
@@ -45,7 +48,7 @@ function decodeAlertCursor(cursor: string): { firstSeenAt: Date; id: string } {
 
 function pageSize(args: PageArgs): number {
   const field = args.last != null ? 'last' : 'first';
-  const size = args.last ?? args.first ?? 50;
+  const size = args.last ?? args.first ?? DEFAULT_ALERT_PAGE;
   if (!Number.isInteger(size) || size < 0) throw new ValidationError(field, 'page size must be a non-negative integer');
   if (size > MAX_ALERT_PAGE) throw new ValidationError(field, `page size is capped at ${MAX_ALERT_PAGE}`);
   return size;
@@ -82,7 +85,7 @@ export function createAlertQueries(deps: { db: Db }) {
       const found = new Map((await findTenantAlertsByIds(db, tenantId, ids.filter((id) => UUID.test(id)))).map((a) => [a.id, a]));
       return ids.map((id) => found.get(id) ?? null);
     },
-    notifications: (tenantId: string, alertId: string): Promise<Notification[]> => listAlertNotifications(db, tenantId, alertId),
+    notifications: (tenantId: string, alertId: string, limit: number = MAX_NOTIFICATIONS): Promise<Notification[]> => listAlertNotifications(db, tenantId, alertId, limit),
   };
 }
 

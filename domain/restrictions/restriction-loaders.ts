@@ -11,7 +11,7 @@ import {
 import { uuidsOnly } from '../ids.ts';
 
 /** Enough history for a detail view; older entries stay in the audit log. */
-const HISTORY_PER_ENTITY = 50;
+export const HISTORY_PER_ENTITY = 50;
 
 function groupBy<T>(rows: T[], keys: readonly string[], keyOf: (row: T) => string, limit: number): T[][] {
   const groups = new Map<string, T[]>(keys.map((k) => [k, []]));

@@ -17,6 +17,7 @@ import { ValidationError } from './errors.ts';
 import { normalizeEntityKey } from './restriction-service.ts';
 
 export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 50;
 
 export interface RestrictionFilter {
   search?: string | undefined;
@@ -65,7 +66,7 @@ export function decodeCursor(cursor: string, orderBy: RestrictionOrderField): Po
 }
 
 function pageSize(args: PageArgs): number {
-  const size = args.last ?? args.first ?? 50;
+  const size = args.last ?? args.first ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(size) || size < 0) throw new ValidationError(args.last != null ? 'last' : 'first', 'page size must be a non-negative integer');
   if (size > MAX_PAGE_SIZE) throw new ValidationError(args.last != null ? 'last' : 'first', `page size is capped at ${MAX_PAGE_SIZE}`);
   return size;

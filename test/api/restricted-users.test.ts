@@ -216,7 +216,7 @@ describe('batching', () => {
       }
       const token = await bare.token({ tenantId: tenant.id });
       const page = (first: number) =>
-        `{ restrictedUsers(first: ${first}) { totalCount edges { node { id senderAddress reason policy { name rule { name } } releases { reason } history { status releases { releasedAt } } blockedSenderAddress { Reason } recommendations { kind } } } } }`;
+        `{ restrictedUsers(first: ${first}) { totalCount edges { node { id senderAddress reason policy { name rule { name } } releases { reason } history(first: 5) { status releases(first: 5) { releasedAt } } blockedSenderAddress { Reason } recommendations { kind } } } } }`;
       const run = async (first: number) => {
         statements = 0;
         counting = true;
