@@ -6,6 +6,7 @@ import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos
 import { createGraphQLError } from 'graphql-yoga';
 import { ValidationError } from '../domain/restrictions/errors.ts';
 import type { GraphQLContext } from './context.ts';
+import { nodeId, parseGlobalId } from './global-id.ts';
 import { listSize } from './list-size.ts';
 
 /** The most ids one `nodes` query takes. */
@@ -48,14 +49,16 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    nodeQueryOptions: { authScopes: { read: true } },
+    // A malformed id, or one of a type that is not a Node, is BAD_USER_INPUT (not an uncoded error).
+    decodeGlobalID: (globalId) => parseGlobalId(globalId, 'id'),
+    nodeQueryOptions: { authScopes: { read: true }, resolve: (_root, { id }, _ctx, info, resolveNode) => resolveNode(nodeId(info.schema, id, 'id')) },
     nodesQueryOptions: {
       authScopes: { read: true },
       description: `At most ${MAX_NODES} ids.`,
       extensions: listSize({ max: MAX_NODES, slicingArguments: ['ids'] }),
-      resolve: (_root, { ids }, _ctx, _info, resolveNodes) => {
+      resolve: (_root, { ids }, _ctx, info, resolveNodes) => {
         if (ids.length > MAX_NODES) throw new ValidationError('ids', `at most ${MAX_NODES} ids`);
-        return resolveNodes(ids);
+        return resolveNodes(ids.map((id) => nodeId(info.schema, id, 'ids')));
       },
     },
   },

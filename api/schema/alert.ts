@@ -10,6 +10,7 @@ import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { resumePoint, tenantEventStream } from '../event-stream.ts';
+import { rowIdOf } from '../global-id.ts';
 import { boundedFirst, listSize, pageSize } from '../list-size.ts';
 import { AlertKindEnum, AlertPolicyRef, AlertSeverityEnum } from './alert-policy.ts';
 import { toConnection } from './connection.ts';
@@ -138,7 +139,8 @@ builder.objectType(AlertStatusTransitionError, {
 });
 
 const UpdateAlertStatusInput = builder.inputType('UpdateAlertStatusInput', {
-  fields: (t) => ({ id: t.globalID({ required: true }), status: t.field({ type: AlertStatusEnum, required: true }) }),
+  // Decoded in the resolver, so a malformed id is a ValidationError result like an id of another type.
+  fields: (t) => ({ id: t.id({ required: true }), status: t.field({ type: AlertStatusEnum, required: true }) }),
 });
 
 builder.mutationField('updateAlertStatus', (t) =>
@@ -154,10 +156,10 @@ builder.mutationField('updateAlertStatus', (t) =>
       dataField: { name: 'alert' },
     },
     resolve: async (_root, { input }, { services, viewer }) => {
-      if (input.id.typename !== 'Alert') throw new ValidationError('id', 'the id is not an alert id');
-      const result = await services.alerts.updateAlertStatus({ tenantId: viewer.tenantId, alertId: input.id.id, status: input.status, actor: actorOf(viewer) });
+      const alertId = rowIdOf(String(input.id), 'Alert', 'id', 'the id is not an alert id');
+      const result = await services.alerts.updateAlertStatus({ tenantId: viewer.tenantId, alertId, status: input.status, actor: actorOf(viewer) });
       if (result.ok) return result.alert;
-      throw result.error instanceof AlertNotFoundError ? new NotFoundError('Alert', input.id.id) : result.error;
+      throw result.error instanceof AlertNotFoundError ? new NotFoundError('Alert', alertId) : result.error;
     },
   }),
 );

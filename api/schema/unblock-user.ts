@@ -1,7 +1,7 @@
-import { decodeGlobalID } from '@pothos/plugin-relay';
 import { NotRestrictedError, RestrictionChangedError, SecondApprovalRequiredError, UnblockQuotaExceededError, ValidationError } from '../../domain/restrictions/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
+import { rowIdOf } from '../global-id.ts';
 import { ErrorInterface } from './errors.ts';
 import { RecommendationKindEnum } from './recommendation.ts';
 import { RestrictedUser } from './restricted-user.ts';
@@ -57,15 +57,7 @@ builder.objectType(SecondApprovalRequiredError, {
 });
 
 /** The row id inside a RestrictedUser global id; anything else is the caller's mistake, not a fault. */
-function restrictedUserRowId(globalId: string): string {
-  try {
-    const { typename, id } = decodeGlobalID(globalId);
-    if (typename === 'RestrictedUser') return id;
-  } catch {
-    // Not a global id at all: the same answer as an id of another type.
-  }
-  throw new ValidationError('restrictionId', 'restrictionId is not the id of a restricted user');
-}
+const restrictedUserRowId = (globalId: string) => rowIdOf(globalId, 'RestrictedUser', 'restrictionId', 'restrictionId is not the id of a restricted user');
 
 const UnblockUserInput = builder.inputType('UnblockUserInput', {
   fields: (t) => ({
