@@ -10,7 +10,7 @@ import {
   type Notification,
 } from '../../db/repos/alerts.ts';
 import { ValidationError } from '../restrictions/errors.ts';
-import type { PageArgs } from '../restrictions/restriction-queries.ts';
+import { pageRequest, type PageArgs } from '../paging.ts';
 
 export const MAX_ALERT_PAGE = 100;
 export const DEFAULT_ALERT_PAGE = 50;
@@ -46,23 +46,13 @@ function decodeAlertCursor(cursor: string): { firstSeenAt: Date; id: string } {
   throw new ValidationError('cursor', 'the cursor is not one this API issued');
 }
 
-function pageSize(args: PageArgs): number {
-  const field = args.last != null ? 'last' : 'first';
-  const size = args.last ?? args.first ?? DEFAULT_ALERT_PAGE;
-  if (!Number.isInteger(size) || size < 0) throw new ValidationError(field, 'page size must be a non-negative integer');
-  if (size > MAX_ALERT_PAGE) throw new ValidationError(field, `page size is capped at ${MAX_ALERT_PAGE}`);
-  return size;
-}
-
 export function createAlertQueries(deps: { db: Db }) {
   const { db } = deps;
 
   /** Newest first, keyset-paginated (`first/after` forwards, `last/before` backwards). */
   async function list(tenantId: string, filter: AlertFilter, args: PageArgs): Promise<AlertPage> {
     if (filter.from && filter.to && filter.from > filter.to) throw new ValidationError('from', 'from must not be after to');
-    const size = pageSize(args);
-    const backwards = args.last != null;
-    const cursor = backwards ? args.before : args.after;
+    const { size, backwards, cursor } = pageRequest(args, MAX_ALERT_PAGE, DEFAULT_ALERT_PAGE);
     const base = { tenantId, ...filter };
     const rows = await listAlerts(db, { ...base, ascending: backwards, after: cursor ? decodeAlertCursor(cursor) : undefined, limit: size + 1 });
     const more = rows.length > size;
@@ -72,8 +62,8 @@ export function createAlertQueries(deps: { db: Db }) {
       nodes: page,
       cursorOf: encodeAlertCursor,
       totalCount: await countAlerts(db, base),
-      hasNextPage: backwards ? Boolean(args.before) : more,
-      hasPreviousPage: backwards ? more : Boolean(args.after),
+      hasNextPage: backwards ? Boolean(cursor) : more,
+      hasPreviousPage: backwards ? more : Boolean(cursor),
     };
   }
 

@@ -13,6 +13,7 @@ import {
   type RestrictionOrderField,
   type RestrictionStatus,
 } from '../../db/repos/restrictions.ts';
+import { pageRequest, type PageArgs } from '../paging.ts';
 import { ValidationError } from './errors.ts';
 import { normalizeEntityKey } from './restriction-service.ts';
 
@@ -25,13 +26,6 @@ export interface RestrictionFilter {
   temporary?: boolean | undefined;
   /** Default: active restrictions only. */
   statuses?: RestrictionStatus[] | undefined;
-}
-
-export interface PageArgs {
-  first?: number | null | undefined;
-  after?: string | null | undefined;
-  last?: number | null | undefined;
-  before?: string | null | undefined;
 }
 
 export interface RestrictionPage {
@@ -47,29 +41,35 @@ interface Position {
   id: string;
 }
 
+/**
+ * A cursor is a position in one order. Address-order cursors name their order, so one is never
+ * read as a position in the time order or the other way round; time-order cursors keep the
+ * original two-element form, so those already handed out (on Teams cards, say) stay valid.
+ */
 export function encodeCursor(r: Restriction, orderBy: RestrictionOrderField): string {
-  const value = orderBy === 'createdAt' ? r.createdAt.toISOString() : r.entityKey;
-  return Buffer.from(JSON.stringify([value, r.id])).toString('base64url');
+  const position = orderBy === 'createdAt' ? [r.createdAt.toISOString(), r.id] : ['entityKey', r.entityKey, r.id];
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+function positionIn(parsed: unknown, orderBy: RestrictionOrderField): Position | undefined {
+  if (!Array.isArray(parsed) || !parsed.every((part) => typeof part === 'string')) return undefined;
+  const [value, id] = orderBy === 'createdAt' ? (parsed.length === 2 ? parsed : []) : parsed.length === 3 && parsed[0] === 'entityKey' ? parsed.slice(1) : [];
+  if (typeof value !== 'string' || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
+  if (orderBy === 'createdAt' && Number.isNaN(Date.parse(value))) return undefined;
+  return { value, id };
 }
 
 export function decodeCursor(cursor: string, orderBy: RestrictionOrderField): Position {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && /^[0-9a-f-]{36}$/.test(parsed[1])) {
-      if (orderBy === 'createdAt' && Number.isNaN(Date.parse(parsed[0]))) throw new Error('not a time');
-      return { value: parsed[0], id: parsed[1] };
-    }
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through to the typed error
+    // not JSON: the typed error below
   }
-  throw new ValidationError('cursor', 'the cursor is not one this API issued');
-}
-
-function pageSize(args: PageArgs): number {
-  const size = args.last ?? args.first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(size) || size < 0) throw new ValidationError(args.last != null ? 'last' : 'first', 'page size must be a non-negative integer');
-  if (size > MAX_PAGE_SIZE) throw new ValidationError(args.last != null ? 'last' : 'first', `page size is capped at ${MAX_PAGE_SIZE}`);
-  return size;
+  const position = positionIn(parsed, orderBy);
+  if (position) return position;
+  const otherOrder = positionIn(parsed, orderBy === 'createdAt' ? 'entityKey' : 'createdAt');
+  throw new ValidationError('cursor', otherOrder ? 'the cursor belongs to another orderBy: page again from the start in this order' : 'the cursor is not one this API issued');
 }
 
 export function createRestrictionQueries(deps: { db: Db }) {
@@ -91,9 +91,7 @@ export function createRestrictionQueries(deps: { db: Db }) {
     order: { field: RestrictionOrderField; descending: boolean },
     args: PageArgs,
   ): Promise<RestrictionPage> {
-    const size = pageSize(args);
-    const backwards = args.last != null;
-    const cursor = backwards ? args.before : args.after;
+    const { size, backwards, cursor } = pageRequest(args, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE);
     const base = {
       tenantId,
       entityKind,
@@ -118,8 +116,8 @@ export function createRestrictionQueries(deps: { db: Db }) {
       nodes: page,
       cursorOf: (r) => encodeCursor(r, order.field),
       totalCount,
-      hasNextPage: backwards ? Boolean(args.before) : more,
-      hasPreviousPage: backwards ? more : Boolean(args.after),
+      hasNextPage: backwards ? Boolean(cursor) : more,
+      hasPreviousPage: backwards ? more : Boolean(cursor),
     };
   }
 

@@ -140,6 +140,35 @@ describe('restrictedUsers', () => {
     expect((await list(token, { first: 100 })).totalCount).toBe(0);
   });
 
+  it('pages one way at a time and refuses a cursor of another order, with a clear error', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id });
+    await restrictMany(tenant, ['ann', 'bea', 'cai', 'dan']);
+    const byTime = await list(token, { first: 2 });
+    const byAddress = await list(token, { first: 2, orderBy: { field: 'ENTITY_KEY', direction: 'ASC' } });
+    for (const variables of [
+      { first: 2, last: 2 },
+      { first: 2, before: byTime.pageInfo.endCursor },
+      { last: 2, after: byTime.pageInfo.endCursor },
+    ]) {
+      const res = await api.gql(token, LIST, variables);
+      expect([errorCodes(res), res.body.data]).toEqual([['BAD_USER_INPUT'], null]);
+    }
+    const alerts = await api.gql(token, '{ alerts(first: 2, last: 2) { totalCount } }');
+    expect(errorCodes(alerts)).toEqual(['BAD_USER_INPUT']);
+    for (const [cursor, orderBy] of [
+      [byTime.pageInfo.endCursor, { field: 'ENTITY_KEY', direction: 'ASC' }],
+      [byAddress.pageInfo.endCursor, { field: 'RESTRICTED_AT', direction: 'DESC' }],
+    ] as const) {
+      const res = await api.gql(token, LIST, { first: 2, after: cursor, orderBy });
+      expect(res.body.errors?.[0]).toMatchObject({ message: 'the cursor belongs to another orderBy: page again from the start in this order', extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    // Each order's own cursors page on, both ways.
+    expect((await list(token, { first: 2, after: byAddress.pageInfo.endCursor, orderBy: { field: 'ENTITY_KEY', direction: 'ASC' } })).locals).toEqual(['cai', 'dan']);
+    expect((await list(token, { last: 1, before: byAddress.pageInfo.endCursor, orderBy: { field: 'ENTITY_KEY', direction: 'ASC' } })).locals).toEqual(['ann']);
+    expect((await list(token, { first: 2, after: byTime.pageInfo.endCursor })).locals).toEqual(['bea', 'ann']);
+  });
+
   it('shows the details an admin needs: reason, counts, policy, Exchange view, recommendations, releases and history', async () => {
     const tenant = await createTestTenant(api.database);
     const token = await api.token({ tenantId: tenant.id, roles: ['Security Reader'] });
