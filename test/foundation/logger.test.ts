@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { locatedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { captureLogs } from '../helpers/logs.ts';
@@ -40,6 +41,34 @@ describe('logs', () => {
     expect(logged.err.params).toBeUndefined();
     expect(logged.err.code).toBe('42P01');
     expect(logged.err.stack).toMatch(/caused by: .*relation "no_such_table" does not exist/);
+  });
+
+  it('log no parameter of a failed query that reached GraphQL or another error as its cause (a password hash stays out)', async () => {
+    const secret = 'scrypt$16384$8$1$c2VjcmV0LXNhbHQ=$c2VjcmV0LWhhc2gtdGhhdC1tdXN0LW5vdC1sZWFr';
+    const err = await database.rows(sql`insert into relay_credentials (tenant_id, username, password_hash) values (${'no-such-tenant'}, ${'scanner@contoso.test'}, ${secret})`).then(
+      () => expect.unreachable('the insert should fail'),
+      (e: unknown) => e as Error,
+    );
+    expect(err.message).toContain(secret);
+
+    const { logger, lines, entries } = captureLogs();
+    // As yoga's error log receives a resolver's failure: wrapped, with the message and stack copied.
+    logger.error({ err: locatedError(err, undefined, ['createRelayCredential']) }, 'graphql request failed');
+    logger.error({ err: new Error('could not create the relay credential', { cause: err }) }, 'failed');
+    logger.error({ err: new AggregateError([err], 'several writes failed') }, 'failed');
+    logger.error({ err: err.message }, 'failed');
+    logger.flush();
+    expect(lines).toHaveLength(4);
+    for (const line of lines) {
+      expect(line).not.toContain(secret);
+      expect(line).not.toContain('c2VjcmV0');
+      expect(line).not.toContain('contoso.test');
+      expect(line).toContain('insert into relay_credentials');
+    }
+    const [graphql, caused] = entries() as { err: { type: string; message: string; stack: string; code?: string; path?: unknown } }[];
+    expect(graphql?.err).toMatchObject({ type: 'GraphQLError', code: '23503', path: ['createRelayCredential'] });
+    expect(graphql?.err.message).toMatch(/^Failed query: insert into relay_credentials .* \(3 parameters, not logged\): insert or update on table "relay_credentials" violates foreign key constraint/);
+    expect(caused?.err.message).toMatch(/^could not create the relay credential: Failed query: insert into relay_credentials .* \(3 parameters, not logged\): insert or update/);
   });
 
   it('log other errors as they are', () => {
