@@ -12,6 +12,7 @@ import { bearerChallenge, createAuthenticator, type Authenticator, type Viewer }
 import { bodySizeLimit } from './body-limit.ts';
 import { compiledQueries } from './compiled-queries.ts';
 import { executionDeadline } from './execution-deadline.ts';
+import { refuseNulCharacters } from './nul-characters.ts';
 import { queryCostLimit } from './query-cost.ts';
 import type { GraphQLContext, ServerContext } from './context.ts';
 import { sseEventIds } from './sse-event-ids.ts';
@@ -105,7 +106,7 @@ export function createGraphQLServer(deps: { services: Services; authenticate: Au
       warn: (...args: unknown[]) => log.warn({ args }, 'yoga'),
       error: (...args: unknown[]) => log.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'graphql request failed'),
     },
-    plugins: [authentication(authenticate, viewers, log), bodySizeLimit(services.config.graphql.maxBodyBytes), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, queryCostLimit(MAX_QUERY_COST), sseEventIds(), subscriptionsEndWithToken(),
+    plugins: [authentication(authenticate, viewers, log), bodySizeLimit(services.config.graphql.maxBodyBytes), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, queryCostLimit(MAX_QUERY_COST), refuseNulCharacters(), sseEventIds(), subscriptionsEndWithToken(),
       compiledQueries((errors) => log.error({ errors }, 'a query could not be compiled')), executionDeadline(services.config.graphql.timeoutMs)],
     context: ({ request, viewer }) => {
       const who = viewer ?? viewers.get(request);

@@ -5,7 +5,9 @@ const MAX_NAME = 64;
 const MAX_LIST = 100;
 // The characters Exchange Online refuses in policy and rule names.
 const FORBIDDEN_NAME_CHARS = /[\\%&*+/=?{}|<>();:[\],"]/;
-const ADDRESS = /^[^\s@]+@(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+// No control characters in the local part either (NUL, DEL, C1): no mail system takes them.
+// eslint-disable-next-line no-control-regex
+const ADDRESS = /^[^\s@\x00-\x1f\x7f-\x9f]+@(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
 /** A policy or rule name as Exchange accepts it: 1–64 characters, none of `\ % & * + / = ? { } | < > ( ) ; : [ ] , "`. */

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestTenant, type TestTenant } from '../helpers/db.ts';
+import { startTestApi, type GraphQLResponse, type TestApi } from '../helpers/graphql.ts';
+
+let api: TestApi;
+let tenant: TestTenant;
+let token: string;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  tenant = await createTestTenant(api.database);
+  token = await api.token({ tenantId: tenant.id, roles: ['Security Administrator'] });
+});
+afterAll(async () => api.stop());
+
+const gql = (query: string, variables?: Record<string, unknown>) => api.gql(token, query, variables);
+
+/** What the tenant holds: any write (a restriction, a policy, a rule, a credential, a role, an audit record) shows here. */
+async function snapshot() {
+  const res = await gql(`{
+    restrictedUsers(filter: { status: [RESTRICTED, RELEASED, EXPIRED] }) { totalCount }
+    auditLog { totalCount }
+    outboundSpamPolicies { name rule { name } }
+    alertPolicies { name enabled }
+    relayCredentials { username }
+    roleAssignments { principalId }
+  }`);
+  expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
+  return res.body.data;
+}
+
+function refusedAsBadInput(res: GraphQLResponse<unknown>, names: RegExp): void {
+  expect(res.body.data ?? null).toBeNull();
+  expect(res.body.errors).toHaveLength(1);
+  const [error] = res.body.errors ?? [];
+  expect(error?.extensions?.code).toBe('BAD_USER_INPUT');
+  expect(error?.message).toMatch(names);
+}
+
+describe('a NUL character (U+0000) in any text input', () => {
+  const nul = (s: string) => s.replace('*', '\u0000');
+
+  it.each([
+    ['restrictUser details', 'mutation($v: RestrictUserInput!) { restrictUser(input: $v) { __typename } }', () => ({ senderAddress: tenant.address('nul1'), reason: 'MANUAL_BLOCK', details: nul('a*b') }), '$v.details'],
+    ['restrictUser senderAddress', 'mutation($v: RestrictUserInput!) { restrictUser(input: $v) { __typename } }', () => ({ senderAddress: nul(tenant.address('nul*')), reason: 'MANUAL_BLOCK' }), '$v.senderAddress'],
+    ['unblockUser senderAddress', 'mutation($v: UnblockUserInput!) { unblockUser(input: $v) { __typename } }', () => ({ senderAddress: nul(tenant.address('a*')), reason: 'checked' }), '$v.senderAddress'],
+    ['unblockUser reason', 'mutation($v: UnblockUserInput!) { unblockUser(input: $v) { __typename } }', () => ({ senderAddress: tenant.address('a'), reason: nul('ok*') }), '$v.reason'],
+    ['createOutboundSpamPolicy name', 'mutation($v: CreateOutboundSpamPolicyInput!) { createOutboundSpamPolicy(input: $v) { __typename } }', () => ({ name: nul('Sales*') }), '$v.name'],
+    ['createOutboundSpamRule name', 'mutation($v: CreateOutboundSpamRuleInput!) { createOutboundSpamRule(input: $v) { __typename } }', () => ({ name: nul('R*'), policyName: 'Default', from: [tenant.address('a')] }), '$v.name'],
+    ['a list of addresses', 'mutation($v: CreateOutboundSpamRuleInput!) { createOutboundSpamRule(input: $v) { __typename } }', () => ({ name: 'R', policyName: 'Default', from: [tenant.address('a'), nul('b*@x.test')] }), '$v.from[1]'],
+    ['updateAlertPolicy name', 'mutation($v: UpdateAlertPolicyInput!) { updateAlertPolicy(input: $v) { __typename } }', () => ({ name: nul('User restricted from sending email*'), enabled: false }), '$v.name'],
+    ['assignRole principalId', 'mutation($v: RoleAssignmentInput!) { assignRole(input: $v) { __typename } }', () => ({ principalId: nul('oid-*'), role: 'GLOBAL_READER' }), '$v.principalId'],
+    ['createRelayCredential username', 'mutation($v: CreateRelayCredentialInput!) { createRelayCredential(input: $v) { __typename } }', () => ({ username: nul('u*x'), password: 'abcdefghijklmnop' }), '$v.username'],
+    ['restrictedUsers search', 'query($v: String) { restrictedUsers(filter: { search: $v }) { totalCount } }', () => nul('a*'), '$v'],
+    ['auditLog target', 'query($v: AuditLogFilter) { auditLog(filter: $v) { totalCount } }', () => ({ target: nul('a*') }), '$v.target'],
+    ['alerts entityKey', 'query($v: AlertFilter) { alerts(filter: $v) { totalCount } }', () => ({ entityKey: nul('a*') }), '$v.entityKey'],
+    ['restrictedUser senderAddress', 'query($v: String!) { restrictedUser(senderAddress: $v) { id } }', () => nul(tenant.address('a*')), '$v'],
+    ['senderActivity senderAddress', 'query($v: String!) { senderActivity(senderAddress: $v) { senderAddress } }', () => nul(tenant.address('a*')), '$v'],
+  ])('in a variable (%s) is refused as BAD_USER_INPUT naming where, and changes nothing', async (_name, query, value, at) => {
+    const before = await snapshot();
+    const res = await gql(query, { v: value() });
+    refusedAsBadInput(res, new RegExp(`^Variable "\\$v" holds a NUL character \\(U\\+0000\\) at ${at.replace(/[$[\]]/g, '\\$&')}; text may not contain it$`));
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ variable: 'v' });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it.each([
+    ['restrictUser details', (t: TestTenant) => `mutation { restrictUser(input: { senderAddress: "${t.address('nul1')}", reason: MANUAL_BLOCK, details: "a\\u0000b" }) { __typename } }`, 'input', 'input.details'],
+    ['restrictUser senderAddress', (t: TestTenant) => `mutation { restrictUser(input: { senderAddress: "nul\\u0000@${t.domain}", reason: MANUAL_BLOCK }) { __typename } }`, 'input', 'input.senderAddress'],
+    ['createOutboundSpamRule from', () => 'mutation { createOutboundSpamRule(input: { name: "R", policyName: "Default", from: ["a@x.test", "b\\u0000@x.test"] }) { __typename } }', 'input', 'input.from[1]'],
+    ['restrictedUser', () => '{ restrictedUser(senderAddress: "a\\u0000@x.test") { id } }', 'senderAddress', 'senderAddress'],
+    ['restrictedUsers search', () => '{ restrictedUsers(filter: { search: "\\u0000" }) { totalCount } }', 'filter', 'filter.search'],
+  ])('written in the document (%s) is refused as BAD_USER_INPUT naming the argument, and changes nothing', async (_name, query, argument, at) => {
+    const before = await snapshot();
+    const res = await gql(query(tenant));
+    refusedAsBadInput(res, new RegExp(`^Argument "${argument}" holds a NUL character \\(U\\+0000\\) at ${at.replace(/[[\]]/g, '\\$&')}; text may not contain it$`));
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ argument });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("in a variable's default is refused too", async () => {
+    const res = await gql('query($s: String = "x\\u0000") { restrictedUsers(filter: { search: $s }) { totalCount } }');
+    refusedAsBadInput(res, /^The default of variable "\$s" holds a NUL character/);
+  });
+
+  it('other text, control characters included where a field takes them, still goes through', async () => {
+    const res = await gql('mutation($v: RestrictUserInput!) { restrictUser(input: $v) { __typename ... on RestrictUserSuccess { restrictedUser { senderAddress } } } }', {
+      v: { senderAddress: tenant.address('tabs'), reason: 'MANUAL_BLOCK', details: 'line one\nline\ttwo, ünïcode ✓' },
+    });
+    expect(res.body).toEqual({ data: { restrictUser: { __typename: 'RestrictUserSuccess', restrictedUser: { senderAddress: tenant.address('tabs') } } } });
+  });
+});
+
+describe('sender addresses', () => {
+  it.each([['\u0001'], ['\u007f'], ['\u0085'], ['\u001b']])('refuses a control character (%j) in the local part as a ValidationError, restricting nobody', async (control) => {
+    const before = await snapshot();
+    const res = await gql('mutation($v: RestrictUserInput!) { restrictUser(input: $v) { __typename ... on ValidationError { field message } } }', {
+      v: { senderAddress: `ctl${control}x@${tenant.domain}`, reason: 'MANUAL_BLOCK' },
+    });
+    expect(res.body.data?.restrictUser).toEqual({ __typename: 'ValidationError', field: 'senderAddress', message: `senderAddress: ctl${control}x@${tenant.domain} is not an e-mail address` });
+    expect(await snapshot()).toEqual(before);
+  });
+});
