@@ -1,14 +1,13 @@
 import { Kind } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
+import { parseIsoDateTime } from '../../domain/date-time.ts';
 import { builder } from '../builder.ts';
 
-// An explicit offset (Z or ±hh:mm) is required, so a time is never read in the server's zone.
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-
 function parseDateTime(value: unknown): Date {
-  const date = typeof value === 'string' && ISO_8601.test(value) ? new Date(value) : undefined;
-  if (!date || Number.isNaN(date.getTime())) {
-    throw createGraphQLError('DateTime must be an ISO-8601 date and time with an offset, such as 2026-11-26T10:00:00Z', { extensions: { code: 'BAD_USER_INPUT' } });
+  const date = typeof value === 'string' ? parseIsoDateTime(value) : undefined;
+  if (!date) {
+    const message = 'DateTime must be an existing ISO-8601 date and time with an offset, in the years 0001 to 9999 (UTC), such as 2026-11-26T10:00:00Z';
+    throw createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
   }
   return date;
 }

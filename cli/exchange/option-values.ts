@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
+import { parseIsoDateTime } from '../../domain/date-time.ts';
 
 /** `true`/`false`, also PowerShell's `$true`/`$false`. */
 export function parseBoolean(value: string): boolean {
@@ -49,7 +50,7 @@ export function parseDateTime(value: string): Date {
   const v = value.trim();
   if (!ISO_DATE.test(v)) throw new InvalidArgumentError('expected an ISO-8601 date such as 2026-11-26 or 2026-11-26T10:00:00Z');
   const withZone = v.length === 10 ? `${v}T00:00:00Z` : /(Z|[+-]\d{2}:\d{2})$/.test(v) ? v : `${v}Z`;
-  const date = new Date(withZone);
-  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError('expected a valid date');
+  const date = parseIsoDateTime(withZone);
+  if (!date) throw new InvalidArgumentError('expected a date that exists, in the years 0001 to 9999');
   return date;
 }

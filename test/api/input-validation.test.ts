@@ -101,3 +101,43 @@ describe('sender addresses', () => {
     expect(await snapshot()).toEqual(before);
   });
 });
+
+describe('DateTime', () => {
+  const ALERTS_FROM = 'query($from: DateTime) { alerts(first: 1, filter: { from: $from }) { totalCount } }';
+
+  it.each([
+    ['a day February does not have', '2026-02-30T00:00:00Z'],
+    ['29 February of a common year', '2027-02-29T12:00:00Z'],
+    ['31 April', '2026-04-31T00:00:00Z'],
+    ['month 13', '2026-13-01T00:00:00Z'],
+    ['hour 24', '2026-01-01T24:00:00Z'],
+    ['minute 60', '2026-01-01T10:60:00Z'],
+    ['an offset of 24 hours', '2026-01-01T10:00:00+24:00'],
+    ['year 0000', '0000-01-01T00:00:00Z'],
+    ['a time in year 0000 in UTC', '0001-01-01T00:30:00+01:00'],
+    ['a time in year 10000 in UTC', '9999-12-31T23:00:00-05:00'],
+  ])('refuses %s (%s) as BAD_USER_INPUT, as a variable and written in the document', async (_name, value) => {
+    const message = /DateTime must be an existing ISO-8601 date and time with an offset, in the years 0001 to 9999 \(UTC\)/;
+    const asVariable = await gql(ALERTS_FROM, { from: value });
+    expect(asVariable.body.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(asVariable.body.errors?.[0]?.message).toMatch(message);
+    const written = await gql(`{ alerts(first: 1, filter: { from: "${value}" }) { totalCount } }`);
+    expect(written.body.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(written.body.errors?.[0]?.message).toMatch(message);
+  });
+
+  it.each([['2028-02-29T00:00:00Z'], ['2000-02-29T23:59:59.999Z'], ['0001-01-01T00:00:00Z'], ['9999-12-31T23:59:59Z'], ['2026-11-26T10:00:00+14:00']])('accepts %s', async (value) => {
+    const res = await gql(ALERTS_FROM, { from: value });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toEqual({ alerts: { totalCount: expect.any(Number) } });
+  });
+
+  it('a restriction that would end on a day that does not exist is refused, not moved to March', async () => {
+    const before = await snapshot();
+    const res = await gql('mutation($v: RestrictUserInput!) { restrictUser(input: $v) { __typename } }', { v: { senderAddress: tenant.address('feb30'), reason: 'MANUAL_BLOCK', expiresAt: '2027-02-30T00:00:00Z' } });
+    expect(res.body.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(await snapshot()).toEqual(before);
+    const found = await gql('query($a: String!) { restrictedUser(senderAddress: $a) { id } }', { a: tenant.address('feb30') });
+    expect(found.body).toEqual({ data: { restrictedUser: null } });
+  });
+});

@@ -182,4 +182,13 @@ describe('search-audit-log', () => {
     expect(row?.split(/\s+/).slice(1)).toEqual(['system:policy', 'Listed', address, 'Success']);
     expect(await runSendguard(['search-audit-log', '--start-date', 'yesterday'], asAdmin)).toMatchObject({ code: 2 });
   });
+
+  it('exits 2 for a date that does not exist or a year outside 0001–9999, instead of rolling it over', async () => {
+    for (const date of ['2026-02-30', '2027-02-29T10:00:00Z', '0000-01-01', '2026-04-31T00:00']) {
+      const result = await runSendguard(['search-audit-log', '--start-date', date], asAdmin);
+      expect(result, date).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr).toMatch(/expected a date that exists, in the years 0001 to 9999/);
+    }
+    expect(await runSendguard(['search-audit-log', '--start-date', '2028-02-29', '--end-date', '2028-03-01'], asAdmin)).toMatchObject({ code: 0 });
+  });
 });
