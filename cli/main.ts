@@ -117,12 +117,18 @@ function parseRole(value: string, previous: string[]): string[] {
   return [...previous, role];
 }
 
+/** Longest lifetime `sendguard token` gives a token: a year. */
+const MAX_TOKEN_LIFETIME_DAYS = 365;
+
 function parseExpiry(value: string): number {
+  let seconds: number;
   try {
-    return parseDuration(value);
+    seconds = parseDuration(value);
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+  if (seconds > MAX_TOKEN_LIFETIME_DAYS * 86_400) throw new InvalidArgumentError(`a token lives at most ${MAX_TOKEN_LIFETIME_DAYS}d (a year); mint a new one when it expires`);
+  return seconds;
 }
 
 async function token(options: { tenant: string; principal: string; role: string[]; name?: string; expires: number }): Promise<void> {
@@ -153,7 +159,7 @@ export function buildProgram(): Command {
     .requiredOption('--principal <id>', 'object id or user principal name of the admin')
     .requiredOption('--role <role>', 'role to carry (repeatable), e.g. "Security Administrator"', parseRole, [])
     .option('--name <name>', 'display name')
-    .option('--expires <duration>', 'lifetime such as 30m, 1h, 7d', parseExpiry, 3600)
+    .option('--expires <duration>', `lifetime such as 30m, 1h, 7d (at most ${MAX_TOKEN_LIFETIME_DAYS}d)`, parseExpiry, 3600)
     .action(token);
   program
     .command('print-schema')

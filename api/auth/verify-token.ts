@@ -16,6 +16,9 @@ export class AuthenticationError extends Error {
 
 const stringList = z.array(z.string()).max(500);
 
+/** The last second of year 9999: a later `exp` is no time the API can show (`tokenExpiresAt`) or wait for. */
+const LAST_EXP = Date.UTC(9999, 11, 31, 23, 59, 59) / 1000;
+
 /**
  * A verified token is reused for at most this long (and never past its expiry), and the issuer's
  * JWKS is fetched again when older than this on the next verification that needs it (jose's own
@@ -35,7 +38,7 @@ const claimsSchema = z.object({
   wids: stringList.optional(),
   groups: stringList.optional(),
   act: z.object({ sub: z.string().min(1), name: z.string().optional(), roles: stringList.optional() }).optional(),
-  exp: z.number(),
+  exp: z.number().max(LAST_EXP),
 });
 
 export type TokenClaims = z.infer<typeof claimsSchema>;

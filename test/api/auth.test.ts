@@ -79,6 +79,9 @@ describe('authentication failures: 401 with WWW-Authenticate, nothing executed',
       /error="invalid_token".*signature is not valid/,
     ],
     ['a key that is not ours', async () => signLocal(localClaims(), (await generateKeyPair('ES256')).privateKey, 'ES256'), /signature is not valid/],
+    // 100,000,000 days: no time a Date holds, so tokenExpiresAt and a subscription's end could not be worked out.
+    ['an expiry past year 9999', () => signLocal(localClaims({ exp: now() + 100_000_000 * 86_400 })), /error="invalid_token".*exp claim is not valid/],
+    ['an external token with an expiry past year 9999', () => signIssuer({ tid: tenant.id, oid: 'oid-x', exp: 253_402_300_800 }), /exp claim is not valid/],
     ['a tenant this server does not serve', () => signLocal(localClaims({ tid: 'no-such-tenant' })), /tenant is not served here/],
     ['an external token for the wrong audience', () => signIssuer({ tid: tenant.id, oid: 'oid-x', aud: 'api://other' }), /aud claim is not accepted/],
     [
@@ -123,6 +126,21 @@ describe('sendguard token', () => {
     const unknownRole = await runSendguard(['token', '--tenant', tenant.id, '--principal', 'p', '--role', 'Janitor'], env);
     expect(unknownRole.code).not.toBe(0);
     expect(unknownRole.stderr).toMatch(/Janitor is not a role Sendguard knows/);
+  });
+
+  it('refuses --expires past a year with exit 2, printing no token', async () => {
+    const env = { SENDGUARD_DATA_DIR: api.config.dataDir, SENDGUARD_LOG_LEVEL: 'silent', DATABASE_URL: '' };
+    const mint = (expires: string) => runSendguard(['token', '--tenant', tenant.id, '--principal', 'oid-cli-2', '--role', 'Security Reader', '--expires', expires], env);
+    for (const expires of ['100000000d', '366d', '8785h', '99999999999999999999999']) {
+      const refused = await mint(expires);
+      expect(refused, expires).toMatchObject({ code: 2, stdout: '' });
+      expect(refused.stderr).toMatch(/a token lives at most 365d \(a year\)/);
+    }
+    const yearLong = await mint('365d');
+    expect(yearLong.code).toBe(0);
+    const res = await api.gql(yearLong.stdout.trim(), '{ viewer { tokenExpiresAt } }');
+    const { tokenExpiresAt } = (res.body.data as { viewer: { tokenExpiresAt: string } }).viewer;
+    expect(new Date(tokenExpiresAt).getTime() - Date.now()).toBeGreaterThan(364 * 86_400_000);
   });
 });
 
