@@ -6,7 +6,10 @@ export type Command = { kind: 'action'; action: IncomingAction } | { kind: 'unbl
 
 function action(verb: Verb, data: unknown): Command {
   const parsed = parseCardAction(verb, data);
-  return parsed.ok ? { kind: 'action', action: parsed.action } : { kind: 'invalid', field: 'senderAddress', message: parsed.message.replace(/^senderAddress: /, '') };
+  if (parsed.ok) return { kind: 'action', action: parsed.action };
+  // parseCardAction says `<field>: <what is wrong>`.
+  const [, field = 'senderAddress', message = parsed.message] = /^(\w+): ([\s\S]*)$/.exec(parsed.message) ?? [];
+  return { kind: 'invalid', field, message };
 }
 
 function withAddress(verb: typeof verbs.restrictedShow, argument: string): Command {

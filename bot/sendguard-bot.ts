@@ -129,9 +129,9 @@ export function createSendguardBot(deps: SendguardBotDeps) {
       return isCardAction(activity) ? { messages: [], invoke: { kind: 'card', card } } : { messages: [card], invoke: null };
     }
     if (err instanceof GraphQLInputError) {
-      // Only a forged or corrupted card carries data the API refuses: the same 400 as any bad payload.
-      logger.warn({ activityType: activity.type, conversationId: activity.conversation.id, reason: err.message }, 'the API refused the data of a card action');
-      if (isCardAction(activity)) return { messages: [], invoke: { kind: 'error', status: 400, message: err.message } };
+      // What was typed or sent, not a fault (or a forged card): say what the API found wrong with it.
+      logger.warn({ activityType: activity.type, conversationId: activity.conversation.id, reason: err.message }, 'the API refused the input of a turn');
+      if (isCardAction(activity)) return { messages: [], invoke: { kind: 'error', status: 400, message: `Sendguard could not use that: ${err.message}. Nothing was changed.` } };
       return { messages: [errorCard({ failure: { kind: 'VALIDATION', field: 'request', message: err.message, retry: null }, now: ctx.now })], invoke: null };
     }
     logger.error({ err, activityType: activity.type, conversationId: activity.conversation.id }, 'bot turn failed');

@@ -7,16 +7,18 @@ import { acknowledgementInputId, inputIds, verbs, type Verb, type VerbData } fro
  * input values merged in) into typed data. Anything malformed is refused with a message.
  */
 
-const address = z.string().trim().toLowerCase().min(3).max(320).regex(/^[^\s@]+@[^\s@]+$/, 'an email address');
-const restrictionId = z.string().trim().min(1).max(128);
-const cursor = z.string().max(1024).optional();
-const search = z
-  .string()
-  .trim()
-  .max(320)
+// No control characters in an address; no NUL in any text (the API refuses one: PostgreSQL cannot store it).
+// eslint-disable-next-line no-control-regex
+const address = z.string().trim().toLowerCase().min(3).max(320).regex(/^[^\s@\x00-\x1f\x7f-\x9f]+@[^\s@\x00-\x1f\x7f-\x9f]+$/, 'an email address');
+const withoutNul = (s: string) => !s.includes('\u0000');
+const NUL_REFUSED = 'text without a NUL character (U+0000)';
+const text = (max: number) => z.string().trim().max(max).refine(withoutNul, NUL_REFUSED);
+const restrictionId = text(128).pipe(z.string().min(1));
+const cursor = z.string().max(1024).refine(withoutNul, NUL_REFUSED).optional();
+const search = text(320)
   .optional()
   .transform((s) => (s ? s : undefined));
-const reason = z.string().trim().max(1000).default('');
+const reason = text(1000).default('');
 const acknowledged = z.array(z.enum(recommendationKinds)).max(recommendationKinds.length);
 const toggle = z.enum(['true', 'false']).optional();
 

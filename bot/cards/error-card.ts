@@ -84,7 +84,7 @@ function forbidden(f: Failure<'FORBIDDEN'>): Parts {
   };
 }
 
-const fieldLabels: Record<string, string> = { reason: 'Reason', acknowledgedRecommendations: 'Recommendations', senderAddress: 'Address', restrictionId: 'Restriction' };
+const fieldLabels: Record<string, string> = { reason: 'Reason', acknowledgedRecommendations: 'Recommendations', senderAddress: 'Address', restrictionId: 'Restriction', search: 'Search' };
 
 function validation(f: Failure<'VALIDATION'>): Parts {
   return {

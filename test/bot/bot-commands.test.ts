@@ -183,7 +183,21 @@ describe('bot commands', () => {
       ['card.refresh', { view: 'restricted.list', after: 'garbage' }],
     ] as const) {
       const position = await lynne.invoke(verb, data);
-      expect(position.invoke?.body).toMatchObject({ statusCode: 400, type: 'application/vnd.microsoft.error', value: { message: 'the cursor is not one this API issued' } });
+      expect(position.invoke?.body).toMatchObject({ statusCode: 400, type: 'application/vnd.microsoft.error', value: { message: 'Sendguard could not use that: the cursor is not one this API issued. Nothing was changed.' } });
     }
+  });
+
+  it('refuses a NUL character in what is typed or sent, and a control character in an address, saying which field', async () => {
+    const tenant = await createTestTenant(harness.database);
+    await restrict(tenant, 'frank');
+    const lynne = await admin(tenant);
+    const search = cardText(onlyCard(await lynne.say('restricted fr\u0000ank')));
+    expect(search).toContain('Search: text without a NUL character (U+0000)');
+    expect(search).toContain('Nothing was changed.');
+    expect(cardText(onlyCard(await lynne.say(`show fr\u0001ank@${tenant.domain}`)))).toContain('Address: an email address');
+    const reason = await lynne.invoke('unblock.confirm', { senderAddress: tenant.address('frank'), restrictionId: 'r-1', acknowledgedRecommendations: [], reason: 'checked\u0000' });
+    expect(reason.invoke?.body).toMatchObject({ statusCode: 400, value: { message: 'reason: text without a NUL character (U+0000)' } });
+    const details = await lynne.say(`show ${tenant.address('frank')}`);
+    expect(cardText(onlyCard(details))).toContain('Suspected compromised account');
   });
 });
