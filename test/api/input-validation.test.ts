@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { startTestApi, type GraphQLResponse, type TestApi } from '../helpers/graphql.ts';
+import { openSse, openWs } from '../helpers/subscriptions.ts';
 
 let api: TestApi;
 let tenant: TestTenant;
@@ -76,6 +77,23 @@ describe('a NUL character (U+0000) in any text input', () => {
     refusedAsBadInput(res, new RegExp(`^Argument "${argument}" holds a NUL character \\(U\\+0000\\) at ${at.replace(/[[\]]/g, '\\$&')}; text may not contain it$`));
     expect(res.body.errors?.[0]?.extensions).toMatchObject({ argument });
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('in a subscription (over SSE and WebSocket) is refused the same way, before it subscribes', async () => {
+    const query = 'subscription($f: RestrictionEventFilter) { restrictionEvents(filter: $f) { __typename } }';
+    const variables = { f: { senderAddress: `a\u0000@${tenant.domain}` } };
+    const sse = await openSse(api.graphqlUrl, token, query, { variables });
+    const event = await sse.next();
+    sse.close();
+    expect(event?.data.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', 'Variable "$f" holds a NUL character (U+0000) at $f.senderAddress; text may not contain it']]);
+    const ws = openWs(api.url, token);
+    // graphql-ws delivers a result that carries errors as `next`, then completes.
+    const result = await new Promise<unknown>((resolve) => {
+      ws.subscribe({ query, variables }, { next: resolve, error: resolve, complete: () => resolve('completed') });
+    });
+    await ws.dispose();
+    expect((result as { data?: unknown }).data ?? null).toBeNull();
+    expect((result as { errors?: unknown }).errors).toMatchObject([{ message: 'Variable "$f" holds a NUL character (U+0000) at $f.senderAddress; text may not contain it', extensions: { code: 'BAD_USER_INPUT' } }]);
   });
 
   it("in a variable's default is refused too", async () => {
