@@ -4,6 +4,8 @@ export type { Logger };
 
 /** Longest statement text kept in a logged query error. */
 const MAX_QUERY_CHARS = 1000;
+/** How deep causes and wrapped errors are searched for query parameters. */
+const MAX_DEPTH = 8;
 /** How drizzle writes the parameters into a failed query's message: after the statement, to the end. */
 const PARAMETERS_TEXT = /\nparams: [\s\S]*$/;
 
@@ -29,7 +31,7 @@ function stackWith(err: Error, message: string): string {
   return [`${err.name}: ${message}`, ...frames].join('\n');
 }
 
-function cleanQueryError(err: QueryError): Error {
+function cleanQueryError(err: QueryError, depth: number): Error {
   const { query, params } = err;
   // PGlite's own error also carries the statement and its parameters, beside the database's message.
   if (!err.message.startsWith('Failed query: ')) {
@@ -43,7 +45,7 @@ function cleanQueryError(err: QueryError): Error {
   const code = (err.cause as { code?: unknown } | undefined)?.code;
   const clean = copyOf(err, message, stackWith(err, message), { query: statement, ...(typeof code === 'string' ? { code } : {}) });
   delete (clean as Partial<QueryError>).params;
-  if (err.cause instanceof Error) Object.defineProperty(clean, 'cause', { value: withoutQueryParameters(err.cause), configurable: true });
+  if (err.cause instanceof Error && depth < MAX_DEPTH) Object.defineProperty(clean, 'cause', { value: withoutQueryParameters(err.cause, depth + 1), configurable: true });
   return clean;
 }
 
@@ -54,15 +56,17 @@ function cleanQueryError(err: QueryError): Error {
  * in (`originalError`), and other errors may carry it as their `cause`. The statement text, the
  * database's own error and its SQLSTATE (`code`) stay.
  */
-export function withoutQueryParameters(err: unknown): unknown {
+export function withoutQueryParameters(err: unknown, depth = 0): unknown {
   if (typeof err === 'string') return err.replace(PARAMETERS_TEXT, ' (parameters not logged)');
   if (!(err instanceof Error)) return err;
-  if (isQueryError(err)) return cleanQueryError(err);
+  if (isQueryError(err)) return cleanQueryError(err, depth);
   const { originalError, errors } = err as Error & { originalError?: unknown; errors?: unknown };
+  // A cause chain may loop back on itself: past the depth, what is left is not logged.
+  const inner = (e: unknown) => (depth < MAX_DEPTH ? withoutQueryParameters(e, depth + 1) : undefined);
   const nested = {
-    ...(err.cause instanceof Error ? { cause: withoutQueryParameters(err.cause) } : {}),
-    ...(originalError instanceof Error ? { originalError: withoutQueryParameters(originalError) } : {}),
-    ...(Array.isArray(errors) ? { errors: errors.map(withoutQueryParameters) } : {}),
+    ...(err.cause instanceof Error ? { cause: inner(err.cause) } : {}),
+    ...(originalError instanceof Error ? { originalError: inner(originalError) } : {}),
+    ...(Array.isArray(errors) ? { errors: errors.map(inner) } : {}),
   };
   const leaks = PARAMETERS_TEXT.test(err.message) || PARAMETERS_TEXT.test(err.stack ?? '');
   const changed = leaks || Object.entries(nested).some(([key, value]) => value !== (err as unknown as Record<string, unknown>)[key]);

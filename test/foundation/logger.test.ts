@@ -71,6 +71,16 @@ describe('logs', () => {
     expect(caused?.err.message).toMatch(/^could not create the relay credential: Failed query: insert into relay_credentials .* \(3 parameters, not logged\): insert or update/);
   });
 
+  it('log an error whose causes loop back on themselves', () => {
+    const first = new Error('first');
+    const second = new Error('second', { cause: first });
+    Object.defineProperty(first, 'cause', { value: second });
+    const { logger, entries } = captureLogs();
+    logger.error({ err: first }, 'looped');
+    logger.flush();
+    expect(entries()[0]).toMatchObject({ msg: 'looped', err: { message: expect.stringMatching(/^first: second/) } });
+  });
+
   it('log other errors as they are', () => {
     const { logger, lines } = captureLogs();
     logger.error({ err: new Error('the alert mailer refused the message') }, 'send failed');
