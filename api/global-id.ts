@@ -7,25 +7,27 @@ export interface GlobalId {
   id: string;
 }
 
-/** The type and row id inside a global id; one that does not decode is the caller's mistake, not a fault. */
-export function parseGlobalId(globalId: string, field: string): GlobalId {
+/** The type and row id inside a global id; undefined when it is not one. */
+function decoded(globalId: string): GlobalId | undefined {
   try {
     return decodeGlobalID(globalId);
   } catch {
-    throw new ValidationError(field, `${field} is not an id this API issued`);
+    return undefined;
   }
 }
 
-/** The row id inside a global id of `typename`; `message` says what else it was given. */
+/** The type and row id inside a global id; one that does not decode is the caller's mistake, not a fault. */
+export function parseGlobalId(globalId: string, field: string): GlobalId {
+  const id = decoded(globalId);
+  if (!id) throw new ValidationError(field, `${field} is not an id this API issued`);
+  return id;
+}
+
+/** The row id inside a global id of `typename`; `message` says what else it was given (not a global id at all gets the same answer). */
 export function rowIdOf(globalId: string, typename: string, field: string, message: string): string {
-  let decoded: GlobalId | undefined;
-  try {
-    decoded = decodeGlobalID(globalId);
-  } catch {
-    // Not a global id at all: the same answer as an id of another type.
-  }
-  if (decoded?.typename !== typename) throw new ValidationError(field, message);
-  return decoded.id;
+  const id = decoded(globalId);
+  if (id?.typename !== typename) throw new ValidationError(field, message);
+  return id.id;
 }
 
 /** `node` and `nodes` load only types that implement Node; any other type name is refused, not looked up. */

@@ -1,33 +1,29 @@
-import { Kind, visit, type ASTNode, type DocumentNode, type ValueNode } from 'graphql';
+import { Kind, visit, type ASTNode, type DocumentNode, type GraphQLError, type ValueNode } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
 const NUL = '\u0000';
 
-/** Where in a variable's JSON value a string holds a NUL (`input.reason`, `from[2]`), if anywhere. */
-function nulInValue(value: unknown, at: string): string | undefined {
-  if (typeof value === 'string') return value.includes(NUL) ? at : undefined;
-  const entries: [string, unknown][] = Array.isArray(value)
-    ? value.map((v, i) => [`${at}[${i}]`, v])
-    : value !== null && typeof value === 'object'
-      ? Object.entries(value).map(([k, v]) => [`${at}.${k}`, v])
-      : [];
-  for (const [path, v] of entries) {
-    const found = nulInValue(v, path);
+/** The first of the parts (path, value) in which `search` finds a NUL. */
+function firstIn<T>(parts: [string, T][], search: (value: T, at: string) => string | undefined): string | undefined {
+  for (const [path, part] of parts) {
+    const found = search(part, path);
     if (found) return found;
   }
   return undefined;
 }
 
+/** Where in a variable's JSON value a string holds a NUL (`input.reason`, `from[2]`), if anywhere. */
+function nulInValue(value: unknown, at: string): string | undefined {
+  if (typeof value === 'string') return value.includes(NUL) ? at : undefined;
+  if (Array.isArray(value)) return firstIn(value.map((v, i) => [`${at}[${i}]`, v]), nulInValue);
+  return value !== null && typeof value === 'object' ? firstIn(Object.entries(value).map(([k, v]) => [`${at}.${k}`, v]), nulInValue) : undefined;
+}
+
 /** As nulInValue, for a value written in the document. */
 function nulInLiteral(node: ValueNode, at: string): string | undefined {
   if (node.kind === Kind.STRING) return node.value.includes(NUL) ? at : undefined;
-  const entries: [string, ValueNode][] =
-    node.kind === Kind.LIST ? node.values.map((v, i) => [`${at}[${i}]`, v]) : node.kind === Kind.OBJECT ? node.fields.map((f) => [`${at}.${f.name.value}`, f.value]) : [];
-  for (const [path, v] of entries) {
-    const found = nulInLiteral(v, path);
-    if (found) return found;
-  }
-  return undefined;
+  if (node.kind === Kind.LIST) return firstIn(node.values.map((v, i) => [`${at}[${i}]`, v]), nulInLiteral);
+  return node.kind === Kind.OBJECT ? firstIn(node.fields.map((f) => [`${at}.${f.name.value}`, f.value]), nulInLiteral) : undefined;
 }
 
 function refusal(what: string, at: string, node: ASTNode | undefined, extensions: Record<string, string>) {
@@ -67,15 +63,9 @@ function nulInVariables(variables: unknown) {
  * in a reason) are the fields' own business.
  */
 export function refuseNulCharacters(): Plugin {
-  const check = (args: { document: DocumentNode; variableValues?: unknown }) => nulInVariables(args.variableValues) ?? nulInDocument(args.document);
-  return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const error = check(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const error = check(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
+  const refuse = ({ args, setResultAndStopExecution }: { args: { document: DocumentNode; variableValues?: unknown }; setResultAndStopExecution(result: { errors: GraphQLError[] }): void }) => {
+    const error = nulInVariables(args.variableValues) ?? nulInDocument(args.document);
+    if (error) setResultAndStopExecution({ errors: [error] });
   };
+  return { onExecute: refuse, onSubscribe: refuse };
 }

@@ -25,6 +25,11 @@ function keyIs(key: AlertKey): SQL | undefined {
   return and(eq(alerts.tenantId, key.tenantId), eq(alerts.policyId, key.policyId), eq(alerts.entityKind, key.entityKind), eq(alerts.entityKey, key.entityKey));
 }
 
+function markIs(key: AlertKey): SQL | undefined {
+  const m = alertStreamMarks;
+  return and(eq(m.tenantId, key.tenantId), eq(m.policyId, key.policyId), eq(m.entityKind, key.entityKind), eq(m.entityKey, key.entityKey));
+}
+
 /** Serialises every writer of one alert stream until the transaction ends, whatever process it runs in. */
 export async function lockAlertKey(tx: Db, key: AlertKey): Promise<void> {
   const text = [key.tenantId, key.policyId, key.entityKind, key.entityKey].join('\u001f');
@@ -42,14 +47,7 @@ export async function lastSourceEventId(tx: Db, key: AlertKey): Promise<number> 
   const [mark] = await tx
     .select({ id: alertStreamMarks.lastEventId })
     .from(alertStreamMarks)
-    .where(
-      and(
-        eq(alertStreamMarks.tenantId, key.tenantId),
-        eq(alertStreamMarks.policyId, key.policyId),
-        eq(alertStreamMarks.entityKind, key.entityKind),
-        eq(alertStreamMarks.entityKey, key.entityKey),
-      ),
-    );
+    .where(markIs(key));
   return Math.max(Number(row?.id ?? 0), mark?.id ?? 0);
 }
 

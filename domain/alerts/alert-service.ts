@@ -55,16 +55,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function createAlertService(deps: { db: Db; clock: Clock; aggregationSeconds: number }) {
   const { db, clock } = deps;
 
-  async function foldIntoStream(tx: Db, policy: AlertPolicy, signal: AlertSignal, event: StoredEvent): Promise<AlertOutcome | undefined> {
-    const key: AlertKey = { tenantId: event.tenantId, policyId: policy.id, entityKind: signal.entityKind, entityKey: signal.entityKey };
-    await lockAlertKey(tx, key);
+  /** Folds the event into its stream, whose lock the caller holds. */
+  async function foldIntoStream(tx: Db, key: AlertKey, policy: AlertPolicy, signal: AlertSignal, event: StoredEvent): Promise<AlertOutcome | undefined> {
     if ((await lastSourceEventId(tx, key)) >= event.id) return undefined;
     const now = clock.now();
     const windowMs = deps.aggregationSeconds * 1000;
     const open = windowMs > 0 ? await findAggregatableAlert(tx, key, new Date(event.occurredAt.getTime() - windowMs)) : undefined;
     // Another restriction is another incident, however soon: its own alert, and its own notice in
     // Teams (a repeat notifies no one, and the earlier notice says "released").
-    if (open && !(signal.restrictionId && open.restrictionId && signal.restrictionId !== open.restrictionId)) {
+    const anotherRestriction = signal.restrictionId !== null && open?.restrictionId != null && signal.restrictionId !== open.restrictionId;
+    if (open && !anotherRestriction) {
       const alert = await recordAlertHit(tx, open.id, { seenAt: event.occurredAt, details: signal.details, at: now }, event.id);
       return { alert, raised: false, notifications: [] };
     }
@@ -102,23 +102,19 @@ export function createAlertService(deps: { db: Db; clock: Clock; aggregationSeco
       if (!settings) return [];
       const outcomes: AlertOutcome[] = [];
       for (const policy of await listAlertPoliciesOfKind(tx, event.tenantId, signal.kind)) {
+        const key: AlertKey = { tenantId: event.tenantId, policyId: policy.id, entityKind: signal.entityKind, entityKey: signal.entityKey };
+        await lockAlertKey(tx, key);
         if (settings.auditLogEnabled && policy.enabled) {
-          const outcome = await foldIntoStream(tx, policy, signal, event);
+          const outcome = await foldIntoStream(tx, key, policy, signal, event);
           if (outcome) outcomes.push(outcome);
         } else {
-          await markStream(tx, policy, signal, event);
+          await markAlertStream(tx, key, event.id);
         }
       }
       // Last, so the global event-writer lock is taken after every alert lock.
       for (const o of outcomes) await appendAlertEvent(tx, o.raised ? 'AlertRaised' : 'AlertUpdated', o.alert, clock.now());
       return outcomes;
     });
-  }
-
-  async function markStream(tx: Db, policy: AlertPolicy, signal: AlertSignal, event: StoredEvent): Promise<void> {
-    const key: AlertKey = { tenantId: event.tenantId, policyId: policy.id, entityKind: signal.entityKind, entityKey: signal.entityKey };
-    await lockAlertKey(tx, key);
-    await markAlertStream(tx, key, event.id);
   }
 
   /**
