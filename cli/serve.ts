@@ -1,11 +1,13 @@
 import type http from 'node:http';
 import { closeServer, createHttpServer, listen, type RouteHandler } from '../api/http-server.ts';
 import { createMetrics } from '../api/metrics.ts';
+import { ConfigError } from '../config/config.ts';
 import type { Config } from '../config/load-config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { countActiveByKind } from '../db/repos/restrictions.ts';
 import { systemClock, type Clock } from '../domain/clock.ts';
 import { createHistoryPruner } from '../domain/enforcement/history-pruner.ts';
+import { ValidationError } from '../domain/restrictions/errors.ts';
 import { provisionTenant } from '../domain/tenants/provision-tenant.ts';
 import { startPolicyServer } from '../mail/policy-server/start-policy-server.ts';
 import { startAlerting } from './alerting.ts';
@@ -31,7 +33,11 @@ interface Stoppable {
 
 export async function openAndSeed(config: Config, logger: Logger, existing?: Database): Promise<Database> {
   const database = existing ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, maxConnections: config.databasePoolSize }));
-  const seeded = await provisionTenant(database.db, config.bootstrapTenant, { warningThresholdPercent: config.alerts.warningThresholdPercent });
+  const seeded = await provisionTenant(database.db, config.bootstrapTenant, { warningThresholdPercent: config.alerts.warningThresholdPercent }).catch(async (err: unknown) => {
+    if (!(err instanceof ValidationError)) throw err;
+    if (!existing) await database.close();
+    throw new ConfigError('SENDGUARD_ACCEPTED_DOMAINS', `is not valid: ${err.message}`);
+  });
   if (seeded.created) logger.info({ tenant: config.bootstrapTenant.id }, 'bootstrap tenant created');
   return database;
 }

@@ -1,11 +1,9 @@
 import type { Db } from '../../db/client.ts';
 import {
   addAcceptedDomains,
-  findOverlappingDomain,
   findTenant,
   getTenantSettings,
   listAcceptedDomains,
-  lockAcceptedDomains,
   removeAcceptedDomain,
   updateTenantSettings,
   type TenantSettings,
@@ -13,6 +11,7 @@ import {
 import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { recordConfigChange } from './config-change.ts';
+import { refuseOverlappingDomains } from './domain-overlap.ts';
 import type { Clock } from '../clock.ts';
 import { validDomains } from '../policies/policy-validation.ts';
 import { ValidationError } from '../restrictions/errors.ts';
@@ -34,11 +33,6 @@ function oneDomain(value: string): string {
   const [domain] = validDomains('domain', [value]);
   if (!domain) throw new ValidationError('domain', 'a domain name is required');
   return domain;
-}
-
-function overlap(domain: string, taken: string): string {
-  if (taken === domain) return 'another organisation has accepted it';
-  return domain.endsWith(`.${taken}`) ? `another organisation has accepted ${taken}, of which it is a subdomain` : `another organisation has accepted ${taken}, a subdomain of it`;
 }
 
 /** Tenant-wide settings an admin changes: the audit log switch and the accepted domains. */
@@ -69,15 +63,12 @@ export function createTenantAdminService(deps: { db: Db; clock: Clock }) {
   /**
    * Adds a domain (its subdomains count as internal too). Adding one the tenant already has changes
    * nothing. A domain another organisation has accepted, or a parent or subdomain of one of its
-   * domains, is refused: the most specific accepted domain owns a sender, so either would move
-   * senders (their counts, restrictions and releases) from one organisation to the other.
+   * domains, is refused (refuseOverlappingDomains).
    */
   async function addDomain(cmd: TenantCommand & { domain: string }): Promise<string[]> {
     const domain = oneDomain(cmd.domain);
     return db.transaction(async (tx) => {
-      await lockAcceptedDomains(tx);
-      const taken = await findOverlappingDomain(tx, cmd.tenantId, domain);
-      if (taken) throw new ValidationError('domain', `${domain} is not available: ${overlap(domain, taken.domain)}`);
+      await refuseOverlappingDomains(tx, cmd.tenantId, [domain]);
       const before = await listAcceptedDomains(tx, cmd.tenantId);
       if (before.includes(domain)) return before;
       await addAcceptedDomains(tx, cmd.tenantId, [domain]);

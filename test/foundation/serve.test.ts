@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.ts';
-import { listAcceptedDomains } from '../../db/repos/tenants.ts';
+import { findTenant, listAcceptedDomains } from '../../db/repos/tenants.ts';
 import { listPolicies } from '../../db/repos/outbound-spam-policies.ts';
 import { listAlertPolicies } from '../../db/repos/alert-policies.ts';
 import postgres from 'postgres';
 import { createTestDatabase, needsPostgres, onPostgres, postgresUrl } from '../helpers/db.ts';
-import { startServerProcess } from '../helpers/process.ts';
+import { runSendguard, startServerProcess } from '../helpers/process.ts';
 import { createRestrictionService } from '../../domain/restrictions/restriction-service.ts';
 import { systemActor } from '../../domain/actor.ts';
 import { systemClock } from '../../domain/clock.ts';
@@ -70,6 +70,33 @@ describe('sendguard serve', () => {
       'User restricted from sending email (High)',
     ]);
     await reopened.close();
+  });
+
+  it('refuses a bootstrap tenant whose domains would take senders from another organisation, with exit code 2, and creates nothing', async () => {
+    const dataDir = testDir('overlap');
+    const first = await startServerProcess(['--only', 'api'], env(dataDir));
+    expect(await first.stop()).toBe(0);
+
+    const fabrikam = { SENDGUARD_TENANT_ID: 'fabrikam', SENDGUARD_TENANT_NAME: 'Fabrikam' };
+    const sub = await runSendguard(['serve', '--only', 'api'], env(dataDir, { ...fabrikam, SENDGUARD_ACCEPTED_DOMAINS: 'fabrikam.com,EU.contoso.com' }));
+    expect(sub.code).toBe(2);
+    expect(sub.stderr.trim().split('\n').at(-1)).toBe(
+      'sendguard: invalid configuration: SENDGUARD_ACCEPTED_DOMAINS is not valid: eu.contoso.com is not available: another organisation has accepted contoso.com, of which it is a subdomain',
+    );
+    const parent = await runSendguard(['serve', '--only', 'api'], env(dataDir, { ...fabrikam, SENDGUARD_ACCEPTED_DOMAINS: 'onmicrosoft.com' }));
+    expect(parent.code).toBe(2);
+    expect(parent.stderr).toContain('onmicrosoft.com is not available: another organisation has accepted contoso.onmicrosoft.com, a subdomain of it');
+
+    const database = await openDatabase({ dataDir });
+    expect(await findTenant(database.db, 'fabrikam')).toBeUndefined();
+    expect(await listAcceptedDomains(database.db, 'fabrikam')).toEqual([]);
+    await database.close();
+
+    // The organisation that holds the domains starts as before, and so does one that overlaps nobody.
+    const again = await startServerProcess(['--only', 'api'], env(dataDir));
+    expect(await again.stop()).toBe(0);
+    const other = await startServerProcess(['--only', 'api'], env(dataDir, { ...fabrikam, SENDGUARD_ACCEPTED_DOMAINS: 'fabrikam.com' }));
+    expect(await other.stop()).toBe(0);
   });
 
   it.skipIf(!onPostgres)(`readiness fails while the database refuses connections, and recovers by itself, logging the outage once (${needsPostgres})`, async () => {
