@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createGraphQLError, createYoga, maskError, type GraphiQLOptions, type Plugin } from 'graphql-yoga';
-import type { ASTNode } from 'graphql';
+import type { ASTNode, GraphQLError } from 'graphql';
 import type { Logger } from '../cli/logger.ts';
 import type { Services } from '../cli/services.ts';
 import { ValidationError } from '../domain/restrictions/errors.ts';
@@ -46,13 +46,28 @@ function authentication(authenticate: Authenticator, viewers: WeakMap<Request, V
   };
 }
 
+/**
+ * graphql-armor reports a refused query as "Syntax Error: …" without a code; the refusal is
+ * rewritten in place (the same error is then thrown or reported) to its plain message with
+ * `extensions.code` QUERY_TOO_COMPLEX, so a client can tell it from a mistake in its query.
+ */
+function coded(errorMessage: string) {
+  const onReject = [
+    (_context: unknown, error: GraphQLError) => {
+      error.message = errorMessage;
+      (error.extensions as Record<string, unknown>).code = 'QUERY_TOO_COMPLEX';
+    },
+  ];
+  return { exposeLimits: false, errorMessage, onReject };
+}
+
 const armor = EnvelopArmorPlugin({
-  maxDepth: { n: 10, exposeLimits: false, errorMessage: 'The query is nested too deeply.' },
+  maxDepth: { n: 10, ...coded('The query is nested too deeply.') },
   // Replaced by queryCostLimit, which counts every list with its bound (this one counts only first/last literals).
   costLimit: { enabled: false },
-  maxAliases: { n: 15, exposeLimits: false, errorMessage: 'The query uses too many aliases.' },
-  maxDirectives: { n: 20, exposeLimits: false, errorMessage: 'The query uses too many directives.' },
-  maxTokens: { n: 2000, exposeLimits: false, errorMessage: 'The query is too long.' },
+  maxAliases: { n: 15, ...coded('The query uses too many aliases.') },
+  maxDirectives: { n: 20, ...coded('The query uses too many directives.') },
+  maxTokens: { n: 2000, ...coded('The query is too long.') },
   blockFieldSuggestion: { enabled: true },
 });
 

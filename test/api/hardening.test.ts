@@ -24,7 +24,7 @@ const nest = (levels: number, inner: string) => `${'history { '.repeat(levels)}$
 
 async function refused(query: string) {
   const res = await api.gql(token, query);
-  return { status: res.status, messages: (res.body.errors ?? []).map((e) => e.message), data: res.body.data };
+  return { status: res.status, errors: res.body.errors ?? [], messages: (res.body.errors ?? []).map((e) => e.message), data: res.body.data };
 }
 
 describe('query limits (graphql-armor and the query cost), without revealing the limits', () => {
@@ -34,15 +34,15 @@ describe('query limits (graphql-armor and the query cost), without revealing the
   });
 
   it.each([
-    ['nested too deeply', `{ restrictedUsers { edges { node { ${nest(8, 'id')} } } } }`, 'Syntax Error: The query is nested too deeply.'],
-    ['too expensive', `{ restrictedUsers(first: 100) { edges { node { ${DETAIL} history { releases { reason } } } } } }`, 'The query is too expensive: ask for fewer items (first) or fewer nested lists.'],
-    ['too many aliases', `{ ${Array.from({ length: 16 }, (_, i) => `v${i}: viewer { name }`).join(' ')} }`, 'Syntax Error: The query uses too many aliases.'],
-    ['too many directives', `{ viewer { name ${'@include(if: true) '.repeat(21)} } }`, 'Syntax Error: The query uses too many directives.'],
-    ['too long', `query($v: ${'['.repeat(1100)}String${']'.repeat(1100)}) { viewer { name } }`, 'Syntax Error: The query is too long.'],
-  ])('refuses a query %s with a clear error and executes nothing', async (_name, query, message) => {
+    ['nested too deeply', `{ restrictedUsers { edges { node { ${nest(8, 'id')} } } } }`, 'The query is nested too deeply.', 'QUERY_TOO_COMPLEX'],
+    ['too expensive', `{ restrictedUsers(first: 100) { edges { node { ${DETAIL} history { releases { reason } } } } } }`, 'The query is too expensive: ask for fewer items (first) or fewer nested lists.', 'QUERY_TOO_EXPENSIVE'],
+    ['too many aliases', `{ ${Array.from({ length: 16 }, (_, i) => `v${i}: viewer { name }`).join(' ')} }`, 'The query uses too many aliases.', 'QUERY_TOO_COMPLEX'],
+    ['too many directives', `{ viewer { name ${'@include(if: true) '.repeat(21)} } }`, 'The query uses too many directives.', 'QUERY_TOO_COMPLEX'],
+    ['too long', `query($v: ${'['.repeat(1100)}String${']'.repeat(1100)}) { viewer { name } }`, 'The query is too long.', 'QUERY_TOO_COMPLEX'],
+  ])('refuses a query %s with a clear, coded error and executes nothing', async (_name, query, message, code) => {
     const res = await refused(query);
     expect(res.status).toBe(200);
-    expect(res.messages).toContain(message);
+    expect(res.errors).toEqual([expect.objectContaining({ message, extensions: expect.objectContaining({ code }) })]);
     expect(res.data).toBeUndefined();
     expect(res.messages.join(' ')).not.toMatch(/\d/);
   });
