@@ -39,7 +39,7 @@ const passwordDescription = 'At least 12 characters. Stored only as a scrypt has
 
 const CreateRelayCredentialInput = builder.inputType('CreateRelayCredentialInput', {
   fields: (t) => ({
-    username: t.string({ required: true, description: '1 to 256 characters without spaces or colons; stored lower-case.' }),
+    username: t.string({ required: true, description: '1 to 256 characters without spaces, colons or control characters; stored lower-case.' }),
     password: t.string({ required: true, description: passwordDescription }),
   }),
 });

@@ -56,9 +56,14 @@ const decoy = hashRelayPassword(randomBytes(12).toString('base64'));
 
 const TARGET_KIND = 'relayCredential';
 
-function validUsername(value: string): string {
+/**
+ * A new user name may not hold control characters (they would reach logs, audit entries and SASL
+ * exchanges as they are); one created before that rule is still found, to reset or delete it.
+ */
+function validUsername(value: string, options: { new?: boolean } = {}): string {
   const username = value.trim().toLowerCase();
-  if (!/^[^\s:]{1,256}$/.test(username)) throw new ValidationError('username', 'a user name is 1 to 256 characters without spaces or colons');
+  const pattern = options.new ? /^[^\s:\p{Cc}]{1,256}$/u : /^[^\s:]{1,256}$/u;
+  if (!pattern.test(username)) throw new ValidationError('username', 'a user name is 1 to 256 characters without spaces, colons or control characters');
   return username;
 }
 
@@ -79,7 +84,7 @@ export function createRelayCredentialService(deps: { db: Db; clock: Clock }) {
 
   /** Without an actor (provisioning from code), Sendguard itself is recorded as having created it. */
   async function create(input: Omit<RelayCredentialCommand, 'actor'> & { actor?: Actor; password: string }): Promise<RelayCredentialSummary> {
-    const username = validUsername(input.username);
+    const username = validUsername(input.username, { new: true });
     const passwordHash = await hashRelayPassword(validPassword(input.password));
     const actor = input.actor ?? systemActor('setup');
     return db.transaction(async (tx) => {

@@ -76,7 +76,13 @@ describe('relay credentials through GraphQL', () => {
       message: 'a relay password has at least 12 characters',
       field: 'password',
     });
-    expect((await gql(CREATE, { input: { username: 'two words', password: first } })).body.data?.createRelayCredential).toMatchObject({ __typename: 'ValidationError', field: 'username' });
+    for (const bad of ['two words', 'bell\u0007@example.com', 'del\u007f', 'c1\u0085x', 'x'.repeat(257)]) {
+      expect((await gql(CREATE, { input: { username: bad, password: first } })).body.data?.createRelayCredential).toEqual({
+        __typename: 'ValidationError',
+        field: 'username',
+        message: 'a user name is 1 to 256 characters without spaces, colons or control characters',
+      });
+    }
 
     expect((await gql(RESET, { input: { username, password: second } })).body.data?.resetRelayCredentialPassword).toEqual({ __typename: 'ResetRelayCredentialPasswordSuccess', relayCredential: { username } });
     expect(await smtpAuth(username, first)).toMatch(/^535 /);
