@@ -49,6 +49,7 @@ export function createServices(deps: { config: Config; database: Database; clock
       logger,
       options: {
         unknownSender: config.policyServer.unknownSenderAction === 'reject' ? 'reject' : 'accept',
+        saslLoginDomain: config.policyServer.saslLoginDomain,
         databaseUnavailable: config.policyServer.dbErrorAction === 'defer' ? 'defer' : 'accept',
         restrictionCacheMs: config.policyServer.restrictionCacheMs,
         durableCounts: config.policyServer.commit === 'durable',

@@ -8,6 +8,7 @@ const list = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 const count = (max: number) => z.coerce.number().int().min(0).max(max);
+const domainName = z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'a domain name such as example.com');
 
 /**
  * Every setting Sendguard reads, with its default. The README's configuration table is kept
@@ -29,7 +30,7 @@ export const settings = {
   SENDGUARD_RELAY_NETWORKS: { schema: list, default: '127.0.0.0/8', doc: 'client networks the relay accepts without AUTH (CIDR list)' },
   SENDGUARD_TENANT_ID: { schema: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/), default: 'default', doc: 'bootstrap tenant id (Entra tenant id or any stable id)' },
   SENDGUARD_TENANT_NAME: { schema: z.string().min(1).max(128), default: 'Default organization', doc: 'bootstrap tenant display name' },
-  SENDGUARD_ACCEPTED_DOMAINS: { schema: list.pipe(z.array(z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'a domain name such as example.com'))), default: 'example.com', doc: "bootstrap tenant's accepted domains (comma-separated)" },
+  SENDGUARD_ACCEPTED_DOMAINS: { schema: list.pipe(z.array(domainName)), default: 'example.com', doc: "bootstrap tenant's accepted domains (comma-separated)" },
   SENDGUARD_LIMIT_RECIPIENTS_PER_DAY: { schema: count(1_000_000), default: '10000', doc: 'service limit: recipients per sender per rolling 24 h (also used when a policy says 0)' },
   SENDGUARD_LIMIT_EXTERNAL_PER_HOUR: { schema: count(1_000_000), default: '500', doc: 'external recipients per hour when a policy says 0' },
   SENDGUARD_LIMIT_INTERNAL_PER_HOUR: { schema: count(1_000_000), default: '10000', doc: 'internal recipients per hour when a policy says 0' },
@@ -40,6 +41,11 @@ export const settings = {
   SENDGUARD_WARNING_THRESHOLD_PERCENT: { schema: z.coerce.number().int().min(1).max(99), default: '80', doc: "'Sending limit nearly reached' fires at this share of a limit" },
   SENDGUARD_POLICY_DB_ERROR_ACTION: { schema: z.enum(['defer', 'dunno']), default: 'defer', doc: 'policy reply while the database is unreachable: 451 4.3.5 or DUNNO' },
   SENDGUARD_POLICY_UNKNOWN_SENDER_ACTION: { schema: z.enum(['dunno', 'reject']), default: 'dunno', doc: 'sender domain accepted by no tenant: DUNNO or 550 5.7.750' },
+  SENDGUARD_SASL_LOGIN_DOMAIN: {
+    schema: domainName.optional(),
+    default: undefined,
+    doc: "domain of a Postfix SASL login that has none (as `smtpd_sasl_local_domain`): `alice` is counted and restricted as alice@this domain, whatever MAIL FROM says; default: the first of SENDGUARD_ACCEPTED_DOMAINS",
+  },
   SENDGUARD_POLICY_COMMIT: { schema: z.enum(['durable', 'fast']), default: 'durable', doc: "'durable': a counted recipient is on disk before the answer; 'fast': PostgreSQL commits counts without waiting for the disk (exact still, but a database crash may forget the last fraction of a second)" },
   SENDGUARD_POLICY_LEASE_MS: { schema: z.coerce.number().int().min(0).max(60_000), default: '2000', doc: 'how long a policy server may answer a sender from a quota lease, far from any limit, without the database (0 = every recipient goes to the database)' },
   SENDGUARD_RESTRICTION_CACHE_MS: { schema: z.coerce.number().int().min(0).max(1000), default: '500', doc: 'longest a policy server trusts a cached "restricted" without the database (<= 1000)' },

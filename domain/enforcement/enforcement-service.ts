@@ -55,6 +55,8 @@ export interface RecipientCheck extends SenderCheck {
 export interface EnforcementOptions {
   /** What to answer for a sender whose domain no tenant accepts. */
   unknownSender: 'accept' | 'reject';
+  /** The domain a Postfix SASL login without one belongs to (see submissionOf); none: taken as it is. */
+  saslLoginDomain?: string | undefined;
   /** What to answer while the database cannot be reached. */
   databaseUnavailable: 'defer' | 'accept';
   /** Longest a cached "restricted" is trusted without the database (≤ 1 s keeps the release promise). */
@@ -156,7 +158,7 @@ export function createEnforcementService(deps: EnforcementDeps) {
   async function identify(check: SenderCheck): Promise<Identity | Decision> {
     const connector = await connectors.match(check.clientAddress);
     if (connector) return connectorRefused;
-    const s = submissionOf(check);
+    const s = submissionOf(check, options.saslLoginDomain);
     const tenants = {
       sender: s.sender ? await directory.tenantOf(domainOf(s.sender)) : undefined,
       submitter: needsSubmitterTenant(s) ? await directory.tenantOf(domainOf(s.submitter)) : undefined,
@@ -169,7 +171,7 @@ export function createEnforcementService(deps: EnforcementDeps) {
     const connector = connectors.matchLoaded(check.clientAddress);
     if (connector === NOT_LOADED) return undefined;
     if (connector) return connectorRefused;
-    const s = submissionOf(check);
+    const s = submissionOf(check, options.saslLoginDomain);
     const sender = s.sender ? directory.tenantOfLoaded(domainOf(s.sender)) : undefined;
     const submitter = needsSubmitterTenant(s) ? directory.tenantOfLoaded(domainOf(s.submitter)) : undefined;
     if (sender === NOT_LOADED || submitter === NOT_LOADED) return undefined;

@@ -24,8 +24,19 @@ export interface SubmissionTenants {
   submitter: string | undefined;
 }
 
-export function submissionOf(check: { sender: string; saslUsername?: string | undefined; authenticatedTenantId?: string | undefined }): Submission {
-  return { sender: check.sender.trim().toLowerCase(), submitter: check.saslUsername?.trim().toLowerCase() ?? '', authenticatedTenantId: check.authenticatedTenantId };
+/**
+ * A Postfix SASL login without a domain (`alice`, as Dovecot often reports it) is taken as
+ * `alice@<loginDomain>`, as Postfix's `smtpd_sasl_local_domain` qualifies it, so it has a tenant
+ * to be counted and restricted in whatever the envelope sender says. The relay's own users are
+ * counted in the tenant they authenticated to, by the name they have there.
+ */
+export function submissionOf(
+  check: { sender: string; saslUsername?: string | undefined; authenticatedTenantId?: string | undefined },
+  loginDomain?: string,
+): Submission {
+  const login = check.saslUsername?.trim().toLowerCase() ?? '';
+  const qualified = login && loginDomain && check.authenticatedTenantId === undefined && !login.includes('@') ? `${login}@${loginDomain.toLowerCase()}` : login;
+  return { sender: check.sender.trim().toLowerCase(), submitter: qualified, authenticatedTenantId: check.authenticatedTenantId };
 }
 
 /** Whether the submitter's own domain must be looked up: a SASL login of Postfix (not of the relay) other than the sender. */

@@ -324,6 +324,28 @@ describe('restricted senders', () => {
     expect(await send('spam@nowhere.test', 'e@fabrikam.test')).toMatchObject({ verdict: 'accept', reason: 'unknown-sender' });
   });
 
+  it('takes a SASL login without a domain as a user of the login domain, so a null or foreign sender cannot send around its restriction', async () => {
+    const tenant = await createTestTenant(database);
+    const { services, send } = await setup({}, { SENDGUARD_SASL_LOGIN_DOMAIN: tenant.domain.toUpperCase() });
+    const other = await createTestTenant(database);
+    const alice = tenant.address('alice');
+    const asAlice = (sender: string, to: string) => send(sender, to, { saslUsername: ' Alice ' });
+    for (const [sender, to] of [['', 'a@fabrikam.test'], ['spam@nowhere.test', 'b@fabrikam.test'], [other.address('x'), 'c@fabrikam.test'], [alice, 'd@fabrikam.test']] as const) {
+      expect(reply(await asAlice(sender, to))).toBe('accept');
+    }
+    expect((await services.enforcement.getSenderActivity(tenant.id, alice)).counts.externalLastHour).toBe(4);
+    expect((await services.enforcement.getSenderActivity(other.id, other.address('x'))).counts.externalLastHour).toBe(0);
+
+    await services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: alice, reasonCode: 'ManualBlock', temporary: false, actor: admin });
+    services.enforcement.invalidate(tenant.id);
+    for (const sender of ['', 'spam@nowhere.test', other.address('x'), alice]) {
+      expect(reply(await asAlice(sender, 'e@fabrikam.test'))).toBe('550 5.1.8');
+    }
+    // A login with a domain keeps it.
+    expect(reply(await send('', 'f@fabrikam.test', { saslUsername: other.address('bob') }))).toBe('accept');
+    expect((await services.enforcement.getSenderActivity(other.id, other.address('bob'))).counts.externalLastHour).toBe(1);
+  });
+
   it('holds a relay client to its tenant and its user name: a null sender is counted as the user, a sender of no tenant is refused', async () => {
     const { tenant, services } = await setup({});
     const scanner = tenant.address('scanner');

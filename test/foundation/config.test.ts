@@ -23,12 +23,18 @@ describe('configuration', () => {
     ['SENDGUARD_POLICY_PORT', '70000', 'SENDGUARD_POLICY_PORT must be at most 65535'],
     ['SENDGUARD_POLICY_DB_ERROR_ACTION', 'maybe', 'SENDGUARD_POLICY_DB_ERROR_ACTION must be one of defer, dunno'],
     ['SENDGUARD_ACCEPTED_DOMAINS', 'contoso.com,not a domain', 'SENDGUARD_ACCEPTED_DOMAINS is not valid: a domain name such as example.com'],
+    ['SENDGUARD_SASL_LOGIN_DOMAIN', 'example', 'SENDGUARD_SASL_LOGIN_DOMAIN is not valid: a domain name such as example.com'],
     ['DATABASE_URL', 'nope', 'DATABASE_URL must be a valid url'],
     ['SENDGUARD_DB_POOL_SIZE', '101', 'SENDGUARD_DB_POOL_SIZE must be at most 100'],
     ['SENDGUARD_DB_POOL_SIZE', 'many', 'SENDGUARD_DB_POOL_SIZE must be a whole number'],
   ])('refuses %s=%s naming the variable', (name, value, message) => {
     expect(() => parseRawConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseRawConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('qualifies SASL logins without a domain with the first accepted domain unless told another', () => {
+    expect(toConfig(parseRawConfig({ SENDGUARD_ACCEPTED_DOMAINS: 'contoso.com,fabrikam.com' })).policyServer.saslLoginDomain).toBe('contoso.com');
+    expect(toConfig(parseRawConfig({ SENDGUARD_ACCEPTED_DOMAINS: 'contoso.com', SENDGUARD_SASL_LOGIN_DOMAIN: 'corp.contoso.com' })).policyServer.saslLoginDomain).toBe('corp.contoso.com');
   });
 
   it('takes a PostgreSQL pool size, 0 leaving it to the machine', () => {
