@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, like, ne, or } from 'drizzle-orm';
 import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { relayCredentials } from '../schema/relay-credentials.ts';
@@ -18,6 +18,19 @@ export async function insertRelayCredential(tx: Db, values: { tenantId: string; 
 /** The credential a client authenticates with, whatever its tenant (user names are unique across tenants). */
 export async function findRelayCredential(db: Db, username: string): Promise<RelayCredential | undefined> {
   const [row] = await db.select().from(relayCredentials).where(eq(relayCredentials.username, username));
+  return row;
+}
+
+/** Another tenant's credential whose user name is an address in `domain` or one of its subdomains. */
+export async function findOtherTenantsRelayUserInDomain(db: Db, tenantId: string, domain: string): Promise<RelayCredentialSummary | undefined> {
+  const lower = domain.toLowerCase();
+  const [row] = await db
+    .select(summary)
+    .from(relayCredentials)
+    // Accepted domains hold no LIKE wildcards (letters, digits, dots and hyphens only).
+    .where(and(ne(relayCredentials.tenantId, tenantId), or(like(relayCredentials.username, `%@${lower}`), like(relayCredentials.username, `%@%.${lower}`))))
+    .orderBy(asc(relayCredentials.username))
+    .limit(1);
   return row;
 }
 

@@ -14,6 +14,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import type { Clock } from '../clock.ts';
 import { uuidsOnly } from '../ids.ts';
 import { ValidationError } from '../restrictions/errors.ts';
+import { findTenantByDomain, lockAcceptedDomains } from '../../db/repos/tenants.ts';
 import { NotFoundError } from '../tenants/errors.ts';
 import { RelayUsernameTakenError } from './errors.ts';
 
@@ -72,6 +73,19 @@ function validPassword(password: string): string {
   return password;
 }
 
+/**
+ * A user name that is an address in a domain another organisation has accepted is refused: user
+ * names are unique across tenants, so taking it would lock that organisation's own mailbox out of
+ * the relay. (The accepted domains' lock keeps a concurrent addAcceptedDomain from slipping in.)
+ */
+async function refuseAnotherOrganisationsAddress(tx: Db, tenantId: string, username: string): Promise<void> {
+  const at = username.lastIndexOf('@');
+  if (at < 0) return;
+  await lockAcceptedDomains(tx);
+  const owner = await findTenantByDomain(tx, username.slice(at + 1));
+  if (owner && owner.tenantId !== tenantId) throw new ValidationError('username', `${username} is an address of another organisation's domain`);
+}
+
 /** What the audit log keeps of a credential: never the password or its hash. */
 const audited = (c: RelayCredentialSummary) => ({ username: c.username, createdAt: c.createdAt });
 
@@ -88,6 +102,7 @@ export function createRelayCredentialService(deps: { db: Db; clock: Clock }) {
     const passwordHash = await hashRelayPassword(validPassword(input.password));
     const actor = input.actor ?? systemActor('setup');
     return db.transaction(async (tx) => {
+      await refuseAnotherOrganisationsAddress(tx, input.tenantId, username);
       const at = clock.now();
       const created = await insertRelayCredential(tx, { tenantId: input.tenantId, username, passwordHash, createdAt: at });
       if (!created) throw new RelayUsernameTakenError(username);

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.ts';
+import { findOtherTenantsRelayUserInDomain } from '../../db/repos/relay-credentials.ts';
 import { findOverlappingDomain, listAcceptedDomains, lockAcceptedDomains } from '../../db/repos/tenants.ts';
 import { ValidationError } from '../restrictions/errors.ts';
 
@@ -23,5 +24,7 @@ export async function refuseOverlappingDomains(tx: Db, tenantId: string, domains
     if (held.has(domain)) continue;
     const taken = await findOverlappingDomain(tx, tenantId, domain);
     if (taken) throw new ValidationError('domain', `${domain} is not available: ${overlap(domain, taken.domain)}`);
+    // A relay user of another organisation named by an address in it would be that organisation's still.
+    if (await findOtherTenantsRelayUserInDomain(tx, tenantId, domain)) throw new ValidationError('domain', `${domain} is not available: another organisation has a relay user in it`);
   }
 }

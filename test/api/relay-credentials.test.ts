@@ -120,6 +120,34 @@ describe('relay credentials through GraphQL', () => {
     expect(await smtpAuth(username, password)).toMatch(/^235 /);
   });
 
+  it("refuses a user name in another organisation's domain, and a domain in which another organisation has relay users", async () => {
+    const tenant = await createTestTenant(api.database);
+    const other = await createTestTenant(api.database);
+    const owner = await as(tenant, ['Global Administrator']);
+    const squatter = await as(other, ['Global Administrator']);
+    const password = 'a long enough password';
+    for (const username of [tenant.address('ceo'), `ceo@Mail.${tenant.domain}`]) {
+      expect((await squatter(CREATE, { input: { username, password } })).body.data?.createRelayCredential).toEqual({
+        __typename: 'ValidationError',
+        field: 'username',
+        message: `${username.toLowerCase()} is an address of another organisation's domain`,
+      });
+    }
+    expect((await squatter(LIST)).body.data?.relayCredentials).toEqual([]);
+    // The organisation's own mailbox is still its to create.
+    expect((await owner(CREATE, { input: { username: tenant.address('ceo'), password } })).body.data?.createRelayCredential).toMatchObject({ __typename: 'CreateRelayCredentialSuccess' });
+    expect(await smtpAuth(tenant.address('ceo'), password)).toMatch(/^235 /);
+
+    // A domain no organisation has accepted yet: a relay user there keeps it from being taken by another.
+    const unclaimed = `${other.id}-apps.example`;
+    expect((await squatter(CREATE, { input: { username: `printer@eu.${unclaimed}`, password } })).body.data?.createRelayCredential).toMatchObject({ __typename: 'CreateRelayCredentialSuccess' });
+    const addDomain = (domain: string) => owner(`mutation($d: String!) { addAcceptedDomain(input: { domain: $d }) { __typename ... on Error { message } } }`, { d: domain });
+    for (const domain of [unclaimed, `eu.${unclaimed}`]) {
+      expect((await addDomain(domain)).body.data?.addAcceptedDomain).toEqual({ __typename: 'ValidationError', message: `${domain} is not available: another organisation has a relay user in it` });
+    }
+    expect((await addDomain(`us.${unclaimed}`)).body.data?.addAcceptedDomain).toEqual({ __typename: 'AddAcceptedDomainSuccess' });
+  });
+
   it("keeps each tenant's credentials to itself", async () => {
     const tenant = await createTestTenant(api.database);
     const other = await createTestTenant(api.database);
@@ -134,7 +162,9 @@ describe('relay credentials through GraphQL', () => {
     expect((await stranger(DELETE, { input: { username } })).body.data?.deleteRelayCredential).toMatchObject({ __typename: 'NotFoundError' });
     expect((await stranger(RESET, { input: { username, password: 'hijacked password!' } })).body.data?.resetRelayCredentialPassword).toMatchObject({ __typename: 'NotFoundError' });
     // User names are unique across tenants, since a client authenticates before its tenant is known.
-    expect((await stranger(CREATE, { input: { username, password: 'hijacked password!' } })).body.data?.createRelayCredential).toMatchObject({ __typename: 'RelayUsernameTakenError' });
+    expect((await stranger(CREATE, { input: { username: 'shared-scanner', password } })).body.data?.createRelayCredential).toMatchObject({ __typename: 'CreateRelayCredentialSuccess' });
+    expect((await owner(CREATE, { input: { username: 'Shared-Scanner', password } })).body.data?.createRelayCredential).toMatchObject({ __typename: 'RelayUsernameTakenError' });
+    expect((await stranger(CREATE, { input: { username, password: 'hijacked password!' } })).body.data?.createRelayCredential).toMatchObject({ __typename: 'ValidationError', field: 'username' });
 
     expect((await owner(LIST)).body.data?.relayCredentials).toEqual([{ username, createdAt: expect.any(String) }]);
     expect(await smtpAuth(username, password)).toMatch(/^235 /);
