@@ -68,7 +68,11 @@ export const AlertRef = builder.loadableNode('Alert', {
       description: 'The restriction this alert is about (user restrictions).',
       resolve: (a) => (a.entityKind === 'user' && a.restrictionId ? a.restrictionId : null),
     }),
-    restrictionId: t.exposeString('restrictionId', { nullable: true, description: 'The restriction this alert is about (users and connectors).' }),
+    restrictionId: t.globalID({
+      nullable: true,
+      description: 'The restriction this alert is about (users and connectors): a RestrictedUser or RestrictedConnector id, as `node` and `unblockUser` take.',
+      resolve: (a) => (a.restrictionId ? { id: a.restrictionId, type: a.entityKind === 'user' ? 'RestrictedUser' : 'RestrictedConnector' } : null),
+    }),
     exceededLimit: t.string({ nullable: true, resolve: (a) => parseAlertDetails(a.details).exceededLimit }),
     limitValue: t.int({ nullable: true, resolve: (a) => parseAlertDetails(a.details).limitValue }),
     count: t.int({ nullable: true, description: 'Recipients counted against the limit.', resolve: (a) => parseAlertDetails(a.details).count }),

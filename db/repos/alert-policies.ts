@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { alertPolicies } from '../schema/alerts.ts';
@@ -26,13 +26,13 @@ export async function listAlertPoliciesOfKind(db: Db, tenantId: string, kind: Al
     .orderBy(asc(alertPolicies.name));
 }
 
-/** By id (a uuid) or by name. */
+/** By id (a uuid) or by name, in any case (as Exchange matches an Identity; the names are the defaults', distinct in any case). */
 export async function findAlertPolicy(db: Db, tenantId: string, idOrName: string, options: { forUpdate?: boolean } = {}): Promise<AlertPolicy | undefined> {
   const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName);
   const query = db
     .select()
     .from(alertPolicies)
-    .where(and(eq(alertPolicies.tenantId, tenantId), byId ? eq(alertPolicies.id, idOrName) : eq(alertPolicies.name, idOrName)));
+    .where(and(eq(alertPolicies.tenantId, tenantId), byId ? eq(alertPolicies.id, idOrName) : sql`lower(${alertPolicies.name}) = lower(${idOrName})`));
   const [row] = options.forUpdate ? await query.for('update') : await query;
   return row;
 }

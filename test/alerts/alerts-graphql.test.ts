@@ -30,7 +30,7 @@ const ALERTS = `query($filter: AlertFilter, $first: Int, $after: String) {
     pageInfo { hasNextPage endCursor }
     edges { node {
       id kind severity status title entityKey hitCount firstSeenAt exceededLimit limitValue internalRecipientCount externalRecipientCount
-      policy { name } restrictedUser { senderAddress status } notifications { channel recipient status }
+      policy { name } restrictionId restrictedUser { id senderAddress status } notifications { channel recipient status }
     } }
   }
 }`;
@@ -101,8 +101,11 @@ describe('alert policies over GraphQL', () => {
     expect(await update({ name: 'User restricted from sending email', dailyNotificationLimit: 3 })).toMatchObject({ __typename: 'ValidationError', field: 'dailyNotificationLimit' });
     expect(await update({ name: 'User restricted from sending email', recipients: ['nobody'] })).toMatchObject({ __typename: 'ValidationError', field: 'recipients' });
     expect(await update({ name: 'No such policy', enabled: true })).toMatchObject({ __typename: 'NotFoundError' });
+    // Named in any case, as Exchange matches an Identity.
+    expect(await update({ name: 'user RESTRICTED from sending email', enabled: true })).toMatchObject({ alertPolicy: { name: 'User restricted from sending email', enabled: true } });
     const audit = await api.services.auditQueries.search(tenant.id, { action: 'UpdateAlertPolicy' }, {});
     expect(audit.records.map((r) => [r.actorId, r.source, r.after])).toEqual([
+      ['oid-sec-1', 'graphql', { enabled: true }],
       ['oid-sec-1', 'graphql', { enabled: false, dailyNotificationLimit: null }],
       ['oid-sec-1', 'graphql', { recipients: ['TenantAdmins', 'soc@example.org'], dailyNotificationLimit: 10 }],
     ]);
@@ -158,7 +161,11 @@ describe('alerts over GraphQL', () => {
       { channel: 'EMAIL', recipient: tenant.address('gadmin'), status: 'PENDING' },
       { channel: 'TEAMS', recipient: '19:soc@thread.tacv2', status: 'PENDING' },
     ]));
-    expect(warning).toMatchObject({ kind: 'SENDING_LIMIT_NEARLY_REACHED', restrictedUser: null, entityKey: tenant.address('bob') });
+    expect(warning).toMatchObject({ kind: 'SENDING_LIMIT_NEARLY_REACHED', restrictedUser: null, restrictionId: null, entityKey: tenant.address('bob') });
+    // The alert names its restriction by the id the rest of the API takes: node, unblockUser.
+    expect(restricted?.restrictionId).toBe((restricted?.restrictedUser as { id: string }).id);
+    const viaNode = await api.gql(reader, 'query($id: ID!) { node(id: $id) { ... on RestrictedUser { senderAddress } } }', { id: restricted?.restrictionId });
+    expect(viaNode.body.data).toEqual({ node: { senderAddress: tenant.address('alice') } });
     expect((await listAlerts(reader, { filter: { severity: ['HIGH'] } })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('alice')]);
     expect((await listAlerts(reader, { filter: { to: '2026-11-26T09:30:00Z' } })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('bob')]);
     const page = await listAlerts(reader, { first: 1 });
