@@ -14,6 +14,14 @@ const TenantRef = builder.objectRef<TenantOverview>('Tenant').implement({
     acceptedDomains: t.exposeStringList('acceptedDomains', { description: 'Recipients in these domains (and their subdomains) are internal.' }),
     auditLogEnabled: t.boolean({ description: 'Alerts work only while the audit log is on.', resolve: (o) => o.settings.auditLogEnabled }),
     requireSecondApproval: t.boolean({ description: "Past the unblock quota, a release needs a second admin's approval.", resolve: (o) => o.settings.requireSecondApproval }),
+    unblockQuota: t.int({
+      description: "Releases per user per quota window (0: no quota); the deployment's SENDGUARD_UNBLOCK_QUOTA unless the tenant set its own.",
+      resolve: (o, _args, { services }) => o.settings.unblockQuota ?? services.config.unblockQuota.maxReleases,
+    }),
+    unblockQuotaWindowDays: t.int({
+      description: "The unblock quota's rolling window in days; the deployment's SENDGUARD_UNBLOCK_QUOTA_WINDOW_DAYS unless the tenant set its own.",
+      resolve: (o, _args, { services }) => o.settings.unblockQuotaWindowDays ?? services.config.unblockQuota.windowDays,
+    }),
   }),
 });
 
@@ -44,6 +52,35 @@ builder.mutationField('setAuditLogEnabled', (t) =>
     args: { input: t.arg({ type: SetAuditLogEnabledInput, required: true }) },
     resolve: async (_root, { input }, { services, viewer }) => {
       await services.tenantAdmin.setAuditLogEnabled({ tenantId: viewer.tenantId, actor: actorOf(viewer), enabled: input.enabled });
+      return tenantOf(services, viewer.tenantId);
+    },
+  }),
+);
+
+const SetUnblockSettingsInput = builder.inputType('SetUnblockSettingsInput', {
+  fields: (t) => ({
+    unblockQuota: t.int({ description: 'Releases per user per window, 0 to 1000 (0: no quota); null: the deployment default; absent: unchanged.' }),
+    unblockQuotaWindowDays: t.int({ description: 'The rolling window in days, 1 to 365; null: the deployment default; absent: unchanged.' }),
+    requireSecondApproval: t.boolean({ description: "Past the quota, a second admin's unblockUser releases instead of a refusal; absent: unchanged." }),
+  }),
+});
+
+builder.mutationField('setUnblockSettings', (t) =>
+  t.field({
+    type: TenantRef,
+    authScopes: { manage: true },
+    description: "Sets the tenant's unblock quota, its window and whether a second admin's approval releases past it (audited as Set-UnblockSettings).",
+    args: { input: t.arg({ type: SetUnblockSettingsInput, required: true }) },
+    errors: { types: [ValidationError], union: { name: 'SetUnblockSettingsResult' }, result: { name: 'SetUnblockSettingsSuccess' }, dataField: { name: 'tenant' } },
+    resolve: async (_root, { input }, { services, viewer }) => {
+      if (input.requireSecondApproval === null) throw new ValidationError('requireSecondApproval', 'must be true or false (leave it out to keep it)');
+      await services.tenantAdmin.setUnblockSettings({
+        tenantId: viewer.tenantId,
+        actor: actorOf(viewer),
+        unblockQuota: input.unblockQuota,
+        unblockQuotaWindowDays: input.unblockQuotaWindowDays,
+        requireSecondApproval: input.requireSecondApproval,
+      });
       return tenantOf(services, viewer.tenantId);
     },
   }),

@@ -35,7 +35,29 @@ function oneDomain(value: string): string {
   return domain;
 }
 
-/** Tenant-wide settings an admin changes: the audit log switch and the accepted domains. */
+export interface UnblockSettingsChange {
+  unblockQuota?: number | null | undefined;
+  unblockQuotaWindowDays?: number | null | undefined;
+  requireSecondApproval?: boolean | undefined;
+}
+
+/** The same bounds as SENDGUARD_UNBLOCK_QUOTA and SENDGUARD_UNBLOCK_QUOTA_WINDOW_DAYS. */
+function validUnblockSettings(change: UnblockSettingsChange): Partial<Pick<TenantSettings, 'unblockQuota' | 'unblockQuotaWindowDays' | 'requireSecondApproval'>> {
+  const { unblockQuota, unblockQuotaWindowDays, requireSecondApproval } = change;
+  if (unblockQuota !== undefined && unblockQuota !== null && !(Number.isInteger(unblockQuota) && unblockQuota >= 0 && unblockQuota <= 1000)) {
+    throw new ValidationError('unblockQuota', 'must be a whole number from 0 (no quota) to 1000, or null for the deployment default');
+  }
+  if (unblockQuotaWindowDays !== undefined && unblockQuotaWindowDays !== null && !(Number.isInteger(unblockQuotaWindowDays) && unblockQuotaWindowDays >= 1 && unblockQuotaWindowDays <= 365)) {
+    throw new ValidationError('unblockQuotaWindowDays', 'must be a whole number of days from 1 to 365, or null for the deployment default');
+  }
+  return {
+    ...(unblockQuota !== undefined && { unblockQuota }),
+    ...(unblockQuotaWindowDays !== undefined && { unblockQuotaWindowDays }),
+    ...(requireSecondApproval !== undefined && { requireSecondApproval }),
+  };
+}
+
+/** Tenant-wide settings an admin changes: the audit log switch, the unblock quota and the accepted domains. */
 export function createTenantAdminService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
@@ -55,6 +77,29 @@ export function createTenantAdminService(deps: { db: Db; clock: Clock }) {
       const after = await updateTenantSettings(tx, cmd.tenantId, { auditLogEnabled: cmd.enabled }, at);
       if (!after) throw new NotFoundError('tenant', cmd.tenantId);
       await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Set-AdminAuditLogConfig', targetKind: 'tenant', target: cmd.tenantId, before, after, at });
+      await recordConfigChange(tx, { tenantId: cmd.tenantId, type: 'TenantSettingsChanged', target: cmd.tenantId, actor: cmd.actor, at });
+      return after;
+    });
+  }
+
+  /**
+   * The tenant's unblock quota and what happens past it: releases per user per window (null: the
+   * deployment's SENDGUARD_UNBLOCK_QUOTA, 0: no quota), the window in days (null: the deployment's)
+   * and whether a second admin's approval releases past the quota instead of a refusal. Fields
+   * left undefined stay as they are; a change is audited as Set-UnblockSettings.
+   */
+  async function setUnblockSettings(cmd: TenantCommand & UnblockSettingsChange): Promise<TenantSettings> {
+    const patch = validUnblockSettings(cmd);
+    return db.transaction(async (tx) => {
+      const before = await getTenantSettings(tx, cmd.tenantId);
+      if (!before) throw new NotFoundError('tenant', cmd.tenantId);
+      const changed = Object.entries(patch).some(([key, value]) => before[key as keyof typeof patch] !== value);
+      if (!changed) return before;
+      const at = clock.now();
+      const after = await updateTenantSettings(tx, cmd.tenantId, patch, at);
+      if (!after) throw new NotFoundError('tenant', cmd.tenantId);
+      const audited = (s: TenantSettings) => ({ unblockQuota: s.unblockQuota, unblockQuotaWindowDays: s.unblockQuotaWindowDays, requireSecondApproval: s.requireSecondApproval });
+      await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Set-UnblockSettings', targetKind: 'tenant', target: cmd.tenantId, before: audited(before), after: audited(after), at });
       await recordConfigChange(tx, { tenantId: cmd.tenantId, type: 'TenantSettingsChanged', target: cmd.tenantId, actor: cmd.actor, at });
       return after;
     });
@@ -95,7 +140,7 @@ export function createTenantAdminService(deps: { db: Db; clock: Clock }) {
     });
   }
 
-  return { overview, setAuditLogEnabled, addDomain, removeDomain };
+  return { overview, setAuditLogEnabled, setUnblockSettings, addDomain, removeDomain };
 }
 
 export type TenantAdminService = ReturnType<typeof createTenantAdminService>;

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { updateTenantSettings } from '../../db/repos/tenants.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
@@ -33,6 +32,20 @@ async function unblock(token: string, input: Record<string, unknown>) {
   const res = await api.gql<{ unblockUser: Record<string, unknown> }>(token, UNBLOCK, { input: { reason: 'password reset, MFA on', ...input } });
   expect(res.body.errors).toBeUndefined();
   return res.body.data?.unblockUser;
+}
+
+const SET_UNBLOCK_SETTINGS = `mutation($input: SetUnblockSettingsInput!) {
+  setUnblockSettings(input: $input) {
+    __typename
+    ... on Error { message }
+    ... on ValidationError { field }
+    ... on SetUnblockSettingsSuccess { tenant { unblockQuota unblockQuotaWindowDays requireSecondApproval } }
+  }
+}`;
+
+async function setUnblockSettings(token: string, input: Record<string, unknown>) {
+  const res = await api.gql<{ setUnblockSettings: Record<string, unknown> }>(token, SET_UNBLOCK_SETTINGS, { input });
+  return res.body.errors ? { errors: errorCodes(res) } : res.body.data?.setUnblockSettings;
 }
 
 async function trail(tenant: TestTenant, address: string) {
@@ -91,10 +104,13 @@ describe('unblockUser', () => {
 
   it("past the quota, asks for a second admin when the tenant requires one, and the second admin's unblock releases", async () => {
     const tenant = await createTestTenant(api.database);
-    await updateTenantSettings(api.database.db, tenant.id, { requireSecondApproval: true, unblockQuota: 1 }, clock.now());
     const address = tenant.address('carol');
     const first = await api.token({ tenantId: tenant.id, principalId: 'oid-a', name: 'Admin A' });
     const second = await api.token({ tenantId: tenant.id, principalId: 'oid-b', name: 'Admin B' });
+    expect(await setUnblockSettings(first, { requireSecondApproval: true, unblockQuota: 1 })).toEqual({
+      __typename: 'SetUnblockSettingsSuccess',
+      tenant: { unblockQuota: 1, unblockQuotaWindowDays: 30, requireSecondApproval: true },
+    });
     await restrict(tenant, address);
     expect(await unblock(first, { senderAddress: address })).toMatchObject({ __typename: 'UnblockUserSuccess' });
     await restrict(tenant, address);
@@ -215,12 +231,45 @@ describe('RestrictedUser.unblockQuota', () => {
 
   it('has no limit when the tenant turned the quota off', async () => {
     const tenant = await createTestTenant(api.database);
-    await updateTenantSettings(api.database.db, tenant.id, { unblockQuota: 0 }, clock.now());
     const address = tenant.address('ida');
     const token = await api.token({ tenantId: tenant.id });
+    expect(await setUnblockSettings(token, { unblockQuota: 0 })).toMatchObject({ tenant: { unblockQuota: 0 } });
     await restrict(tenant, address);
     await unblock(token, { senderAddress: address });
     await restrict(tenant, address);
     expect(await quotaOf(token, address)).toEqual({ used: 1, limit: null, windowDays: 30, resetsAt: clock.now().toISOString().replace(/^2026-11-26/, '2026-12-26') });
+  });
+});
+
+describe('setUnblockSettings', () => {
+  it('sets the quota, its window and the second approval, audited; bad values and read-only roles change nothing', async () => {
+    const tenant = await createTestTenant(api.database);
+    const admin = await api.token({ tenantId: tenant.id, principalId: 'oid-admin', name: 'Adele Vance', roles: ['Security Administrator'] });
+    const reader = await api.token({ tenantId: tenant.id, roles: ['Global Reader'] });
+    const current = async () => (await api.gql<{ viewer: { tenant: unknown } }>(reader, '{ viewer { tenant { unblockQuota unblockQuotaWindowDays requireSecondApproval } } }')).body.data?.viewer.tenant;
+    expect(await current()).toEqual({ unblockQuota: 3, unblockQuotaWindowDays: 30, requireSecondApproval: false });
+
+    expect(await setUnblockSettings(reader, { requireSecondApproval: true })).toEqual({ errors: ['FORBIDDEN'] });
+    for (const [input, field] of [
+      [{ unblockQuota: -1 }, 'unblockQuota'],
+      [{ unblockQuota: 1001, requireSecondApproval: true }, 'unblockQuota'],
+      [{ unblockQuotaWindowDays: 0 }, 'unblockQuotaWindowDays'],
+      [{ unblockQuotaWindowDays: 366 }, 'unblockQuotaWindowDays'],
+      [{ requireSecondApproval: null }, 'requireSecondApproval'],
+    ] as const) {
+      expect(await setUnblockSettings(admin, input)).toMatchObject({ __typename: 'ValidationError', field });
+    }
+    expect(await current()).toEqual({ unblockQuota: 3, unblockQuotaWindowDays: 30, requireSecondApproval: false });
+
+    expect(await setUnblockSettings(admin, { unblockQuota: 5, unblockQuotaWindowDays: 7 })).toMatchObject({ tenant: { unblockQuota: 5, unblockQuotaWindowDays: 7, requireSecondApproval: false } });
+    // Unchanged fields stay; null goes back to the deployment's default; a change to nothing is not audited.
+    expect(await setUnblockSettings(admin, { requireSecondApproval: true, unblockQuotaWindowDays: null })).toMatchObject({ tenant: { unblockQuota: 5, unblockQuotaWindowDays: 30, requireSecondApproval: true } });
+    expect(await setUnblockSettings(admin, { requireSecondApproval: true })).toMatchObject({ __typename: 'SetUnblockSettingsSuccess' });
+
+    const audit = await api.services.auditQueries.search(tenant.id, { action: 'Set-UnblockSettings' }, {});
+    expect(audit.records.map((r) => [r.actorId, r.before, r.after]).reverse()).toEqual([
+      ['oid-admin', { unblockQuota: null, unblockQuotaWindowDays: null, requireSecondApproval: false }, { unblockQuota: 5, unblockQuotaWindowDays: 7, requireSecondApproval: false }],
+      ['oid-admin', { unblockQuota: 5, unblockQuotaWindowDays: 7, requireSecondApproval: false }, { unblockQuota: 5, unblockQuotaWindowDays: null, requireSecondApproval: true }],
+    ]);
   });
 });
