@@ -48,7 +48,7 @@ builder.mutationField('setAuditLogEnabled', (t) =>
   t.field({
     type: TenantRef,
     authScopes: { manage: true },
-    description: 'Turns the audit log on or off (Exchange: Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled). Alerts stop while it is off.',
+    description: 'Turns the audit log on or off (Exchange: Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled). Alerts stop while it is off; audit records are written either way, so no admin can hide what is done meanwhile.',
     args: { input: t.arg({ type: SetAuditLogEnabledInput, required: true }) },
     resolve: async (_root, { input }, { services, viewer }) => {
       await services.tenantAdmin.setAuditLogEnabled({ tenantId: viewer.tenantId, actor: actorOf(viewer), enabled: input.enabled });
