@@ -16,6 +16,8 @@ export function validName(field: string, value: string): string {
   if (name.length === 0 || name.length > MAX_NAME) throw new ValidationError(field, `${field} must be 1 to ${MAX_NAME} characters`);
   const bad = FORBIDDEN_NAME_CHARS.exec(name);
   if (bad) throw new ValidationError(field, `${field} must not contain ${bad[0]} (none of \\ % & * + / = ? { } | < > ( ) ; : [ ] , ")`);
+  // A tab or a zero-width space would make a name that looks like another one (Default\u200b).
+  if (/[\p{Cc}\p{Cf}]/u.test(name)) throw new ValidationError(field, `${field} must not contain control or invisible formatting characters`);
   return name;
 }
 

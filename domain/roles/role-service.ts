@@ -38,9 +38,10 @@ async function recordRoleChange(tx: Db, cmd: RoleAssignmentCommand, principalId:
   });
 }
 
-function parseCommand(cmd: RoleAssignmentCommand): { principalId: string; role: RoleName } {
+/** `new`: a principal being granted a role may not hold control characters; one granted before still has its roles removed. */
+function parseCommand(cmd: RoleAssignmentCommand, options: { new?: boolean } = {}): { principalId: string; role: RoleName } {
   const principalId = cmd.principalId.trim().toLowerCase();
-  if (principalId.length === 0 || principalId.length > MAX_PRINCIPAL || /\s/.test(principalId)) {
+  if (principalId.length === 0 || principalId.length > MAX_PRINCIPAL || /\s/.test(principalId) || (options.new && /\p{Cc}/u.test(principalId))) {
     throw new ValidationError('principalId', `principalId must be an object id or user principal name of at most ${MAX_PRINCIPAL} characters`);
   }
   const role = recognizeRole(cmd.role);
@@ -77,7 +78,7 @@ export function createRoleService(deps: { db: Db; clock: Clock; events?: { subsc
 
   /** Grants a role; granting one the principal already has returns it and writes nothing. */
   async function assign(cmd: RoleAssignmentCommand): Promise<{ assignment: RoleAssignment; created: boolean }> {
-    const { principalId, role } = parseCommand(cmd);
+    const { principalId, role } = parseCommand(cmd, { new: true });
     return db.transaction(async (tx) => {
       const at = clock.now();
       const inserted = await insertRoleAssignment(tx, { tenantId: cmd.tenantId, principalId, role, createdBy: cmd.actor.name, createdAt: at });

@@ -79,6 +79,11 @@ describe('role assignments', () => {
       assignRole: { __typename: 'AssignRoleSuccess', roleAssignment: { principalId: 'lee@example.com', role: 'GLOBAL_READER', createdBy: 'Admin oid-ga' } },
     });
     expect((await newcomer('{ viewer { roles scopes } restrictedUsers { totalCount } }')).body.data).toEqual({ viewer: { roles: ['GLOBAL_READER'], scopes: ['READ'] }, restrictedUsers: { totalCount: 0 } });
+    for (const principalId of ['lee\u0007@example.com', 'oid\u0085x']) {
+      expect((await globalAdmin(ASSIGN, { input: { principalId, role: 'GLOBAL_READER' } })).body.data).toEqual({
+        assignRole: { __typename: 'ValidationError', message: 'principalId must be an object id or user principal name of at most 256 characters' },
+      });
+    }
     const orgManagement = await as(tenant, ['Organization Management'], 'oid-om');
     expect((await orgManagement(REMOVE, { input: { principalId: 'lee@example.com', role: 'GLOBAL_READER' } })).body.data).toEqual({ removeRoleAssignment: { __typename: 'RemoveRoleAssignmentSuccess' } });
     expect((await orgManagement(REMOVE, { input: { principalId: 'lee@example.com', role: 'GLOBAL_READER' } })).body.data).toEqual({

@@ -71,6 +71,8 @@ describe('outbound spam policies', () => {
     ['a name with a character Exchange forbids', { name: 'Sales/EMEA' }, 'name must not contain / (none of \\ % & * + / = ? { } | < > ( ) ; : [ ] , ")'],
     ['a name over 64 characters', { name: 'x'.repeat(65) }, 'name must be 1 to 64 characters'],
     ['an empty name', { name: '  ' }, 'name must be 1 to 64 characters'],
+    ['a name with a tab', { name: 'Sales\tEMEA' }, 'name must not contain control or invisible formatting characters'],
+    ['a name with a zero-width space', { name: 'Default\u200b' }, 'name must not contain control or invisible formatting characters'],
     ['a name already taken', { name: 'Default' }, 'a policy named Default already exists'],
     ['a name already taken in another case', { name: 'DEFAULT' }, 'a policy named Default already exists'],
   ])('refuses to create a policy with %s', async (_name, input, message) => {
