@@ -11,7 +11,9 @@ import {
   type NewNotification,
   type Notification,
 } from '../../db/repos/alerts.ts';
+import { findPolicyByName } from '../../db/repos/outbound-spam-policies.ts';
 import { nextUtcMidnight } from '../clock.ts';
+import { parseAlertDetails } from './alert-signals.ts';
 
 /** The recipient token that stands for the tenant's Global Administrators. */
 export const TENANT_ADMINS = 'TenantAdmins';
@@ -43,12 +45,28 @@ function utcDay(at: Date): Date {
 }
 
 /**
+ * Who the outbound spam policy that restricted a sender names to hear of it (Exchange's
+ * NotifyOutboundSpamRecipients): they get the e-mail of the restriction's alert beside the alert
+ * policy's own recipients, even with its e-mail off. There is no alert, and so no e-mail, while
+ * the alert policy or the audit log is off.
+ */
+async function blockingPolicyRecipients(tx: Db, alert: Alert): Promise<string[]> {
+  if (alert.kind !== 'UserRestricted') return [];
+  const { policyName } = parseAlertDetails(alert.details);
+  if (!policyName) return [];
+  const blocking = await findPolicyByName(tx, alert.tenantId, policyName);
+  return (blocking?.notifyOutboundSpamRecipients ?? []).filter(isEmailAddress).map((a) => a.toLowerCase());
+}
+
+/**
  * Writes the notifications of a new alert, in the alert's transaction: one e-mail per recipient
- * address (when the policy's e-mail is on) and one Teams message per subscribed conversation.
+ * address (when the policy's e-mail is on, and to the restricting policy's notify list) and one
+ * Teams message per subscribed conversation.
  * Past the policy's daily limit (per UTC day of the alert) they are written as `Suppressed`.
  */
 export async function writeNotifications(tx: Db, alert: Alert, policy: AlertPolicy, now: Date): Promise<Notification[]> {
-  const emails = policy.emailEnabled ? await resolveEmailRecipients(tx, alert.tenantId, policy.recipients) : [];
+  const alertRecipients = policy.emailEnabled ? await resolveEmailRecipients(tx, alert.tenantId, policy.recipients) : [];
+  const emails = [...new Set([...alertRecipients, ...(await blockingPolicyRecipients(tx, alert))])].sort();
   const conversations = await subscribedConversationIds(tx, alert.tenantId);
   if (emails.length + conversations.length === 0) return [];
   const suppressed = await overDailyLimit(tx, alert, policy);

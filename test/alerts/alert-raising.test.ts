@@ -77,6 +77,29 @@ describe('raising alerts from events', () => {
     expect(published.map((e) => e.payload)).toEqual([expect.objectContaining({ alertId: alert?.id, severity: 'High', restrictionId: restriction.id })]);
   });
 
+  it("e-mails the restricting policy's notify recipients with the alert, even with the alert policy's e-mail off, but not for a manual restriction", async () => {
+    const tenant = await createTestTenant(database);
+    await grantRole(database, tenant.id, tenant.address('gadmin'), 'Global Administrator');
+    // limitRestriction names the Default policy as the one that restricted the sender.
+    await services.policies.update({ tenantId: tenant.id, name: 'default', settings: { notifyOutboundSpamRecipients: ['Helpdesk@Example.org'] }, actor: admin });
+    const emailsOf = async (address: string) => {
+      const [alert] = (await alertsOf(database, tenant.id)).filter((a) => a.entityKey === address);
+      return (await notificationsOf(database, tenant.id)).filter((n) => n.alertId === alert?.id).map((n) => `${n.channel} ${n.recipient}`);
+    };
+
+    await restrict(tenant, 'alice');
+    expect(await emailsOf(tenant.address('alice'))).toEqual([`email ${tenant.address('gadmin')}`, 'email helpdesk@example.org']);
+
+    await services.alertPolicies.update({ tenantId: tenant.id, policy: 'User restricted from sending email', emailEnabled: false, actor: admin });
+    await restrict(tenant, 'bob');
+    expect(await emailsOf(tenant.address('bob'))).toEqual(['email helpdesk@example.org']);
+
+    await services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: tenant.address('carol'), reasonCode: 'ManualBlock', temporary: false, actor: admin });
+    await services.events.flush();
+    expect((await alertsOf(database, tenant.id)).map((a) => a.entityKey)).toContain(tenant.address('carol'));
+    expect(await emailsOf(tenant.address('carol'))).toEqual([]);
+  });
+
   it('a connector restriction raises the same policy, about the connector', async () => {
     const tenant = await createTestTenant(database);
     await services.restrictions.restrict({ ...limitRestriction(tenant.id, '7D8A0B1C-2E3F-4A5B-8C6D-9E0F1A2B3C4D'), entityKind: 'connector', reasonCode: 'SuspectedCompromise' });
