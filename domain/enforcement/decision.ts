@@ -23,6 +23,11 @@ export interface Decision {
   enhancedCode: string;
   text: string;
   reason: DecisionReason;
+  /**
+   * The restriction a refusal of the sender stands for; `placedNow` when this very recipient
+   * crossed a limit and restricted its sender, rather than finding it restricted.
+   */
+  restriction?: { id: string; placedNow: boolean };
 }
 
 export const OUTBOUND_SENDER_REFUSED_TEXT = 'Access denied, bad outbound sender';

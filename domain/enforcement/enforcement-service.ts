@@ -178,8 +178,9 @@ export function createEnforcementService(deps: EnforcementDeps) {
     return identityOf(s, { sender, submitter }, options.unknownSender);
   }
 
-  function refusalFor(r: CachedRestriction): Decision {
-    return r.reasonCode === 'ServiceRecipientLimit' ? serviceLimitReached(limits.recipientsPerDay, r.expiresAt) : refusedOutboundSender('restricted');
+  function refusalFor(r: CachedRestriction, placedNow = false): Decision {
+    const refusal = r.reasonCode === 'ServiceRecipientLimit' ? serviceLimitReached(limits.recipientsPerDay, r.expiresAt) : refusedOutboundSender('restricted');
+    return { ...refusal, restriction: { id: r.restrictionId, placedNow } };
   }
 
   // A request past its deadline still finishes in the background; its recipient may then count
@@ -227,11 +228,12 @@ export function createEnforcementService(deps: EnforcementDeps) {
         return tooManyRecipients;
       case 'rate_deferred':
         return rateLimited;
-      case 'limit_restrict':
-        remember(ctx.identity, await restrictForLimit(ctx, r));
-        return refusedOutboundSender('limit-restricted');
+      case 'limit_restrict': {
+        const placed = remember(ctx.identity, await restrictForLimit(ctx, r));
+        return { ...refusedOutboundSender('limit-restricted'), restriction: { id: placed.restrictionId, placedNow: true } };
+      }
       case 'service_limit':
-        return refusalFor(remember(ctx.identity, await restrictForServiceLimit(ctx, r)));
+        return refusalFor(remember(ctx.identity, await restrictForServiceLimit(ctx, r)), true);
       case 'accepted':
       case 'accepted_over_limit':
         await signal(ctx, r, internal);

@@ -36,8 +36,8 @@ export interface SmtpRelayDeps {
 interface Transaction {
   identity: RelayIdentity | undefined;
   instance: string;
-  /** A recipient of this transaction crossed a limit and restricted the sender just now. */
-  restrictedByThisMessage: boolean;
+  /** Restrictions a recipient of this transaction placed by crossing a limit (policy or service limit). */
+  placedRestrictions: Set<string>;
 }
 
 function smtpError(code: number, text: string): Error & { responseCode: number } {
@@ -94,8 +94,10 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     const to = session.envelope.rcptTo.map((r) => r.address);
     const now = await deps.enforcement.checkSender(check(session, from));
     if (now.verdict === 'defer') throw refusal(now);
-    // Recipients accepted before the crossing one were within the limit: they get the message.
-    if (now.verdict === 'accept' || sessions.get(session.id)?.restrictedByThisMessage) return deps.forwarder.send({ from, to }, raw);
+    // Recipients accepted before the crossing one were within the limit: they get the message. A
+    // restriction placed by anyone else (an admin, another message of the sender) stops it.
+    const placedHere = now.restriction !== undefined && sessions.get(session.id)?.placedRestrictions.has(now.restriction.id) === true;
+    if (now.verdict === 'accept' || placedHere) return deps.forwarder.send({ from, to }, raw);
     // A null sender (an authenticated client's read receipt, say) has no one to take an NDR: it is refused here.
     if (!from) throw refusal(now);
     // Accepted at RCPT, refused before the end of DATA: the sender learns it from an NDR.
@@ -128,7 +130,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     size: deps.maxMessageBytes ?? 36_700_160,
     closeTimeout: 5_000,
     onConnect(session, callback) {
-      sessions.set(session.id, { identity: undefined, instance: randomUUID(), restrictedByThisMessage: false });
+      sessions.set(session.id, { identity: undefined, instance: randomUUID(), placedRestrictions: new Set() });
       callback();
     },
     onClose(session) {
@@ -138,7 +140,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
       deps.credentials.verify(auth.username ?? '', auth.password ?? '').then(
         (identity) => {
           if (!identity) return callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
-          sessions.set(session.id, { identity, instance: randomUUID(), restrictedByThisMessage: false });
+          sessions.set(session.id, { identity, instance: randomUUID(), placedRestrictions: new Set() });
           callback(null, { user: identity.username });
         },
         (err: unknown) => {
@@ -150,7 +152,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     onMailFrom(address, session, callback) {
       const state = sessions.get(session.id);
       if (!state?.identity && !isTrusted(session)) return callback(smtpError(530, '5.7.0 Authentication required'));
-      if (state) Object.assign(state, { instance: randomUUID(), restrictedByThisMessage: false });
+      if (state) Object.assign(state, { instance: randomUUID(), placedRestrictions: new Set() });
       answer(deps.enforcement.checkSender(check(session, address.address)), callback);
     },
     onRcptTo(address, session, callback) {
@@ -159,7 +161,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
       const decision = deps.enforcement.checkRecipient({ ...check(session, from), recipient: address.address, instance: `relay.${state?.instance ?? session.id}` });
       answer(
         decision.then((d) => {
-          if (d.reason === 'limit-restricted' && state) state.restrictedByThisMessage = true;
+          if (d.restriction?.placedNow) state?.placedRestrictions.add(d.restriction.id);
           return d;
         }),
         callback,
