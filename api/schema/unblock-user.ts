@@ -71,7 +71,7 @@ const UnblockUserInput = builder.inputType('UnblockUserInput', {
     restrictionId: t.id({
       description:
         'Release only if this (a RestrictedUser id) is still the active restriction, so a late or repeated click cannot release a newer one. ' +
-        'If it was released or expired the answer is NotRestrictedError; if the sender was restricted again since, RestrictionChangedError. Either way nothing is written.',
+        'If it was released or expired the answer is NotRestrictedError; if the sender was restricted again since, RestrictionChangedError; if it is not one of this sender\'s restrictions, ValidationError. Nothing is written.',
     }),
   }),
 });

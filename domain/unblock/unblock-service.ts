@@ -5,6 +5,7 @@ import {
   endRestriction,
   findActiveRestriction,
   findPendingReleaseRequest,
+  findRestrictionById,
   insertRelease,
   insertReleaseRequest,
   listEntityRestrictions,
@@ -143,6 +144,13 @@ export function createUnblockService(deps: { db: Db; clock: Clock; quota: Unbloc
     const key = normalizeEntityKey(cmd.entityKind, cmd.entityKey);
     return db.transaction(async (tx) => {
       const now = clock.now();
+      if (cmd.expectedRestrictionId) {
+        // An id of another sender's restriction is a mistake in the request, not a change of state.
+        const named = await findRestrictionById(tx, cmd.tenantId, cmd.expectedRestrictionId);
+        if (!named || named.entityKind !== cmd.entityKind || named.entityKey !== key) {
+          return { ok: false, error: new ValidationError('restrictionId', `restrictionId is not the id of a restriction of ${key}`) };
+        }
+      }
       const active = await findActiveRestriction(tx, { tenantId: cmd.tenantId, entityKind: cmd.entityKind, entityKey: key }, { forUpdate: true });
       if (!active) return notRestricted(tx, cmd, key);
       if (active.temporary && active.expiresAt && active.expiresAt <= now) {

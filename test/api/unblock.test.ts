@@ -193,7 +193,17 @@ describe('unblockUser with restrictionId (release only that restriction)', () =>
     for (const restrictionId of [connectorId, 'not-an-id']) {
       expect(await unblock(token, { senderAddress: address, restrictionId })).toEqual({ __typename: 'ValidationError', message: 'restrictionId is not the id of a restricted user', field: 'restrictionId' });
     }
+    // Another sender's restriction, or one of another tenant: the id does not name one of this sender's.
+    const other = tenant.address('hal');
+    await restrict(tenant, other);
+    const stranger = await createTestTenant(api.database);
+    await restrict(stranger, stranger.address('gus'));
+    const strangers = await idOf(await api.token({ tenantId: stranger.id }), stranger.address('gus'));
+    for (const restrictionId of [await idOf(token, other), strangers]) {
+      expect(await unblock(token, { senderAddress: address, restrictionId })).toEqual({ __typename: 'ValidationError', message: `restrictionId is not the id of a restriction of ${address}`, field: 'restrictionId' });
+    }
     expect((await api.services.restrictionQueries.latest(tenant.id, 'user', address))?.status).toBe('Restricted');
+    expect((await api.services.restrictionQueries.latest(tenant.id, 'user', other))?.status).toBe('Restricted');
     expect(await trail(tenant, address)).toEqual(['Listed:system:policy', 'Delisted:oid-sec-2', 'Listed:system:policy']);
 
     expect(await unblock(token, { senderAddress: address, restrictionId: second })).toMatchObject({ __typename: 'UnblockUserSuccess' });
