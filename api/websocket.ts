@@ -46,6 +46,11 @@ function connectionAuthenticator(authenticate: Authenticator, viewers: WeakMap<W
   };
 }
 
+/** Duck-typed: under vitest `graphql` may load twice (ESM and CJS). */
+function isGraphQLError(err: unknown): err is GraphQLError {
+  return err instanceof Error && 'locations' in err;
+}
+
 /** Runs each operation through yoga's envelop, so scopes, armor and error masking apply as over HTTP. */
 async function executionArgs(yoga: Yoga, extra: Extra, viewer: Viewer | undefined, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
   // Token time is wall-clock time, as jose checks it.
@@ -57,9 +62,17 @@ async function executionArgs(yoga: Yoga, extra: Extra, viewer: Viewer | undefine
   try {
     document = enveloped.parse(payload.query);
   } catch (err) {
-    return [err instanceof Error && 'locations' in err ? (err as GraphQLError) : createGraphQLError('The query could not be parsed.')];
+    return [isGraphQLError(err) ? err : createGraphQLError('The query could not be parsed.')];
   }
-  const errors = enveloped.validate(enveloped.schema, document);
+  let errors: readonly GraphQLError[];
+  try {
+    errors = enveloped.validate(enveloped.schema, document);
+  } catch (err) {
+    // graphql-armor throws its refusals (depth, aliases, directives) rather than reporting them:
+    // they answer this operation, as over HTTP, instead of closing the connection (4500).
+    if (isGraphQLError(err)) return [err];
+    throw err;
+  }
   if (errors.length > 0) return errors;
   const rootValue: RootValue = { execute: enveloped.execute, subscribe: enveloped.subscribe };
   return { schema: enveloped.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: await enveloped.contextFactory(), rootValue };

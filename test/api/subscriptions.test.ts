@@ -129,6 +129,29 @@ describe('restrictionEvents over graphql-ws', () => {
     expect((result.value as { errors?: { extensions?: { code?: string } }[] }).errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
     await client.dispose();
   });
+
+  it.each([
+    ['nested too deeply', `{ restrictedUsers { edges { node { ${'policy { rule { '.repeat(4)}policy { name }${' } }'.repeat(4)} } } } }`, 'The query is nested too deeply.'],
+    ['with too many aliases', `{ ${Array.from({ length: 16 }, (_, i) => `v${i}: viewer { name }`).join(' ')} }`, 'The query uses too many aliases.'],
+    ['with too many directives', `{ viewer { name ${'@include(if: true) '.repeat(21)} } }`, 'The query uses too many directives.'],
+    ['too long', `query($v: ${'['.repeat(1100)}String${']'.repeat(1100)}) { viewer { name } }`, 'The query is too long.'],
+  ])('refuses a query %s with a coded error for that operation only; the connection and its subscriptions stay', async (_name, query, message) => {
+    const tenant = await createTestTenant(api.database);
+    let closedWith: number | undefined;
+    const client = openWs(api.url, await api.token({ tenantId: tenant.id }), { onClose: (code) => (closedWith = code) });
+    const events = client.iterate<{ restrictionEvents: Record<string, unknown> }>({ query: EVENTS, variables: { after: '0' } });
+    await restrict(tenant, 'first');
+    expect(brief((await events.next()).value?.data?.restrictionEvents ?? {})).toBe(`UserRestricted:${tenant.address('first')}`);
+    const refusal = await new Promise<unknown>((resolve) =>
+      client.subscribe({ query }, { next: resolve, error: (err) => resolve(Array.isArray(err) ? err : `closed: ${String((err as { code?: unknown }).code)}`), complete: () => resolve('completed') }),
+    );
+    expect(refusal).toEqual([expect.objectContaining({ message, extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }) })]);
+    await restrict(tenant, 'second');
+    expect(brief((await events.next()).value?.data?.restrictionEvents ?? {})).toBe(`UserRestricted:${tenant.address('second')}`);
+    expect(closedWith).toBeUndefined();
+    await events.return?.();
+    await client.dispose();
+  });
 });
 
 describe('a subscription ends when the token that opened it expires', () => {
