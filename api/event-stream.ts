@@ -9,12 +9,20 @@ export interface RestrictionEventFilter {
   connectorId?: string | null | undefined;
 }
 
-/** `afterEventId` argument first, else the SSE `Last-Event-ID` header; absent = from now on. */
-export function resumePoint(afterEventId: string | null | undefined, lastEventIdHeader: string | null | undefined): number | undefined {
+const NOT_SENT = 'afterEventId (or Last-Event-ID) must be an eventId this API sent';
+
+/**
+ * `afterEventId` argument first, else the SSE `Last-Event-ID` header; absent = from now on. An id
+ * past the newest event was never sent: resuming after it would skip every event until the ids
+ * caught up with it.
+ */
+export async function resumePoint(bus: Pick<EventBus, 'committed'>, afterEventId: string | null | undefined, lastEventIdHeader: string | null | undefined): Promise<number | undefined> {
   const given = afterEventId ?? lastEventIdHeader ?? undefined;
   if (given === undefined || given === '') return undefined;
-  if (!/^\d{1,15}$/.test(given.trim())) throw new ValidationError('afterEventId', 'afterEventId (or Last-Event-ID) must be an eventId this API sent');
-  return Number(given.trim());
+  if (!/^\d{1,15}$/.test(given.trim())) throw new ValidationError('afterEventId', NOT_SENT);
+  const id = Number(given.trim());
+  if (!(await bus.committed(id))) throw new ValidationError('afterEventId', NOT_SENT);
+  return id;
 }
 
 function matches(event: StoredEvent, filter: RestrictionEventFilter): boolean {

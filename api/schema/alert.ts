@@ -202,8 +202,8 @@ builder.subscriptionField('alerts', (t) =>
     authScopes: { read: true },
     description: 'Alerts of your tenant as they are raised and change, from every Sendguard process. Resumable with afterEventId (or the SSE Last-Event-ID header).',
     args: { filter: t.arg({ type: AlertEventFilterInput }), afterEventId: t.arg.id() },
-    subscribe: (_root, args, ctx) =>
-      alertEventStream(ctx, resumePoint(args.afterEventId == null ? undefined : String(args.afterEventId), ctx.request?.headers.get('last-event-id')), args.filter ?? {}),
+    subscribe: async (_root, args, ctx) =>
+      alertEventStream(ctx, await resumePoint(ctx.services.events, args.afterEventId == null ? undefined : String(args.afterEventId), ctx.request?.headers.get('last-event-id')), args.filter ?? {}),
     resolve: (event) => event,
   }),
 );

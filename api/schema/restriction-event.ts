@@ -70,12 +70,12 @@ builder.subscriptionField('restrictionEvents', (t) =>
     description:
       'Live restriction events of your tenant, from every Sendguard process. Resumable: pass the last eventId you saw as afterEventId (or, over SSE, as the Last-Event-ID header) to receive everything after it, in order, once.',
     args: { filter: t.arg({ type: RestrictionEventFilterInput }), afterEventId: t.arg.id() },
-    subscribe: (_root, args, ctx) =>
+    subscribe: async (_root, args, ctx) =>
       restrictionEventStream(
         { database: ctx.services.database, bus: ctx.services.events },
         {
           tenantId: ctx.viewer.tenantId,
-          afterId: resumePoint(args.afterEventId === null || args.afterEventId === undefined ? undefined : String(args.afterEventId), ctx.request?.headers.get('last-event-id')),
+          afterId: await resumePoint(ctx.services.events, args.afterEventId === null || args.afterEventId === undefined ? undefined : String(args.afterEventId), ctx.request?.headers.get('last-event-id')),
           filter: args.filter ?? {},
           signals: [ctx.shutdown, ctx.request?.signal],
         },

@@ -84,6 +84,10 @@ export function createEventBus(deps: { database: Database; pollMs: number; logge
     get lastDeliveredId(): number {
       return delivered;
     },
+    /** Whether an event with this id has been committed, here or by another process. */
+    async committed(id: number): Promise<boolean> {
+      return id <= delivered || id <= (await lastEventId(database.db));
+    },
     async stop(): Promise<void> {
       started = false;
       clearTimeout(poll);

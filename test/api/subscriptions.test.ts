@@ -100,6 +100,26 @@ describe('restrictionEvents over SSE', () => {
     const bad = await openSse(api.graphqlUrl, await api.token({ tenantId: tenant.id }), EVENTS, { lastEventId: 'yesterday' });
     expect((await bad.next())?.data.errors?.[0]).toMatchObject({ message: 'afterEventId (or Last-Event-ID) must be an eventId this API sent', extensions: { code: 'BAD_USER_INPUT' } });
   });
+
+  it('refuses a resume point past the newest event, as an argument or as Last-Event-ID, instead of silently skipping what comes', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id });
+    await restrict(tenant, 'newest');
+    const replay = await openSse(api.graphqlUrl, token, EVENTS, { variables: { after: '0', filter: { senderAddress: tenant.address('newest') } } });
+    const newest = Number((await replay.nextEvent()).eventId);
+    replay.close();
+    const notSent = { message: 'afterEventId (or Last-Event-ID) must be an eventId this API sent', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) };
+    for (const options of [{ variables: { after: String(newest + 1_000_000) } }, { lastEventId: '2147483648' }]) {
+      const stream = await openSse(api.graphqlUrl, token, EVENTS, options);
+      expect((await stream.next())?.data).toEqual({ errors: [expect.objectContaining(notSent)] });
+      stream.close();
+    }
+    // The newest id itself is a resume point: what comes after it arrives.
+    const resumed = await openSse(api.graphqlUrl, token, EVENTS, { variables: { after: String(newest) } });
+    await restrict(tenant, 'after-newest');
+    expect(brief(await resumed.nextEvent())).toBe(`UserRestricted:${tenant.address('after-newest')}`);
+    resumed.close();
+  });
 });
 
 describe('restrictionEvents over graphql-ws', () => {
@@ -127,6 +147,20 @@ describe('restrictionEvents over graphql-ws', () => {
     const client = openWs(api.url, await api.token({ tenantId: tenant.id, roles: [] }));
     const result = await client.iterate({ query: EVENTS }).next();
     expect((result.value as { errors?: { extensions?: { code?: string } }[] }).errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    await client.dispose();
+  });
+
+  it('refuses an afterEventId past the newest event with BAD_USER_INPUT, for that operation only', async () => {
+    const tenant = await createTestTenant(api.database);
+    const client = openWs(api.url, await api.token({ tenantId: tenant.id }));
+    const result = await client.iterate({ query: EVENTS, variables: { after: '1000000000' } }).next();
+    expect((result.value as { errors?: unknown[] }).errors).toEqual([
+      expect.objectContaining({ message: 'afterEventId (or Last-Event-ID) must be an eventId this API sent', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+    ]);
+    await restrict(tenant, 'still-served');
+    const events = client.iterate<{ restrictionEvents: Record<string, unknown> }>({ query: EVENTS, variables: { after: '0' } });
+    expect(brief((await events.next()).value?.data?.restrictionEvents ?? {})).toBe(`UserRestricted:${tenant.address('still-served')}`);
+    await events.return?.();
     await client.dispose();
   });
 
