@@ -14,7 +14,11 @@ export class AuthenticationError extends Error {
   }
 }
 
-const stringList = z.array(z.string()).max(500);
+// No control characters (NUL, DEL, C1) in a claim: the names and ids end up in queries, audit
+// entries and logs, and PostgreSQL cannot even take a NUL.
+// eslint-disable-next-line no-control-regex
+const text = z.string().regex(/^[^\x00-\x1f\x7f-\x9f]*$/);
+const stringList = z.array(text).max(500);
 
 /** The last second of year 9999: a later `exp` is no time the API can show (`tokenExpiresAt`) or wait for. */
 const LAST_EXP = Date.UTC(9999, 11, 31, 23, 59, 59) / 1000;
@@ -28,16 +32,16 @@ const REFRESH_MS = 60_000;
 const VERIFIED_ENTRIES = 10_000;
 
 const claimsSchema = z.object({
-  tid: z.string().min(1).max(64),
-  sub: z.string().min(1).optional(),
-  oid: z.string().min(1).optional(),
-  name: z.string().optional(),
-  preferred_username: z.string().optional(),
-  upn: z.string().optional(),
+  tid: text.min(1).max(64),
+  sub: text.min(1).optional(),
+  oid: text.min(1).optional(),
+  name: text.optional(),
+  preferred_username: text.optional(),
+  upn: text.optional(),
   roles: stringList.optional(),
   wids: stringList.optional(),
   groups: stringList.optional(),
-  act: z.object({ sub: z.string().min(1), name: z.string().optional(), roles: stringList.optional() }).optional(),
+  act: z.object({ sub: text.min(1), name: text.optional(), roles: stringList.optional() }).optional(),
   exp: z.number().max(LAST_EXP),
 });
 

@@ -82,6 +82,12 @@ describe('authentication failures: 401 with WWW-Authenticate, nothing executed',
     // 100,000,000 days: no time a Date holds, so tokenExpiresAt and a subscription's end could not be worked out.
     ['an expiry past year 9999', () => signLocal(localClaims({ exp: now() + 100_000_000 * 86_400 })), /error="invalid_token".*exp claim is not valid/],
     ['an external token with an expiry past year 9999', () => signIssuer({ tid: tenant.id, oid: 'oid-x', exp: 253_402_300_800 }), /exp claim is not valid/],
+    // PostgreSQL cannot take a NUL: looking up the principal's stored roles, or recording it as the actor, would fail.
+    ['a subject with a NUL character', () => signLocal(localClaims({ sub: 'oid-admin-1\u0000', oid: undefined })), /error="invalid_token", error_description="the token's sub claim is not valid"/],
+    ['a name with a NUL character', () => signLocal(localClaims({ name: 'Adele\u0000Vance' })), /error="invalid_token", error_description="the token's name claim is not valid"/],
+    ['a name with another control character', () => signLocal(localClaims({ name: 'Adele\u001b[2JVance' })), /error="invalid_token", error_description="the token's name claim is not valid"/],
+    ['an acting admin with a NUL character', () => signLocal(localClaims({ act: { sub: 'oid-admin-1\u0000', name: 'Adele Vance' } })), /the token's act.sub claim is not valid/],
+    ['an external token with a NUL character in its user principal name', () => signIssuer({ tid: tenant.id, oid: 'oid-x', upn: 'adele\u0000@contoso.com' }), /the token's upn claim is not valid/],
     ['a tenant this server does not serve', () => signLocal(localClaims({ tid: 'no-such-tenant' })), /tenant is not served here/],
     ['an external token for the wrong audience', () => signIssuer({ tid: tenant.id, oid: 'oid-x', aud: 'api://other' }), /aud claim is not accepted/],
     [
