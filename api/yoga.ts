@@ -11,6 +11,7 @@ import { AuthenticationError, createTokenVerifier } from './auth/verify-token.ts
 import { bearerChallenge, createAuthenticator, type Authenticator, type Viewer } from './auth/viewer.ts';
 import { bodySizeLimit } from './body-limit.ts';
 import { compiledQueries } from './compiled-queries.ts';
+import { yogaLogging } from './error-log.ts';
 import { executionDeadline } from './execution-deadline.ts';
 import { refuseNulCharacters } from './nul-characters.ts';
 import { queryCostLimit } from './query-cost.ts';
@@ -115,12 +116,7 @@ export function createGraphQLServer(deps: { services: Services; authenticate: Au
     maxRequestBodySize: false,
     cors: false,
     maskedErrors: { maskError: maskUnexpected },
-    logging: {
-      debug: (...args: unknown[]) => log.debug({ args }, 'yoga'),
-      info: (...args: unknown[]) => log.info({ args }, 'yoga'),
-      warn: (...args: unknown[]) => log.warn({ args }, 'yoga'),
-      error: (...args: unknown[]) => log.error({ err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) }, 'graphql request failed'),
-    },
+    logging: yogaLogging(log),
     plugins: [authentication(authenticate, viewers, log), bodySizeLimit(services.config.graphql.maxBodyBytes), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, queryCostLimit(MAX_QUERY_COST), refuseNulCharacters(), sseEventIds(), subscriptionsEndWithToken(),
       compiledQueries((errors) => log.error({ errors }, 'a query could not be compiled')), executionDeadline(services.config.graphql.timeoutMs)],
     context: ({ request, viewer }) => {

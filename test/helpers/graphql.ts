@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mintLocalToken, type LocalTokenClaims } from '../../api/auth/local-token.ts';
 import { loadOrCreateSigningKey, type SigningKey } from '../../api/auth/signing-key.ts';
 import { startGraphQLServer } from '../../api/yoga.ts';
-import { createLogger } from '../../cli/logger.ts';
+import { createLogger, type Logger } from '../../cli/logger.ts';
 import { startSendguard, type RunningSendguard } from '../../cli/serve.ts';
 import type { Services } from '../../cli/services.ts';
 import type { Config } from '../../config/load-config.ts';
@@ -81,10 +81,10 @@ export async function postGraphQL<T = Record<string, unknown>>(
 }
 
 /** A real server with the `api` role on a fresh test database, and tokens signed with its own key. */
-export async function startTestApi(options: { env?: Record<string, string>; clock?: Clock; database?: TestDatabase } = {}): Promise<TestApi> {
+export async function startTestApi(options: { env?: Record<string, string>; clock?: Clock; database?: TestDatabase; logger?: Logger } = {}): Promise<TestApi> {
   const database = options.database ?? (await createTestDatabase());
   const config = testConfig(options.env);
-  const running = await startSendguard(config, { roles: ['api'], database, clock: options.clock, logger: createLogger('silent') });
+  const running = await startSendguard(config, { roles: ['api'], database, clock: options.clock, logger: options.logger ?? createLogger('silent') });
   const client = await clientFor(running.urls.http ?? '', config, running.services);
   return {
     ...client,
