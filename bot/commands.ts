@@ -12,9 +12,10 @@ function action(verb: Verb, data: unknown): Command {
   return { kind: 'invalid', field, message };
 }
 
-function withAddress(verb: typeof verbs.restrictedShow, argument: string): Command {
-  if (!argument) return { kind: 'invalid', field: 'senderAddress', message: 'add the address, for example: show alice@contoso.com' };
-  return action(verb, { senderAddress: argument });
+/** `command`: the word typed, so the example repeats the command the admin used. */
+function withAddress(command: 'show' | 'unblock', argument: string): Command {
+  if (!argument) return { kind: 'invalid', field: 'senderAddress', message: `add the address, for example: ${command} alice@contoso.com` };
+  return action(verbs.restrictedShow, { senderAddress: argument });
 }
 
 /**
@@ -28,9 +29,9 @@ export function parseCommand(text: string): Command {
     case 'restricted':
       return action(verbs.restrictedList, argument ? { search: argument } : {});
     case 'show':
-      return withAddress(verbs.restrictedShow, argument);
+      return withAddress('show', argument);
     case 'unblock': {
-      const parsed = withAddress(verbs.restrictedShow, argument);
+      const parsed = withAddress('unblock', argument);
       return parsed.kind === 'action' && parsed.action.verb === 'restricted.show' ? { kind: 'unblock', senderAddress: parsed.action.data.senderAddress } : parsed;
     }
     case 'policies':

@@ -79,7 +79,7 @@ describe('bot commands', () => {
     expect(cardText(details)).toContain('Suspected compromised account');
     expect(cardText(onlyCard(await lynne.say(`show ${tenant.address('nobody')}`)))).toContain('This address has never been restricted from sending email.');
     expect(cardText(onlyCard(await lynne.say('show not-an-address')))).toContain('Address: an email address');
-    expect(cardText(onlyCard(await lynne.say('show')))).toContain('add the address');
+    expect(cardText(onlyCard(await lynne.say('show')))).toContain('Address: add the address, for example: show alice@contoso.com');
   });
 
   it('unblock <address> opens the recommendations; a sender who is not restricted gets that card', async () => {
@@ -89,6 +89,9 @@ describe('bot commands', () => {
     const recommendations = onlyCard(await lynne.say(`unblock ${tenant.address('dave')}`));
     expect(buttonTitles(recommendations)).toEqual(['Submit', 'Cancel']);
     expect(cardText(onlyCard(await lynne.say(`unblock ${tenant.address('erin')}`)))).toContain(`${tenant.address('erin')} is not restricted`);
+    const noAddress = cardText(onlyCard(await lynne.say('unblock')));
+    expect(noAddress).toContain('Address: add the address, for example: unblock alice@contoso.com');
+    expect(noAddress).not.toContain('show alice@contoso.com');
   });
 
   it('policies shows the outbound spam policies with the service defaults for 0', async () => {
