@@ -4,7 +4,7 @@ import { confirmUnblockCard } from '../cards/confirm-unblock-card.ts';
 import { errorCard } from '../cards/error-card.ts';
 import { restrictionNoticeCard } from '../cards/restriction-notice-card.ts';
 import type { ActionHandler } from './action-context.ts';
-import { currentRestriction } from './current-restriction.ts';
+import { currentRestriction, forbiddenToUnblock } from './current-restriction.ts';
 import { policiesList } from './policies-list.ts';
 import { restrictedList } from './restricted-list.ts';
 import { restrictedShow } from './restricted-show.ts';
@@ -25,6 +25,7 @@ export const cardRefresh: ActionHandler<IncomingData['card.refresh']> = async (c
     case 'unblock.confirm': {
       const current = await currentRestriction(ctx, data);
       if (!current.ok) return current.card;
+      if (!current.details.viewer.canManage) return forbiddenToUnblock(ctx);
       return confirmUnblockCard({ user: current.user, acknowledgedRecommendations: data.acknowledgedRecommendations, reason: data.reason, unblockQuota: current.details.unblockQuota });
     }
     case 'restriction.notice': {

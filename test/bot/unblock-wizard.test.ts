@@ -252,4 +252,23 @@ describe('the unblock wizard in Teams', () => {
     const details = onlyCard(await lynne.say(`show ${tenant.address('jack')}`));
     expect(buttonTitles(await reader.click(details.refresh!.action))).toEqual(['Back to restricted users']);
   });
+
+  it('refreshes a confirmation for a read-only admin without a Yes, as it does the recommendations', async () => {
+    const tenant = await createTestTenant(harness.database);
+    await restrict(tenant, 'lena');
+    const lynne = await admin(tenant);
+    const recommendations = onlyCard(await lynne.say(`unblock ${tenant.address('lena')}`));
+    const confirm = await lynne.click(action(recommendations, 'Submit'), acknowledged);
+    expect(confirm.refresh?.action.data).toMatchObject({ view: 'unblock.confirm', senderAddress: tenant.address('lena') });
+    for (const role of ['Global Reader', 'Security Reader']) {
+      const reader = await admin(tenant, role, 'Adele Vance');
+      const asReader = { confirm: await reader.click(confirm.refresh!.action), recommendations: await reader.click(recommendations.refresh!.action) };
+      expect(cardText(asReader.confirm)).toContain("You can't unblock users");
+      expect(cardText(asReader.confirm)).not.toContain(`Unblock ${tenant.address('lena')}?`);
+      expect(buttonTitles(asReader.confirm)).not.toContain('Yes');
+      expect(cardText(asReader.confirm)).toEqual(cardText(asReader.recommendations));
+    }
+    expect(buttonTitles(await lynne.click(confirm.refresh!.action))).toEqual(['Yes', 'Cancel']);
+    expect(await releases(tenant, tenant.address('lena'))).toEqual([]);
+  });
 });
