@@ -33,12 +33,15 @@ export async function currentRestriction(ctx: ActionContext, data: RestrictionDa
   const details = await ctx.api.details(data.senderAddress);
   const { user } = details;
   if (user && user.status === 'RESTRICTED' && user.id === data.restrictionId) return { ok: true, user, details };
-  if (!(await isRestrictionOf(ctx, user, data))) {
-    const message = `is not the id of a restriction of ${data.senderAddress}`;
-    return { ok: false, card: errorCard({ failure: { kind: 'VALIDATION', field: 'restrictionId', message, retry: null }, now: ctx.now }), user, released: false };
-  }
+  if (!(await isRestrictionOf(ctx, user, data))) return { ok: false, card: notARestrictionOf(ctx, data.senderAddress), user, released: false };
   if (user && user.status !== 'RESTRICTED') return { ok: false, card: noLongerRestrictedCard(user), user, released: true };
   return { ok: false, card: errorCard({ failure: { kind: 'NOT_RESTRICTED', senderAddress: data.senderAddress, current: user }, now: ctx.now }), user, released: false };
+}
+
+/** A card naming a restriction that is not the sender's (a forged or corrupted card): a validation error, nothing shown of it. */
+export function notARestrictionOf(ctx: ActionContext, senderAddress: string): AdaptiveCard {
+  const message = `is not the id of a restriction of ${senderAddress}`;
+  return errorCard({ failure: { kind: 'VALIDATION', field: 'restrictionId', message, retry: null }, now: ctx.now });
 }
 
 /** Read-only admins are told before they start; the API refuses the release anyway. */

@@ -204,6 +204,29 @@ describe('the unblock wizard in Teams', () => {
     expect(await releases(tenant, tenant.address('mona'))).toEqual([]);
   });
 
+  it('refreshes a notice only with a restriction of its own sender: another sender\'s id is a validation error', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const bob = await restrict(tenant, 'bob');
+    const dave = await restrict(tenant, 'dave');
+    const lynne = await admin(tenant);
+    const globalId = (rowId: string) => Buffer.from(`RestrictedUser:${rowId}`).toString('base64');
+    const notice = async (restrictionId: string) => {
+      const turn = await lynne.invoke('card.refresh', { view: 'restriction.notice', senderAddress: tenant.address('dave'), restrictionId }, 'automatic');
+      expect(turn.invoke?.status).toBe(200);
+      return turn.invoke?.body.value as AdaptiveCard;
+    };
+    const own = await notice(globalId(dave.id));
+    expect(cardText(own)).toContain(`${tenant.address('dave')} was restricted`);
+    expect(own.refresh?.action.data).toEqual({ view: 'restriction.notice', senderAddress: tenant.address('dave'), restrictionId: globalId(dave.id) });
+    for (const restrictionId of [globalId(bob.id), globalId(crypto.randomUUID()), 'garbage']) {
+      const forged = await notice(restrictionId);
+      expect(cardText(forged)).toContain('Check what you entered');
+      expect(cardText(forged)).toContain(`Restriction: is not the id of a restriction of ${tenant.address('dave')}`);
+      expect(cardText(forged)).not.toContain(tenant.address('bob'));
+      expect(forged.refresh).toBeUndefined();
+    }
+  });
+
   it('says how often the sender was released and when the next release is possible past the quota', async () => {
     const tenant = await createTestTenant(harness.database);
     const address = tenant.address('hank');
