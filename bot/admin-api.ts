@@ -7,7 +7,7 @@ import type { GraphQLClient } from './graphql/graphql-client.ts';
 import { outboundSpamPoliciesQuery } from './graphql/outbound-spam-policies-query.ts';
 import { restrictedUserQuery } from './graphql/restricted-user-query.ts';
 import { restrictedUsersQuery, type RestrictedUsersVariables } from './graphql/restricted-users-query.ts';
-import { releasesOfRestriction, toRestrictedUser } from './graphql/restriction-fields.ts';
+import { releasesOfRestriction, toRestrictedUser, toUnblockQuota } from './graphql/restriction-fields.ts';
 import { restrictionQuery } from './graphql/restriction-query.ts';
 import { unblockUserMutation } from './graphql/unblock-user-mutation.ts';
 import { viewerQuery, type AdminViewer } from './graphql/viewer-query.ts';
@@ -17,7 +17,7 @@ export interface UserDetails {
   /** The sender's active restriction, else its latest one; null if never restricted. */
   user: RestrictedUser | null;
   recommendations: Recommendation[];
-  /** How often the sender was released in the quota window; null when the tenant has no quota. */
+  /** How often the sender was released in the quota window, and what happens past it; null when the tenant has no quota. */
   unblockQuota: UnblockQuota | null;
 }
 
@@ -37,7 +37,8 @@ export function createAdminApi(client: GraphQLClient, caller: Caller) {
   async function details(senderAddress: string): Promise<UserDetails> {
     const data = await client.execute(restrictedUserQuery, { senderAddress }, caller);
     const api = data.restrictedUser;
-    return { viewer: data.viewer, user: api ? toRestrictedUser(api) : null, recommendations: api?.recommendations ?? [], unblockQuota: api?.unblockQuota ?? null };
+    const unblockQuota = api ? toUnblockQuota(api.unblockQuota, data.unblockSettings.tenant.requireSecondApproval) : null;
+    return { viewer: data.viewer, user: api ? toRestrictedUser(api) : null, recommendations: api?.recommendations ?? [], unblockQuota };
   }
 
   /** Releases only the restriction the card names: one released or replaced since is a NOT_RESTRICTED failure with the current state. */

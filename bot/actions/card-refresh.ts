@@ -34,7 +34,7 @@ export const cardRefresh: ActionHandler<IncomingData['card.refresh']> = async (c
       const current = await currentRestriction(ctx, data);
       if (!current.ok) return current.card;
       if (!current.details.viewer.canManage) return forbiddenToUnblock(ctx);
-      return confirmUnblockCard({ user: current.user, acknowledgedRecommendations: data.acknowledgedRecommendations, reason: data.reason, unblockQuota: current.details.unblockQuota });
+      return confirmUnblockCard({ user: current.user, acknowledgedRecommendations: data.acknowledgedRecommendations, reason: data.reason, unblockQuota: current.details.unblockQuota, now: ctx.now });
     }
     case 'restriction.notice':
       return restrictionNotice(ctx, data);

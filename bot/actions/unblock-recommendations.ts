@@ -10,7 +10,7 @@ export const unblockRecommendations: ActionHandler<IncomingData['unblock.recomme
   const current = await currentRestriction(ctx, data);
   if (!current.ok) return current.card;
   if (!current.details.viewer.canManage) return forbiddenToUnblock(ctx);
-  return recommendationsCard({ user: current.user, recommendations: current.details.recommendations, unblockQuota: current.details.unblockQuota });
+  return recommendationsCard({ user: current.user, recommendations: current.details.recommendations, unblockQuota: current.details.unblockQuota, now: ctx.now });
 };
 
 /** `unblock <address>` typed as a command: the same step for the sender's active restriction. */
@@ -18,5 +18,5 @@ export async function unblockByAddress(ctx: ActionContext, senderAddress: string
   const { viewer, user, recommendations, unblockQuota } = await ctx.api.details(senderAddress);
   if (!user || user.status !== 'RESTRICTED') return errorCard({ failure: { kind: 'NOT_RESTRICTED', senderAddress, current: user }, now: ctx.now });
   if (!viewer.canManage) return forbiddenToUnblock(ctx);
-  return recommendationsCard({ user, recommendations, unblockQuota });
+  return recommendationsCard({ user, recommendations, unblockQuota, now: ctx.now });
 }

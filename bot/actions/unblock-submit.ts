@@ -32,5 +32,5 @@ export const unblockSubmit: ActionHandler<IncomingData['unblock.submit']> = asyn
   const target = { senderAddress: data.senderAddress, restrictionId: data.restrictionId };
   const missing = missingAcknowledgements(ctx, target, current.details.recommendations, data.acknowledgedRecommendations);
   if (missing) return missing;
-  return confirmUnblockCard({ user: current.user, acknowledgedRecommendations: data.acknowledgedRecommendations, reason: data.reason, unblockQuota: current.details.unblockQuota });
+  return confirmUnblockCard({ user: current.user, acknowledgedRecommendations: data.acknowledgedRecommendations, reason: data.reason, unblockQuota: current.details.unblockQuota, now: ctx.now });
 };

@@ -3,6 +3,7 @@ import { adaptiveCard, execute, header, run, runs, subtle, text } from './card-e
 import { acknowledgementLabels, truncate } from './format.ts';
 import { noLongerRestrictedCard } from './restriction-details-card.ts';
 import type { RecommendationKind, RestrictedUser, UnblockQuota } from './types.ts';
+import { quotaReached, quotaRefusal, refusingQuota, secondApprovalNotice } from './unblock-quota.ts';
 import { verbs, type UnblockConfirmData } from './verbs.ts';
 
 export interface ConfirmUnblockCardInput {
@@ -10,6 +11,7 @@ export interface ConfirmUnblockCardInput {
   acknowledgedRecommendations: readonly RecommendationKind[];
   reason: string;
   unblockQuota: UnblockQuota | null;
+  now: Date;
   refreshUserIds?: readonly string[];
 }
 
@@ -20,7 +22,21 @@ function confirmedSteps(kinds: readonly RecommendationKind[]): CardElement[] {
 
 function quotaLine(quota: UnblockQuota | null): CardElement[] {
   if (!quota) return [];
+  if (quotaReached(quota)) return [secondApprovalNotice(quota)];
   return [subtle(`This is release ${quota.releasesInWindow + 1} of at most ${quota.maxReleases} in ${quota.windowDays} days for this sender.`, { spacing: 'medium' })];
+}
+
+/** Past the quota with no second approval: the API would refuse Yes, so there is none. */
+function quotaReachedCard(input: ConfirmUnblockCardInput, quota: UnblockQuota, data: UnblockConfirmData): AdaptiveCard {
+  const { user } = input;
+  return adaptiveCard({
+    fallbackText: `${user.senderAddress} can't be unblocked yet.`,
+    body: [...header('Unblock user · Confirm', [user.senderAddress, " can't be unblocked yet"]), ...quotaRefusal(quota, input.now)],
+    actions: [execute(verbs.restrictedShow, 'Show details', { senderAddress: user.senderAddress })],
+    // Refreshed, the card asks again once the quota resets.
+    refresh: { view: 'unblock.confirm', ...data },
+    refreshUserIds: input.refreshUserIds,
+  });
 }
 
 /** "Unblock <address>?" with Yes / Cancel; Yes is the only action that releases a sender. */
@@ -33,12 +49,14 @@ export function confirmUnblockCard(input: ConfirmUnblockCardInput): AdaptiveCard
     acknowledgedRecommendations: [...input.acknowledgedRecommendations],
     reason: input.reason,
   };
+  const refusing = refusingQuota(input.unblockQuota);
+  if (refusing) return quotaReachedCard(input, refusing, data);
   const reason = input.reason ? [run('Reason: '), run(truncate(input.reason, 400), { italic: true })] : [run('No reason given.', { isSubtle: true })];
   return adaptiveCard({
     fallbackText: `Unblock ${user.senderAddress}?`,
     body: [
       ...header('Unblock user · Confirm', ['Unblock ', user.senderAddress, '?']),
-      runs([`${user.senderAddress} will be able to send email again within a second of your confirmation.`], { spacing: 'small' }),
+      runs([`${user.senderAddress} will be able to send email again within a second of ${quotaReached(input.unblockQuota) ? "the second admin's" : 'your'} confirmation.`], { spacing: 'small' }),
       ...confirmedSteps(input.acknowledgedRecommendations),
       runs(reason, { spacing: 'medium' }),
       ...quotaLine(input.unblockQuota),

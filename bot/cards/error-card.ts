@@ -1,8 +1,9 @@
 import type { AdaptiveCard, CardAction, CardElement, TextRun } from './adaptive-card.ts';
 import { adaptiveCard, callout, execute, facts, header, runs, text } from './card-elements.ts';
-import { describeLimit, formatRelative, formatUtc, plural, reasonCodeLabels } from './format.ts';
+import { describeLimit, formatRelative, formatUtc, reasonCodeLabels } from './format.ts';
 import { releasedState } from './restriction-details-card.ts';
 import type { RestrictedUser, UnblockFailure } from './types.ts';
+import { quotaUsedUpLines, stillCompromised } from './unblock-quota.ts';
 import { verbs } from './verbs.ts';
 
 export interface ErrorCardInput {
@@ -24,13 +25,7 @@ const backToList = () => execute(verbs.restrictedList, 'Back to restricted users
 function quotaExceeded(f: Failure<'UNBLOCK_QUOTA_EXCEEDED'>, now: Date): Parts {
   return {
     title: [f.senderAddress, " can't be unblocked yet"],
-    body: [
-      callout('attention', [
-        text(`Released ${plural(f.releaseCount, 'time')} in the last ${f.windowDays} days; at most ${plural(f.maxReleases, 'release')} are allowed.`, { weight: 'bolder' }),
-        text(`The next release is possible at ${formatUtc(f.resetsAt)} (${formatRelative(f.resetsAt, now)}).`, { spacing: 'small' }),
-      ]),
-      text('A sender restricted this often is likely still compromised. Review recent sign-ins, inbox rules and forwarding before the next release.', { spacing: 'medium' }),
-    ],
+    body: [callout('attention', quotaUsedUpLines(f, now)), text(stillCompromised, { spacing: 'medium' })],
     actions: [showDetails(f.senderAddress)],
   };
 }

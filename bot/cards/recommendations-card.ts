@@ -3,6 +3,7 @@ import { adaptiveCard, column, columns, container, execute, header, run, section
 import { acknowledgementLabels, plural } from './format.ts';
 import { noLongerRestrictedCard } from './restriction-details-card.ts';
 import type { Recommendation, RestrictedUser, UnblockQuota } from './types.ts';
+import { quotaReached, quotaRefusal, refusingQuota, secondApprovalNotice } from './unblock-quota.ts';
 import { acknowledgementInputId, inputIds, verbs } from './verbs.ts';
 
 export interface RecommendationsCardInput {
@@ -11,6 +12,7 @@ export interface RecommendationsCardInput {
   recommendations: readonly Recommendation[];
   /** The sender's releases so far, when a quota applies. */
   unblockQuota: UnblockQuota | null;
+  now: Date;
   refreshUserIds?: readonly string[];
 }
 
@@ -41,16 +43,37 @@ function step(rec: Recommendation): CardElement {
 
 function quotaLine(quota: UnblockQuota | null): CardElement[] {
   if (!quota) return [];
+  if (quotaReached(quota)) return [secondApprovalNotice(quota)];
   const used = quota.releasesInWindow === 0
     ? `This sender has not been released in the last ${quota.windowDays} days`
     : `This sender was released ${plural(quota.releasesInWindow, 'time')} in the last ${quota.windowDays} days`;
   return [subtle(`${used}; at most ${plural(quota.maxReleases, 'release')} are allowed in that window.`, { spacing: 'medium' })];
 }
 
+/** Past the quota with no second approval: what to do before the next release, and nothing to submit. */
+function quotaReachedCard(input: RecommendationsCardInput, quota: UnblockQuota): AdaptiveCard {
+  const { user } = input;
+  const steps = input.recommendations.map((r) => `- ${r.title} [Learn more](${markdownUrl(r.learnMoreUrl)})`).join('\n');
+  return adaptiveCard({
+    fallbackText: `${user.senderAddress} can't be unblocked yet.`,
+    body: [
+      ...header('Unblock user · Recommendations', [run(user.senderAddress, { color: 'accent' }), " can't be unblocked yet"]),
+      ...quotaRefusal(quota, input.now),
+      ...(steps ? [sectionTitle('Before the next release'), text(steps, { spacing: 'small' })] : []),
+    ],
+    actions: [execute(verbs.restrictedShow, 'Show details', { senderAddress: user.senderAddress })],
+    // Refreshed, the card offers Submit again once the quota resets.
+    refresh: { view: 'unblock.recommendations', senderAddress: user.senderAddress, restrictionId: user.id },
+    refreshUserIds: input.refreshUserIds,
+  });
+}
+
 /** The steps to regain control of the account; the required ones must be ticked before Submit. */
 export function recommendationsCard(input: RecommendationsCardInput): AdaptiveCard {
   const { user } = input;
   if (user.status !== 'RESTRICTED') return noLongerRestrictedCard(user);
+  const refusing = refusingQuota(input.unblockQuota);
+  if (refusing) return quotaReachedCard(input, refusing);
   const required = input.recommendations.filter((r) => r.required);
   const optional = input.recommendations.filter((r) => !r.required);
   const target = { senderAddress: user.senderAddress, restrictionId: user.id };

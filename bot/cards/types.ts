@@ -95,6 +95,10 @@ export interface UnblockQuota {
   releasesInWindow: number;
   maxReleases: number;
   windowDays: number;
+  /** Once the quota is used up, when the next release is possible; null when no release is counted. */
+  resetsAt: string | null;
+  /** The tenant's `requireSecondApproval`: past the quota a second admin's approval releases instead of a refusal. */
+  secondApprovalPastQuota: boolean;
 }
 
 export type ThresholdAction = 'BlockUserForToday' | 'BlockUser' | 'Alert';

@@ -58,12 +58,15 @@ export const apiUser = apiRestrictionBase.extend({
 });
 export type ApiUser = z.infer<typeof apiUser>;
 
-export const detailsFields = `${userFields} history { ${restrictionFields} } recommendations { kind title description required learnMoreUrl } unblockQuota { used limit windowDays }`;
+export const detailsFields = `${userFields} history { ${restrictionFields} } recommendations { kind title description required learnMoreUrl } unblockQuota { used limit windowDays resetsAt }`;
 export const apiRecommendation = z.object({ kind: z.enum(recommendationKinds), title: z.string(), description: z.string(), required: z.boolean(), learnMoreUrl: z.string() });
-/** The sender's unblock quota as the cards show it; null when the tenant has none. */
-export const apiUnblockQuota = z
-  .object({ used: z.number().int(), limit: z.number().int().nullable(), windowDays: z.number().int() })
-  .transform((q): UnblockQuota | null => (q.limit === null ? null : { releasesInWindow: q.used, maxReleases: q.limit, windowDays: q.windowDays }));
+export const apiUnblockQuota = z.object({ used: z.number().int(), limit: z.number().int().nullable(), windowDays: z.number().int(), resetsAt: timestamp.nullable() });
+
+/** The sender's unblock quota as the cards show it, with the tenant's second-approval setting; null when the tenant has no quota. */
+export function toUnblockQuota(quota: z.infer<typeof apiUnblockQuota>, requireSecondApproval: boolean): UnblockQuota | null {
+  if (quota.limit === null) return null;
+  return { releasesInWindow: quota.used, maxReleases: quota.limit, windowDays: quota.windowDays, resetsAt: quota.resetsAt, secondApprovalPastQuota: requireSecondApproval };
+}
 export const apiUserDetails = apiUser.extend({ history: z.array(apiRestrictionBase), recommendations: z.array(apiRecommendation), unblockQuota: apiUnblockQuota });
 
 const sameInstant = (a: string, b: string) => new Date(a).getTime() === new Date(b).getTime();

@@ -12,7 +12,7 @@ import { cardActions, cardSchemaErrors } from '../helpers/cards/card-inspection.
 
 const cards = Object.entries(allCards());
 /** Cards that show state someone else can change carry a refresh; results, errors and help do not. */
-const showsLiveState = (name: string) => /^(restricted-list|restriction-details|recommendations$|confirm-unblock$|notice-|policies)/.test(name);
+const showsLiveState = (name: string) => /^(restricted-list|restriction-details|(recommendations|confirm-unblock)(-quota-reached|-second-approval)?$|notice-|policies)/.test(name);
 const knownVerbs: string[] = Object.values(verbs);
 
 describe.each(cards)('%s card', (name, card) => {

@@ -92,6 +92,21 @@ describe.skipIf(!status.available)(title, () => {
     expect(confirmed).toMatchObject({ verb: 'unblock.confirm', data: { senderAddress: 'alice@contoso.com', acknowledgedRecommendations: ['ENABLE_MFA', 'RESET_PASSWORD', 'REVOKE_SESSIONS'] } });
   });
 
+  it('past the quota shows when the next release is possible and no Submit or Yes; with a second approval, both', async () => {
+    const cards = allCards();
+    for (const name of ['recommendations-quota-reached', 'confirm-unblock-quota-reached']) {
+      const rendered = await renderer.render(cards[name]!, name);
+      expect(rendered.text).toContain("alice@contoso.com can't be unblocked yet");
+      expect(rendered.text).toContain('The next release is possible at 2026-12-04 09:12 UTC');
+      expect(rendered.buttons).toEqual(['Show details']);
+    }
+    const recommendations = await renderer.render(cards['recommendations-second-approval']!, 'recommendations-second-approval');
+    expect(recommendations.buttons).toEqual(['Submit', 'Cancel']);
+    const confirm = await renderer.render(cards['confirm-unblock-second-approval']!, 'confirm-unblock-second-approval');
+    expect(confirm.buttons).toEqual(['Yes', 'Cancel']);
+    expect(confirm.text).toContain("This release needs a second admin's approval");
+  });
+
   it('reports the release with who, when and how soon sending works', async () => {
     const rendered = await renderer.render(wizard['unblock-result']!, 'unblock-result');
     expect(rendered.text).toContain('alice@contoso.com is unblocked');

@@ -132,7 +132,7 @@ describe('restriction details', () => {
 });
 
 describe('recommendations', () => {
-  const card = recommendationsCard({ user: alice(), recommendations, unblockQuota: { releasesInWindow: 1, maxReleases: 3, windowDays: 30 } });
+  const card = recommendationsCard({ user: alice(), recommendations, unblockQuota: { releasesInWindow: 1, maxReleases: 3, windowDays: 30, resetsAt: '2026-12-14T15:20:03Z', secondApprovalPastQuota: false }, now });
   const toggles = elements(card).filter((e): e is ToggleInput => e.type === 'Input.Toggle');
 
   it('asks for every recommendation the API knows', () => {
@@ -219,7 +219,7 @@ describe('recommendations', () => {
   });
 
   it('shows the current state when the card is stale', () => {
-    const stale = recommendationsCard({ user: releasedAlice(), recommendations, unblockQuota: null });
+    const stale = recommendationsCard({ user: releasedAlice(), recommendations, unblockQuota: null, now });
     expect(elements(stale).some((e) => e.type === 'Input.Toggle')).toBe(false);
     expect(actionLines(stale)).toEqual(['Show details → restricted.show {"senderAddress":"alice@contoso.com"}']);
   });
@@ -232,6 +232,7 @@ describe('confirmation and result', () => {
       acknowledgedRecommendations: ['ENABLE_MFA', 'RESET_PASSWORD'],
       reason: 'Phishing confirmed; password reset and MFA enabled.',
       unblockQuota: null,
+      now,
     });
     expect(cardText(card)).toMatchInlineSnapshot(`
       "Unblock user · Confirm

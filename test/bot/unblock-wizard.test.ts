@@ -227,27 +227,87 @@ describe('the unblock wizard in Teams', () => {
     }
   });
 
-  it('says how often the sender was released and when the next release is possible past the quota', async () => {
-    const tenant = await createTestTenant(harness.database);
-    const address = tenant.address('hank');
+  async function releasedThreeTimes(tenant: TestTenant, local: string) {
     for (const at of ['2026-11-02T08:00:00Z', '2026-11-10T08:00:00Z', '2026-11-20T08:00:00Z']) {
       clock.set(at);
-      await restrict(tenant, 'hank');
-      await harness.services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reason: 'ok', acknowledgedRecommendations: [], actor: secondAdmin });
+      await restrict(tenant, local);
+      await harness.services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: tenant.address(local), reason: 'ok', acknowledgedRecommendations: [], actor: secondAdmin });
     }
     clock.set('2026-11-26T10:00:00Z');
-    await restrict(tenant, 'hank');
+    await restrict(tenant, local);
+  }
+
+  it('past the quota offers no Submit or Yes, says when the next release is possible, and offers them again once it is', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const address = tenant.address('hank');
+    await releasedThreeTimes(tenant, 'hank');
     const lynne = await admin(tenant);
     const details = onlyCard(await lynne.say(`show ${address}`));
     expect(cardText(details)).toContain('Earlier restrictions (3)');
+
     const recommendations = await lynne.click(action(details, 'Unblock'));
-    expect(cardText(recommendations)).toContain('This sender was released 3 times in the last 30 days; at most 3 releases are allowed in that window.');
-    const quota = await lynne.click(action(await lynne.click(action(recommendations, 'Submit'), acknowledged), 'Yes'));
-    expect(cardSchemaErrors(quota)).toEqual([]);
-    expect(cardText(quota)).toContain(`${address} can't be unblocked yet`);
-    expect(cardText(quota)).toContain('Released 3 times in the last 30 days; at most 3 releases are allowed.');
-    expect(cardText(quota)).toContain('The next release is possible at 2026-12-02 08:00 UTC');
+    expect(cardSchemaErrors(recommendations)).toEqual([]);
+    expect(cardText(recommendations)).toContain(`${address} can't be unblocked yet`);
+    expect(cardText(recommendations)).toContain('Released 3 times in the last 30 days; at most 3 releases are allowed.');
+    expect(cardText(recommendations)).toContain('The next release is possible at 2026-12-02 08:00 UTC (in 5 days).');
+    expect(buttonTitles(recommendations)).toEqual(['Show details']);
+    expect(cardText(recommendations)).not.toContain('[required toggle');
+    expect(cardText(onlyCard(await lynne.say(`unblock ${address}`)))).toEqual(cardText(recommendations));
+
+    // Submit on a recommendations card sent before the quota was used up.
+    const target = recommendations.refresh!.action.data as { senderAddress: string; restrictionId: string };
+    const confirm = (await lynne.invoke('unblock.submit', { senderAddress: target.senderAddress, restrictionId: target.restrictionId, ...acknowledged })).invoke?.body.value as AdaptiveCard;
+    expect(cardSchemaErrors(confirm)).toEqual([]);
+    expect(cardText(confirm)).toContain(`${address} can't be unblocked yet`);
+    expect(cardText(confirm)).toContain('The next release is possible at 2026-12-02 08:00 UTC (in 5 days).');
+    expect(cardText(confirm)).not.toContain('This is release 4');
+    expect(buttonTitles(confirm)).toEqual(['Show details']);
+
+    // A Yes from an older confirmation: the API refuses it as the card said.
+    const yes = { ...target, acknowledgedRecommendations: ['ENABLE_MFA', 'RESET_PASSWORD'], reason: 'again' };
+    const refused = (await lynne.invoke('unblock.confirm', yes)).invoke?.body.value as AdaptiveCard;
+    expect(cardText(refused)).toContain(`${address} can't be unblocked yet`);
+    expect(cardText(refused)).toContain('The next release is possible at 2026-12-02 08:00 UTC');
     expect(await releases(tenant, address)).toHaveLength(3);
+
+    clock.set('2026-12-02T08:00:01Z');
+    const reopened = await lynne.click(recommendations.refresh!.action);
+    expect(buttonTitles(reopened)).toEqual(['Submit', 'Cancel']);
+    expect(cardText(reopened)).toContain('This sender was released 2 times in the last 30 days; at most 3 releases are allowed in that window.');
+    const confirmAgain = await lynne.click(confirm.refresh!.action);
+    expect(buttonTitles(confirmAgain)).toEqual(['Yes', 'Cancel']);
+    expect(cardText(confirmAgain)).toContain('This is release 3 of at most 3 in 30 days for this sender.');
+  });
+
+  it("past the quota, where the tenant requires a second admin's approval, says so and releases on the second admin's Yes", async () => {
+    const tenant = await createTestTenant(harness.database);
+    await harness.services.tenantAdmin.setUnblockSettings({ tenantId: tenant.id, actor: secondAdmin, requireSecondApproval: true });
+    const address = tenant.address('iris');
+    await releasedThreeTimes(tenant, 'iris');
+    const lynne = await admin(tenant);
+    const lee = await admin(tenant, 'Organization Management', 'Lee Gu');
+
+    const recommendations = onlyCard(await lynne.say(`unblock ${address}`));
+    expect(buttonTitles(recommendations)).toEqual(['Submit', 'Cancel']);
+    expect(cardText(recommendations)).toContain('Released 3 times in the last 30 days; at most 3 releases are allowed without approval.');
+    expect(cardText(recommendations)).toContain("This release needs a second admin's approval");
+    const confirm = await lynne.click(action(recommendations, 'Submit'), acknowledged);
+    expect(cardSchemaErrors(confirm)).toEqual([]);
+    expect(buttonTitles(confirm)).toEqual(['Yes', 'Cancel']);
+    expect(cardText(confirm)).toContain(`${address} will be able to send email again within a second of the second admin's confirmation.`);
+    expect(cardText(confirm)).toContain("This release needs a second admin's approval");
+    expect(cardText(confirm)).not.toContain('This is release 4');
+
+    const requested = await lynne.click(action(confirm, 'Yes'));
+    expect(cardText(requested)).toContain(`${address} needs a second admin's approval`);
+    expect(cardText(requested)).toContain('Release requested by Lynne Robbins at 2026-11-26 10:00 UTC.');
+    expect(await releases(tenant, address)).toHaveLength(3);
+
+    const leesConfirm = await lee.click(action(onlyCard(await lee.say(`unblock ${address}`)), 'Submit'), acknowledged);
+    const released = await lee.click(action(leesConfirm, 'Yes'));
+    expect(cardText(released)).toContain(`${address} is unblocked`);
+    expect(cardText(released)).toContain('Released by Lee Gu at 2026-11-26 10:00 UTC');
+    expect(await releases(tenant, address)).toHaveLength(4);
   });
 
   it('Cancel goes back to the details without changing anything', async () => {

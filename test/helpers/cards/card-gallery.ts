@@ -28,7 +28,9 @@ export const refreshUserIds = ['29:1a2b3c4d-megan', '29:5e6f7a8b-adele'];
 const userIds = refreshUserIds;
 /** After alice's temporary block ended. */
 const nextMorning = new Date('2026-11-27T08:00:00Z');
-const quota = { releasesInWindow: 1, maxReleases: 3, windowDays: 30 };
+const quota = { releasesInWindow: 1, maxReleases: 3, windowDays: 30, resetsAt: '2026-12-14T15:20:03Z', secondApprovalPastQuota: false };
+/** Alice released three times in the window: the quota is reached. */
+const quotaReached = { ...quota, releasesInWindow: 3, resetsAt: '2026-12-04T09:12:40Z' };
 
 /** The unblock wizard, step by step, for a manager. */
 export function wizardCards(): Record<string, AdaptiveCard> {
@@ -36,12 +38,13 @@ export function wizardCards(): Record<string, AdaptiveCard> {
     'restricted-list': restrictedListCard({ page: restrictedPage(), query: { after: 'Y3Vyc29yOjk=' }, viewer: manager, now, refreshUserIds: userIds }),
     'restriction-details': restrictionDetailsCard({ user: alice(), viewer: manager, now, refreshUserIds: userIds }),
     'restriction-details-read-only': restrictionDetailsCard({ user: alice(), viewer: reader, now }),
-    recommendations: recommendationsCard({ user: alice(), recommendations, unblockQuota: quota, refreshUserIds: userIds }),
+    recommendations: recommendationsCard({ user: alice(), recommendations, unblockQuota: quota, now, refreshUserIds: userIds }),
     'confirm-unblock': confirmUnblockCard({
       user: alice(),
       acknowledgedRecommendations: ['ENABLE_MFA', 'RESET_PASSWORD', 'REVOKE_SESSIONS'],
       reason: 'Phishing confirmed; password reset and MFA enabled.',
       unblockQuota: quota,
+      now,
     }),
     'unblock-result': unblockResultCard({ user: releasedAlice() }),
   };
@@ -64,8 +67,18 @@ export function allCards(): Record<string, AdaptiveCard> {
     'restriction-details-compromised': restrictionDetailsCard({ user: compromisedSender(), viewer: manager, now }),
     'restriction-details-released': restrictionDetailsCard({ user: releasedAlice(), viewer: manager, now }),
     'restriction-details-expired': restrictionDetailsCard({ user: expiredAlice(), viewer: manager, now: nextMorning }),
-    'recommendations-stale': recommendationsCard({ user: releasedAlice(), recommendations, unblockQuota: null }),
-    'confirm-unblock-stale': confirmUnblockCard({ user: expiredAlice(), acknowledgedRecommendations: [], reason: '', unblockQuota: null }),
+    'recommendations-stale': recommendationsCard({ user: releasedAlice(), recommendations, unblockQuota: null, now }),
+    'confirm-unblock-stale': confirmUnblockCard({ user: expiredAlice(), acknowledgedRecommendations: [], reason: '', unblockQuota: null, now }),
+    'recommendations-quota-reached': recommendationsCard({ user: alice(), recommendations, unblockQuota: quotaReached, now }),
+    'confirm-unblock-quota-reached': confirmUnblockCard({ user: alice(), acknowledgedRecommendations: ['ENABLE_MFA', 'RESET_PASSWORD'], reason: '', unblockQuota: quotaReached, now }),
+    'recommendations-second-approval': recommendationsCard({ user: alice(), recommendations, unblockQuota: { ...quotaReached, secondApprovalPastQuota: true }, now }),
+    'confirm-unblock-second-approval': confirmUnblockCard({
+      user: alice(),
+      acknowledgedRecommendations: ['ENABLE_MFA', 'RESET_PASSWORD'],
+      reason: 'Phishing confirmed; password reset and MFA enabled.',
+      unblockQuota: { ...quotaReached, secondApprovalPastQuota: true },
+      now,
+    }),
     'error-quota': errorCard({
       failure: { kind: 'UNBLOCK_QUOTA_EXCEEDED', senderAddress: 'alice@contoso.com', releaseCount: 3, maxReleases: 3, windowDays: 30, resetsAt: '2026-12-04T09:12:40Z' },
       now,
