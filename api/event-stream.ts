@@ -1,6 +1,7 @@
 import { streamEvents, type EventBus } from '../domain/events/event-bus.ts';
 import { restrictionEventTypes, type RestrictionEventType, type StoredEvent } from '../domain/events/event-types.ts';
 import { ValidationError } from '../domain/restrictions/errors.ts';
+import { normalizeEntityKey } from '../domain/restrictions/restriction-service.ts';
 import type { Database } from '../db/client.ts';
 
 export interface RestrictionEventFilter {
@@ -28,8 +29,8 @@ export async function resumePoint(bus: Pick<EventBus, 'committed'>, afterEventId
 function matches(event: StoredEvent, filter: RestrictionEventFilter): boolean {
   if (!(restrictionEventTypes as readonly string[]).includes(event.type)) return false;
   if (filter.types && filter.types.length > 0 && !filter.types.includes(event.type as RestrictionEventType)) return false;
-  if (filter.senderAddress && !(event.entityKind === 'user' && event.entityKey === filter.senderAddress.trim().toLowerCase())) return false;
-  if (filter.connectorId && !(event.entityKind === 'connector' && event.entityKey === filter.connectorId.trim().toLowerCase())) return false;
+  if (filter.senderAddress && !(event.entityKind === 'user' && event.entityKey === normalizeEntityKey('user', filter.senderAddress))) return false;
+  if (filter.connectorId && !(event.entityKind === 'connector' && event.entityKey === normalizeEntityKey('connector', filter.connectorId))) return false;
   return true;
 }
 

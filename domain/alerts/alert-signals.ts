@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AlertKind } from '../../db/repos/alerts.ts';
 import { sendingLimitEventTypes, type StoredEvent } from '../events/event-types.ts';
+import { canonicalAddress } from '../mail-address.ts';
 
 /** What an alert remembers about the event that raised it (the latest one, after aggregation). */
 export interface AlertDetails {
@@ -89,7 +90,7 @@ function fromSendingLimit(event: StoredEvent, kind: 'SendingLimitExceeded' | 'Se
   const parsed = sendingLimitPayload.safeParse(event.payload);
   if (!parsed.success) return undefined;
   const p = parsed.data;
-  const sender = p.sender.trim().toLowerCase();
+  const sender = canonicalAddress(p.sender);
   const title =
     kind === 'SendingLimitExceeded'
       ? `${sender} exceeded the sending limit ${p.limit}`

@@ -9,7 +9,8 @@ import type { StoredEvent } from '../events/event-types.ts';
 import { settleWithin } from '../deadline.ts';
 import { createFailureLog } from '../failure-log.ts';
 import { createThrottledLog } from '../throttled-log.ts';
-import { domainOf, resolveLimits, type EffectiveLimits, type PolicyChoice } from '../policies/select-policy.ts';
+import { canonicalAddress, domainOf } from '../mail-address.ts';
+import { resolveLimits, type EffectiveLimits, type PolicyChoice } from '../policies/select-policy.ts';
 import type { RestrictionService } from '../restrictions/restriction-service.ts';
 import { createConnectorGuard } from './connector-guard.ts';
 import {
@@ -300,12 +301,13 @@ export function createEnforcementService(deps: EnforcementDeps) {
   function answerFromCaches(id: Identity, check: RecipientCheck, tenant: TenantSnapshot): Decision | LeaseRequest {
     const cached = restricted.get(id.tenantId, id.counted);
     if (cached) return refusalFor(cached);
+    const recipient = canonicalAddress(check.recipient);
     const request: LeaseRequest = {
       tenantId: id.tenantId,
       sender: id.counted,
-      internal: tenant.isInternal(domainOf(check.recipient)),
+      internal: tenant.isInternal(domainOf(recipient)),
       instance: check.instance?.trim() || null,
-      recipient: check.recipient.trim().toLowerCase(),
+      recipient,
       now: clock.now(),
       recipientsPerMessage: limits.recipientsPerMessage,
     };

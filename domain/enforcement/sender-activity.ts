@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.ts';
 import { findActiveRestriction, type Restriction } from '../../db/repos/restrictions.ts';
 import { senderCounts, type SenderCounts } from '../../db/repos/sending-counters.ts';
 import type { Clock } from '../clock.ts';
+import { canonicalAddress } from '../mail-address.ts';
 import { describeChoice, resolveLimits, type MatchedCondition, type PolicyAction } from '../policies/select-policy.ts';
 import type { TenantDirectory } from './tenant-directory.ts';
 
@@ -38,7 +39,7 @@ export function createSenderActivity(deps: { db: Db; clock: Clock; limits: Servi
    * windows enforcement uses), the policy that applies and why, and the active restriction if any.
    */
   async function getSenderActivity(tenantId: string, senderAddress: string): Promise<SenderActivity> {
-    const sender = senderAddress.trim().toLowerCase();
+    const sender = canonicalAddress(senderAddress);
     const now = deps.clock.now();
     const tenant = await deps.directory.snapshot(tenantId);
     const choice = tenant.choose(sender);

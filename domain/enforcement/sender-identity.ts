@@ -1,18 +1,19 @@
+import { canonicalAddress } from '../mail-address.ts';
 import { accept, senderNotPermitted, unknownSenderRefused, type Decision } from './decision.ts';
 
 /** Who is sending: the tenant whose counts and restrictions apply, and the identity counted there. */
 export interface Identity {
   tenantId: string;
-  /** The sender address, lower-cased (the submitter's name for a null sender): chooses the policy. */
+  /** The sender address, canonical (the submitter's name for a null sender): chooses the policy. */
   sender: string;
-  /** SASL user name or sender, lower-cased: counted and restricted. */
+  /** SASL user name or sender, canonical: counted and restricted. */
   counted: string;
 }
 
 export interface Submission {
-  /** Envelope sender, trimmed and lower-cased; empty for a null sender (`MAIL FROM:<>`). */
+  /** Envelope sender, canonical (`canonicalAddress`); empty for a null sender (`MAIL FROM:<>`). */
   sender: string;
-  /** The authenticated submitter (SASL user name), trimmed and lower-cased; empty when none. */
+  /** The authenticated submitter (SASL user name), canonical; empty when none. */
   submitter: string;
   /** The tenant the submitter authenticated to (the relay's credentials). */
   authenticatedTenantId?: string | undefined;
@@ -34,9 +35,9 @@ export function submissionOf(
   check: { sender: string; saslUsername?: string | undefined; authenticatedTenantId?: string | undefined },
   loginDomain?: string,
 ): Submission {
-  const login = check.saslUsername?.trim().toLowerCase() ?? '';
-  const qualified = login && loginDomain && check.authenticatedTenantId === undefined && !login.includes('@') ? `${login}@${loginDomain.toLowerCase()}` : login;
-  return { sender: check.sender.trim().toLowerCase(), submitter: qualified, authenticatedTenantId: check.authenticatedTenantId };
+  const login = canonicalAddress(check.saslUsername ?? '');
+  const qualified = login && loginDomain && check.authenticatedTenantId === undefined && !login.includes('@') ? canonicalAddress(`${login}@${loginDomain}`) : login;
+  return { sender: canonicalAddress(check.sender), submitter: qualified, authenticatedTenantId: check.authenticatedTenantId };
 }
 
 /** Whether the submitter's own domain must be looked up: a SASL login of Postfix (not of the relay) other than the sender. */

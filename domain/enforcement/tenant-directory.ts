@@ -3,6 +3,7 @@ import { listGroupMemberships } from '../../db/repos/group-members.ts';
 import { listPolicies, listRules } from '../../db/repos/outbound-spam-policies.ts';
 import { listAllAcceptedDomains } from '../../db/repos/tenants.ts';
 import type { Clock } from '../clock.ts';
+import { canonicalAddress, canonicalDomain } from '../mail-address.ts';
 import { NOT_LOADED } from './not-loaded.ts';
 import { groupsOf, isWithinDomain, selectPolicy, type GroupMembership, type PolicyChoice, type PolicyFacts, type RuleFacts } from '../policies/select-policy.ts';
 
@@ -28,7 +29,7 @@ export function buildSnapshot(
     tenantId,
     acceptedDomains: data.domains,
     choose(sender) {
-      const address = sender.toLowerCase();
+      const address = canonicalAddress(sender);
       const known = memo.get(address);
       if (known) return known;
       const groups = usesGroups ? groupsOf(address, data.memberships) : new Set<string>();
@@ -37,7 +38,10 @@ export function buildSnapshot(
       memo.set(address, choice);
       return choice;
     },
-    isInternal: (domain) => domain !== '' && data.domains.some((d) => isWithinDomain(domain, d)),
+    isInternal(domain) {
+      const canonical = canonicalDomain(domain);
+      return canonical !== '' && data.domains.some((d) => isWithinDomain(canonical, d));
+    },
   };
 }
 
@@ -67,7 +71,7 @@ export function createTenantDirectory(deps: { db: Db; clock: Clock; ttlMs: numbe
     const gen = generation;
     const started = listAllAcceptedDomains(db)
       .then((rows) => {
-        const map = new Map(rows.map((r) => [r.domain.toLowerCase(), r.tenantId]));
+        const map = new Map(rows.map((r) => [canonicalDomain(r.domain), r.tenantId]));
         if (gen === generation) domains = { value: map, loadedAt: clock.now().getTime() };
         return map;
       })
@@ -108,12 +112,12 @@ export function createTenantDirectory(deps: { db: Db; clock: Clock; ttlMs: numbe
   }
 
   function ownerIn(map: Map<string, string>, domain: string): string | undefined {
-    const lower = domain.toLowerCase();
+    const canonical = canonicalDomain(domain);
     // A name without a dot is never looked up on its own, as a top-level domain is not.
-    if (!lower.includes('.')) return undefined;
-    const exact = map.get(lower);
+    if (!canonical.includes('.')) return undefined;
+    const exact = map.get(canonical);
     if (exact) return exact;
-    const labels = lower.split('.');
+    const labels = canonical.split('.');
     for (let i = 1; i < labels.length - 1; i++) {
       const tenantId = map.get(labels.slice(i).join('.'));
       if (tenantId) return tenantId;

@@ -1,5 +1,6 @@
 import type { ServiceLimits } from '../../config/load-config.ts';
 import type { OutboundSpamPolicy, OutboundSpamRule } from '../../db/repos/outbound-spam-policies.ts';
+import { canonicalAddress, canonicalDomain, domainOf } from '../mail-address.ts';
 
 export type PolicyAction = OutboundSpamPolicy['actionWhenThresholdReached'];
 
@@ -50,24 +51,19 @@ export class NoDefaultPolicyError extends Error {
   }
 }
 
-export function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).toLowerCase();
-}
-
 /** `mail.contoso.com` is within `contoso.com`; `badcontoso.com` is not. */
 export function isWithinDomain(domain: string, parent: string): boolean {
-  const d = domain.toLowerCase();
-  const p = parent.toLowerCase();
+  const d = canonicalDomain(domain);
+  const p = canonicalDomain(parent);
   return d === p || d.endsWith(`.${p}`);
 }
 
 function firstMatch(kind: ConditionKind, values: readonly string[], sender: SenderFacts): MatchedCondition | undefined {
-  const address = sender.address.toLowerCase();
+  const address = canonicalAddress(sender.address);
   const domain = domainOf(address);
   const value = values.find((v) => {
-    if (kind === 'from') return v.toLowerCase() === address;
-    if (kind === 'fromMemberOf') return sender.groups.has(v.toLowerCase());
+    if (kind === 'from') return canonicalAddress(v) === address;
+    if (kind === 'fromMemberOf') return sender.groups.has(canonicalAddress(v));
     return domain !== '' && isWithinDomain(domain, v);
   });
   return value === undefined ? undefined : { kind, value };
@@ -143,11 +139,11 @@ export interface GroupMembership {
 export function groupsOf(address: string, memberships: readonly GroupMembership[]): Set<string> {
   const parents = new Map<string, string[]>();
   for (const m of memberships) {
-    const member = m.memberAddress.toLowerCase();
-    parents.set(member, [...(parents.get(member) ?? []), m.groupAddress.toLowerCase()]);
+    const member = canonicalAddress(m.memberAddress);
+    parents.set(member, [...(parents.get(member) ?? []), canonicalAddress(m.groupAddress)]);
   }
   const found = new Set<string>();
-  const pending = [address.toLowerCase()];
+  const pending = [canonicalAddress(address)];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     for (const group of parents.get(next) ?? []) {
       if (found.has(group)) continue;

@@ -12,6 +12,7 @@ import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { Clock } from '../clock.ts';
 import type { RestrictionEventPayload, RestrictionEventType } from '../events/event-types.ts';
+import { canonicalAddress } from '../mail-address.ts';
 
 export const reasonCodes = ['SendingLimitExceeded', 'ServiceRecipientLimit', 'SuspectedCompromise', 'ManualBlock'] as const;
 export type ReasonCode = (typeof reasonCodes)[number];
@@ -88,8 +89,9 @@ export async function recordRestrictionChange(
   });
 }
 
+/** A user's key is its canonical address, so every spelling of it finds the one restriction. */
 export function normalizeEntityKey(kind: EntityKind, key: string): string {
-  return kind === 'user' ? key.trim().toLowerCase() : key.trim().toLowerCase();
+  return kind === 'user' ? canonicalAddress(key) : key.trim().toLowerCase();
 }
 
 /** Marks an active temporary restriction whose time is up as Expired (inside the caller's transaction). */
