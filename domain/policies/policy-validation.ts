@@ -1,3 +1,4 @@
+import { canonicalAddress, canonicalDomain } from '../mail-address.ts';
 import { ValidationError } from '../restrictions/errors.ts';
 
 export const MAX_LIMIT = 10_000;
@@ -5,10 +6,11 @@ const MAX_NAME = 64;
 const MAX_LIST = 100;
 // The characters Exchange Online refuses in policy and rule names.
 const FORBIDDEN_NAME_CHARS = /[\\%&*+/=?{}|<>();:[\],"]/;
+// Checked in their canonical form, so an internationalised domain is checked as its ASCII (xn--) labels.
 // No control characters in the local part either (NUL, DEL, C1): no mail system takes them.
 // eslint-disable-next-line no-control-regex
-const ADDRESS = /^[^\s@\x00-\x1f\x7f-\x9f]+@(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const ADDRESS = /^[^\s@\x00-\x1f\x7f-\x9f]+@(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/i;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/i;
 
 /** A policy or rule name as Exchange accepts it: 1–64 characters, none of `\ % & * + / = ? { } | < > ( ) ; : [ ] , "`. */
 export function validName(field: string, value: string): string {
@@ -27,16 +29,18 @@ export function validLimit(field: string, value: number): number {
   return value;
 }
 
-function validList(field: string, values: readonly string[], pattern: RegExp, what: string): string[] {
+function validList(field: string, values: readonly string[], canonical: (value: string) => string, pattern: RegExp, what: string): string[] {
   if (values.length > MAX_LIST) throw new ValidationError(field, `${field} takes at most ${MAX_LIST} values`);
-  const cleaned = values.map((v) => v.trim().toLowerCase());
+  const cleaned = values.map(canonical);
   const bad = cleaned.find((v) => !pattern.test(v));
   if (bad !== undefined) throw new ValidationError(field, `${field}: ${bad || '(empty)'} is not ${what}`);
   return [...new Set(cleaned)];
 }
 
-export const validAddresses = (field: string, values: readonly string[]) => validList(field, values, ADDRESS, 'an e-mail address');
-export const validDomains = (field: string, values: readonly string[]) => validList(field, values, DOMAIN, 'a domain name');
+/** Addresses in their canonical form (`canonicalAddress`): `u9@bücher.example` is kept as `u9@xn--bcher-kva.example`. */
+export const validAddresses = (field: string, values: readonly string[]) => validList(field, values, canonicalAddress, ADDRESS, 'an e-mail address');
+/** Domains in their canonical form (`canonicalDomain`): `bücher.example` is kept as `xn--bcher-kva.example`. */
+export const validDomains = (field: string, values: readonly string[]) => validList(field, values, canonicalDomain, DOMAIN, 'a domain name');
 
 export function validText(field: string, value: string, max: number): string {
   if (value.length > max) throw new ValidationError(field, `${field} must be at most ${max} characters`);

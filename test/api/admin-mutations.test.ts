@@ -130,6 +130,24 @@ describe('manual restriction', () => {
     });
     expect((await auditActions(tenant, tenant.address('mallory'))).map((a) => `${a.action}:${a.actorId}`)).toEqual(['Listed:oid-sec']);
   });
+
+  it('takes a sender of an internationalised domain in its UTF-8 or its ASCII spelling as one sender', async () => {
+    const tenant = await createTestTenant(api.database);
+    const manage = await as(tenant, ['Organization Management'], 'oid-om');
+    const added = await manage('mutation { addAcceptedDomain(input: { domain: "Bücher.example" }) { __typename ... on AddAcceptedDomainSuccess { tenant { acceptedDomains } } } }');
+    expect(added.body.data?.addAcceptedDomain).toEqual({ __typename: 'AddAcceptedDomainSuccess', tenant: { acceptedDomains: [tenant.domain, 'xn--bcher-kva.example'] } });
+    const gql = await as(tenant, ['Security Administrator'], 'oid-sec');
+    const restrict = async (senderAddress: string) => (await gql(RESTRICT, { input: { senderAddress, reason: 'MANUAL_BLOCK' } })).body.data?.restrictUser;
+    expect(await restrict('U9@Bücher.example')).toMatchObject({ __typename: 'RestrictUserSuccess', created: true, restrictedUser: { senderAddress: 'u9@xn--bcher-kva.example' } });
+    expect(await restrict('u9@xn--bcher-kva.example')).toMatchObject({ created: false });
+    const status = async (senderAddress: string) => (await gql('query($a: String!) { restrictedUser(senderAddress: $a) { senderAddress status } }', { a: senderAddress })).body.data?.restrictedUser;
+    expect(await status('u9@bücher.example')).toEqual({ senderAddress: 'u9@xn--bcher-kva.example', status: 'RESTRICTED' });
+    const unblock = await gql('mutation($a: String!) { unblockUser(input: { senderAddress: $a, reason: "password reset" }) { __typename ... on UnblockUserSuccess { restrictedUser { status } } } }', { a: 'u9@bücher.example' });
+    expect(unblock.body.data).toEqual({ unblockUser: { __typename: 'UnblockUserSuccess', restrictedUser: { status: 'RELEASED' } } });
+    expect(await status('u9@xn--bcher-kva.example')).toEqual({ senderAddress: 'u9@xn--bcher-kva.example', status: 'RELEASED' });
+    // A joiner where none may stand: no valid name, refused as before rather than turned into another.
+    expect(await restrict('u9@b\u200dücher.example')).toMatchObject({ __typename: 'ValidationError', field: 'senderAddress' });
+  });
 });
 
 describe('restricted connectors', () => {
