@@ -73,7 +73,8 @@ interface Connection {
 export function createPolicyServer(deps: PolicyServerDeps) {
   const limits = deps.limits ?? defaultProtocolLimits;
   const connections = new Set<Connection>();
-  const server = net.createServer((socket) => serve(socket));
+  // Half-open: a client may send its requests and shut down its side (`printf … | nc`) before the answers come.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => serve(socket));
 
   /** The decision for a request: at once when memory gives it, else a promise of it. */
   function decide(request: PolicyRequest): Decision | Promise<Decision> {
@@ -109,6 +110,12 @@ export function createPolicyServer(deps: PolicyServerDeps) {
     socket.setTimeout(deps.idleTimeoutMs ?? 600_000, () => socket.destroy());
     socket.on('error', (err) => deps.logger?.debug({ err }, 'policy connection error'));
     socket.on('close', () => connections.delete(conn));
+    // The client sends no more: its complete requests are answered, then the connection ends (a
+    // request left without its empty line is never read, so never counted).
+    socket.on('end', () => {
+      conn.closeWhenIdle = true;
+      if (!conn.busy) socket.end();
+    });
 
     // Requests are answered in order. Reading pauses only while one waits for the database; one
     // answered from memory is written before the next is looked at, with no promise in between.

@@ -103,6 +103,22 @@ describe('the policy delegation protocol', () => {
     expect(answered[300]).toBe('action=550 5.1.8 Access denied, bad outbound sender');
   });
 
+  it('answers every complete request of a client that half-closes after sending (printf … | nc), then closes; an unfinished one is dropped uncounted', async () => {
+    const tenant = await tenantWith({});
+    const client = await connect();
+    const ann = tenant.address('ann');
+    const replies = [client.nextReply(), client.nextReply()];
+    client.write(
+      encodeRequest(rcptRequest({ sender: ann, recipient: 'a@fabrikam.test' })) +
+        encodeRequest(rcptRequest({ sender: ann, recipient: 'b@fabrikam.test' })) +
+        'request=smtpd_access_policy\nprotocol_state=RCPT\nsender=' + ann + '\nrecipient=c@fabrikam.test\n',
+    );
+    client.socket.end();
+    expect(await Promise.all(replies)).toEqual(['action=DUNNO', 'action=DUNNO']);
+    await client.closed;
+    expect((await services.enforcement.getSenderActivity(tenant.id, ann)).counts.externalLastHour).toBe(2);
+  });
+
   it('refuses a client inside a restricted connector with 5.7.711', async () => {
     const tenant = await tenantWith({});
     const connector = await insertConnector(database.db, { tenantId: tenant.id, name: 'On-premises', clientIpRanges: ['127.0.5.0/24', 'not-a-range'] });
