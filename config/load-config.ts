@@ -80,7 +80,7 @@ export function toConfig(raw: RawConfig, cwd = process.cwd()): Config {
     shutdownTimeoutMs: raw.SENDGUARD_SHUTDOWN_TIMEOUT_MS,
     listen: { host: raw.SENDGUARD_HOST, httpPort: raw.SENDGUARD_HTTP_PORT, policyPort: raw.SENDGUARD_POLICY_PORT, smtpPort: raw.SENDGUARD_SMTP_PORT },
     smtpRelay: { enabled: raw.SENDGUARD_SMTP_ENABLED || raw.SENDGUARD_SMARTHOST !== undefined, smarthost: raw.SENDGUARD_SMARTHOST, networks: raw.SENDGUARD_RELAY_NETWORKS },
-    bootstrapTenant: { id: raw.SENDGUARD_TENANT_ID, name: raw.SENDGUARD_TENANT_NAME, acceptedDomains: raw.SENDGUARD_ACCEPTED_DOMAINS.map((d) => d.toLowerCase()) },
+    bootstrapTenant: { id: raw.SENDGUARD_TENANT_ID, name: raw.SENDGUARD_TENANT_NAME, acceptedDomains: [...new Set(raw.SENDGUARD_ACCEPTED_DOMAINS)] },
     serviceLimits: {
       recipientsPerDay: raw.SENDGUARD_LIMIT_RECIPIENTS_PER_DAY,
       externalPerHour: raw.SENDGUARD_LIMIT_EXTERNAL_PER_HOUR,

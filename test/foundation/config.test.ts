@@ -37,6 +37,14 @@ describe('configuration', () => {
     expect(toConfig(parseRawConfig({ SENDGUARD_ACCEPTED_DOMAINS: 'contoso.com', SENDGUARD_SASL_LOGIN_DOMAIN: 'corp.contoso.com' })).policyServer.saslLoginDomain).toBe('corp.contoso.com');
   });
 
+  it('keeps accepted and SASL login domains as accepted domains are kept: lower-case, ASCII labels, no trailing dot', () => {
+    const config = toConfig(parseRawConfig({ SENDGUARD_ACCEPTED_DOMAINS: 'Bücher.Example.,CONTOSO.com,contoso.com', SENDGUARD_SASL_LOGIN_DOMAIN: 'corp.bücher.example' }));
+    expect(config.bootstrapTenant.acceptedDomains).toEqual(['xn--bcher-kva.example', 'contoso.com']);
+    expect(config.policyServer.saslLoginDomain).toBe('corp.xn--bcher-kva.example');
+    expect(toConfig(parseRawConfig({ SENDGUARD_ACCEPTED_DOMAINS: 'bücher.example' })).policyServer.saslLoginDomain).toBe('xn--bcher-kva.example');
+    expect(() => parseRawConfig({ SENDGUARD_ACCEPTED_DOMAINS: 'bücher..example' })).toThrow('SENDGUARD_ACCEPTED_DOMAINS is not valid: a domain name such as example.com');
+  });
+
   it('takes a PostgreSQL pool size, 0 leaving it to the machine', () => {
     expect(toConfig(parseRawConfig({ SENDGUARD_DB_POOL_SIZE: '4' })).databasePoolSize).toBe(4);
     expect(toConfig(parseRawConfig({ SENDGUARD_DB_POOL_SIZE: '0' })).databasePoolSize).toBeUndefined();
