@@ -4,6 +4,7 @@ import { parseAlertDetails } from '../../domain/alerts/alert-signals.ts';
 import { AlertNotFoundError, AlertStatusTransitionError } from '../../domain/alerts/errors.ts';
 import type { StoredEvent } from '../../domain/events/event-types.ts';
 import { ValidationError } from '../../domain/restrictions/errors.ts';
+import { canonicalAddress } from '../../domain/mail-address.ts';
 import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { DEFAULT_ALERT_PAGE, MAX_ALERT_PAGE, MAX_NOTIFICATIONS } from '../../domain/alerts/alert-queries.ts';
 import { actorOf } from '../auth/viewer.ts';
@@ -100,7 +101,7 @@ const AlertFilterInput = builder.inputType('AlertFilter', {
     status: t.field({ type: [AlertStatusEnum] }),
     severity: t.field({ type: [AlertSeverityEnum] }),
     kind: t.field({ type: [AlertKindEnum] }),
-    entityKey: t.string({ description: 'The sender address (or connector id), exactly.' }),
+    entityKey: t.string({ description: 'The sender address (in any spelling of it: case, an IDN in UTF-8) or the connector id, exactly.' }),
     from: t.field({ type: 'DateTime', description: 'First seen at or after.' }),
     to: t.field({ type: 'DateTime', description: 'First seen at or before.' }),
   }),
@@ -120,7 +121,7 @@ builder.queryField('alerts', (t) =>
           statuses: f?.status ?? undefined,
           severities: f?.severity ?? undefined,
           kinds: f?.kind ?? undefined,
-          entityKey: f?.entityKey ?? undefined,
+          entityKey: f?.entityKey ? canonicalAddress(f.entityKey) : undefined,
           from: f?.from ?? undefined,
           to: f?.to ?? undefined,
         };

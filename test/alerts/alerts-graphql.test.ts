@@ -168,6 +168,8 @@ describe('alerts over GraphQL', () => {
     expect(viaNode.body.data).toEqual({ node: { senderAddress: tenant.address('alice') } });
     expect((await listAlerts(reader, { filter: { severity: ['HIGH'] } })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('alice')]);
     expect((await listAlerts(reader, { filter: { to: '2026-11-26T09:30:00Z' } })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('bob')]);
+    // Any spelling of the address finds its alerts, as unblockUser takes it.
+    expect((await listAlerts(reader, { filter: { entityKey: ` ${tenant.address('alice').toUpperCase()}. ` } })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('alice')]);
     const page = await listAlerts(reader, { first: 1 });
     expect([page.edges.length, page.pageInfo.hasNextPage]).toEqual([1, true]);
     expect((await listAlerts(reader, { first: 1, after: page.pageInfo.endCursor })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('bob')]);
