@@ -61,7 +61,10 @@ const restrictedUserRowId = (globalId: string) => rowIdOf(globalId, 'RestrictedU
 
 const UnblockUserInput = builder.inputType('UnblockUserInput', {
   fields: (t) => ({
-    senderAddress: t.string({ required: true }),
+    senderAddress: t.string({
+      required: true,
+      description: 'The restricted sender: an address in any spelling of it, or a relay user name. One with white space or control characters is a ValidationError.',
+    }),
     reason: t.string({ required: true, description: 'Why the sender may send again (kept with the release and in the audit log).' }),
     acknowledgedRecommendations: t.field({
       type: [RecommendationKindEnum],

@@ -57,7 +57,14 @@ export type ReleaseResult = { ok: true; restriction: Restriction; release: Relea
 const DAY_MS = 86_400_000;
 const MAX_REASON = 1000;
 
+// A sender is an address or a relay user name; neither holds white space or control characters.
+const ENTITY_KEY = /^[^\s\p{Cc}]{1,320}$/u;
+
 function validate(cmd: ReleaseCommand): ValidationError | undefined {
+  if (!ENTITY_KEY.test(cmd.entityKey.trim())) {
+    const field = cmd.entityKind === 'user' ? 'senderAddress' : 'connectorId';
+    return new ValidationError(field, `${field} must be 1 to 320 characters without spaces or control characters`);
+  }
   if (cmd.reason.length > MAX_REASON) return new ValidationError('reason', `reason must be at most ${MAX_REASON} characters`);
   const unknown = cmd.acknowledgedRecommendations.find((k) => !(recommendationKinds as readonly string[]).includes(k));
   if (unknown) return new ValidationError('acknowledgedRecommendations', `unknown recommendation ${unknown}`);

@@ -140,6 +140,23 @@ describe('unblockUser', () => {
     expect((await api.services.restrictionQueries.latest(tenant.id, 'user', address))?.status).toBe('Restricted');
   });
 
+  it('refuses a sender that is no address or user name with a ValidationError, not NotRestrictedError', async () => {
+    const tenant = await createTestTenant(api.database);
+    const address = tenant.address('dora');
+    await restrict(tenant, address);
+    const token = await api.token({ tenantId: tenant.id });
+    for (const senderAddress of ['', '   ', 'not an address', `${address}\u0007`, `${'x'.repeat(321)}@${tenant.domain}`]) {
+      expect(await unblock(token, { senderAddress })).toEqual({
+        __typename: 'ValidationError',
+        message: 'senderAddress must be 1 to 320 characters without spaces or control characters',
+        field: 'senderAddress',
+      });
+    }
+    expect((await api.services.restrictionQueries.latest(tenant.id, 'user', address))?.status).toBe('Restricted');
+    expect(await trail(tenant, address)).toEqual(['Listed:system:policy']);
+    expect(await unblock(token, { senderAddress: ` ${address.toUpperCase()} ` })).toMatchObject({ __typename: 'UnblockUserSuccess' });
+  });
+
   it('is refused to read-only roles with a top-level FORBIDDEN, and nothing changes', async () => {
     const tenant = await createTestTenant(api.database);
     const address = tenant.address('erin');
