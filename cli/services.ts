@@ -51,6 +51,7 @@ export function createServices(deps: { config: Config; database: Database; clock
         unknownSender: config.policyServer.unknownSenderAction === 'reject' ? 'reject' : 'accept',
         saslLoginDomain: config.policyServer.saslLoginDomain,
         databaseUnavailable: config.policyServer.dbErrorAction === 'defer' ? 'defer' : 'accept',
+        requestTimeoutMs: config.policyServer.timeoutMs,
         restrictionCacheMs: config.policyServer.restrictionCacheMs,
         durableCounts: config.policyServer.commit === 'durable',
         leaseMs: config.policyServer.leaseMs,

@@ -46,6 +46,11 @@ export const settings = {
   SENDGUARD_UNBLOCK_QUOTA_WINDOW_DAYS: { schema: z.coerce.number().int().min(1).max(365), default: '30', doc: 'rolling window of the unblock quota, in days' },
   SENDGUARD_WARNING_THRESHOLD_PERCENT: { schema: z.coerce.number().int().min(1).max(99), default: '80', doc: "'Sending limit nearly reached' fires at this share of a limit" },
   SENDGUARD_POLICY_DB_ERROR_ACTION: { schema: z.enum(['defer', 'dunno']), default: 'defer', doc: 'policy reply while the database is unreachable: 451 4.3.5 or DUNNO' },
+  SENDGUARD_POLICY_TIMEOUT_MS: {
+    schema: z.coerce.number().int().min(100).max(60_000),
+    default: '3000',
+    doc: "longest a policy request waits for the database before it is answered as SENDGUARD_POLICY_DB_ERROR_ACTION says; keep it well under Postfix's smtpd_policy_service_timeout",
+  },
   SENDGUARD_POLICY_UNKNOWN_SENDER_ACTION: { schema: z.enum(['dunno', 'reject']), default: 'dunno', doc: 'sender domain accepted by no tenant: DUNNO or 550 5.7.750' },
   SENDGUARD_SASL_LOGIN_DOMAIN: {
     schema: domainName.optional(),

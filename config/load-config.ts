@@ -30,7 +30,7 @@ export interface Config {
   serviceLimits: ServiceLimits;
   unblockQuota: UnblockQuotaSettings;
   alerts: { warningThresholdPercent: number; aggregationSeconds: number; notifySmtpUrl: string | undefined; notifyFrom: string };
-  policyServer: { dbErrorAction: 'defer' | 'dunno'; unknownSenderAction: 'dunno' | 'reject'; saslLoginDomain: string | undefined; restrictionCacheMs: number; commit: 'durable' | 'fast'; leaseMs: number };
+  policyServer: { dbErrorAction: 'defer' | 'dunno'; timeoutMs: number; unknownSenderAction: 'dunno' | 'reject'; saslLoginDomain: string | undefined; restrictionCacheMs: number; commit: 'durable' | 'fast'; leaseMs: number };
   scheduler: { expiryIntervalMs: number };
   events: { pollMs: number };
   auth: {
@@ -97,6 +97,7 @@ export function toConfig(raw: RawConfig, cwd = process.cwd()): Config {
     },
     policyServer: {
       dbErrorAction: raw.SENDGUARD_POLICY_DB_ERROR_ACTION,
+      timeoutMs: raw.SENDGUARD_POLICY_TIMEOUT_MS,
       unknownSenderAction: raw.SENDGUARD_POLICY_UNKNOWN_SENDER_ACTION,
       saslLoginDomain: raw.SENDGUARD_SASL_LOGIN_DOMAIN ?? raw.SENDGUARD_ACCEPTED_DOMAINS[0],
       restrictionCacheMs: raw.SENDGUARD_RESTRICTION_CACHE_MS,

@@ -26,6 +26,7 @@ describe('configuration', () => {
     ['SENDGUARD_SASL_LOGIN_DOMAIN', 'example', 'SENDGUARD_SASL_LOGIN_DOMAIN is not valid: a domain name such as example.com'],
     ['DATABASE_URL', 'nope', 'DATABASE_URL must be a valid url'],
     ['SENDGUARD_DB_POOL_SIZE', '101', 'SENDGUARD_DB_POOL_SIZE must be at most 100'],
+    ['SENDGUARD_POLICY_TIMEOUT_MS', '50', 'SENDGUARD_POLICY_TIMEOUT_MS must be at least 100'],
     ['SENDGUARD_DB_POOL_SIZE', 'many', 'SENDGUARD_DB_POOL_SIZE must be a whole number'],
   ])('refuses %s=%s naming the variable', (name, value, message) => {
     expect(() => parseRawConfig({ [name]: value })).toThrow(ConfigError);
