@@ -49,6 +49,11 @@ describe('tenant settings', () => {
     // Neither a subdomain nor a parent of another organisation's domain: either would move its senders here.
     expect(await change('addAcceptedDomain', `Sub.${other.domain}`)).toEqual({ __typename: 'ValidationError', message: `sub.${other.domain} is not available: another organisation has accepted ${other.domain}, of which it is a subdomain` });
     expect(await change('addAcceptedDomain', 'test')).toMatchObject({ __typename: 'ValidationError' });
+    // Nobody owns the senders under a public suffix; once taken, nobody else could accept a domain under it.
+    for (const suffix of ['co.uk', 'CO.UK.', 'github.io']) {
+      const bare = suffix.toLowerCase().replace(/\.$/, '');
+      expect(await change('addAcceptedDomain', suffix)).toEqual({ __typename: 'ValidationError', message: `${bare} is not available: it is a public suffix, under which anyone can register a domain` });
+    }
     const far = await createTestTenant(api.database, { domains: [`eu.${other.id}.example`] });
     expect(await change('addAcceptedDomain', `${other.id}.example`)).toEqual({
       __typename: 'ValidationError',

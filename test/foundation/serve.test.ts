@@ -86,6 +86,9 @@ describe('sendguard serve', () => {
     const parent = await runSendguard(['serve', '--only', 'api'], env(dataDir, { ...fabrikam, SENDGUARD_ACCEPTED_DOMAINS: 'onmicrosoft.com' }));
     expect(parent.code).toBe(2);
     expect(parent.stderr).toContain('onmicrosoft.com is not available: another organisation has accepted contoso.onmicrosoft.com, a subdomain of it');
+    const suffix = await runSendguard(['serve', '--only', 'api'], env(dataDir, { ...fabrikam, SENDGUARD_ACCEPTED_DOMAINS: 'fabrikam.co.uk,co.uk' }));
+    expect(suffix.code).toBe(2);
+    expect(suffix.stderr).toContain('co.uk is not available: it is a public suffix, under which anyone can register a domain');
 
     const database = await openDatabase({ dataDir });
     expect(await findTenant(database.db, 'fabrikam')).toBeUndefined();
