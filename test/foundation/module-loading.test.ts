@@ -19,12 +19,13 @@ export async function load(url, context, next) { appendFileSync(${JSON.stringify
 `);
   const register = path.join(dir, 'register.mjs');
   writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  // Writing down every module load makes start-up slow: tens of seconds on a busy 2-core machine.
   const server = await startServerProcess(only ? ['--only', only.join(',')] : [], {
     SENDGUARD_DATA_DIR: path.join(dir, 'data'), SENDGUARD_HTTP_PORT: '0', SENDGUARD_POLICY_PORT: '0', SENDGUARD_LOG_LEVEL: 'warn',
     SENDGUARD_TENANT_ID: 'contoso', SENDGUARD_TENANT_NAME: 'Contoso', SENDGUARD_ACCEPTED_DOMAINS: 'contoso.com',
     SENDGUARD_NOTIFY_SMTP_URL: 'smtp://127.0.0.1:1', DATABASE_URL: '', NODE_OPTIONS: `--import ${register}`, NODE_ENV: 'development',
     MicrosoftAppId: '', SENDGUARD_BOT_DEV_NO_AUTH: 'false', ...env,
-  }, (only ?? ['policy']).includes('policy') ? ['http', 'policy'] : ['http'], sendguardLauncher);
+  }, (only ?? ['policy']).includes('policy') ? ['http', 'policy'] : ['http'], sendguardLauncher, 90_000);
   expect(await server.stop()).toBe(0);
   const packages = readFileSync(log, 'utf8').split('\n').flatMap((url) => {
     const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
@@ -33,7 +34,7 @@ export async function load(url, context, next) { appendFileSync(${JSON.stringify
   return new Set(packages);
 }
 
-describe.skipIf(process.platform !== 'linux')('what a process loads', () => {
+describe.skipIf(process.platform !== 'linux')('what a process loads', { timeout: 200_000 }, () => {
   it('on the embedded database, a policy server loads neither the PostgreSQL client nor the API, bot, token or mail libraries', async () => {
     const loaded = await packagesLoaded(['policy']);
     expect(loaded).toContain('@electric-sql/pglite');
