@@ -35,3 +35,22 @@ export function domainOf(address: string): string {
   const at = address.lastIndexOf('@');
   return at < 0 ? '' : canonicalDomain(address.slice(at + 1));
 }
+
+/**
+ * A search term as it would read in keys (`u9@bücher` → `u9@xn--bcher-kva`), or undefined when
+ * that is the term itself: the labels of its domain part (all of it without an `@`) that are
+ * internationalised, each in its ASCII form. Only whole labels convert (`ücher` has no ASCII
+ * spelling inside `xn--bcher-kva`), and a local part stays as it is, as SMTPUTF8 keeps it; so a
+ * search matches the term or this, either.
+ */
+export function asciiSpelling(term: string): string | undefined {
+  const lower = term.toLowerCase();
+  if (!NON_ASCII.test(lower)) return undefined;
+  const at = lower.lastIndexOf('@');
+  const domain = lower.slice(at + 1);
+  const ascii = domain
+    .split('.')
+    .map((label) => (NON_ASCII.test(label) ? domainToASCII(label) || label : label))
+    .join('.');
+  return ascii === domain ? undefined : lower.slice(0, at + 1) + ascii;
+}

@@ -33,7 +33,10 @@ export const RestrictionOrderInput = builder.inputType('RestrictionOrder', {
 export const RestrictionFilterInput = builder.inputType('RestrictionFilter', {
   description: 'Without a status, only active restrictions are listed.',
   fields: (t) => ({
-    search: t.string({ description: 'Substring of the sender address (or connector id), case-insensitive.' }),
+    search: t.string({
+      description:
+        'Substring of the sender address (or connector id), case-insensitive. An internationalised domain label in it, written in UTF-8, also matches its ASCII form, as addresses are kept (bücher finds xn--bcher-kva).',
+    }),
     reason: t.field({ type: [RestrictionReasonEnum] }),
     temporary: t.boolean(),
     status: t.field({ type: [RestrictionStatusEnum] }),

@@ -129,6 +129,8 @@ export interface RestrictionListQuery {
   tenantId: string;
   entityKind: EntityKind;
   search?: string | undefined;
+  /** The search as keys spell it (an internationalised domain in ASCII), matched besides it. */
+  searchAscii?: string | undefined;
   reasonCodes?: string[] | undefined;
   temporary?: boolean | undefined;
   statuses: RestrictionStatus[];
@@ -148,7 +150,8 @@ const param = sql.placeholder;
 
 /** Which optional conditions a filter uses: the part of the statement's text that varies. */
 function filterShape(q: ListFilter): string {
-  return [q.statuses.length > 0 && 'status', q.search && 'search', q.reasonCodes?.length && 'reason', q.temporary !== undefined && 'temporary'].filter(Boolean).join(',');
+  const search = q.search && (q.searchAscii ? 'searchAscii' : 'search');
+  return [q.statuses.length > 0 && 'status', search, q.reasonCodes?.length && 'reason', q.temporary !== undefined && 'temporary'].filter(Boolean).join(',');
 }
 
 function filterConditions(shape: string): SQL[] {
@@ -158,6 +161,7 @@ function filterConditions(shape: string): SQL[] {
   // Keys are stored lower-cased (normalizeEntityKey), so a lower-cased LIKE finds what ILIKE would,
   // several times faster: ILIKE lower-cases every candidate row again (trigram index or not).
   if (uses.has('search')) conditions.push(like(restrictions.entityKey, param('search')));
+  if (uses.has('searchAscii')) conditions.push(or(like(restrictions.entityKey, param('search')), like(restrictions.entityKey, param('searchAscii'))) as SQL);
   if (uses.has('reason')) conditions.push(sql`${restrictions.reasonCode} = any(${param('reasonCodes')}::text[])`);
   if (uses.has('temporary')) conditions.push(eq(restrictions.temporary, param('temporary')));
   return conditions;
@@ -169,6 +173,7 @@ function filterValues(q: ListFilter) {
     entityKind: q.entityKind,
     statuses: q.statuses,
     search: q.search ? `%${escapeLike(q.search.toLowerCase())}%` : null,
+    searchAscii: q.search && q.searchAscii ? `%${escapeLike(q.searchAscii)}%` : null,
     reasonCodes: q.reasonCodes ?? null,
     temporary: q.temporary ?? null,
   };

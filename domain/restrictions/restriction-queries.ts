@@ -13,6 +13,7 @@ import {
   type RestrictionOrderField,
   type RestrictionStatus,
 } from '../../db/repos/restrictions.ts';
+import { asciiSpelling } from '../mail-address.ts';
 import { pageRequest, type PageArgs } from '../paging.ts';
 import { ValidationError } from './errors.ts';
 import { normalizeEntityKey } from './restriction-service.ts';
@@ -92,10 +93,12 @@ export function createRestrictionQueries(deps: { db: Db }) {
     args: PageArgs,
   ): Promise<RestrictionPage> {
     const { size, backwards, cursor } = pageRequest(args, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE);
+    const search = filter.search?.trim() || undefined;
     const base = {
       tenantId,
       entityKind,
-      search: filter.search?.trim() || undefined,
+      search,
+      searchAscii: search && asciiSpelling(search),
       reasonCodes: filter.reasonCodes,
       temporary: filter.temporary,
       statuses: filter.statuses ?? ['Restricted'],

@@ -108,6 +108,22 @@ describe('restrictedUsers', () => {
     expect([none.totalCount, none.edges.length]).toEqual([0, 0]);
   });
 
+  it('a search in UTF-8 finds an internationalised domain kept in ASCII, and a UTF-8 local part as written', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id });
+    for (const sender of ['u9@bücher.example', 'müller@contoso.example', 'ann@buecher.example']) {
+      clock.advance(1000);
+      await api.services.restrictions.restrict({ ...limitBlock(tenant, 'x'), entityKey: sender });
+    }
+    const found = async (search: string) => (await list(token, { filter: { search } })).edges.map((e) => e.node.senderAddress);
+    expect(await found('Bücher')).toEqual(['u9@xn--bcher-kva.example']);
+    expect(await found('u9@BÜCHER.example')).toEqual(['u9@xn--bcher-kva.example']);
+    expect(await found('xn--bcher')).toEqual(['u9@xn--bcher-kva.example']);
+    expect(await found('MÜLLER')).toEqual(['müller@contoso.example']);
+    expect(await found('ücher')).toEqual([]);
+    expect((await list(token, { filter: { search: 'bücher' } })).totalCount).toBe(1);
+  });
+
   it('lists active restrictions by default and filters by reason, temporary and status; orders by address', async () => {
     const tenant = await createTestTenant(api.database);
     const token = await api.token({ tenantId: tenant.id });
