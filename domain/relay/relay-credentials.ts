@@ -9,6 +9,7 @@ import {
   updateRelayPasswordHash,
   type RelayCredentialSummary,
 } from '../../db/repos/relay-credentials.ts';
+import { canonicalAddress } from '../mail-address.ts';
 import { systemActor, type Actor } from '../actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { Clock } from '../clock.ts';
@@ -62,10 +63,28 @@ const TARGET_KIND = 'relayCredential';
  * exchanges as they are); one created before that rule is still found, to reset or delete it.
  */
 function validUsername(value: string, options: { new?: boolean } = {}): string {
-  const username = value.trim().toLowerCase();
+  const username = canonicalAddress(value);
   const pattern = options.new ? /^[^\s:\p{Cc}]{1,256}$/u : /^[^\s:]{1,256}$/u;
   if (!pattern.test(username)) throw new ValidationError('username', 'a user name is 1 to 256 characters without spaces, colons or control characters');
   return username;
+}
+
+/**
+ * The names a user name may be stored under, canonical first: a name that is an address is kept
+ * as addresses are (`bob@bücher.example.` as `bob@xn--bcher-kva.example`), so either spelling
+ * logs in as the same user; one created before that is still found as it was written.
+ */
+function storedSpellings(username: string): string[] {
+  return [...new Set([canonicalAddress(username), username.trim().toLowerCase()])];
+}
+
+/** The first of a user name's spellings for which `find` finds something. */
+async function firstFound<T>(username: string, find: (stored: string) => Promise<T | undefined>): Promise<T | undefined> {
+  for (const stored of storedSpellings(username)) {
+    const found = await find(stored);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function validPassword(password: string): string {
@@ -117,14 +136,14 @@ export function createRelayCredentialService(deps: { db: Db; clock: Clock }) {
     const passwordHash = await hashRelayPassword(validPassword(cmd.password));
     return db.transaction(async (tx) => {
       const at = clock.now();
-      const updated = await updateRelayPasswordHash(tx, cmd.tenantId, username, passwordHash);
+      const updated = await firstFound(cmd.username, (stored) => updateRelayPasswordHash(tx, cmd.tenantId, stored, passwordHash));
       if (!updated) throw new NotFoundError('relay credential', username);
       await recordAudit(tx, {
         tenantId: cmd.tenantId,
         actor: cmd.actor,
         action: 'Set-RelayCredential',
         targetKind: TARGET_KIND,
-        target: username,
+        target: updated.username,
         before: audited(updated),
         after: audited(updated),
         details: { changed: ['password'] },
@@ -138,15 +157,15 @@ export function createRelayCredentialService(deps: { db: Db; clock: Clock }) {
     const username = validUsername(cmd.username);
     return db.transaction(async (tx) => {
       const at = clock.now();
-      const removed = await deleteRelayCredential(tx, cmd.tenantId, username);
+      const removed = await firstFound(cmd.username, (stored) => deleteRelayCredential(tx, cmd.tenantId, stored));
       if (!removed) throw new NotFoundError('relay credential', username);
-      await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Remove-RelayCredential', targetKind: TARGET_KIND, target: username, before: audited(removed), after: null, at });
+      await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Remove-RelayCredential', targetKind: TARGET_KIND, target: removed.username, before: audited(removed), after: null, at });
       return removed;
     });
   }
 
   async function verify(username: string, password: string): Promise<RelayIdentity | undefined> {
-    const row = await findRelayCredential(db, username.trim().toLowerCase());
+    const row = await firstFound(username, (stored) => findRelayCredential(db, stored));
     const ok = await verifyRelayPassword(password, row?.passwordHash ?? (await decoy));
     return row && ok ? { tenantId: row.tenantId, username: row.username } : undefined;
   }

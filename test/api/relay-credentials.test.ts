@@ -1,5 +1,8 @@
+import { domainToASCII } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertRelayCredential } from '../../db/repos/relay-credentials.ts';
 import { systemClock } from '../../domain/clock.ts';
+import { hashRelayPassword } from '../../domain/relay/relay-credentials.ts';
 import { createSmarthostForwarder } from '../../mail/smtp-relay/smarthost.ts';
 import { createSmtpRelay, type SmtpRelay } from '../../mail/smtp-relay/smtp-relay.ts';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
@@ -133,6 +136,12 @@ describe('relay credentials through GraphQL', () => {
         message: `${username.toLowerCase()} is an address of another organisation's domain`,
       });
     }
+    // Nor by another spelling of it, which is the same user name.
+    expect((await squatter(CREATE, { input: { username: `CEO@${tenant.domain}.`, password } })).body.data?.createRelayCredential).toEqual({
+      __typename: 'ValidationError',
+      field: 'username',
+      message: `${tenant.address('ceo')} is an address of another organisation's domain`,
+    });
     expect((await squatter(LIST)).body.data?.relayCredentials).toEqual([]);
     // The organisation's own mailbox is still its to create.
     expect((await owner(CREATE, { input: { username: tenant.address('ceo'), password } })).body.data?.createRelayCredential).toMatchObject({ __typename: 'CreateRelayCredentialSuccess' });
@@ -146,6 +155,29 @@ describe('relay credentials through GraphQL', () => {
       expect((await addDomain(domain)).body.data?.addAcceptedDomain).toEqual({ __typename: 'ValidationError', message: `${domain} is not available: another organisation has a relay user in it` });
     }
     expect((await addDomain(`us.${unclaimed}`)).body.data?.addAcceptedDomain).toEqual({ __typename: 'AddAcceptedDomainSuccess' });
+  });
+
+  it('keeps a user name in an internationalised domain as addresses are kept; either spelling logs in, resets and deletes it', async () => {
+    const tenant = await createTestTenant(api.database);
+    const gql = await as(tenant, ['Security Administrator']);
+    const password = 'a long enough password';
+    const written = `scan@${tenant.id}-bücher.example.`;
+    const kept = `scan@${domainToASCII(`${tenant.id}-bücher.example`)}`;
+    expect(kept).toMatch(/@xn--/);
+    expect((await gql(CREATE, { input: { username: written, password } })).body.data?.createRelayCredential).toMatchObject({ relayCredential: { username: kept } });
+    expect(await smtpAuth(written, password)).toMatch(/^235 /);
+    expect(await smtpAuth(kept, password)).toMatch(/^235 /);
+    expect((await gql(CREATE, { input: { username: kept, password } })).body.data?.createRelayCredential).toMatchObject({ __typename: 'RelayUsernameTakenError', username: kept });
+    expect((await gql(RESET, { input: { username: written, password: `${password}!` } })).body.data?.resetRelayCredentialPassword).toEqual({ __typename: 'ResetRelayCredentialPasswordSuccess', relayCredential: { username: kept } });
+    expect(await smtpAuth(kept, `${password}!`)).toMatch(/^235 /);
+    expect((await gql(DELETE, { input: { username: written } })).body.data?.deleteRelayCredential).toEqual({ __typename: 'DeleteRelayCredentialSuccess', relayCredential: { username: kept } });
+
+    // One stored as written before names were kept that way is still found by that spelling.
+    const legacy = `old@${tenant.id}-bücher.example`;
+    await insertRelayCredential(api.database.db, { tenantId: tenant.id, username: legacy, passwordHash: await hashRelayPassword(password), createdAt: new Date() });
+    expect(await smtpAuth(legacy, password)).toMatch(/^235 /);
+    expect((await gql(DELETE, { input: { username: legacy } })).body.data?.deleteRelayCredential).toEqual({ __typename: 'DeleteRelayCredentialSuccess', relayCredential: { username: legacy } });
+    expect((await gql(LIST)).body.data?.relayCredentials).toEqual([]);
   });
 
   it("keeps each tenant's credentials to itself", async () => {
