@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { z } from 'zod';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
+import { findByName } from './identity.ts';
 import { booleanSwitch, parseList } from './option-values.ts';
 import { describeChanges, type Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
@@ -59,9 +60,10 @@ async function listPolicies(api: GraphQLClient): Promise<AlertPolicy[]> {
   return (await api.request(LIST, {}, z.object({ alertPolicies: z.array(alertPolicy) }))).alertPolicies;
 }
 
-/** The server matches a policy by id or exact name; so does the CLI. */
+/** By id, or by name in any case as the server matches it. */
 async function findPolicy(api: GraphQLClient, identity: string): Promise<AlertPolicy> {
-  const found = (await listPolicies(api)).find((p) => p.id === identity || p.name === identity);
+  const policies = await listPolicies(api);
+  const found = policies.find((p) => p.id === identity) ?? findByName(policies, identity);
   if (!found) throw new CliError(ExitCode.notFound, `there is no alert policy "${identity}" (get-alert-policy lists them)`);
   return found;
 }
@@ -153,7 +155,8 @@ function registerSet(program: Command): void {
       const changes = describeChanges(toExchange(current), toExchange(preview(current, input)));
       return out.note(`What if: Changing alert policy "${current.name}": ${changes.length > 0 ? `\n  ${changes.join('\n  ')}` : 'nothing would change.'}`);
     }
-    const { updateAlertPolicy } = await api.request(UPDATE, { input }, z.object({ updateAlertPolicy: z.unknown() }));
+    // The server knows a policy by name, not by the global id shown as its Identity.
+    const { updateAlertPolicy } = await api.request(UPDATE, { input: { ...input, name: current.name } }, z.object({ updateAlertPolicy: z.unknown() }));
     out.record(toExchange(successOr(updateAlertPolicy, z.object({ alertPolicy })).alertPolicy));
   });
 }

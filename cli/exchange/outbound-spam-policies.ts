@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
+import { findByName } from './identity.ts';
 import { parseList, parseWholeNumber } from './option-values.ts';
 import { describeChanges, type Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
@@ -51,7 +52,7 @@ const COLUMNS = ['Name', 'IsDefault', 'RecipientLimitExternalPerHour', 'Recipien
 
 async function findPolicy(api: GraphQLClient, identity: string): Promise<OutboundSpamPolicy> {
   const { outboundSpamPolicies } = await api.request(LIST, {}, z.object({ outboundSpamPolicies: z.array(outboundSpamPolicy) }));
-  const found = outboundSpamPolicies.find((p) => p.name === identity.trim());
+  const found = findByName(outboundSpamPolicies, identity);
   if (!found) throw new CliError(ExitCode.notFound, `there is no outbound spam policy "${identity}" (get-hosted-outbound-spam-filter-policy lists them)`);
   return found;
 }

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
+import { findByName } from './identity.ts';
 import { parseBoolean, parseList, parseWholeNumber } from './option-values.ts';
 import { describeChanges, type Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
@@ -59,7 +60,7 @@ async function listRules(api: GraphQLClient): Promise<OutboundSpamRule[]> {
 }
 
 async function findRule(api: GraphQLClient, identity: string): Promise<OutboundSpamRule> {
-  const found = (await listRules(api)).find((r) => r.name === identity.trim());
+  const found = findByName(await listRules(api), identity);
   if (!found) throw new CliError(ExitCode.notFound, `there is no outbound spam rule "${identity}" (get-hosted-outbound-spam-filter-rule lists them)`);
   return found;
 }

@@ -61,6 +61,18 @@ describe('get-alert-policy / set-alert-policy', () => {
     expect(missing.stderr).toContain('there is no alert policy "No such policy"');
   });
 
+  it('finds a policy by its name in any case, as the API does, or by its Identity', async () => {
+    const env = await adminOfNewTenant();
+    expect(jsonOf<Policy[]>(await runSendguard(['Get-ProtectionAlert', 'sending LIMIT nearly reached'], env)).map((p) => p.Name)).toEqual(['Sending limit nearly reached']);
+    const byName = await runSendguard(['Set-ProtectionAlert', '-Identity', 'sending limit nearly reached', '-Disabled', '$true'], env);
+    expect(byName).toMatchObject({ code: 0 });
+    expect(jsonOf(byName)).toMatchObject({ Name: 'Sending limit nearly reached', Disabled: true });
+    const { Identity } = await policy('Sending limit nearly reached', env);
+    const byId = await runSendguard(['Set-ProtectionAlert', '-Identity', String(Identity), '-Disabled', '$false'], env);
+    expect(byId).toMatchObject({ code: 0 });
+    expect(jsonOf(byId)).toMatchObject({ Name: 'Sending limit nearly reached', Disabled: false });
+  });
+
   it('-WhatIf lists the changes and changes nothing', async () => {
     const result = await runSendguard(['Set-ProtectionAlert', '-Identity', 'Email sending limit exceeded', '-Disabled', '$true', '-DailyNotificationLimit', '5', '-WhatIf'], asAdmin);
     expect(result).toMatchObject({ code: 0, stdout: '' });

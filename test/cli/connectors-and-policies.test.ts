@@ -95,6 +95,18 @@ describe('hosted outbound spam filter policies', () => {
     expect(removeDefault).toMatchObject({ code: 2 });
     expect(removeDefault.stderr).toContain('the Default policy cannot be deleted');
   });
+
+  it('finds a policy by its name in any case, as the API does', async () => {
+    expect(jsonOf<Json[]>(await runSendguard(['Get-HostedOutboundSpamFilterPolicy', '-Identity', 'default'], asAdmin))).toEqual([expect.objectContaining({ Name: 'Default' })]);
+    expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Finance'], asAdmin)).toMatchObject({ code: 0 });
+    const set = await runSendguard(['Set-HostedOutboundSpamFilterPolicy', '-Identity', 'FINANCE', '-RecipientLimitPerDay', '300'], asAdmin);
+    expect(set).toMatchObject({ code: 0 });
+    expect(jsonOf(set)).toMatchObject({ Name: 'Finance', RecipientLimitPerDay: 300 });
+    const removed = await runSendguard(['Remove-HostedOutboundSpamFilterPolicy', '-Identity', 'finance', '-Confirm:$false'], asAdmin);
+    expect(removed).toMatchObject({ code: 0 });
+    expect(removed.stderr).toContain('Deleted outbound spam policy "Finance".');
+    expect(await runSendguard(['get-hosted-outbound-spam-filter-policy', 'Finance'], asAdmin)).toMatchObject({ code: 3 });
+  });
 });
 
 describe('hosted outbound spam filter rules', () => {
@@ -132,5 +144,16 @@ describe('hosted outbound spam filter rules', () => {
     const unknownPolicy = await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Ghost', '--hosted-outbound-spam-filter-policy', 'Nope', '--from', tenant.address('ann')], asAdmin);
     expect(unknownPolicy).toMatchObject({ code: 3 });
     expect(unknownPolicy.stderr).toContain('Nope');
+  });
+
+  it('finds a rule by its name in any case, as the API does', async () => {
+    expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Support'], asAdmin)).toMatchObject({ code: 0 });
+    const created = await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Support desk', '--hosted-outbound-spam-filter-policy', 'support', '--from', tenant.address('desk')], asAdmin);
+    expect(created).toMatchObject({ code: 0 });
+    expect(jsonOf<Json[]>(await runSendguard(['Get-HostedOutboundSpamFilterRule', 'support desk'], asAdmin))).toEqual([expect.objectContaining({ Name: 'Support desk' })]);
+    expect(jsonOf(await runSendguard(['Disable-HostedOutboundSpamFilterRule', '-Identity', 'SUPPORT DESK'], asAdmin))).toMatchObject({ Name: 'Support desk', State: 'Disabled' });
+    expect(jsonOf(await runSendguard(['Set-HostedOutboundSpamFilterRule', '-Identity', 'support Desk', '-Comments', 'helpdesk'], asAdmin))).toMatchObject({ Name: 'Support desk', Comments: 'helpdesk' });
+    expect(await runSendguard(['Remove-HostedOutboundSpamFilterRule', 'support desk', '-Confirm:$false'], asAdmin)).toMatchObject({ code: 0 });
+    expect(await runSendguard(['get-hosted-outbound-spam-filter-rule', 'Support desk'], asAdmin)).toMatchObject({ code: 3 });
   });
 });
