@@ -21,6 +21,7 @@ import type { Clock } from '../clock.ts';
 import { uuidsOnly } from '../ids.ts';
 import { ValidationError } from '../restrictions/errors.ts';
 import { NotFoundError } from '../tenants/errors.ts';
+import { actualChanges } from './actual-changes.ts';
 import { isUniqueViolation, validAddresses, validLimit, validName } from './policy-validation.ts';
 import { removeRuleOf } from './rule-service.ts';
 
@@ -86,8 +87,10 @@ export function createPolicyService(deps: { db: Db; clock: Clock }) {
     return db.transaction(async (tx) => {
       await lockTenantPolicies(tx, cmd.tenantId);
       const before = await existingPolicy(tx, cmd.tenantId, cmd.name);
+      const changes = actualChanges(before, settings);
+      if (Object.keys(changes).length === 0) return before;
       const at = clock.now();
-      const after = await updatePolicy(tx, before.id, { ...settings, updatedAt: at });
+      const after = await updatePolicy(tx, before.id, { ...changes, updatedAt: at });
       if (!after) throw new NotFoundError('outbound spam policy', cmd.name);
       await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Set-HostedOutboundSpamFilterPolicy', targetKind: 'outboundSpamPolicy', target: after.name, before, after, at });
       await recordConfigChange(tx, { tenantId: cmd.tenantId, type: 'OutboundSpamPolicyChanged', target: after.name, actor: cmd.actor, at });

@@ -18,6 +18,7 @@ import { recordConfigChange } from '../tenants/config-change.ts';
 import type { Clock } from '../clock.ts';
 import { ValidationError } from '../restrictions/errors.ts';
 import { NotFoundError } from '../tenants/errors.ts';
+import { actualChanges } from './actual-changes.ts';
 import { isUniqueViolation, validAddresses, validDomains, validName, validText } from './policy-validation.ts';
 
 export interface RuleConditions {
@@ -130,13 +131,12 @@ export function createRuleService(deps: { db: Db; clock: Clock }) {
       await lockTenantPolicies(tx, cmd.tenantId);
       const before = await existingRule(tx, cmd.tenantId, cmd.name);
       requireCondition({ ...before, ...changes } as OutboundSpamRule);
+      if (cmd.settings.priority != null) changes.priority = validPriority(cmd.settings.priority, (await countRules(tx, cmd.tenantId)) - 1);
+      const changed = actualChanges(before, changes);
+      if (Object.keys(changed).length === 0) return before;
       const at = clock.now();
-      if (cmd.settings.priority != null) {
-        const to = validPriority(cmd.settings.priority, (await countRules(tx, cmd.tenantId)) - 1);
-        await moveRule(tx, before, to);
-        changes.priority = to;
-      }
-      const after = await updateRule(tx, before.id, { ...changes, updatedAt: at });
+      if (changed.priority !== undefined) await moveRule(tx, before, changed.priority);
+      const after = await updateRule(tx, before.id, { ...changed, updatedAt: at });
       if (!after) throw new NotFoundError('outbound spam rule', cmd.name);
       await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Set-HostedOutboundSpamFilterRule', targetKind: 'outboundSpamRule', target: after.name, before, after, at });
       await recordConfigChange(tx, { tenantId: cmd.tenantId, type: 'OutboundSpamRuleChanged', target: after.name, actor: cmd.actor, at });

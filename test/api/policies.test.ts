@@ -28,7 +28,8 @@ async function admin() {
   };
   const policies = async () => (await run(POLICIES)).outboundSpamPolicies as unknown as { name: string; rule: { name: string; priority: number } | null }[];
   const ruleOrder = async () => (await policies()).filter((p) => p.rule).map((p) => `${p.rule?.priority}:${p.rule?.name}`);
-  return { tenant, token, run, mutate, policies, ruleOrder };
+  const audited = async (action: string) => ((await run(`{ auditLog(filter: { action: "${action}" }) { totalCount } }`)).auditLog as { totalCount: number }).totalCount;
+  return { tenant, token, run, mutate, policies, ruleOrder, audited };
 }
 
 describe('outbound spam policies', () => {
@@ -54,6 +55,18 @@ describe('outbound spam policies', () => {
       before: { recipientLimitExternalPerHour: 0, actionWhenThresholdReached: 'BlockUserForToday', tenantId: tenant.id },
       after: { recipientLimitExternalPerHour: 400, actionWhenThresholdReached: 'BlockUser' },
     });
+  });
+
+  it('an update that gives the values the policy already has changes nothing and is not audited; a real change is', async () => {
+    const { mutate, audited } = await admin();
+    const select = `${INVALID} ... on UpdateOutboundSpamPolicySuccess { policy { recipientLimitPerDay notifyOutboundSpamRecipients updatedAt } }`;
+    const first = await mutate('updateOutboundSpamPolicy', { name: 'Default', recipientLimitPerDay: 300, notifyOutboundSpamRecipients: ['soc@contoso.com'] }, select);
+    expect(await audited('Set-HostedOutboundSpamFilterPolicy')).toBe(1);
+    const same = { name: 'default', recipientLimitPerDay: 300, recipientLimitExternalPerHour: 0, actionWhenThresholdReached: 'BLOCK_USER_FOR_TODAY', notifyOutboundSpamRecipients: ['SOC@Contoso.com'] };
+    expect(await mutate('updateOutboundSpamPolicy', same, select)).toEqual(first);
+    expect(await audited('Set-HostedOutboundSpamFilterPolicy')).toBe(1);
+    expect(await mutate('updateOutboundSpamPolicy', { ...same, recipientLimitPerDay: 301 }, select)).toMatchObject({ policy: { recipientLimitPerDay: 301 } });
+    expect(await audited('Set-HostedOutboundSpamFilterPolicy')).toBe(2);
   });
 
   it.each([
@@ -137,5 +150,20 @@ describe('outbound spam rules', () => {
     expect(await mutate('updateOutboundSpamRule', { name: 'Bulk rule', from: [] })).toEqual({ __typename: 'ValidationError', field: 'from', message: 'a rule needs at least one condition: from, fromMemberOf or senderDomainIs' });
     const data = await run('{ outboundSpamPolicies { name rule { from exceptIfSenderDomainIs enabled } } }');
     expect(data.outboundSpamPolicies).toContainEqual({ name: 'Bulk', rule: { from: ['mailer@example.com'], exceptIfSenderDomainIs: ['vip.example.com'], enabled: true } });
+  });
+
+  it('an update that gives the values the rule already has changes nothing and is not audited; a real change is', async () => {
+    const { mutate, audited, ruleOrder } = await admin();
+    for (const name of ['Sales', 'Support']) await mutate('createOutboundSpamPolicy', { name });
+    await mutate('createOutboundSpamRule', { name: 'Sales rule', policyName: 'Sales', from: ['ann@example.com'], comments: 'EMEA' });
+    await mutate('createOutboundSpamRule', { name: 'Support rule', policyName: 'Support', senderDomainIs: ['support.example.com'] });
+    const select = `${INVALID} ... on UpdateOutboundSpamRuleSuccess { rule { priority enabled from comments updatedAt } }`;
+    const same = { name: 'SALES RULE', priority: 0, enabled: true, from: ['Ann@Example.com'], senderDomainIs: [], comments: 'EMEA' };
+    expect(await mutate('updateOutboundSpamRule', same, select)).toMatchObject({ __typename: 'UpdateOutboundSpamRuleSuccess', rule: { priority: 0, enabled: true, from: ['ann@example.com'] } });
+    expect(await audited('Set-HostedOutboundSpamFilterRule')).toBe(0);
+    expect(await ruleOrder()).toEqual(['0:Sales rule', '1:Support rule']);
+    expect(await mutate('updateOutboundSpamRule', { ...same, priority: 1, enabled: false }, select)).toMatchObject({ rule: { priority: 1, enabled: false } });
+    expect(await audited('Set-HostedOutboundSpamFilterRule')).toBe(1);
+    expect(await ruleOrder()).toEqual(['0:Support rule', '1:Sales rule']);
   });
 });
