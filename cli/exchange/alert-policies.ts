@@ -7,6 +7,7 @@ import { booleanSwitch, parseList } from './option-values.ts';
 import { describeChanges, type Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
 import { defineVerb, onRun } from './verb.ts';
+import { checkWhatIf } from './what-if.ts';
 
 const ALERT_POLICY_FIELDS = 'id name kind severity isDefault enabled active inactiveReason inactiveExplanation emailEnabled recipients dailyNotificationLimit thresholdPercent updatedAt';
 
@@ -152,6 +153,7 @@ function registerSet(program: Command): void {
     const input = toInput(options, identity);
     const current = await findPolicy(api, identity);
     if (whatIf) {
+      await checkWhatIf(api, 'updateAlertPolicy');
       const changes = describeChanges(toExchange(current), toExchange(preview(current, input)));
       return out.note(`What if: Changing alert policy "${current.name}": ${changes.length > 0 ? `\n  ${changes.join('\n  ')}` : 'nothing would change.'}`);
     }

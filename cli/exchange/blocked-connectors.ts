@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { releaseInputError } from '../../domain/unblock/release-validation.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
 import type { Row } from './output.ts';
 import { fetchAllPages, pageOf } from './pages.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
 import { defineVerb, onRun } from './verb.ts';
+import { checkWhatIf } from './what-if.ts';
 
 const restrictedConnector = z.object({
   connectorId: z.string(),
@@ -91,7 +93,10 @@ function registerRemove(program: Command): void {
     const blocked = await activeRestriction(api, options.connectorId);
     const name = blocked.connectorName ? ` "${blocked.connectorName}"` : '';
     const description = `Releasing the blocked connector ${blocked.connectorId}${name} (blocked since ${blocked.restrictedAt}; ${blocked.reason}).`;
-    if (whatIf) return out.note(`What if: ${description} Nothing was changed.`);
+    if (whatIf) {
+      await checkWhatIf(api, 'unblockConnector', () => releaseInputError({ reason: options.reason, acknowledgedRecommendations: [] }));
+      return out.note(`What if: ${description} Nothing was changed.`);
+    }
     await confirm(description);
     const { unblockConnector } = await api.request(UNBLOCK, { input: { connectorId: blocked.connectorId, reason: options.reason } }, z.object({ unblockConnector: z.unknown() }));
     const released = successOr(unblockConnector, unblocked).restrictedConnector;

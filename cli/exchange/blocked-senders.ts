@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { releaseInputError } from '../../domain/unblock/release-validation.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
 import { parseEnumList } from './option-values.ts';
 import { fetchAllPages, pageOf } from './pages.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
 import { defineVerb, onRun } from './verb.ts';
+import { checkWhatIf } from './what-if.ts';
 
 /** The API's RecommendationKind enum: a kind it does not know is a usage error here, before anything is asked. */
 export const recommendationKinds = ['ENABLE_MFA', 'RESET_PASSWORD', 'REVOKE_SESSIONS', 'REMOVE_FORWARDING_AND_INBOX_RULES', 'REVIEW_SIGN_INS'] as const;
@@ -97,7 +99,10 @@ function registerRemove(program: Command): void {
   onRun<Options>(command, async ({ api, out, whatIf, confirm }, options) => {
     const { id, blocked } = await activeRestriction(api, options.senderAddress);
     const description = `Releasing the blocked sender "${blocked.SenderAddress}" (blocked since ${blocked.CreatedDatetime}; ${blocked.Reason}).`;
-    if (whatIf) return out.note(`What if: ${description} Nothing was changed.`);
+    if (whatIf) {
+      await checkWhatIf(api, 'unblockUser', () => releaseInputError(options));
+      return out.note(`What if: ${description} Nothing was changed.`);
+    }
     await confirm(description);
     // The restriction confirmed is the one released: if the sender was released and restricted
     // again meanwhile, the server answers RestrictionChangedError and releases nothing.

@@ -7,6 +7,7 @@ import { parseList, parseWholeNumber } from './option-values.ts';
 import { describeChanges, type Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
 import { defineVerb, onRun } from './verb.ts';
+import { checkWhatIf } from './what-if.ts';
 
 /** ThresholdAction values: Exchange spelling ↔ GraphQL enum. */
 const thresholdActions = { BlockUserForToday: 'BLOCK_USER_FOR_TODAY', BlockUser: 'BLOCK_USER', Alert: 'ALERT' } as const;
@@ -121,6 +122,7 @@ function registerSet(program: Command): void {
     const settings = settingsInput(options);
     const input = { name: current.name, ...settings };
     if (whatIf) {
+      await checkWhatIf(api, 'updateOutboundSpamPolicy');
       const changes = describeChanges(toExchange(current), toExchange(preview(current, settings)));
       return out.note(`What if: Changing outbound spam policy "${current.name}": ${changes.length > 0 ? `\n  ${changes.join('\n  ')}` : 'nothing would change.'}`);
     }
@@ -134,7 +136,10 @@ function registerNew(program: Command): void {
   const command = defineVerb(program, spec, (c) => settingsOptions(c.requiredOption('--name <name>', 'the new policy’s name')));
   onRun<SettingsOptions & { name: string }>(command, async ({ api, out, whatIf }, options) => {
     const input = { name: options.name, ...settingsInput(options) };
-    if (whatIf) return out.note(`What if: Creating outbound spam policy "${options.name}". Nothing was changed.`);
+    if (whatIf) {
+      await checkWhatIf(api, 'createOutboundSpamPolicy');
+      return out.note(`What if: Creating outbound spam policy "${options.name}". Nothing was changed.`);
+    }
     const { createOutboundSpamPolicy } = await api.request(mutation('NewHostedOutboundSpamFilterPolicy', 'createOutboundSpamPolicy', 'CreateOutboundSpamPolicyInput'), { input }, z.object({ createOutboundSpamPolicy: z.unknown() }));
     out.record(toExchange(successOr(createOutboundSpamPolicy, z.object({ policy: outboundSpamPolicy })).policy));
   });
@@ -148,7 +153,10 @@ function registerRemove(program: Command): void {
     if (!identity) throw new CliError(ExitCode.usage, 'say which policy: --identity <name>');
     const current = await findPolicy(api, identity);
     const description = `Deleting outbound spam policy "${current.name}" and the rule that applies it.`;
-    if (whatIf) return out.note(`What if: ${description} Nothing was changed.`);
+    if (whatIf) {
+      await checkWhatIf(api, 'deleteOutboundSpamPolicy');
+      return out.note(`What if: ${description} Nothing was changed.`);
+    }
     await confirm(description);
     const { deleteOutboundSpamPolicy } = await api.request(mutation('RemoveHostedOutboundSpamFilterPolicy', 'deleteOutboundSpamPolicy', 'DeleteOutboundSpamPolicyInput'), { input: { name: current.name } }, z.object({ deleteOutboundSpamPolicy: z.unknown() }));
     out.record(toExchange(successOr(deleteOutboundSpamPolicy, z.object({ policy: outboundSpamPolicy })).policy));

@@ -7,6 +7,7 @@ import { parseBoolean, parseList, parseWholeNumber } from './option-values.ts';
 import { describeChanges, type Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
 import { defineVerb, onRun } from './verb.ts';
+import { checkWhatIf } from './what-if.ts';
 
 const conditionNames = ['from', 'fromMemberOf', 'senderDomainIs', 'exceptIfFrom', 'exceptIfFromMemberOf', 'exceptIfSenderDomainIs'] as const;
 type ConditionName = (typeof conditionNames)[number];
@@ -138,7 +139,10 @@ function registerNew(program: Command): void {
   );
   onRun<RuleOptions & { name: string; hostedOutboundSpamFilterPolicy: string }>(command, async ({ api, out, whatIf }, options) => {
     const input = { name: options.name, policyName: options.hostedOutboundSpamFilterPolicy, ...settingsInput(options) };
-    if (whatIf) return out.note(`What if: Creating outbound spam rule "${options.name}" for policy "${options.hostedOutboundSpamFilterPolicy}". Nothing was changed.`);
+    if (whatIf) {
+      await checkWhatIf(api, 'createOutboundSpamRule');
+      return out.note(`What if: Creating outbound spam rule "${options.name}" for policy "${options.hostedOutboundSpamFilterPolicy}". Nothing was changed.`);
+    }
     out.record(toExchange(await mutate(api, 'createOutboundSpamRule', 'CreateOutboundSpamRuleInput', input)));
   });
 }
@@ -153,7 +157,10 @@ function registerSet(program: Command, verb: { name: string; cmdlet: string; des
     const settings = settingsInput(wanted);
     if (Object.keys(settings).length === 0) throw new CliError(ExitCode.usage, 'nothing to change: give --priority, --enabled, a condition, an exception or --comments');
     const current = await findRule(api, identity);
-    if (whatIf) return out.note(`What if: Changing outbound spam rule "${current.name}": ${whatIfChanges(current, wanted)}`);
+    if (whatIf) {
+      await checkWhatIf(api, 'updateOutboundSpamRule');
+      return out.note(`What if: Changing outbound spam rule "${current.name}": ${whatIfChanges(current, wanted)}`);
+    }
     out.record(toExchange(await mutate(api, 'updateOutboundSpamRule', 'UpdateOutboundSpamRuleInput', { name: current.name, ...settings })));
   });
 }
@@ -164,7 +171,10 @@ function registerRemove(program: Command): void {
   onRun<{ identity?: string }>(command, async ({ api, out, whatIf, confirm }, options, [positional]) => {
     const current = await findRule(api, identityOf(options, positional));
     const description = `Deleting outbound spam rule "${current.name}" (priority ${current.priority}, policy "${current.policy.name}").`;
-    if (whatIf) return out.note(`What if: ${description} Nothing was changed.`);
+    if (whatIf) {
+      await checkWhatIf(api, 'deleteOutboundSpamRule');
+      return out.note(`What if: ${description} Nothing was changed.`);
+    }
     await confirm(description);
     out.record(toExchange(await mutate(api, 'deleteOutboundSpamRule', 'DeleteOutboundSpamRuleInput', { name: current.name })));
     out.note(`Deleted outbound spam rule "${current.name}".`);

@@ -5,6 +5,7 @@ import type { GraphQLClient } from './graphql-client.ts';
 import type { Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
 import { defineVerb, onRun } from './verb.ts';
+import { checkWhatIf } from './what-if.ts';
 
 const relayCredential = z.object({ username: z.string(), createdAt: z.string() });
 type RelayCredential = z.infer<typeof relayCredential>;
@@ -67,7 +68,10 @@ function registerNew(program: Command): void {
   const command = defineVerb(program, spec, (c) => passwordOptions(c.requiredOption('--username <name>', 'the SMTP AUTH user name, e.g. scanner@contoso.com')));
   onRun<PasswordOptions & { username: string }>(command, async ({ api, out, whatIf }, options) => {
     const password = await passwordFrom(options);
-    if (whatIf) return out.note(`What if: Creating relay credential "${options.username}". Nothing was changed.`);
+    if (whatIf) {
+      await checkWhatIf(api, 'createRelayCredential');
+      return out.note(`What if: Creating relay credential "${options.username}". Nothing was changed.`);
+    }
     const input = { username: options.username, password };
     const { createRelayCredential } = await api.request(mutation('NewRelayCredential', 'createRelayCredential', 'CreateRelayCredentialInput'), { input }, z.object({ createRelayCredential: z.unknown() }));
     const created = successOr(createRelayCredential, z.object({ relayCredential })).relayCredential;
@@ -82,7 +86,10 @@ function registerSet(program: Command): void {
   onRun<PasswordOptions & { username: string }>(command, async ({ api, out, whatIf }, options) => {
     const password = await passwordFrom(options);
     const current = await findCredential(api, options.username);
-    if (whatIf) return out.note(`What if: Resetting the password of relay credential "${current.username}". Nothing was changed.`);
+    if (whatIf) {
+      await checkWhatIf(api, 'resetRelayCredentialPassword');
+      return out.note(`What if: Resetting the password of relay credential "${current.username}". Nothing was changed.`);
+    }
     const input = { username: current.username, password };
     const { resetRelayCredentialPassword } = await api.request(
       mutation('SetRelayCredential', 'resetRelayCredentialPassword', 'ResetRelayCredentialPasswordInput'),
@@ -100,7 +107,10 @@ function registerRemove(program: Command): void {
   onRun<{ username: string }>(command, async ({ api, out, whatIf, confirm }, options) => {
     const current = await findCredential(api, options.username);
     const description = `Deleting relay credential "${current.username}" (created ${current.createdAt}): clients using it can no longer authenticate to the SMTP relay.`;
-    if (whatIf) return out.note(`What if: ${description} Nothing was changed.`);
+    if (whatIf) {
+      await checkWhatIf(api, 'deleteRelayCredential');
+      return out.note(`What if: ${description} Nothing was changed.`);
+    }
     await confirm(description);
     const { deleteRelayCredential } = await api.request(mutation('RemoveRelayCredential', 'deleteRelayCredential', 'DeleteRelayCredentialInput'), { input: { username: current.username } }, z.object({ deleteRelayCredential: z.unknown() }));
     out.record(toRow(successOr(deleteRelayCredential, z.object({ relayCredential })).relayCredential));

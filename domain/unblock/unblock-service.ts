@@ -19,7 +19,7 @@ import { getTenantSettings, type TenantSettings } from '../../db/repos/tenants.t
 import type { Actor } from '../actor.ts';
 import { nextUtcMidnight, type Clock } from '../clock.ts';
 import { expireRestriction, normalizeEntityKey, recordRestrictionChange, releasedEvent } from '../restrictions/restriction-service.ts';
-import { recommendationKinds, type RecommendationKind } from '../restrictions/recommendations.ts';
+import type { RecommendationKind } from '../restrictions/recommendations.ts';
 import {
   NotRestrictedError,
   RestrictionChangedError,
@@ -28,6 +28,7 @@ import {
   ValidationError,
   type ReleaseError,
 } from '../restrictions/errors.ts';
+import { releaseInputError } from './release-validation.ts';
 
 export interface ReleaseCommand {
   tenantId: string;
@@ -55,7 +56,6 @@ export interface UnblockQuota {
 export type ReleaseResult = { ok: true; restriction: Restriction; release: Release } | { ok: false; error: ReleaseError };
 
 const DAY_MS = 86_400_000;
-const MAX_REASON = 1000;
 
 // A sender is an address or a relay user name; neither holds white space or control characters.
 const ENTITY_KEY = /^[^\s\p{Cc}]{1,320}$/u;
@@ -65,10 +65,7 @@ function validate(cmd: ReleaseCommand): ValidationError | undefined {
     const field = cmd.entityKind === 'user' ? 'senderAddress' : 'connectorId';
     return new ValidationError(field, `${field} must be 1 to 320 characters without spaces or control characters`);
   }
-  if (cmd.reason.length > MAX_REASON) return new ValidationError('reason', `reason must be at most ${MAX_REASON} characters`);
-  const unknown = cmd.acknowledgedRecommendations.find((k) => !(recommendationKinds as readonly string[]).includes(k));
-  if (unknown) return new ValidationError('acknowledgedRecommendations', `unknown recommendation ${unknown}`);
-  return undefined;
+  return releaseInputError(cmd);
 }
 
 /** Limit-triggered restrictions do not come back for the rest of the UTC day once an admin releases them. */

@@ -161,6 +161,7 @@ describe('get-alert-policy / set-alert-policy', () => {
     expect(await runSendguard(['set-alert-policy', 'No such policy', '--enabled', 'false'], asAdmin)).toMatchObject({ code: 3 });
     const reader = await runSendguard(['set-alert-policy', 'Sending limit nearly reached', '--enabled', 'false'], asReader);
     expect(reader).toMatchObject({ code: 4 });
+    expect(await runSendguard(['set-alert-policy', 'Sending limit nearly reached', '--enabled', 'false', '--what-if'], asReader)).toEqual(reader);
     expect((await policy('Sending limit nearly reached')).Disabled).toBe(false);
   });
 });

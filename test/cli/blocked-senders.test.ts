@@ -157,6 +157,21 @@ describe('remove-blocked-sender-address', () => {
     expect(notRestricted.code).toBe(3);
   });
 
+  it('--what-if refuses what the release would: a reason over 1000 characters (exit 2), a read-only admin (exit 4), with the same message; nothing changes', async () => {
+    const address = tenant.address('whatif-checked');
+    await restrict(address);
+    const tooLong = ['Remove-BlockedSenderAddress', '-SenderAddress', address, '-Reason', 'x'.repeat(1001)];
+    const real = await runSendguard([...tooLong, '-Confirm:$false'], asAdmin());
+    expect(real).toMatchObject({ code: 2, stdout: '', stderr: 'sendguard remove-blocked-sender-address: reason must be at most 1000 characters\n' });
+    expect(await runSendguard([...tooLong, '-WhatIf'], asAdmin())).toEqual(real);
+
+    const byReader = ['remove-blocked-sender-address', '--sender-address', address, '--reason', 'password reset'];
+    const refused = await runSendguard([...byReader, '--yes'], asReader());
+    expect(refused).toMatchObject({ code: 4, stdout: '', stderr: expect.stringContaining('Forbidden') });
+    expect(await runSendguard([...byReader, '--what-if'], asReader())).toEqual(refused);
+    expect(await statusOf(address)).toBe('Restricted');
+  });
+
   it('takes the acknowledged recommendations in any spelling, and exits 2 naming the kinds for one the API does not know', async () => {
     const address = tenant.address('acknowledged');
     await restrict(address);

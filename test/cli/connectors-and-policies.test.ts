@@ -54,6 +54,15 @@ describe('get-blocked-connector / remove-blocked-connector', () => {
     expect(await isBlocked()).toBe('Released');
     expect(await runSendguard(['remove-blocked-connector', '--connector-id', connector.id, '--yes'], asAdmin)).toMatchObject({ code: 3 });
   });
+
+  it('--what-if refuses a reason over 1000 characters as the release would (exit 2, same message), and changes nothing', async () => {
+    const connector = await blockedConnector('Litware scanner');
+    const args = ['Remove-BlockedConnector', '-ConnectorId', connector.id, '-Reason', 'x'.repeat(1001)];
+    const real = await runSendguard([...args, '-Confirm:$false'], asAdmin);
+    expect(real).toMatchObject({ code: 2, stderr: 'sendguard remove-blocked-connector: reason must be at most 1000 characters\n' });
+    expect(await runSendguard([...args, '-WhatIf'], asAdmin)).toEqual(real);
+    expect((await api.running.services.restrictionQueries.latest(tenant.id, 'connector', connector.id))?.status).toBe('Restricted');
+  });
 });
 
 describe('hosted outbound spam filter policies', () => {
