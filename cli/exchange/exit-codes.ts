@@ -12,7 +12,8 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export const exitCodesHelp = `Exit codes:
   0  success (an empty list too)
-  1  failure (server unreachable, unexpected error, confirmation declined)
+  1  failure (server unreachable or not Sendguard's GraphQL endpoint, unexpected error,
+     confirmation declined)
   2  usage: a bad option or value, or a destructive verb without --yes when not on a terminal
   3  not found (the sender, connector, policy or rule is not there, or not restricted)
   4  not authenticated (no, expired or forged token) or not allowed (your roles lack the scope)

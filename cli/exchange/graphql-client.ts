@@ -6,10 +6,13 @@ const graphqlError = z.object({
   extensions: z.object({ code: z.string().optional() }).loose().optional(),
 });
 
-const responseBody = z.object({
-  data: z.unknown().optional(),
-  errors: z.array(graphqlError).optional(),
-});
+// A JSON body with neither `data` nor `errors` is not a GraphQL response (`{}` from another API).
+const responseBody = z
+  .object({
+    data: z.unknown().optional(),
+    errors: z.array(graphqlError).optional(),
+  })
+  .refine((body) => body.data !== undefined || body.errors !== undefined);
 
 type GraphQLError = z.infer<typeof graphqlError>;
 
@@ -18,11 +21,36 @@ export interface GraphQLClient {
   request<T>(document: string, variables: Record<string, unknown>, schema: z.ZodType<T>): Promise<T>;
 }
 
+/** The connection failures people meet, in words; the code stays beside them for searching. */
+const connectionFailures: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'closed the connection without answering',
+};
+
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
+
 function describeUnreachable(url: string, err: unknown): string {
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
   const code = cause instanceof Error && 'code' in cause ? String(cause.code) : undefined;
-  const detail = code ?? (cause instanceof Error ? cause.message : String(cause));
-  return `cannot reach Sendguard at ${url} (${detail}); is it running? Set SENDGUARD_URL or pass --url`;
+  // undici's HTTP parser (HPE_…): something listens there, and it does not speak HTTP.
+  if (code?.startsWith('HPE_')) return `${url}: not an HTTP server (${code}); check SENDGUARD_URL or --url`;
+  const detail = code ? (connectionFailures[code] ? `${connectionFailures[code]} (${code})` : code) : oneLine(cause instanceof Error ? cause.message : String(cause));
+  return `${url}: ${detail}; is Sendguard running there? Set SENDGUARD_URL or pass --url`;
+}
+
+/** What came back instead of a GraphQL response: its status and media type. */
+function describeNotGraphQL(url: string, response: Response): string {
+  const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';
+  const answer = `HTTP ${response.status}, ${mediaType}`;
+  // A gateway's error page: the URL may be right and Sendguard behind it down.
+  if (response.status >= 502 && response.status <= 504) return `${url}: no answer from Sendguard behind it (${answer}); is it running?`;
+  return `${url}: not a GraphQL endpoint (${answer}); check SENDGUARD_URL or --url`;
 }
 
 /** A field or type the server does not know: an older server, or one without that feature. */
@@ -84,11 +112,11 @@ export function createGraphQLClient(options: { url: string; token: string | unde
         const hint = options.token ? '' : ' (set SENDGUARD_TOKEN or pass --token; `sendguard token` prints one)';
         throw new CliError(ExitCode.notAllowed, `not authenticated: ${reason}${hint}`);
       }
-      if (!body) throw new CliError(ExitCode.failure, `unexpected answer from ${options.url}: HTTP ${response.status} (is it Sendguard's /graphql endpoint?)`);
+      if (!body) throw new CliError(ExitCode.failure, describeNotGraphQL(options.url, response));
       const first = body.errors?.[0];
       if (first) throw toCliError(first);
       const data = schema.safeParse(body.data);
-      if (!data.success) throw new CliError(ExitCode.failure, `unexpected answer from ${options.url}: ${z.prettifyError(data.error)}`);
+      if (!data.success) throw new CliError(ExitCode.failure, `${options.url}: unexpected answer (${oneLine(z.prettifyError(data.error))})`);
       return data.data;
     },
   };

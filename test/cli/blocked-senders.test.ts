@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -294,9 +295,43 @@ describe('usage and failures', () => {
     const server = createServer();
     const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
     await new Promise((resolve) => server.close(resolve));
-    const result = await runSendguard(['get-blocked-sender-address'], clientEnv(`http://127.0.0.1:${port}/graphql`, adminToken));
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`cannot reach Sendguard at http://127.0.0.1:${port}/graphql (ECONNREFUSED)`);
+    const url = `http://127.0.0.1:${port}/graphql`;
+    const result = await runSendguard(['get-blocked-sender-address'], clientEnv(url, adminToken));
+    expect([result.code, result.stdout, result.stderr]).toEqual([1, '', `sendguard get-blocked-sender-address: ${url}: connection refused (ECONNREFUSED); is Sendguard running there? Set SENDGUARD_URL or pass --url\n`]);
+  });
+
+  it('exits 1 with one line naming the URL and what came back when it is not a GraphQL endpoint', async () => {
+    const pages: Record<string, [number, string, string]> = {
+      '/index.html': [200, 'text/html; charset=utf-8', '<!doctype html><title>Welcome</title>'],
+      '/missing': [404, 'text/html', '<h1>Not Found</h1>'],
+      '/text': [200, 'text/plain', 'hello\nworld'],
+      '/other-api': [200, 'application/json', '{"status":"ok"}'],
+      '/gateway': [502, 'text/html', '<h1>Bad Gateway</h1>'],
+    };
+    const server = createHttpServer((req, res) => {
+      const [status, type, body] = pages[req.url ?? ''] ?? [500, 'text/plain', 'unexpected path'];
+      res.writeHead(status, { 'content-type': type }).end(body);
+    });
+    const notHttp = createServer((socket) => socket.once('data', () => socket.end('action=DUNNO\n\n')));
+    const port = (s: { address(): unknown }) => (s.address() as { port: number }).port;
+    await Promise.all([server, notHttp].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
+    try {
+      const base = `http://127.0.0.1:${port(server)}`;
+      const cases: [string, string][] = [
+        [`${base}/index.html`, 'not a GraphQL endpoint (HTTP 200, text/html); check SENDGUARD_URL or --url'],
+        [`${base}/missing`, 'not a GraphQL endpoint (HTTP 404, text/html); check SENDGUARD_URL or --url'],
+        [`${base}/text`, 'not a GraphQL endpoint (HTTP 200, text/plain); check SENDGUARD_URL or --url'],
+        [`${base}/other-api`, 'not a GraphQL endpoint (HTTP 200, application/json); check SENDGUARD_URL or --url'],
+        [`${base}/gateway`, 'no answer from Sendguard behind it (HTTP 502, text/html); is it running?'],
+        [`http://127.0.0.1:${port(notHttp)}/graphql`, 'not an HTTP server (HPE_INVALID_CONSTANT); check SENDGUARD_URL or --url'],
+      ];
+      for (const [url, what] of cases) {
+        const result = await runSendguard(['get-blocked-sender-address', '--url', url], clientEnv(api.graphqlUrl, adminToken));
+        expect([result.code, result.stdout, result.stderr]).toEqual([1, '', `sendguard get-blocked-sender-address: ${url}: ${what}\n`]);
+      }
+    } finally {
+      await Promise.all([server, notHttp].map((s) => new Promise((resolve) => s.close(resolve))));
+    }
   });
 
   it('exits 1 when the server does not answer in time, saying that a change may still have been made', async () => {
