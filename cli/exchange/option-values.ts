@@ -22,6 +22,20 @@ export function parseWholeNumber(min: number, max: number) {
   };
 }
 
+/** PowerShell's `$null`, kept as this word until the input is built: commander stores a parser's null as ''. */
+export const NULL_VALUE = '$null';
+
+/**
+ * A whole number, or `$null` (also `null`) for "back to the default". The range is left to the
+ * server, so a value out of it is refused with the server's own message.
+ */
+export function parseWholeNumberOrNull(value: string): number | typeof NULL_VALUE {
+  const v = value.trim();
+  if (/^\$?null$/i.test(v)) return NULL_VALUE;
+  if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('expected a whole number or $null');
+  return Number(v);
+}
+
 /** PowerShell multi-valued parameters arrive comma-separated (`-From a@x.com,b@x.com`); `""` clears the list. */
 export function parseList(value: string): string[] {
   return value

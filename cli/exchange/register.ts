@@ -7,6 +7,7 @@ import { ExitCode, exitCodesHelp } from './exit-codes.ts';
 import { registerOutboundSpamPolicyVerbs } from './outbound-spam-policies.ts';
 import { registerOutboundSpamRuleVerbs } from './outbound-spam-rules.ts';
 import { registerRelayCredentialVerbs } from './relay-credentials.ts';
+import { registerUnblockSettingsVerbs } from './unblock-settings.ts';
 
 /** Commander reports usage errors with exit code 1; ours is 2. Help and version stay 0. */
 function exitWithUsageCode(err: CommanderError): never {
@@ -31,4 +32,5 @@ export function registerAdminVerbs(program: Command): void {
   registerAlertPolicyVerbs(program);
   registerAuditLogVerbs(program);
   registerRelayCredentialVerbs(program);
+  registerUnblockSettingsVerbs(program);
 }
