@@ -1,6 +1,7 @@
 import { createContextCache } from '@pothos/core';
 import DataLoader from 'dataloader';
 import type { Restriction } from '../../db/repos/restrictions.ts';
+import { validSenderKey } from '../../domain/policies/policy-validation.ts';
 import { toBlockedSenderAddress } from '../../domain/restrictions/exchange-view.ts';
 import { recommendations } from '../../domain/restrictions/recommendations.ts';
 import { HISTORY_PER_ENTITY } from '../../domain/restrictions/restriction-loaders.ts';
@@ -110,6 +111,7 @@ builder.queryField('restrictedUser', (t) =>
     authScopes: { read: true },
     description: "The sender's active restriction, else its latest one; null if it was never restricted.",
     args: { senderAddress: t.arg.string({ required: true }) },
-    resolve: async (_root, { senderAddress }, { services, viewer }) => (await services.restrictionQueries.latest(viewer.tenantId, 'user', senderAddress)) ?? null,
+    resolve: async (_root, { senderAddress }, { services, viewer }) =>
+      (await services.restrictionQueries.latest(viewer.tenantId, 'user', validSenderKey('senderAddress', senderAddress))) ?? null,
   }),
 );

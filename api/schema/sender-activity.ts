@@ -1,5 +1,6 @@
 import type { SenderCounts } from '../../db/repos/sending-counters.ts';
 import type { LimitUsage, SenderActivity } from '../../domain/enforcement/sender-activity.ts';
+import { validSenderKey } from '../../domain/policies/policy-validation.ts';
 import type { MatchedCondition } from '../../domain/policies/select-policy.ts';
 import { builder } from '../builder.ts';
 import { listSize } from '../list-size.ts';
@@ -72,6 +73,6 @@ builder.queryField('senderActivity', (t) =>
     type: SenderActivityRef,
     authScopes: { read: true },
     args: { senderAddress: t.arg.string({ required: true, description: 'The counted identity: a sender address, or the SASL user name of an authenticated submitter.' }) },
-    resolve: (_root, { senderAddress }, { services, viewer }) => services.enforcement.getSenderActivity(viewer.tenantId, senderAddress),
+    resolve: (_root, { senderAddress }, { services, viewer }) => services.enforcement.getSenderActivity(viewer.tenantId, validSenderKey('senderAddress', senderAddress)),
   }),
 );

@@ -42,6 +42,21 @@ export const validAddresses = (field: string, values: readonly string[]) => vali
 /** Domains in their canonical form (`canonicalDomain`): `bücher.example` is kept as `xn--bcher-kva.example`. */
 export const validDomains = (field: string, values: readonly string[]) => validList(field, values, canonicalDomain, DOMAIN, 'a domain name');
 
+// A counted identity is an address or a relay user name: neither holds white space or control characters.
+const SENDER_KEY = /^[^\s\p{Cc}]{1,320}$/u;
+
+/** What is wrong with a sender as a request names it (to release or look up), if anything. */
+export function senderKeyError(field: string, value: string): ValidationError | undefined {
+  return SENDER_KEY.test(value.trim()) ? undefined : new ValidationError(field, `${field} must be 1 to 320 characters without spaces or control characters`);
+}
+
+/** A sender as a request names it, trimmed; else a ValidationError on `field`. */
+export function validSenderKey(field: string, value: string): string {
+  const error = senderKeyError(field, value);
+  if (error) throw error;
+  return value.trim();
+}
+
 export function validText(field: string, value: string, max: number): string {
   if (value.length > max) throw new ValidationError(field, `${field} must be at most ${max} characters`);
   return value;

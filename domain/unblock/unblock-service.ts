@@ -28,6 +28,7 @@ import {
   ValidationError,
   type ReleaseError,
 } from '../restrictions/errors.ts';
+import { senderKeyError } from '../policies/policy-validation.ts';
 import { releaseInputError } from './release-validation.ts';
 
 export interface ReleaseCommand {
@@ -57,15 +58,8 @@ export type ReleaseResult = { ok: true; restriction: Restriction; release: Relea
 
 const DAY_MS = 86_400_000;
 
-// A sender is an address or a relay user name; neither holds white space or control characters.
-const ENTITY_KEY = /^[^\s\p{Cc}]{1,320}$/u;
-
 function validate(cmd: ReleaseCommand): ValidationError | undefined {
-  if (!ENTITY_KEY.test(cmd.entityKey.trim())) {
-    const field = cmd.entityKind === 'user' ? 'senderAddress' : 'connectorId';
-    return new ValidationError(field, `${field} must be 1 to 320 characters without spaces or control characters`);
-  }
-  return releaseInputError(cmd);
+  return senderKeyError(cmd.entityKind === 'user' ? 'senderAddress' : 'connectorId', cmd.entityKey) ?? releaseInputError(cmd);
 }
 
 /** Limit-triggered restrictions do not come back for the rest of the UTC day once an admin releases them. */

@@ -118,6 +118,22 @@ describe('sender addresses', () => {
     expect(res.body.data?.restrictUser).toEqual({ __typename: 'ValidationError', field: 'senderAddress', message: `senderAddress: ctl${control}x@${tenant.domain} is not an e-mail address` });
     expect(await snapshot()).toEqual(before);
   });
+
+  it.each([
+    ['restrictedUser', 'query($v: String!) { restrictedUser(senderAddress: $v) { id } }'],
+    ['senderActivity', 'query($v: String!) { senderActivity(senderAddress: $v) { senderAddress } }'],
+  ])('%s refuses a sender that is no address or user name as BAD_USER_INPUT naming senderAddress, rather than answering for it', async (_name, query) => {
+    for (const bad of ['', '  ', 'two words', `bell\u0007@${tenant.domain}`, `${'x'.repeat(321)}@${tenant.domain}`]) {
+      const res = await gql(query, { v: bad });
+      // restrictedUser is nullable, so its data is { restrictedUser: null } beside the error.
+      expect(Object.values((res.body.data ?? {}) as object).filter((v) => v !== null)).toEqual([]);
+      expect(res.body.errors?.map((e) => [e.message, e.extensions?.code, e.extensions?.field])).toEqual([
+        ['senderAddress must be 1 to 320 characters without spaces or control characters', 'BAD_USER_INPUT', 'senderAddress'],
+      ]);
+    }
+    // A well-formed sender with nothing to show is still an answer.
+    expect((await gql(query, { v: ` ${tenant.address('nobody')} ` })).body.errors).toBeUndefined();
+  });
 });
 
 describe('DateTime', () => {
