@@ -1,7 +1,8 @@
 import type { StoredEvent } from '../../domain/events/event-types.ts';
 import { restrictionEventTypes, type RestrictionEventPayload } from '../../domain/events/event-types.ts';
+import { validSenderKey } from '../../domain/policies/policy-validation.ts';
 import type { GraphQLContext } from '../context.ts';
-import { restrictionEventStream, resumePoint } from '../event-stream.ts';
+import { restrictionEventStream, resumePoint, type RestrictionEventFilter } from '../event-stream.ts';
 import { builder } from '../builder.ts';
 import { RestrictedConnector } from './restricted-connector.ts';
 import { RestrictedUser } from './restricted-user.ts';
@@ -58,10 +59,16 @@ const RestrictionEventTypeEnum = builder.enumType('RestrictionEventType', {
 const RestrictionEventFilterInput = builder.inputType('RestrictionEventFilter', {
   fields: (t) => ({
     types: t.field({ type: [RestrictionEventTypeEnum], description: 'Only these kinds (default: all).' }),
-    senderAddress: t.string({ description: "Only this sender's events." }),
+    senderAddress: t.string({ description: "Only this sender's events (any spelling of its address). One that is no address or user name is BAD_USER_INPUT; empty follows every sender." }),
     connectorId: t.string({ description: "Only this connector's events." }),
   }),
 });
+
+/** A sender to follow must be one (an empty one follows every sender, as no filter does). */
+function validEventFilter(filter: RestrictionEventFilter): RestrictionEventFilter {
+  if (filter.senderAddress?.trim()) validSenderKey('senderAddress', filter.senderAddress);
+  return filter;
+}
 
 builder.subscriptionField('restrictionEvents', (t) =>
   t.field({
@@ -76,7 +83,7 @@ builder.subscriptionField('restrictionEvents', (t) =>
         {
           tenantId: ctx.viewer.tenantId,
           afterId: await resumePoint(ctx.services.events, args.afterEventId === null || args.afterEventId === undefined ? undefined : String(args.afterEventId), ctx.request?.headers.get('last-event-id')),
-          filter: args.filter ?? {},
+          filter: validEventFilter(args.filter ?? {}),
           signals: [ctx.shutdown, ctx.request?.signal],
         },
       ),

@@ -101,6 +101,23 @@ describe('restrictionEvents over SSE', () => {
     expect((await bad.next())?.data.errors?.[0]).toMatchObject({ message: 'afterEventId (or Last-Event-ID) must be an eventId this API sent', extensions: { code: 'BAD_USER_INPUT' } });
   });
 
+  it('refuses a sender to follow that is no address or user name with BAD_USER_INPUT, over SSE and WebSocket; an empty one follows every sender', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id });
+    const refused = expect.objectContaining({ message: 'senderAddress must be 1 to 320 characters without spaces or control characters', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'senderAddress' }) });
+    const sse = await openSse(api.graphqlUrl, token, EVENTS, { variables: { filter: { senderAddress: 'two words' } } });
+    expect((await sse.next())?.data.errors).toEqual([refused]);
+    sse.close();
+    const client = openWs(api.url, token);
+    const result = await client.iterate({ query: EVENTS, variables: { filter: { senderAddress: `bell\u0007@${tenant.domain}` } } }).next();
+    expect((result.value as { errors?: unknown[] }).errors).toEqual([refused]);
+    await client.dispose();
+    const every = await openSse(api.graphqlUrl, token, EVENTS, { variables: { filter: { senderAddress: '' } } });
+    await restrict(tenant, 'anyone');
+    expect(brief(await every.nextEvent())).toBe(`UserRestricted:${tenant.address('anyone')}`);
+    every.close();
+  });
+
   it('refuses a resume point past the newest event, as an argument or as Last-Event-ID, instead of silently skipping what comes', async () => {
     const tenant = await createTestTenant(api.database);
     const token = await api.token({ tenantId: tenant.id });
