@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gt, gte, ilike, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { asciiSpelling } from '../../domain/mail-address.ts';
 import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { auditLog } from '../schema/audit-log.ts';
@@ -36,7 +37,11 @@ function searchConditions(search: AuditSearch): SQL[] {
     if (byActor) conditions.push(byActor);
   }
   if (search.action) conditions.push(eq(auditLog.action, search.action));
-  if (search.target) conditions.push(ilike(auditLog.target, `%${escapeLike(search.target)}%`));
+  if (search.target) {
+    // Addresses are kept with an internationalised domain in ASCII: `bücher` also finds `xn--bcher-kva`.
+    const spellings = [search.target, asciiSpelling(search.target)].filter((t) => t !== undefined);
+    conditions.push(or(...spellings.map((t) => ilike(auditLog.target, `%${escapeLike(t)}%`))) as SQL);
+  }
   if (search.from) conditions.push(gte(auditLog.occurredAt, search.from));
   if (search.to) conditions.push(lte(auditLog.occurredAt, search.to));
   return conditions;

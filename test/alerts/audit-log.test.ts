@@ -100,6 +100,13 @@ describe('searching the audit log', () => {
     expect(await targets({ action: 'Delisted' })).toEqual(['Delisted bob', 'Delisted alice']);
     expect(await targets({ target: 'BOB@' })).toEqual(['Delisted bob', 'Listed bob']);
     expect(await targets({ target: '%' })).toEqual([]);
+    // An address in an internationalised domain is kept in ASCII; its UTF-8 spelling finds it too.
+    const idn = await createTestTenant(database);
+    await recordAudit(database.db, { tenantId: idn.id, actor: admin, action: 'Listed', targetKind: 'user', target: 'u9@xn--bcher-kva.example', before: null, after: null, at: new Date('2026-11-26T09:00:00Z') });
+    const idnTargets = async (target: string) => (await services.auditQueries.search(idn.id, { target }, {})).records.map((r) => r.target);
+    expect(await idnTargets('@BÜCHER.example')).toEqual(['u9@xn--bcher-kva.example']);
+    expect(await idnTargets('xn--bcher')).toEqual(['u9@xn--bcher-kva.example']);
+    expect(await idnTargets('ücher')).toEqual([]);
     expect(await targets({ from: new Date('2026-11-26T10:01:00Z'), to: new Date('2026-11-26T10:03:00Z') })).toEqual(['Listed bob', 'UpdateAlertPolicy Policy, with "quotes"', 'Delisted alice']);
 
     const first = await services.auditQueries.search(tenant.id, {}, { first: 2 });
