@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
+import { policyNameTakenError, policyRemovalError, validNewPolicy, validPolicySettings } from '../../domain/policies/policy-input.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
 import { findByName } from './identity.ts';
@@ -51,9 +52,12 @@ function toExchange(p: OutboundSpamPolicy): Row {
 
 const COLUMNS = ['Name', 'IsDefault', 'RecipientLimitExternalPerHour', 'RecipientLimitInternalPerHour', 'RecipientLimitPerDay', 'ActionWhenThresholdReached'];
 
+async function listPolicies(api: GraphQLClient): Promise<OutboundSpamPolicy[]> {
+  return (await api.request(LIST, {}, z.object({ outboundSpamPolicies: z.array(outboundSpamPolicy) }))).outboundSpamPolicies;
+}
+
 async function findPolicy(api: GraphQLClient, identity: string): Promise<OutboundSpamPolicy> {
-  const { outboundSpamPolicies } = await api.request(LIST, {}, z.object({ outboundSpamPolicies: z.array(outboundSpamPolicy) }));
-  const found = findByName(outboundSpamPolicies, identity);
+  const found = findByName(await listPolicies(api), identity);
   if (!found) throw new CliError(ExitCode.notFound, `there is no outbound spam policy "${identity}" (get-hosted-outbound-spam-filter-policy lists them)`);
   return found;
 }
@@ -106,7 +110,7 @@ function registerGet(program: Command): void {
   const command = defineVerb(program, spec, (c) => c.argument('[identity]', 'policy name').option('--identity <name>', 'policy name (the default one is Default)'));
   onRun<{ identity?: string }>(command, async ({ api, out }, options, [positional]) => {
     const identity = options.identity ?? positional;
-    const policies = identity ? [await findPolicy(api, identity)] : (await api.request(LIST, {}, z.object({ outboundSpamPolicies: z.array(outboundSpamPolicy) }))).outboundSpamPolicies;
+    const policies = identity ? [await findPolicy(api, identity)] : await listPolicies(api);
     out.list(policies.map(toExchange), COLUMNS);
   });
 }
@@ -122,7 +126,9 @@ function registerSet(program: Command): void {
     const settings = settingsInput(options);
     const input = { name: current.name, ...settings };
     if (whatIf) {
-      await checkWhatIf(api, 'updateOutboundSpamPolicy');
+      await checkWhatIf(api, 'updateOutboundSpamPolicy', () => {
+        validPolicySettings(options);
+      });
       const changes = describeChanges(toExchange(current), toExchange(preview(current, settings)));
       return out.note(`What if: Changing outbound spam policy "${current.name}": ${changes.length > 0 ? `\n  ${changes.join('\n  ')}` : 'nothing would change.'}`);
     }
@@ -137,7 +143,11 @@ function registerNew(program: Command): void {
   onRun<SettingsOptions & { name: string }>(command, async ({ api, out, whatIf }, options) => {
     const input = { name: options.name, ...settingsInput(options) };
     if (whatIf) {
-      await checkWhatIf(api, 'createOutboundSpamPolicy');
+      const policies = await listPolicies(api);
+      await checkWhatIf(api, 'createOutboundSpamPolicy', () => {
+        const same = findByName(policies, validNewPolicy({ name: options.name, settings: options }).name);
+        return same && policyNameTakenError(same.name);
+      });
       return out.note(`What if: Creating outbound spam policy "${options.name}". Nothing was changed.`);
     }
     const { createOutboundSpamPolicy } = await api.request(mutation('NewHostedOutboundSpamFilterPolicy', 'createOutboundSpamPolicy', 'CreateOutboundSpamPolicyInput'), { input }, z.object({ createOutboundSpamPolicy: z.unknown() }));
@@ -154,7 +164,7 @@ function registerRemove(program: Command): void {
     const current = await findPolicy(api, identity);
     const description = `Deleting outbound spam policy "${current.name}" and the rule that applies it.`;
     if (whatIf) {
-      await checkWhatIf(api, 'deleteOutboundSpamPolicy');
+      await checkWhatIf(api, 'deleteOutboundSpamPolicy', () => policyRemovalError(current));
       return out.note(`What if: ${description} Nothing was changed.`);
     }
     await confirm(description);

@@ -1,6 +1,5 @@
 import type { Db } from '../../db/client.ts';
 import {
-  DEFAULT_POLICY_NAME,
   deletePolicy,
   findPoliciesByIds,
   findPolicyByName,
@@ -12,44 +11,23 @@ import {
   lockTenantPolicies,
   updatePolicy,
   type OutboundSpamPolicy,
-  type PolicyChanges,
 } from '../../db/repos/outbound-spam-policies.ts';
 import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { recordConfigChange } from '../tenants/config-change.ts';
 import type { Clock } from '../clock.ts';
 import { uuidsOnly } from '../ids.ts';
-import { ValidationError } from '../restrictions/errors.ts';
 import { NotFoundError } from '../tenants/errors.ts';
 import { actualChanges } from './actual-changes.ts';
-import { isUniqueViolation, validAddresses, validLimit, validName } from './policy-validation.ts';
+import { policyNameTakenError, policyRemovalError, validNewPolicy, validPolicySettings, type PolicySettings } from './policy-input.ts';
+import { isUniqueViolation } from './policy-validation.ts';
 import { removeRuleOf } from './rule-service.ts';
-
-export type ThresholdAction = OutboundSpamPolicy['actionWhenThresholdReached'];
-
-export interface PolicySettings {
-  recipientLimitExternalPerHour?: number | undefined;
-  recipientLimitInternalPerHour?: number | undefined;
-  recipientLimitPerDay?: number | undefined;
-  actionWhenThresholdReached?: ThresholdAction | undefined;
-  notifyOutboundSpamRecipients?: readonly string[] | undefined;
-}
 
 export interface PolicyCommand {
   tenantId: string;
   actor: Actor;
   /** The policy's name (Exchange's -Identity); the tenant's default policy is `Default`. */
   name: string;
-}
-
-function validSettings(s: PolicySettings): PolicyChanges {
-  const out: PolicyChanges = {};
-  if (s.recipientLimitExternalPerHour != null) out.recipientLimitExternalPerHour = validLimit('recipientLimitExternalPerHour', s.recipientLimitExternalPerHour);
-  if (s.recipientLimitInternalPerHour != null) out.recipientLimitInternalPerHour = validLimit('recipientLimitInternalPerHour', s.recipientLimitInternalPerHour);
-  if (s.recipientLimitPerDay != null) out.recipientLimitPerDay = validLimit('recipientLimitPerDay', s.recipientLimitPerDay);
-  if (s.actionWhenThresholdReached != null) out.actionWhenThresholdReached = s.actionWhenThresholdReached;
-  if (s.notifyOutboundSpamRecipients != null) out.notifyOutboundSpamRecipients = validAddresses('notifyOutboundSpamRecipients', s.notifyOutboundSpamRecipients);
-  return out;
 }
 
 async function existingPolicy(tx: Db, tenantId: string, name: string): Promise<OutboundSpamPolicy> {
@@ -63,13 +41,12 @@ export function createPolicyService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
   async function create(cmd: PolicyCommand & { settings: PolicySettings }): Promise<OutboundSpamPolicy> {
-    const name = validName('name', cmd.name);
-    const settings = validSettings(cmd.settings);
+    const { name, settings } = validNewPolicy(cmd);
     try {
       return await db.transaction(async (tx) => {
         await lockTenantPolicies(tx, cmd.tenantId);
         const same = await findPolicyByName(tx, cmd.tenantId, name);
-        if (same) throw new ValidationError('name', `a policy named ${same.name} already exists`);
+        if (same) throw policyNameTakenError(same.name);
         const at = clock.now();
         const policy = await insertPolicy(tx, { tenantId: cmd.tenantId, name, isDefault: false, ...settings, createdAt: at, updatedAt: at });
         await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'New-HostedOutboundSpamFilterPolicy', targetKind: 'outboundSpamPolicy', target: name, before: null, after: policy, at });
@@ -77,13 +54,13 @@ export function createPolicyService(deps: { db: Db; clock: Clock }) {
         return policy;
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ValidationError('name', `a policy named ${name} already exists`);
+      if (isUniqueViolation(err)) throw policyNameTakenError(name);
       throw err;
     }
   }
 
   async function update(cmd: PolicyCommand & { settings: PolicySettings }): Promise<OutboundSpamPolicy> {
-    const settings = validSettings(cmd.settings);
+    const settings = validPolicySettings(cmd.settings);
     return db.transaction(async (tx) => {
       await lockTenantPolicies(tx, cmd.tenantId);
       const before = await existingPolicy(tx, cmd.tenantId, cmd.name);
@@ -103,7 +80,8 @@ export function createPolicyService(deps: { db: Db; clock: Clock }) {
     return db.transaction(async (tx) => {
       await lockTenantPolicies(tx, cmd.tenantId);
       const policy = await existingPolicy(tx, cmd.tenantId, cmd.name);
-      if (policy.isDefault) throw new ValidationError('name', `the ${DEFAULT_POLICY_NAME} policy cannot be deleted`);
+      const undeletable = policyRemovalError(policy);
+      if (undeletable) throw undeletable;
       const at = clock.now();
       const [rule] = await findRulesByPolicyIds(tx, cmd.tenantId, [policy.id]);
       if (rule) await removeRuleOf(tx, rule, cmd.actor, at);

@@ -25,6 +25,14 @@ async function blockedConnector(name: string) {
   return connector;
 }
 
+/** -WhatIf refuses `args` as the real call does, with exit code 2 and the same message on stderr. */
+async function expectWhatIfRefusesAsReal(args: string[], message: string): Promise<void> {
+  const verb = (args[0] ?? '').replace(/(?<=[a-z])[A-Z]/g, (l) => `-${l}`).toLowerCase();
+  const real = await runSendguard([...args, '-Confirm:$false'], asAdmin);
+  expect(real).toEqual({ code: 2, stdout: '', stderr: `sendguard ${verb}: ${message}\n` });
+  expect(await runSendguard([...args, '-WhatIf'], asAdmin)).toEqual(real);
+}
+
 describe('get-blocked-connector / remove-blocked-connector', () => {
   it('lists blocked connectors, finds one by -ConnectorId, and exits 3 for one that is not blocked', async () => {
     const connector = await blockedConnector('Fabrikam on-premises');
@@ -103,6 +111,20 @@ describe('hosted outbound spam filter policies', () => {
     const removeDefault = await runSendguard(['remove-hosted-outbound-spam-filter-policy', 'Default', '--yes'], asAdmin);
     expect(removeDefault).toMatchObject({ code: 2 });
     expect(removeDefault.stderr).toContain('the Default policy cannot be deleted');
+  });
+
+  it('-WhatIf refuses what the real call would (exit 2, the same message): a bad name or address, a name taken, deleting Default; nothing changes', async () => {
+    const before = await runSendguard(['get-hosted-outbound-spam-filter-policy'], asAdmin);
+    await expectWhatIfRefusesAsReal(['New-HostedOutboundSpamFilterPolicy', '-Name', 'Sales/EMEA'], 'name must not contain / (none of \\ % & * + / = ? { } | < > ( ) ; : [ ] , ")');
+    await expectWhatIfRefusesAsReal(['New-HostedOutboundSpamFilterPolicy', '-Name', 'x'.repeat(65)], 'name must be 1 to 64 characters');
+    await expectWhatIfRefusesAsReal(['New-HostedOutboundSpamFilterPolicy', '-Name', 'Legal\u200b'], 'name must not contain control or invisible formatting characters');
+    await expectWhatIfRefusesAsReal(['New-HostedOutboundSpamFilterPolicy', '-Name', 'Legal', '-NotifyOutboundSpamRecipients', 'soc'], 'notifyOutboundSpamRecipients: soc is not an e-mail address');
+    await expectWhatIfRefusesAsReal(['New-HostedOutboundSpamFilterPolicy', '-Name', ' default '], 'a policy named Default already exists');
+    await expectWhatIfRefusesAsReal(['Set-HostedOutboundSpamFilterPolicy', '-Identity', 'Default', '-NotifyOutboundSpamRecipients', `soc@${tenant.domain},soc@`], 'notifyOutboundSpamRecipients: soc@ is not an e-mail address');
+    const tooMany = Array.from({ length: 101 }, (_, i) => tenant.address(`soc${i}`)).join(',');
+    await expectWhatIfRefusesAsReal(['Set-HostedOutboundSpamFilterPolicy', '-Identity', 'Default', '-NotifyOutboundSpamRecipients', tooMany], 'notifyOutboundSpamRecipients takes at most 100 values');
+    await expectWhatIfRefusesAsReal(['Remove-HostedOutboundSpamFilterPolicy', '-Identity', 'default'], 'the Default policy cannot be deleted');
+    expect(await runSendguard(['get-hosted-outbound-spam-filter-policy'], asAdmin)).toEqual(before);
   });
 
   it('finds a policy by its name in any case, as the API does', async () => {
