@@ -1,5 +1,5 @@
 import type { OutboundSpamRule } from '../../db/repos/outbound-spam-policies.ts';
-import type { RuleSettings } from '../../domain/policies/rule-service.ts';
+import type { RuleSettings } from '../../domain/policies/rule-input.ts';
 import { ValidationError } from '../../domain/restrictions/errors.ts';
 import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { actorOf } from '../auth/viewer.ts';

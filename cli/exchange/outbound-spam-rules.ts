@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
+import { checkedRuleChanges, placeNewRule, validNewRule, validRuleChanges } from '../../domain/policies/rule-input.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
 import { findByName } from './identity.ts';
@@ -32,7 +33,9 @@ const outboundSpamRule = z.object({
 type OutboundSpamRule = z.infer<typeof outboundSpamRule>;
 
 // Rules are reached through their policies: one rule per policy.
-const LIST = `query GetHostedOutboundSpamFilterRule { outboundSpamPolicies { rule { ${RULE_FIELDS} } } }`;
+const LIST = `query GetHostedOutboundSpamFilterRule { outboundSpamPolicies { name isDefault rule { ${RULE_FIELDS} } } }`;
+const policyWithRule = z.object({ name: z.string(), isDefault: z.boolean(), rule: outboundSpamRule.nullable() });
+type PolicyWithRule = z.infer<typeof policyWithRule>;
 const mutation = (name: 'createOutboundSpamRule' | 'updateOutboundSpamRule' | 'deleteOutboundSpamRule', input: string) => `mutation ($input: ${input}!) {
   ${name}(input: $input) { ${ERROR_SELECTION} ... on ${name.charAt(0).toUpperCase()}${name.slice(1)}Success { rule { ${RULE_FIELDS} } } }
 }`;
@@ -55,16 +58,21 @@ function toExchange(r: OutboundSpamRule): Row {
 
 const COLUMNS = ['Name', 'State', 'Priority', 'HostedOutboundSpamFilterPolicy'];
 
-async function listRules(api: GraphQLClient): Promise<OutboundSpamRule[]> {
-  const { outboundSpamPolicies } = await api.request(LIST, {}, z.object({ outboundSpamPolicies: z.array(z.object({ rule: outboundSpamRule.nullable() })) }));
-  return outboundSpamPolicies.flatMap((p) => (p.rule ? [p.rule] : [])).sort((a, b) => a.priority - b.priority);
+async function listPolicies(api: GraphQLClient): Promise<PolicyWithRule[]> {
+  return (await api.request(LIST, {}, z.object({ outboundSpamPolicies: z.array(policyWithRule) }))).outboundSpamPolicies;
 }
 
-async function findRule(api: GraphQLClient, identity: string): Promise<OutboundSpamRule> {
-  const found = findByName(await listRules(api), identity);
+const rulesOf = (policies: readonly PolicyWithRule[]) => policies.flatMap((p) => (p.rule ? [p.rule] : [])).sort((a, b) => a.priority - b.priority);
+
+const listRules = async (api: GraphQLClient) => rulesOf(await listPolicies(api));
+
+function ruleNamed(rules: readonly OutboundSpamRule[], identity: string): OutboundSpamRule {
+  const found = findByName(rules, identity);
   if (!found) throw new CliError(ExitCode.notFound, `there is no outbound spam rule "${identity}" (get-hosted-outbound-spam-filter-rule lists them)`);
   return found;
 }
+
+const findRule = async (api: GraphQLClient, identity: string) => ruleNamed(await listRules(api), identity);
 
 type RuleOptions = Partial<Record<ConditionName, string[]>> & { priority?: number; enabled?: boolean; comments?: string };
 
@@ -140,7 +148,14 @@ function registerNew(program: Command): void {
   onRun<RuleOptions & { name: string; hostedOutboundSpamFilterPolicy: string }>(command, async ({ api, out, whatIf }, options) => {
     const input = { name: options.name, policyName: options.hostedOutboundSpamFilterPolicy, ...settingsInput(options) };
     if (whatIf) {
-      await checkWhatIf(api, 'createOutboundSpamRule');
+      const policies = await listPolicies(api);
+      await checkWhatIf(api, 'createOutboundSpamRule', () => {
+        const { name, conditions } = validNewRule({ name: options.name, settings: options });
+        const policy = findByName(policies, options.hostedOutboundSpamFilterPolicy);
+        const rules = rulesOf(policies);
+        const place = { policy, policyHasRule: policy?.rule != null, sameName: findByName(rules, name), ruleCount: rules.length };
+        placeNewRule({ policyName: options.hostedOutboundSpamFilterPolicy, priority: options.priority, conditions }, place);
+      });
       return out.note(`What if: Creating outbound spam rule "${options.name}" for policy "${options.hostedOutboundSpamFilterPolicy}". Nothing was changed.`);
     }
     out.record(toExchange(await mutate(api, 'createOutboundSpamRule', 'CreateOutboundSpamRuleInput', input)));
@@ -156,9 +171,12 @@ function registerSet(program: Command, verb: { name: string; cmdlet: string; des
     const wanted = { ...options, enabled: verb.enabled ?? options.enabled };
     const settings = settingsInput(wanted);
     if (Object.keys(settings).length === 0) throw new CliError(ExitCode.usage, 'nothing to change: give --priority, --enabled, a condition, an exception or --comments');
-    const current = await findRule(api, identity);
+    const rules = await listRules(api);
+    const current = ruleNamed(rules, identity);
     if (whatIf) {
-      await checkWhatIf(api, 'updateOutboundSpamRule');
+      await checkWhatIf(api, 'updateOutboundSpamRule', () => {
+        checkedRuleChanges(current, validRuleChanges(wanted), { priority: wanted.priority, ruleCount: rules.length });
+      });
       return out.note(`What if: Changing outbound spam rule "${current.name}": ${whatIfChanges(current, wanted)}`);
     }
     out.record(toExchange(await mutate(api, 'updateOutboundSpamRule', 'UpdateOutboundSpamRuleInput', { name: current.name, ...settings })));

@@ -10,32 +10,15 @@ import {
   shiftRulePriorities,
   updateRule,
   type OutboundSpamRule,
-  type RuleChanges,
 } from '../../db/repos/outbound-spam-policies.ts';
 import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { recordConfigChange } from '../tenants/config-change.ts';
 import type { Clock } from '../clock.ts';
-import { ValidationError } from '../restrictions/errors.ts';
 import { NotFoundError } from '../tenants/errors.ts';
 import { actualChanges } from './actual-changes.ts';
-import { isUniqueViolation, validAddresses, validDomains, validName, validText } from './policy-validation.ts';
-
-export interface RuleConditions {
-  from?: readonly string[] | undefined;
-  fromMemberOf?: readonly string[] | undefined;
-  senderDomainIs?: readonly string[] | undefined;
-  exceptIfFrom?: readonly string[] | undefined;
-  exceptIfFromMemberOf?: readonly string[] | undefined;
-  exceptIfSenderDomainIs?: readonly string[] | undefined;
-}
-
-export interface RuleSettings extends RuleConditions {
-  /** 0 is evaluated first; others move down (insert) or close up (delete, move) to keep 0..n-1. */
-  priority?: number | undefined;
-  enabled?: boolean | undefined;
-  comments?: string | undefined;
-}
+import { isUniqueViolation } from './policy-validation.ts';
+import { checkedRuleChanges, placeNewRule, ruleNameTakenError, validNewRule, validRuleChanges, type RuleSettings } from './rule-input.ts';
 
 export interface RuleCommand {
   tenantId: string;
@@ -45,28 +28,6 @@ export interface RuleCommand {
 
 // Far above any real priority, so a rule being moved never collides with the rows that shift.
 const PARKED = 2_147_483_647;
-
-function validConditions(c: RuleConditions): RuleChanges {
-  const out: RuleChanges = {};
-  if (c.from) out.from = validAddresses('from', c.from);
-  if (c.fromMemberOf) out.fromMemberOf = validAddresses('fromMemberOf', c.fromMemberOf);
-  if (c.senderDomainIs) out.senderDomainIs = validDomains('senderDomainIs', c.senderDomainIs);
-  if (c.exceptIfFrom) out.exceptIfFrom = validAddresses('exceptIfFrom', c.exceptIfFrom);
-  if (c.exceptIfFromMemberOf) out.exceptIfFromMemberOf = validAddresses('exceptIfFromMemberOf', c.exceptIfFromMemberOf);
-  if (c.exceptIfSenderDomainIs) out.exceptIfSenderDomainIs = validDomains('exceptIfSenderDomainIs', c.exceptIfSenderDomainIs);
-  return out;
-}
-
-function requireCondition(rule: Pick<OutboundSpamRule, 'from' | 'fromMemberOf' | 'senderDomainIs'>): void {
-  if (rule.from.length + rule.fromMemberOf.length + rule.senderDomainIs.length === 0) {
-    throw new ValidationError('from', 'a rule needs at least one condition: from, fromMemberOf or senderDomainIs');
-  }
-}
-
-function validPriority(priority: number, highest: number): number {
-  if (!Number.isInteger(priority) || priority < 0 || priority > highest) throw new ValidationError('priority', `priority must be a whole number from 0 to ${highest}`);
-  return priority;
-}
 
 /** Deletes a rule and closes the gap it leaves, in the caller's transaction (tenant lock held). */
 export async function removeRuleOf(tx: Db, rule: OutboundSpamRule, actor: Actor, at: Date): Promise<void> {
@@ -94,44 +55,39 @@ export function createRuleService(deps: { db: Db; clock: Clock }) {
   }
 
   async function create(cmd: RuleCommand & { policyName: string; settings: RuleSettings }): Promise<OutboundSpamRule> {
-    const name = validName('name', cmd.name);
-    const conditions = validConditions(cmd.settings);
-    const comments = cmd.settings.comments === undefined ? null : validText('comments', cmd.settings.comments, 1000);
+    const { name, conditions, comments } = validNewRule(cmd);
     try {
       return await db.transaction(async (tx) => {
         await lockTenantPolicies(tx, cmd.tenantId);
-        const policy = await findPolicyByName(tx, cmd.tenantId, cmd.policyName.trim());
-        if (!policy) throw new NotFoundError('outbound spam policy', cmd.policyName);
-        if (policy.isDefault) throw new ValidationError('policyName', `the ${policy.name} policy applies to everyone else and takes no rule`);
-        if ((await findRulesByPolicyIds(tx, cmd.tenantId, [policy.id])).length > 0) throw new ValidationError('policyName', `the policy ${policy.name} already has a rule`);
-        const same = await findRuleByName(tx, cmd.tenantId, name);
-        if (same) throw new ValidationError('name', `a rule named ${same.name} already exists`);
-        const count = await countRules(tx, cmd.tenantId);
-        const priority = validPriority(cmd.settings.priority ?? count, count);
+        const found = await findPolicyByName(tx, cmd.tenantId, cmd.policyName.trim());
+        const { policy, priority } = placeNewRule(
+          { policyName: cmd.policyName, priority: cmd.settings.priority, conditions },
+          {
+            policy: found,
+            policyHasRule: found !== undefined && (await findRulesByPolicyIds(tx, cmd.tenantId, [found.id])).length > 0,
+            sameName: await findRuleByName(tx, cmd.tenantId, name),
+            ruleCount: await countRules(tx, cmd.tenantId),
+          },
+        );
         const at = clock.now();
-        const values = { from: [], fromMemberOf: [], senderDomainIs: [], ...conditions };
-        requireCondition(values);
         await shiftRulePriorities(tx, cmd.tenantId, { from: priority, to: PARKED - 1 }, 1);
-        const rule = await insertRule(tx, { ...values, tenantId: cmd.tenantId, policyId: policy.id, name, priority, enabled: cmd.settings.enabled ?? true, comments, createdAt: at, updatedAt: at });
+        const rule = await insertRule(tx, { ...conditions, tenantId: cmd.tenantId, policyId: policy.id, name, priority, enabled: cmd.settings.enabled ?? true, comments, createdAt: at, updatedAt: at });
         await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'New-HostedOutboundSpamFilterRule', targetKind: 'outboundSpamRule', target: name, before: null, after: rule, at });
         await recordConfigChange(tx, { tenantId: cmd.tenantId, type: 'OutboundSpamRuleChanged', target: name, actor: cmd.actor, at });
         return rule;
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ValidationError('name', `a rule named ${name} already exists`);
+      if (isUniqueViolation(err)) throw ruleNameTakenError(name);
       throw err;
     }
   }
 
   async function update(cmd: RuleCommand & { settings: RuleSettings }): Promise<OutboundSpamRule> {
-    const changes = validConditions(cmd.settings);
-    if (cmd.settings.enabled != null) changes.enabled = cmd.settings.enabled;
-    if (cmd.settings.comments !== undefined) changes.comments = validText('comments', cmd.settings.comments, 1000);
+    const wanted = validRuleChanges(cmd.settings);
     return db.transaction(async (tx) => {
       await lockTenantPolicies(tx, cmd.tenantId);
       const before = await existingRule(tx, cmd.tenantId, cmd.name);
-      requireCondition({ ...before, ...changes } as OutboundSpamRule);
-      if (cmd.settings.priority != null) changes.priority = validPriority(cmd.settings.priority, (await countRules(tx, cmd.tenantId)) - 1);
+      const changes = checkedRuleChanges(before, wanted, { priority: cmd.settings.priority, ruleCount: await countRules(tx, cmd.tenantId) });
       const changed = actualChanges(before, changes);
       if (Object.keys(changed).length === 0) return before;
       const at = clock.now();

@@ -25,11 +25,14 @@ async function blockedConnector(name: string) {
   return connector;
 }
 
-/** -WhatIf refuses `args` as the real call does, with exit code 2 and the same message on stderr. */
-async function expectWhatIfRefusesAsReal(args: string[], message: string): Promise<void> {
+// Each refusal runs the CLI twice, a second or more apiece on a busy 2-core machine.
+const SLOW = 180_000;
+
+/** -WhatIf refuses `args` as the real call does, with the same exit code (2 unless said) and message on stderr. */
+async function expectWhatIfRefusesAsReal(args: string[], message: string, code = 2): Promise<void> {
   const verb = (args[0] ?? '').replace(/(?<=[a-z])[A-Z]/g, (l) => `-${l}`).toLowerCase();
   const real = await runSendguard([...args, '-Confirm:$false'], asAdmin);
-  expect(real).toEqual({ code: 2, stdout: '', stderr: `sendguard ${verb}: ${message}\n` });
+  expect(real).toEqual({ code, stdout: '', stderr: `sendguard ${verb}: ${message}\n` });
   expect(await runSendguard([...args, '-WhatIf'], asAdmin)).toEqual(real);
 }
 
@@ -113,7 +116,7 @@ describe('hosted outbound spam filter policies', () => {
     expect(removeDefault.stderr).toContain('the Default policy cannot be deleted');
   });
 
-  it('-WhatIf refuses what the real call would (exit 2, the same message): a bad name or address, a name taken, deleting Default; nothing changes', async () => {
+  it('-WhatIf refuses what the real call would (exit 2, the same message): a bad name or address, a name taken, deleting Default; nothing changes', { timeout: SLOW }, async () => {
     const before = await runSendguard(['get-hosted-outbound-spam-filter-policy'], asAdmin);
     await expectWhatIfRefusesAsReal(['New-HostedOutboundSpamFilterPolicy', '-Name', 'Sales/EMEA'], 'name must not contain / (none of \\ % & * + / = ? { } | < > ( ) ; : [ ] , ")');
     await expectWhatIfRefusesAsReal(['New-HostedOutboundSpamFilterPolicy', '-Name', 'x'.repeat(65)], 'name must be 1 to 64 characters');
@@ -175,6 +178,43 @@ describe('hosted outbound spam filter rules', () => {
     const unknownPolicy = await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Ghost', '--hosted-outbound-spam-filter-policy', 'Nope', '--from', tenant.address('ann')], asAdmin);
     expect(unknownPolicy).toMatchObject({ code: 3 });
     expect(unknownPolicy.stderr).toContain('Nope');
+  });
+
+  it('New-HostedOutboundSpamFilterRule -WhatIf refuses what the real call would, with its exit code and message: bad names, addresses, domains, comments, policies, priorities, no condition; nothing changes', { timeout: SLOW }, async () => {
+    expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Legal'], asAdmin)).toMatchObject({ code: 0 });
+    expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Audit'], asAdmin)).toMatchObject({ code: 0 });
+    expect(await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Legal senders', '--hosted-outbound-spam-filter-policy', 'Legal', '--from', tenant.address('legal')], asAdmin)).toMatchObject({ code: 0 });
+    const before = await runSendguard(['get-hosted-outbound-spam-filter-rule'], asAdmin);
+    const count = jsonOf<Json[]>(before).length;
+
+    const newRule = (name: string, policy: string, ...more: string[]) => ['New-HostedOutboundSpamFilterRule', '-Name', name, '-HostedOutboundSpamFilterPolicy', policy, ...more];
+    const from = ['-From', tenant.address('auditor')];
+    await expectWhatIfRefusesAsReal(newRule('Audit; senders', 'Audit', ...from), 'name must not contain ; (none of \\ % & * + / = ? { } | < > ( ) ; : [ ] , ")');
+    await expectWhatIfRefusesAsReal(newRule('Audit senders', 'Audit', '-From', 'auditor'), 'from: auditor is not an e-mail address');
+    await expectWhatIfRefusesAsReal(newRule('Audit senders', 'Audit', '-SenderDomainIs', 'localhost'), 'senderDomainIs: localhost is not a domain name');
+    await expectWhatIfRefusesAsReal(newRule('Audit senders', 'Audit', ...from, '-ExceptIfSenderDomainIs', '-bad-.example'), 'exceptIfSenderDomainIs: -bad-.example is not a domain name');
+    await expectWhatIfRefusesAsReal(newRule('Audit senders', 'Audit', ...from, '-Comments', 'x'.repeat(1001)), 'comments must be at most 1000 characters');
+    await expectWhatIfRefusesAsReal(newRule('Audit senders', 'Nope', ...from), 'outbound spam policy Nope was not found', 3);
+    await expectWhatIfRefusesAsReal(newRule('Audit senders', 'default', ...from), 'the Default policy applies to everyone else and takes no rule');
+    await expectWhatIfRefusesAsReal(newRule('Audit senders', 'legal', ...from), 'the policy Legal already has a rule');
+    await expectWhatIfRefusesAsReal(newRule('LEGAL senders', 'Audit', ...from), 'a rule named Legal senders already exists');
+    await expectWhatIfRefusesAsReal(newRule('Audit senders', 'Audit', ...from, '-Priority', String(count + 1)), `priority must be a whole number from 0 to ${count}`);
+    await expectWhatIfRefusesAsReal(newRule('Audit senders', 'Audit', '-ExceptIfFrom', tenant.address('boss')), 'a rule needs at least one condition: from, fromMemberOf or senderDomainIs');
+    expect(await runSendguard(['get-hosted-outbound-spam-filter-rule'], asAdmin)).toEqual(before);
+  });
+
+  it('Set-HostedOutboundSpamFilterRule -WhatIf refuses what the real call would (exit 2, the same message): a bad address, long comments, no condition left, a priority past the last; nothing changes', { timeout: SLOW }, async () => {
+    expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Records'], asAdmin)).toMatchObject({ code: 0 });
+    expect(await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Records senders', '--hosted-outbound-spam-filter-policy', 'Records', '--from', tenant.address('records')], asAdmin)).toMatchObject({ code: 0 });
+    const before = await runSendguard(['get-hosted-outbound-spam-filter-rule'], asAdmin);
+    const count = jsonOf<Json[]>(before).length;
+
+    const setRule = (...more: string[]) => ['Set-HostedOutboundSpamFilterRule', '-Identity', 'records senders', ...more];
+    await expectWhatIfRefusesAsReal(setRule('-ExceptIfFromMemberOf', 'partners'), 'exceptIfFromMemberOf: partners is not an e-mail address');
+    await expectWhatIfRefusesAsReal(setRule('-Comments', 'x'.repeat(1001)), 'comments must be at most 1000 characters');
+    await expectWhatIfRefusesAsReal(setRule('-From', ''), 'a rule needs at least one condition: from, fromMemberOf or senderDomainIs');
+    await expectWhatIfRefusesAsReal(setRule('-Priority', String(count)), `priority must be a whole number from 0 to ${count - 1}`);
+    expect(await runSendguard(['get-hosted-outbound-spam-filter-rule'], asAdmin)).toEqual(before);
   });
 
   it('finds a rule by its name in any case, as the API does', async () => {
