@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { validPassword, validUsername } from '../../domain/relay/relay-credential-input.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
 import type { Row } from './output.ts';
@@ -69,7 +70,10 @@ function registerNew(program: Command): void {
   onRun<PasswordOptions & { username: string }>(command, async ({ api, out, whatIf }, options) => {
     const password = await passwordFrom(options);
     if (whatIf) {
-      await checkWhatIf(api, 'createRelayCredential');
+      await checkWhatIf(api, 'createRelayCredential', () => {
+        validUsername(options.username, { new: true });
+        validPassword(password);
+      });
       return out.note(`What if: Creating relay credential "${options.username}". Nothing was changed.`);
     }
     const input = { username: options.username, password };
@@ -87,7 +91,10 @@ function registerSet(program: Command): void {
     const password = await passwordFrom(options);
     const current = await findCredential(api, options.username);
     if (whatIf) {
-      await checkWhatIf(api, 'resetRelayCredentialPassword');
+      await checkWhatIf(api, 'resetRelayCredentialPassword', () => {
+        validUsername(current.username);
+        validPassword(password);
+      });
       return out.note(`What if: Resetting the password of relay credential "${current.username}". Nothing was changed.`);
     }
     const input = { username: current.username, password };

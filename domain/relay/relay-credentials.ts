@@ -18,10 +18,10 @@ import { ValidationError } from '../restrictions/errors.ts';
 import { findTenantByDomain, lockAcceptedDomains } from '../../db/repos/tenants.ts';
 import { NotFoundError } from '../tenants/errors.ts';
 import { RelayUsernameTakenError } from './errors.ts';
+import { validPassword, validUsername } from './relay-credential-input.ts';
 
 const COST = { N: 16_384, r: 8, p: 1 } as const;
 const KEY_BYTES = 32;
-const MIN_PASSWORD = 12;
 
 function scrypt(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => scryptCallback(password, salt, KEY_BYTES, { ...options, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))));
@@ -59,17 +59,6 @@ const decoy = hashRelayPassword(randomBytes(12).toString('base64'));
 const TARGET_KIND = 'relayCredential';
 
 /**
- * A new user name may not hold control characters (they would reach logs, audit entries and SASL
- * exchanges as they are); one created before that rule is still found, to reset or delete it.
- */
-function validUsername(value: string, options: { new?: boolean } = {}): string {
-  const username = canonicalAddress(value);
-  const pattern = options.new ? /^[^\s:\p{Cc}]{1,256}$/u : /^[^\s:]{1,256}$/u;
-  if (!pattern.test(username)) throw new ValidationError('username', 'a user name is 1 to 256 characters without spaces, colons or control characters');
-  return username;
-}
-
-/**
  * The names a user name may be stored under, canonical first: a name that is an address is kept
  * as addresses are (`bob@bücher.example.` as `bob@xn--bcher-kva.example`), so either spelling
  * logs in as the same user; one created before that is still found as it was written.
@@ -85,11 +74,6 @@ async function firstFound<T>(username: string, find: (stored: string) => Promise
     if (found) return found;
   }
   return undefined;
-}
-
-function validPassword(password: string): string {
-  if (password.length < MIN_PASSWORD) throw new ValidationError('password', `a relay password has at least ${MIN_PASSWORD} characters`);
-  return password;
 }
 
 /**

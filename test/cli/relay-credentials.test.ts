@@ -40,4 +40,25 @@ describe('relay credential verbs', () => {
     expect(await api.services.relayCredentials.verify(username, password)).toBeUndefined();
     expect(await runSendguard(['get-relay-credential', '--username', username], asAdmin)).toMatchObject({ code: 3, stdout: '' });
   });
+
+  it('-WhatIf refuses what the real call would (exit 2, the same message): a user name with a space, colon or control character or over 256 characters, a password under 12; nothing changes', { timeout: 180_000 }, async () => {
+    const expectWhatIfRefusesAsReal = async (args: string[], message: string) => {
+      const verb = (args[0] ?? '').replace(/(?<=[a-z])[A-Z]/g, (l) => `-${l}`).toLowerCase();
+      const real = await runSendguard(args, asAdmin);
+      expect(real).toEqual({ code: 2, stdout: '', stderr: `sendguard ${verb}: ${message}\n` });
+      expect(await runSendguard([...args, '-WhatIf'], asAdmin)).toEqual(real);
+    };
+    const badUsername = 'a user name is 1 to 256 characters without spaces, colons or control characters';
+    const password = 'a long enough password';
+    for (const username of ['scan ner', 'scan:ner', 'scan\u0007ner', 'x'.repeat(257)]) {
+      await expectWhatIfRefusesAsReal(['New-RelayCredential', '-Username', username, '-Password', password], badUsername);
+    }
+    await expectWhatIfRefusesAsReal(['New-RelayCredential', '-Username', tenant.address('copier'), '-Password', 'too short'], 'a relay password has at least 12 characters');
+    expect(jsonOf(await runSendguard(['Get-RelayCredential'], asAdmin))).toEqual([]);
+
+    const username = tenant.address('printer');
+    expect(await runSendguard(['new-relay-credential', '--username', username, '--password', password], asAdmin)).toMatchObject({ code: 0 });
+    await expectWhatIfRefusesAsReal(['Set-RelayCredential', '-Username', username, '-Password', 'too short'], 'a relay password has at least 12 characters');
+    expect(await api.services.relayCredentials.verify(username, password)).toEqual({ tenantId: tenant.id, username });
+  });
 });
