@@ -5,6 +5,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import { createGraphQLError } from 'graphql-yoga';
 import { ValidationError } from '../domain/restrictions/errors.ts';
+import { scopeRefusal } from '../domain/roles/role-catalog.ts';
 import type { GraphQLContext } from './context.ts';
 import { nodeId, parseGlobalId } from './global-id.ts';
 import { listSize } from './list-size.ts';
@@ -41,7 +42,7 @@ export const builder = new SchemaBuilder<{
     }),
     unauthorizedError: (_parent, _context, info, result) => {
       const needed = [...new Set(missingScopes(result.failure))].join(' or ') || 'a role';
-      return createGraphQLError(`Forbidden: ${info.parentType.name}.${info.fieldName} needs the ${needed} scope, which your roles do not grant`, {
+      return createGraphQLError(scopeRefusal(`${info.parentType.name}.${info.fieldName}`, needed), {
         extensions: { code: 'FORBIDDEN' },
       });
     },

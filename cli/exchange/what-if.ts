@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../../domain/restrictions/errors.ts';
+import { scopeRefusal } from '../../domain/roles/role-catalog.ts';
 import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
@@ -16,7 +17,7 @@ const SCOPES = 'query WhatIfScopes { viewer { scopes } }';
  */
 export async function checkWhatIf(api: GraphQLClient, mutation: string, validate: () => Refusal | undefined | void = () => undefined): Promise<void> {
   const { viewer } = await api.request(SCOPES, {}, z.object({ viewer: z.object({ scopes: z.array(z.string()) }) }));
-  if (!viewer.scopes.includes('MANAGE')) throw new CliError(ExitCode.notAllowed, `Forbidden: Mutation.${mutation} needs the manage scope, which your roles do not grant`);
+  if (!viewer.scopes.includes('MANAGE')) throw new CliError(ExitCode.notAllowed, scopeRefusal(`Mutation.${mutation}`, 'manage'));
   // The domain's validators return their error or throw it.
   let invalid: Refusal | undefined | void;
   try {

@@ -2,6 +2,9 @@
 export const scopes = ['read', 'manage', 'manageRoles'] as const;
 export type Scope = (typeof scopes)[number];
 
+/** How the API refuses a field to a caller whose roles lack `needed` (the CLI's `--what-if` says the same). */
+export const scopeRefusal = (field: string, needed: string) => `Forbidden: ${field} needs the ${needed} scope, which your roles do not grant`;
+
 export interface RoleDefinition {
   name: string;
   scopes: readonly Scope[];
