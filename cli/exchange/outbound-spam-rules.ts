@@ -175,7 +175,7 @@ function registerSet(program: Command, verb: { name: string; cmdlet: string; des
     const current = ruleNamed(rules, identity);
     if (whatIf) {
       await checkWhatIf(api, 'updateOutboundSpamRule', () => {
-        checkedRuleChanges(current, validRuleChanges(wanted), { priority: wanted.priority, ruleCount: rules.length });
+        checkedRuleChanges(current, validRuleChanges(wanted), wanted.priority == null ? undefined : { priority: wanted.priority, ruleCount: rules.length });
       });
       return out.note(`What if: Changing outbound spam rule "${current.name}": ${whatIfChanges(current, wanted)}`);
     }

@@ -96,7 +96,7 @@ export function validRuleChanges(settings: RuleSettings): RuleChanges {
  * `validRuleChanges`' changes checked against the rule as it is (it keeps a condition) and the
  * number of rules (the priority it moves to); the CLI's `--what-if` checks them on what it listed.
  */
-export function checkedRuleChanges(current: Conditions, changes: RuleChanges, move: { priority?: number | undefined; ruleCount: number }): RuleChanges {
+export function checkedRuleChanges(current: Conditions, changes: RuleChanges, move?: { priority: number; ruleCount: number }): RuleChanges {
   requireCondition({ ...current, ...changes } as Conditions);
-  return move.priority == null ? changes : { ...changes, priority: validPriority(move.priority, move.ruleCount - 1) };
+  return move ? { ...changes, priority: validPriority(move.priority, move.ruleCount - 1) } : changes;
 }

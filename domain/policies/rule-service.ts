@@ -87,7 +87,9 @@ export function createRuleService(deps: { db: Db; clock: Clock }) {
     return db.transaction(async (tx) => {
       await lockTenantPolicies(tx, cmd.tenantId);
       const before = await existingRule(tx, cmd.tenantId, cmd.name);
-      const changes = checkedRuleChanges(before, wanted, { priority: cmd.settings.priority, ruleCount: await countRules(tx, cmd.tenantId) });
+      const { priority } = cmd.settings;
+      // The rules are counted only for a rule that moves.
+      const changes = checkedRuleChanges(before, wanted, priority == null ? undefined : { priority, ruleCount: await countRules(tx, cmd.tenantId) });
       const changed = actualChanges(before, changes);
       if (Object.keys(changed).length === 0) return before;
       const at = clock.now();
