@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalDomain } from '../domain/mail-address.ts';
+import { canonicalDomain, DOMAIN_NAME } from '../domain/mail-address.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z
@@ -14,7 +14,7 @@ const count = (max: number) => z.coerce.number().int().min(0).max(max);
 const domainName = z
   .string()
   .transform(canonicalDomain)
-  .pipe(z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/, 'a domain name such as example.com'));
+  .pipe(z.string().regex(DOMAIN_NAME, 'a domain name such as example.com'));
 
 /**
  * Every setting Sendguard reads, with its default. The README's configuration table is kept

@@ -8,6 +8,9 @@ import { domainToASCII } from 'node:url';
 
 const NON_ASCII = /[\u0080-\uffff]/;
 
+/** A domain name in its canonical form: LDH labels, a TLD of letters or an internationalised (xn--) one. */
+export const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/i;
+
 /**
  * A domain as Sendguard keys it: lower-cased, without the root's trailing dot (`example.com.`
  * is delivered as `example.com`), and an internationalised name in its ASCII form

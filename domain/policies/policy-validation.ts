@@ -1,4 +1,4 @@
-import { canonicalAddress, canonicalDomain } from '../mail-address.ts';
+import { canonicalAddress, canonicalDomain, DOMAIN_NAME } from '../mail-address.ts';
 import { ValidationError } from '../restrictions/errors.ts';
 
 export const MAX_LIMIT = 10_000;
@@ -10,7 +10,6 @@ const FORBIDDEN_NAME_CHARS = /[\\%&*+/=?{}|<>();:[\],"]/;
 // No control characters in the local part either (NUL, DEL, C1): no mail system takes them.
 // eslint-disable-next-line no-control-regex
 const ADDRESS = /^[^\s@\x00-\x1f\x7f-\x9f]+@(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/i;
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/i;
 
 /** A policy or rule name as Exchange accepts it: 1–64 characters, none of `\ % & * + / = ? { } | < > ( ) ; : [ ] , "`. */
 export function validName(field: string, value: string): string {
@@ -40,7 +39,7 @@ function validList(field: string, values: readonly string[], canonical: (value: 
 /** Addresses in their canonical form (`canonicalAddress`): `u9@bücher.example` is kept as `u9@xn--bcher-kva.example`. */
 export const validAddresses = (field: string, values: readonly string[]) => validList(field, values, canonicalAddress, ADDRESS, 'an e-mail address');
 /** Domains in their canonical form (`canonicalDomain`): `bücher.example` is kept as `xn--bcher-kva.example`. */
-export const validDomains = (field: string, values: readonly string[]) => validList(field, values, canonicalDomain, DOMAIN, 'a domain name');
+export const validDomains = (field: string, values: readonly string[]) => validList(field, values, canonicalDomain, DOMAIN_NAME, 'a domain name');
 
 // A counted identity is an address or a relay user name: neither holds white space or control characters.
 const SENDER_KEY = /^[^\s\p{Cc}]{1,320}$/u;
