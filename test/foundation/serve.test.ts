@@ -107,23 +107,26 @@ describe('sendguard serve', () => {
     const database = await createTestDatabase();
     const name = new URL(database.url!).pathname.slice(1);
     await database.close();
-    const server = await startServerProcess(['--only', 'api'], env(dataDir, { DATABASE_URL: database.url! }));
+    const server = await startServerProcess(['--only', 'api'], env(dataDir, { DATABASE_URL: database.url!, SENDGUARD_EVENT_POLL_MS: '100' }));
     const ready = async () => (await fetch(`${server.urls.http}/readyz`)).status;
+    const logged = () => server.stderr().split('\n').slice(0, -1).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string; failures?: number });
     expect(await ready()).toBe(200);
     const admin = postgres(postgresUrl!, { max: 1, onnotice: () => {} });
     try {
       await admin.unsafe(`alter database ${name} allow_connections false`);
       await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name}`;
       expect(await ready()).toBe(503);
-      // The event bus polls every 500 ms: failed catch-ups in a row, logged once.
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      // The event bus polls every 100 ms: once the first failed catch-up is logged, the outage
+      // lasts 2 s more, so several fail in a row however slow the machine is, and are logged once.
+      await waitUntil(() => logged().some((l) => l.msg === 'event catch-up failed; will retry'), 'the first failed catch-up in the log');
+      await new Promise((resolve) => setTimeout(resolve, 2000));
       await admin.unsafe(`alter database ${name} allow_connections true`);
-      expect(await ready()).toBe(200);
+      // postgres.js reconnects with a backoff, so readiness comes back within moments, not at once.
+      await waitUntil(async () => (await ready()) === 200, 'readiness after the outage');
     } finally {
       await admin.unsafe(`alter database ${name} allow_connections true`);
       await admin.end();
     }
-    const logged = () => server.stderr().split('\n').slice(0, -1).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string; failures?: number });
     // postgres.js reconnects with a growing backoff, so the recovery is awaited, not timed.
     await waitUntil(() => logged().some((l) => l.msg === 'event catch-up recovered'), 'the recovery in the log');
     const catchUp = logged().filter((l) => l.msg.startsWith('event catch-up'));
