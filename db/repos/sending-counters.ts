@@ -43,6 +43,8 @@ export interface LeasedRecipient {
   recipient: string;
   /** When it was accepted, in epoch milliseconds (written out only when reported). */
   at: number;
+  /** Whether the lease counted a message with it (the first recipient of its message this process saw). */
+  newMessage: boolean;
 }
 
 /**
@@ -58,6 +60,11 @@ export interface LeaseSettlement {
   usedMessages: number;
   final: boolean;
   recipients: readonly LeasedRecipient[];
+  /**
+   * The minute the lease was granted and counted in (epoch milliseconds): a recipient reported
+   * that someone else counted too is given back there (migration 0014).
+   */
+  bucket: number;
   /**
    * A live lease still in use may be extended until `to` (see migration 0011); `from` is when the
    * holder found it live. Final reports extend nothing.
@@ -127,8 +134,8 @@ function settlementItem(s: LeaseSettlement) {
   return {
     lease: s.lease, used: s.used, used_messages: s.usedMessages, final: s.final,
     recipients: {
-      tenant: s.tenantId, sender: s.sender, internal: s.internal,
-      rows: s.recipients.map((r) => ({ instance: r.instance, recipient: r.recipient, at: new Date(r.at).toISOString() })),
+      tenant: s.tenantId, sender: s.sender, internal: s.internal, bucket: new Date(s.bucket).toISOString(),
+      rows: s.recipients.map((r) => ({ instance: r.instance, recipient: r.recipient, at: new Date(r.at).toISOString(), new_message: r.newMessage })),
     },
     extend_from: s.extend?.from.toISOString() ?? null, extend_to: s.extend?.to.toISOString() ?? null,
   };

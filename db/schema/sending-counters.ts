@@ -34,6 +34,11 @@ export const countedRecipients = pgTable(
     sender: text('sender').notNull(),
     internal: boolean('internal').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * The lease whose usage report recorded it; null when a decision at the database did. A report
+     * that finds a recipient already recorded by someone else gives it back (migration 0014).
+     */
+    lease: uuid('lease'),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.instance, t.recipient] }), index('counted_recipients_created_idx').using('brin', t.createdAt)],
 );

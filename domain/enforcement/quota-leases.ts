@@ -79,7 +79,7 @@ const MESSAGE_MEMORY_MS = 10 * 60_000;
 function settlementOf(lease: Lease, final: boolean): LeaseSettlement {
   const s: LeaseSettlement = {
     lease: lease.id, tenantId: lease.tenantId, sender: lease.sender, internal: lease.internal,
-    used: lease.used, usedMessages: lease.usedMessages, final, recipients: lease.recipients,
+    used: lease.used, usedMessages: lease.usedMessages, final, recipients: lease.recipients, bucket: lease.endsBy - 60_000,
   };
   lease.reported = lease.used;
   lease.recipients = [];
@@ -176,7 +176,7 @@ export function createLeaseBook(options: LeaseBookOptions = {}) {
         lease.messagesLeft--;
         lease.usedMessages++;
       }
-      if (r.instance !== null) lease.recipients.push({ instance: r.instance, recipient: r.recipient, at: now });
+      if (r.instance !== null) lease.recipients.push({ instance: r.instance, recipient: r.recipient, at: now, newMessage });
       rememberRecipient(r.tenantId, r.instance, r.recipient, now);
       if (onNearEnd && lease.expiresAt - now <= nearEndMs && lease.expiresAt < lease.endsBy) onNearEnd();
       return 'accepted';

@@ -88,13 +88,15 @@ describe('lease book: remembered messages', () => {
     expect(take('m2', 'b@fabrikam.test', 2)).toBe('duplicate');
     expect(take('m2', 'a@fabrikam.test', 2)).toBe('duplicate');
     expect(take('m2', 'z@fabrikam.test', 2)).toBeNull();
-    // What the lease reports: the accepted ones, each with the time it was accepted.
+    // What the lease reports: the accepted ones, each with the time it was accepted and whether
+    // the lease counted a message with it (m1 was counted by the database), and the minute it was counted in.
     const [report] = book.due(new Date(start.getTime() + 1000));
     expect(report?.recipients).toEqual([
-      { instance: 'm1', recipient: 'd@fabrikam.test', at: start.getTime() },
-      { instance: 'm1', recipient: 'e@fabrikam.test', at: start.getTime() },
-      { instance: 'm2', recipient: 'a@fabrikam.test', at: start.getTime() },
-      { instance: 'm2', recipient: 'b@fabrikam.test', at: start.getTime() },
+      { instance: 'm1', recipient: 'd@fabrikam.test', at: start.getTime(), newMessage: false },
+      { instance: 'm1', recipient: 'e@fabrikam.test', at: start.getTime(), newMessage: false },
+      { instance: 'm2', recipient: 'a@fabrikam.test', at: start.getTime(), newMessage: true },
+      { instance: 'm2', recipient: 'b@fabrikam.test', at: start.getTime(), newMessage: false },
     ]);
+    expect(report?.bucket).toBe(Math.floor(start.getTime() / 60_000) * 60_000);
   });
 });

@@ -183,6 +183,64 @@ describe('quota leases', () => {
     expect(await rows(tenant)).toMatchObject({ external: 100, leases: 0, recipients: 100 });
   });
 
+  it('a recipient answered from a lease and retried at another process before it was reported counts once, with its message', async () => {
+    const { tenant, clock, services: first, settings } = await setup(100);
+    const second = testServices(await secondHandle(), clock, settings);
+    const ann = sender(tenant);
+    const ask = (services: typeof first, recipient: string, instance: string) => services.enforcement.checkRecipient({ sender: ann, recipient, instance }).then(reply);
+    expect(await ask(first, 'warm@fabrikam.test', 'warm')).toBe('accept');
+    // Answered from the first process's lease, not yet reported; Postfix did not hear the answer
+    // and asks the second process, which decides it at the database.
+    expect(await ask(first, 'x@fabrikam.test', 'retried')).toBe('accept');
+    expect((await rows(tenant)).recipients).toBe(1);
+    expect(await ask(second, 'x@fabrikam.test', 'retried')).toBe('accept');
+    expect((await rows(tenant)).recipients).toBe(2);
+    await Promise.all([first.enforcement.stop(), second.enforcement.stop()]);
+    expect(await rows(tenant)).toEqual({ external: 2, messages: 2, leases: 0, recipients: 2 });
+  });
+
+  it('a recipient answered from two processes\' leases counts once, whichever reports last', async () => {
+    const { tenant, clock, services: first, settings } = await setup(100);
+    const second = testServices(await secondHandle(), clock, settings);
+    const ann = sender(tenant);
+    const ask = (services: typeof first, recipient: string, instance: string) => services.enforcement.checkRecipient({ sender: ann, recipient, instance }).then(reply);
+    expect(await ask(first, 'a@fabrikam.test', 'warm-a')).toBe('accept');
+    expect(await ask(second, 'b@fabrikam.test', 'warm-b')).toBe('accept');
+    expect((await rows(tenant)).leases).toBe(2);
+    expect(await ask(first, 'x@fabrikam.test', 'retried')).toBe('accept');
+    expect(await ask(second, 'x@fabrikam.test', 'retried')).toBe('accept');
+    expect(await ask(second, 'y@fabrikam.test', 'retried')).toBe('accept');
+    // All three answered from the leases: nothing of the message `retried` is at the database yet.
+    expect((await rows(tenant)).recipients).toBe(2);
+    await first.enforcement.stop();
+    await second.enforcement.stop();
+    // a, b, and the message `retried` with x and y.
+    expect(await rows(tenant)).toEqual({ external: 4, messages: 3, leases: 0, recipients: 4 });
+  });
+
+  it('a usage report retried after its commit gives nothing back; one of a recipient a decision counted meanwhile gives that one back', async () => {
+    const { tenant } = await setup(100);
+    const ann = sender(tenant);
+    const decide = (instance: string, recipient: string, leaseWant: number) => recordRecipients(database.db, [{
+      tenantId: tenant.id, sender: ann, instance, recipient, internal: false, now: new Date('2026-11-26T10:00:05Z'),
+      limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 1000, restricts: true, serviceRecipientsPerDay: 10_000,
+      messagesPerMinute: 10_000, recipientsPerMessage: 500, leaseWant,
+    }], { leaseMs: 2000, leasePercent: 80 });
+    const [granted] = await decide('m0', 'r0@fabrikam.test', 10);
+    const lease = granted!.lease!;
+    const report = (used: number, final: boolean, from: number): LeaseSettlement => ({
+      lease: lease.id, tenantId: tenant.id, sender: ann, internal: false, used, usedMessages: used, final, bucket: Date.parse('2026-11-26T10:00:00Z'),
+      recipients: Array.from({ length: used - from }, (_, k) => ({ instance: `m${from + k + 1}`, recipient: `r${from + k + 1}@fabrikam.test`, at: Date.parse('2026-11-26T10:00:05Z'), newMessage: true })),
+    });
+    await settleLeases(database.db, [report(2, false, 0)]);
+    await settleLeases(database.db, [report(2, false, 0)]);
+    // r3 of m3, answered from the lease, retried and decided at the database before the lease's next report.
+    expect((await decide('m3', 'r3@fabrikam.test', 0))[0]?.outcome).toBe('accepted');
+    await settleLeases(database.db, [report(3, true, 2)]);
+    // r0 to r3, each once, and their four messages.
+    expect(await rows(tenant)).toEqual({ external: 4, messages: 4, leases: 0, recipients: 4 });
+  });
+
   it('a lease left by a process that stopped without giving it back stays counted, and holds no decision up 2 s after it expired', async () => {
     const { tenant, clock, services } = await setup(100);
     const ann = sender(tenant);
@@ -389,8 +447,8 @@ describe('quota leases', () => {
       select ${tenant.id}, 's' || g || '@' || ${tenant.domain}, ${bucket}::timestamptz, false, 10, 10, ${bucket}::timestamptz + interval '2 seconds'
         from generate_series(1, ${n}::int) g returning id, sender`);
     const reports: LeaseSettlement[] = leases.map((l, k) => ({
-      lease: l.id, tenantId: tenant.id, sender: l.sender, internal: false, used: 1, usedMessages: 1, final: true,
-      recipients: [{ instance: `m${k}`, recipient: `r${k}@fabrikam.test`, at: Date.parse('2026-11-26T10:00:01Z') }],
+      lease: l.id, tenantId: tenant.id, sender: l.sender, internal: false, used: 1, usedMessages: 1, final: true, bucket: Date.parse(bucket),
+      recipients: [{ instance: `m${k}`, recipient: `r${k}@fabrikam.test`, at: Date.parse('2026-11-26T10:00:01Z'), newMessage: true }],
     }));
     const errors: unknown[] = [];
     const keeper = createLeaseKeeper({
@@ -472,8 +530,8 @@ describe('quota leases', () => {
     const lease = first?.lease;
     expect(lease?.recipients).toBeGreaterThan(8);
     const report = (used: number, final: boolean): LeaseSettlement => ({
-      lease: lease?.id as string, tenantId: tenant.id, sender: ann, internal: false, used, usedMessages: used, final,
-      recipients: Array.from({ length: used }, (_, k) => ({ instance: `m${k + 1}`, recipient: `r${k + 1}@fabrikam.test`, at: Date.parse('2026-11-26T10:00:05Z') })),
+      lease: lease?.id as string, tenantId: tenant.id, sender: ann, internal: false, used, usedMessages: used, final, bucket: Date.parse('2026-11-26T10:00:00Z'),
+      recipients: Array.from({ length: used }, (_, k) => ({ instance: `m${k + 1}`, recipient: `r${k + 1}@fabrikam.test`, at: Date.parse('2026-11-26T10:00:05Z'), newMessage: true })),
     });
     // The total of 8 is the final report; 5 is the earlier usage report.
     for (const used of order) await settleLeases(database.db, [report(used as number, used === 8)]);
@@ -496,8 +554,8 @@ describe('quota leases', () => {
     expect(await rows(tenant)).toMatchObject({ external: 22, messages: 33, leases: 3, recipients: 3 });
 
     const report = (lease: typeof annExternal, who: string, internal: boolean, used: number, final: boolean, first: number): LeaseSettlement => ({
-      lease: lease?.id as string, tenantId: tenant.id, sender: who, internal, used, usedMessages: used, final,
-      recipients: Array.from({ length: used }, (_, k) => ({ instance: `${who}-l${first + k}`, recipient: `l${first + k}@fabrikam.test`, at: at.getTime() })),
+      lease: lease?.id as string, tenantId: tenant.id, sender: who, internal, used, usedMessages: used, final, bucket: Date.parse('2026-11-26T10:00:00Z'),
+      recipients: Array.from({ length: used }, (_, k) => ({ instance: `${who}-l${first + k}`, recipient: `l${first + k}@fabrikam.test`, at: at.getTime(), newMessage: true })),
     });
     await settleLeases(database.db, [report(bobExternal, bob, false, 4, true, 0)]);
     await settleLeases(database.db, [
