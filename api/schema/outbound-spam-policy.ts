@@ -4,6 +4,7 @@ import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
 import { listSize } from '../list-size.ts';
+import { ruleOfPolicy } from './policy-rule-loader.ts';
 import { RestrictedUser } from './restricted-user.ts';
 
 export const ThresholdActionEnum = builder.enumType('ThresholdAction', {
@@ -121,9 +122,15 @@ builder.mutationField('deleteOutboundSpamPolicy', (t) =>
   t.field({
     type: OutboundSpamPolicyRef,
     authScopes: { manage: true },
-    description: 'Deletes a policy and its rule; the default policy cannot be deleted. Returns the deleted policy.',
+    description: 'Deletes a policy and its rule; the default policy cannot be deleted. Returns the deleted policy, with its rule, as they were.',
     args: { input: t.arg({ type: DeletePolicyInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError], ...resultNames('DeleteOutboundSpamPolicy') },
-    resolve: (_root, { input }, { services, viewer }) => services.policies.remove({ tenantId: viewer.tenantId, actor: actorOf(viewer), name: input.name }),
+    resolve: async (_root, { input }, ctx) => {
+      const { policy, rule } = await ctx.services.policies.remove({ tenantId: ctx.viewer.tenantId, actor: actorOf(ctx.viewer), name: input.name });
+      // Gone from the database: the rest of this response reads them as they were.
+      OutboundSpamPolicyRef.getDataloader(ctx).prime(policy.id, policy);
+      ruleOfPolicy(ctx).prime(policy.id, rule ?? null);
+      return policy;
+    },
   }),
 );

@@ -5,6 +5,7 @@ import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
 import { OutboundSpamPolicyRef } from './outbound-spam-policy.ts';
+import { ruleOfPolicy } from './policy-rule-loader.ts';
 
 export const OutboundSpamRuleRef = builder.loadableNode('OutboundSpamRule', {
   description:
@@ -30,15 +31,11 @@ export const OutboundSpamRuleRef = builder.loadableNode('OutboundSpamRule', {
 });
 
 builder.objectField(OutboundSpamPolicyRef, 'rule', (t) =>
-  t.loadable({
+  t.field({
     type: OutboundSpamRuleRef,
     nullable: true,
-    description: 'The rule that selects this policy; null for the default policy and for a policy not yet in use.',
-    load: async (policyIds: string[], ctx) => {
-      const rules = await ctx.services.policies.rulesOf(ctx.viewer.tenantId, policyIds);
-      return policyIds.map((id) => rules.find((r) => r.policyId === id) ?? null);
-    },
-    resolve: (policy) => policy.id,
+    description: 'The rule that selects this policy; null for the default policy and for a policy not yet in use. On a policy just deleted, the rule deleted with it.',
+    resolve: (policy, _args, ctx) => ruleOfPolicy(ctx).load(policy.id),
   }),
 );
 

@@ -11,6 +11,7 @@ import {
   lockTenantPolicies,
   updatePolicy,
   type OutboundSpamPolicy,
+  type OutboundSpamRule,
 } from '../../db/repos/outbound-spam-policies.ts';
 import type { Actor } from '../actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -75,8 +76,11 @@ export function createPolicyService(deps: { db: Db; clock: Clock }) {
     });
   }
 
-  /** Deletes a policy and its rule (the rules below move up one priority). The default policy stays. */
-  async function remove(cmd: PolicyCommand): Promise<OutboundSpamPolicy> {
+  /**
+   * Deletes a policy and its rule (the rules below move up one priority). The default policy stays.
+   * Returns both as they were.
+   */
+  async function remove(cmd: PolicyCommand): Promise<{ policy: OutboundSpamPolicy; rule: OutboundSpamRule | undefined }> {
     return db.transaction(async (tx) => {
       await lockTenantPolicies(tx, cmd.tenantId);
       const policy = await existingPolicy(tx, cmd.tenantId, cmd.name);
@@ -88,7 +92,7 @@ export function createPolicyService(deps: { db: Db; clock: Clock }) {
       await deletePolicy(tx, policy.id);
       await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'Remove-HostedOutboundSpamFilterPolicy', targetKind: 'outboundSpamPolicy', target: policy.name, before: policy, after: null, at });
       await recordConfigChange(tx, { tenantId: cmd.tenantId, type: 'OutboundSpamPolicyChanged', target: policy.name, actor: cmd.actor, at });
-      return policy;
+      return { policy, rule };
     });
   }
 

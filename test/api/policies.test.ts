@@ -125,9 +125,16 @@ describe('outbound spam rules', () => {
     expect(await ruleOrder()).toEqual(['0:Sales rule', '1:Support rule', '2:Execs rule']);
     expect(await mutate('deleteOutboundSpamRule', { name: 'Sales rule' }, MISSING)).toMatchObject({ __typename: 'DeleteOutboundSpamRuleSuccess' });
     expect(await ruleOrder()).toEqual(['0:Support rule', '1:Execs rule']);
-    expect(await mutate('deleteOutboundSpamPolicy', { name: 'Support' })).toMatchObject({ __typename: 'DeleteOutboundSpamPolicySuccess' });
+    // The response shows the policy and the rule deleted with it as they were, the rule's policy included.
+    expect(await mutate('deleteOutboundSpamPolicy', { name: 'Support' }, `${INVALID} ... on DeleteOutboundSpamPolicySuccess { policy { name recipientLimitPerDay rule { name priority from policy { name } } } }`)).toEqual({
+      __typename: 'DeleteOutboundSpamPolicySuccess',
+      policy: { name: 'Support', recipientLimitPerDay: 100, rule: { name: 'Support rule', priority: 0, from: ['help@example.com'], policy: { name: 'Support' } } },
+    });
+    expect(await mutate('deleteOutboundSpamPolicy', { name: 'Sales' }, `${INVALID} ... on DeleteOutboundSpamPolicySuccess { policy { name rule { name } } }`)).toEqual({
+      __typename: 'DeleteOutboundSpamPolicySuccess', policy: { name: 'Sales', rule: null },
+    });
     expect(await ruleOrder()).toEqual(['0:Execs rule']);
-    expect((await policies()).map((p) => p.name)).toEqual(['Execs', 'Sales', 'Default']);
+    expect((await policies()).map((p) => p.name)).toEqual(['Execs', 'Default']);
   });
 
   it('stores conditions lower-cased and refuses bad rules with a ValidationError', async () => {
