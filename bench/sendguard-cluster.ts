@@ -19,6 +19,11 @@ const LAUNCHER = join(ROOT, 'bin', 'sendguard');
  * (bin/sendguard), with its node settings, on the node running the bench.
  */
 export function spawnSendguard(args: readonly string[], options: SpawnOptions & { env: NodeJS.ProcessEnv }): ChildProcess {
+  // A source edited since the build would make the launcher run the sources through tsx, about
+  // 50 MB more and slower: such a run measures something else than the suite's other runs.
+  if (!compiledIsCurrent(ROOT)) {
+    throw new Error('the sources changed after the bench built Sendguard, so bin/sendguard would run them through tsx: run the bench again, and leave the checkout alone while it runs');
+  }
   const env = { ...options.env, PATH: [dirname(process.execPath), options.env.PATH ?? ''].join(delimiter) };
   return spawn(LAUNCHER, args, { ...options, env });
 }
