@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
-import type { SQL } from 'drizzle-orm';
+import { TransactionRollbackError, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
 import * as tables from './tables.ts';
@@ -34,6 +34,24 @@ export async function rowsOf<T>(db: Db, query: SQL): Promise<T[]> {
   const result: unknown = await db.execute(query);
   if (Array.isArray(result)) return result as T[];
   return (result as { rows: T[] }).rows;
+}
+
+/**
+ * Runs `work` in a transaction that is then rolled back: every statement runs, and every check
+ * with it (constraints included), and nothing is kept. Returns what `work` returned.
+ */
+export async function rolledBack<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
+  let done: { value: T } | undefined;
+  try {
+    await db.transaction(async (tx) => {
+      done = { value: await work(tx) };
+      tx.rollback();
+    });
+  } catch (err) {
+    if (!(err instanceof TransactionRollbackError) || !done) throw err;
+  }
+  if (!done) throw new Error('the rolled-back transaction did not run');
+  return done.value;
 }
 
 export interface OpenOptions {

@@ -41,6 +41,11 @@ const CreateRelayCredentialInput = builder.inputType('CreateRelayCredentialInput
   fields: (t) => ({
     username: t.string({ required: true, description: '1 to 256 characters without spaces, colons or control characters; stored lower-case.' }),
     password: t.string({ required: true, description: passwordDescription }),
+    dryRun: t.boolean({
+      defaultValue: false,
+      description:
+        "Check everything the call checks, what only the database knows included (a user name taken, an address of another organisation's domain), and write nothing: the answer is the one the call would give (the credential it returns does not exist).",
+    }),
   }),
 });
 
@@ -62,7 +67,7 @@ builder.mutationField('createRelayCredential', (t) =>
     args: { input: t.arg({ type: CreateRelayCredentialInput, required: true }) },
     errors: { types: [ValidationError, RelayUsernameTakenError], union: { name: 'CreateRelayCredentialResult' }, result: { name: 'CreateRelayCredentialSuccess' }, dataField },
     resolve: (_root, { input }, { services, viewer }) =>
-      services.relayCredentials.create({ tenantId: viewer.tenantId, actor: actorOf(viewer), username: input.username, password: input.password }),
+      services.relayCredentials.create({ tenantId: viewer.tenantId, actor: actorOf(viewer), username: input.username, password: input.password, dryRun: input.dryRun ?? false }),
   }),
 );
 

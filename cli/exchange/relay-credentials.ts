@@ -69,16 +69,12 @@ function registerNew(program: Command): void {
   const command = defineVerb(program, spec, (c) => passwordOptions(c.requiredOption('--username <name>', 'the SMTP AUTH user name, e.g. scanner@contoso.com')));
   onRun<PasswordOptions & { username: string }>(command, async ({ api, out, whatIf }, options) => {
     const password = await passwordFrom(options);
-    if (whatIf) {
-      await checkWhatIf(api, 'createRelayCredential', () => {
-        validUsername(options.username, { new: true });
-        validPassword(password);
-      });
-      return out.note(`What if: Creating relay credential "${options.username}". Nothing was changed.`);
-    }
-    const input = { username: options.username, password };
+    // -WhatIf is the call itself as a dry run: the server refuses what it would (a user name taken
+    // included, which only the database knows) and writes nothing.
+    const input = { username: options.username, password, dryRun: whatIf };
     const { createRelayCredential } = await api.request(mutation('NewRelayCredential', 'createRelayCredential', 'CreateRelayCredentialInput'), { input }, z.object({ createRelayCredential: z.unknown() }));
     const created = successOr(createRelayCredential, z.object({ relayCredential })).relayCredential;
+    if (whatIf) return out.note(`What if: Creating relay credential "${created.username}". Nothing was changed.`);
     out.record(toRow(created));
     out.note(`Created relay credential "${created.username}": it can authenticate to the SMTP relay now.`);
   });

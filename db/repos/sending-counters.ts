@@ -1,5 +1,5 @@
-import { TransactionRollbackError, and, asc, eq, gt, lt, sql } from 'drizzle-orm';
-import { rowsOf, type Db } from '../client.ts';
+import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
+import { rolledBack, rowsOf, type Db } from '../client.ts';
 import { countedRecipients, sendingCounters, sendingLeases, sendingWarnings } from '../schema/sending-counters.ts';
 
 export const recordOutcomes = [
@@ -214,21 +214,16 @@ const PLACEHOLDER = 'counting-prepared@sendguard.invalid';
  * counted. Without a tenant there is nothing to count yet, and nothing is done.
  */
 export async function prepareCounting(db: Db, options: RecordOptions): Promise<void> {
-  try {
-    await db.transaction(async (tx) => {
-      const [tenant] = await rowsOf<{ id: string }>(tx, sql`select id from tenants order by id limit 1`);
-      if (!tenant) return;
-      await recordRecipients(tx, [{
-        tenantId: tenant.id, sender: PLACEHOLDER, instance: PLACEHOLDER, recipient: PLACEHOLDER, internal: false, now: new Date(),
-        limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 100, restricts: true,
-        serviceRecipientsPerDay: 100, messagesPerMinute: 100, recipientsPerMessage: 100, leaseWant: 1,
-      }], { ...options, leasePercent: 100 });
-      await tx.execute(settleStatement([]));
-      tx.rollback();
-    });
-  } catch (err) {
-    if (!(err instanceof TransactionRollbackError)) throw err;
-  }
+  await rolledBack(db, async (tx) => {
+    const [tenant] = await rowsOf<{ id: string }>(tx, sql`select id from tenants order by id limit 1`);
+    if (!tenant) return;
+    await recordRecipients(tx, [{
+      tenantId: tenant.id, sender: PLACEHOLDER, instance: PLACEHOLDER, recipient: PLACEHOLDER, internal: false, now: new Date(),
+      limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 100, restricts: true,
+      serviceRecipientsPerDay: 100, messagesPerMinute: 100, recipientsPerMessage: 100, leaseWant: 1,
+    }], { ...options, leasePercent: 100 });
+    await tx.execute(settleStatement([]));
+  });
 }
 
 /**

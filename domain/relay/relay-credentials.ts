@@ -1,5 +1,5 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import type { Db } from '../../db/client.ts';
+import { rolledBack, type Db } from '../../db/client.ts';
 import {
   deleteRelayCredential,
   findRelayCredential,
@@ -99,19 +99,25 @@ const audited = (c: RelayCredentialSummary) => ({ username: c.username, createdA
 export function createRelayCredentialService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
-  /** Without an actor (provisioning from code), Sendguard itself is recorded as having created it. */
-  async function create(input: Omit<RelayCredentialCommand, 'actor'> & { actor?: Actor; password: string }): Promise<RelayCredentialSummary> {
+  /**
+   * Without an actor (provisioning from code), Sendguard itself is recorded as having created it.
+   * A dry run does everything, the database's checks included (a user name taken, another
+   * organisation's address), in a transaction it rolls back: it refuses what the call would, and
+   * otherwise returns the credential the call would create, which does not exist.
+   */
+  async function create(input: Omit<RelayCredentialCommand, 'actor'> & { actor?: Actor; password: string; dryRun?: boolean }): Promise<RelayCredentialSummary> {
     const username = validUsername(input.username, { new: true });
     const passwordHash = await hashRelayPassword(validPassword(input.password));
     const actor = input.actor ?? systemActor('setup');
-    return db.transaction(async (tx) => {
+    const write = async (tx: Db) => {
       await refuseAnotherOrganisationsAddress(tx, input.tenantId, username);
       const at = clock.now();
       const created = await insertRelayCredential(tx, { tenantId: input.tenantId, username, passwordHash, createdAt: at });
       if (!created) throw new RelayUsernameTakenError(username);
       await recordAudit(tx, { tenantId: input.tenantId, actor, action: 'New-RelayCredential', targetKind: TARGET_KIND, target: username, before: null, after: audited(created), at });
       return created;
-    });
+    };
+    return input.dryRun ? rolledBack(db, write) : db.transaction(write);
   }
 
   /** Sets a new password; sessions already authenticated keep going, new AUTH needs the new one. */

@@ -1,4 +1,6 @@
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog } from '../../db/schema/audit-log.ts';
 import { clientEnv, jsonOf } from '../helpers/cli.ts';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { startTestApi, type TestApi } from '../helpers/graphql.ts';
@@ -41,7 +43,7 @@ describe('relay credential verbs', () => {
     expect(await runSendguard(['get-relay-credential', '--username', username], asAdmin)).toMatchObject({ code: 3, stdout: '' });
   });
 
-  it('-WhatIf refuses what the real call would (exit 2, the same message): a user name with a space, colon or control character or over 256 characters, a password under 12; nothing changes', { timeout: 180_000 }, async () => {
+  it('-WhatIf refuses what the real call would (exit 2, the same message): a user name with a space, colon or control character or over 256 characters, taken, or in another organisation\'s domain, a password under 12; nothing changes', { timeout: 180_000 }, async () => {
     const expectWhatIfRefusesAsReal = async (args: string[], message: string) => {
       const verb = (args[0] ?? '').replace(/(?<=[a-z])[A-Z]/g, (l) => `-${l}`).toLowerCase();
       const real = await runSendguard(args, asAdmin);
@@ -56,8 +58,23 @@ describe('relay credential verbs', () => {
     await expectWhatIfRefusesAsReal(['New-RelayCredential', '-Username', tenant.address('copier'), '-Password', 'too short'], 'a relay password has at least 12 characters');
     expect(jsonOf(await runSendguard(['Get-RelayCredential'], asAdmin))).toEqual([]);
 
+    // What only the database knows: a user name another organisation holds, an address in another organisation's domain.
+    const other = await createTestTenant(api.database);
+    await api.services.relayCredentials.create({ tenantId: other.id, username: 'scanner-7', password });
+    await expectWhatIfRefusesAsReal(['New-RelayCredential', '-Username', 'Scanner-7', '-Password', password], 'the relay user name scanner-7 is taken');
+    await expectWhatIfRefusesAsReal(['New-RelayCredential', '-Username', other.address('fax'), '-Password', password], `${other.address('fax')} is an address of another organisation's domain`);
+    expect(jsonOf(await runSendguard(['Get-RelayCredential'], asAdmin))).toEqual([]);
+
+    // One the call would create: said on stderr, and neither created nor audited.
     const username = tenant.address('printer');
+    expect(await runSendguard(['New-RelayCredential', '-Username', username.toUpperCase(), '-Password', password, '-WhatIf'], asAdmin)).toEqual({
+      code: 0, stdout: '', stderr: `What if: Creating relay credential "${username}". Nothing was changed.\n`,
+    });
+    expect(jsonOf(await runSendguard(['Get-RelayCredential'], asAdmin))).toEqual([]);
+    const audited = () => api.database.db.select().from(auditLog).where(and(eq(auditLog.tenantId, tenant.id), eq(auditLog.action, 'New-RelayCredential'), eq(auditLog.target, username)));
+    expect(await audited()).toEqual([]);
     expect(await runSendguard(['new-relay-credential', '--username', username, '--password', password], asAdmin)).toMatchObject({ code: 0 });
+    expect(await audited()).toHaveLength(1);
     await expectWhatIfRefusesAsReal(['Set-RelayCredential', '-Username', username, '-Password', 'too short'], 'a relay password has at least 12 characters');
     expect(await api.services.relayCredentials.verify(username, password)).toEqual({ tenantId: tenant.id, username });
   });
