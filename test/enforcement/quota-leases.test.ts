@@ -70,6 +70,15 @@ async function rows(tenant: TestTenant) {
   return { external: counters?.external ?? 0, messages: counters?.messages ?? 0, leases: leases.length, recipients: recipients.length };
 }
 
+/** Two processes' services on one database, and a way to ask either about one sender, ann. */
+async function twoProcesses() {
+  const { tenant, clock, services: first, settings } = await setup(100);
+  const second = testServices(await secondHandle(), clock, settings);
+  const ann = sender(tenant);
+  const ask = (services: typeof first, recipient: string, instance: string) => services.enforcement.checkRecipient({ sender: ann, recipient, instance }).then(reply);
+  return { tenant, first, second, ask };
+}
+
 describe('quota leases', () => {
   it('answers a sender far from its limit from memory: one decision at the database for 20 recipients, and counts exactly those 20', async () => {
     const { tenant, services } = await setup(100);
@@ -184,10 +193,7 @@ describe('quota leases', () => {
   });
 
   it('a recipient answered from a lease and retried at another process before it was reported counts once, with its message', async () => {
-    const { tenant, clock, services: first, settings } = await setup(100);
-    const second = testServices(await secondHandle(), clock, settings);
-    const ann = sender(tenant);
-    const ask = (services: typeof first, recipient: string, instance: string) => services.enforcement.checkRecipient({ sender: ann, recipient, instance }).then(reply);
+    const { tenant, first, second, ask } = await twoProcesses();
     expect(await ask(first, 'warm@fabrikam.test', 'warm')).toBe('accept');
     // Answered from the first process's lease, not yet reported; Postfix did not hear the answer
     // and asks the second process, which decides it at the database.
@@ -200,10 +206,7 @@ describe('quota leases', () => {
   });
 
   it('a recipient answered from two processes\' leases counts once, whichever reports last', async () => {
-    const { tenant, clock, services: first, settings } = await setup(100);
-    const second = testServices(await secondHandle(), clock, settings);
-    const ann = sender(tenant);
-    const ask = (services: typeof first, recipient: string, instance: string) => services.enforcement.checkRecipient({ sender: ann, recipient, instance }).then(reply);
+    const { tenant, first, second, ask } = await twoProcesses();
     expect(await ask(first, 'a@fabrikam.test', 'warm-a')).toBe('accept');
     expect(await ask(second, 'b@fabrikam.test', 'warm-b')).toBe('accept');
     expect((await rows(tenant)).leases).toBe(2);
