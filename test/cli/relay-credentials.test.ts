@@ -73,6 +73,11 @@ describe('relay credential verbs', () => {
     expect(jsonOf(await runSendguard(['Get-RelayCredential'], asAdmin))).toEqual([]);
     const audited = () => api.database.db.select().from(auditLog).where(and(eq(auditLog.tenantId, tenant.id), eq(auditLog.action, 'New-RelayCredential'), eq(auditLog.target, username)));
     expect(await audited()).toEqual([]);
+    // A read-only admin is refused as by the real call (exit 4).
+    const asReader = clientEnv(api.graphqlUrl, await api.token({ tenantId: tenant.id, roles: ['Global Reader'], principalId: 'oid-grady', name: 'Grady Archie' }));
+    const refused = await runSendguard(['New-RelayCredential', '-Username', username, '-Password', password], asReader);
+    expect(refused).toMatchObject({ code: 4, stdout: '' });
+    expect(await runSendguard(['New-RelayCredential', '-Username', username, '-Password', password, '-WhatIf'], asReader)).toEqual(refused);
     expect(await runSendguard(['new-relay-credential', '--username', username, '--password', password], asAdmin)).toMatchObject({ code: 0 });
     expect(await audited()).toHaveLength(1);
     await expectWhatIfRefusesAsReal(['Set-RelayCredential', '-Username', username, '-Password', 'too short'], 'a relay password has at least 12 characters');
