@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
 import { rolledBack, rowsOf, type Db } from '../client.ts';
-import { countedRecipients, sendingCounters, sendingLeases, sendingWarnings } from '../schema/sending-counters.ts';
+import { countedRecipients, leaseGiveBacks, sendingCounters, sendingLeases, sendingWarnings } from '../schema/sending-counters.ts';
 
 export const recordOutcomes = [
   'restricted',
@@ -327,8 +327,9 @@ export async function insertSendingWarning(tx: Db, w: { tenantId: string; sender
 export async function pruneSendingHistory(db: Db, cut: { counters: Date; recipients: Date; warnings: Date }): Promise<number> {
   const counters = await db.delete(sendingCounters).where(lt(sendingCounters.bucket, cut.counters)).returning({ s: sendingCounters.sender });
   const recipients = await db.delete(countedRecipients).where(lt(countedRecipients.createdAt, cut.recipients)).returning({ s: countedRecipients.sender });
+  const givenBack = await db.delete(leaseGiveBacks).where(lt(leaseGiveBacks.createdAt, cut.recipients)).returning({ s: leaseGiveBacks.lease });
   const warnings = await db.delete(sendingWarnings).where(lt(sendingWarnings.windowStart, cut.warnings)).returning({ s: sendingWarnings.sender });
   // Leases of a process that stopped without settling: their unused part stays counted.
   const leases = await db.delete(sendingLeases).where(lt(sendingLeases.expiresAt, cut.recipients)).returning({ s: sendingLeases.sender });
-  return counters.length + recipients.length + warnings.length + leases.length;
+  return counters.length + recipients.length + givenBack.length + warnings.length + leases.length;
 }

@@ -43,6 +43,24 @@ export const countedRecipients = pgTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.instance, t.recipient] }), index('counted_recipients_created_idx').using('brin', t.createdAt)],
 );
 
+/**
+ * Recipients a lease's usage report gave back because someone else had recorded them first
+ * (migration 0015): one row per recipient and lease, so a report retried after a commit it did
+ * not hear gives nothing back twice. Rare (a request retried at another process before the
+ * report), and pruned with `counted_recipients`.
+ */
+export const leaseGiveBacks = pgTable(
+  'lease_give_backs',
+  {
+    tenantId: text('tenant_id').notNull(),
+    instance: text('instance').notNull(),
+    recipient: text('recipient').notNull(),
+    lease: uuid('lease').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.instance, t.recipient, t.lease] }), index('lease_give_backs_created_idx').on(t.createdAt)],
+);
+
 /** "Sending limit nearly reached" fires at most once per sender, limit and window start. */
 export const sendingWarnings = pgTable(
   'sending_warnings',

@@ -1,16 +1,17 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../db/client.ts';
+import { openDatabase, rowsOf, type Database } from '../../db/client.ts';
 import { events } from '../../db/schema/events.ts';
 import { restrictions } from '../../db/schema/restrictions.ts';
-import { countedRecipients, sendingCounters, sendingLeases } from '../../db/schema/sending-counters.ts';
+import { countedRecipients, leaseGiveBacks, sendingCounters, sendingLeases } from '../../db/schema/sending-counters.ts';
 import { recordRecipients, settleLeases, type LeaseSettlement } from '../../db/repos/sending-counters.ts';
 import { appendEvent } from '../../db/repos/events.ts';
 import type { Decision } from '../../domain/enforcement/decision.ts';
+import { createHistoryPruner } from '../../domain/enforcement/history-pruner.ts';
 import { createLeaseKeeper, defaultReportMs, SETTLE_CHUNK } from '../../domain/enforcement/lease-keeper.ts';
 import { recordConfigChange } from '../../domain/tenants/config-change.ts';
 import { manualClock } from '../helpers/clock.ts';
-import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
+import { createTestDatabase, createTestTenant, onPostgres, type TestDatabase, type TestTenant } from '../helpers/db.ts';
 import { setDefaultPolicy } from '../helpers/enforcement.ts';
 import { policyActor, testServices } from '../helpers/services.ts';
 
@@ -242,6 +243,71 @@ describe('quota leases', () => {
     await settleLeases(database.db, [report(3, true, 2)]);
     // r0 to r3, each once, and their four messages.
     expect(await rows(tenant)).toEqual({ external: 4, messages: 4, leases: 0, recipients: 4 });
+  });
+
+  it('a usage report retried after its commit gives back a recipient counted elsewhere only once', async () => {
+    const { tenant } = await setup(100);
+    const ann = sender(tenant);
+    const decide = (instance: string, recipient: string, leaseWant: number) => recordRecipients(database.db, [{
+      tenantId: tenant.id, sender: ann, instance, recipient, internal: false, now: new Date('2026-11-26T10:00:05Z'),
+      limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 1000, restricts: true, serviceRecipientsPerDay: 10_000,
+      messagesPerMinute: 10_000, recipientsPerMessage: 500, leaseWant,
+    }], { leaseMs: 2000, leasePercent: 80 });
+    const [granted] = await decide('m0', 'r0@fabrikam.test', 10);
+    const lease = granted!.lease!;
+    // r1 of m1, answered from the lease, was retried and decided at the database before the report.
+    expect((await decide('m1', 'r1@fabrikam.test', 0))[0]?.outcome).toBe('accepted');
+    const report = (final: boolean): LeaseSettlement => ({
+      lease: lease.id, tenantId: tenant.id, sender: ann, internal: false, used: 2, usedMessages: 2, final, bucket: Date.parse('2026-11-26T10:00:00Z'),
+      recipients: final ? [] : ['1', '2'].map((k) => ({ instance: `m${k}`, recipient: `r${k}@fabrikam.test`, at: Date.parse('2026-11-26T10:00:05Z'), newMessage: true })),
+    });
+    await settleLeases(database.db, [report(false)]);
+    // The same report again, as after a commit the process did not hear.
+    await settleLeases(database.db, [report(false)]);
+    await settleLeases(database.db, [report(true)]);
+    // r0, r1 once, r2, and their three messages.
+    expect(await rows(tenant)).toEqual({ external: 3, messages: 3, leases: 0, recipients: 3 });
+    // What was given back is noted, and forgotten with the recipients two days later.
+    const noted = () => database.db.select({ instance: leaseGiveBacks.instance }).from(leaseGiveBacks).where(eq(leaseGiveBacks.tenantId, tenant.id));
+    expect(await noted()).toEqual([{ instance: 'm1' }]);
+    await createHistoryPruner({ db: database.db, clock: manualClock('2026-11-28T10:00:06Z') }).runOnce();
+    expect(await noted()).toEqual([]);
+  });
+
+  it.skipIf(!onPostgres)('a usage report that meets a decision of the same sender in flight waits for it instead of deadlocking, and counts the recipient once', async () => {
+    const { tenant } = await setup(100);
+    const ann = sender(tenant);
+    const item = (instance: string, recipient: string, leaseWant: number) => ({
+      tenantId: tenant.id, sender: ann, instance, recipient, internal: false, now: new Date('2026-11-26T10:00:05Z'),
+      limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 1000, restricts: true, serviceRecipientsPerDay: 10_000,
+      messagesPerMinute: 10_000, recipientsPerMessage: 500, leaseWant,
+    });
+    const [granted] = await recordRecipients(database.db, [item('m0', 'r0@fabrikam.test', 10)], { leaseMs: 2000, leasePercent: 80 });
+    const lease = granted!.lease!;
+    // r1 of m1 was answered from the lease; Postfix retried it at another process, whose decision
+    // call is in flight: it holds ann's lock (it has decided m2's r2) and has not reached r1 yet.
+    const report: LeaseSettlement = {
+      lease: lease.id, tenantId: tenant.id, sender: ann, internal: false, used: 1, usedMessages: 1, final: true, bucket: Date.parse('2026-11-26T10:00:00Z'),
+      recipients: [{ instance: 'm1', recipient: 'r1@fabrikam.test', at: Date.parse('2026-11-26T10:00:05Z'), newMessage: true }],
+    };
+    const other = await secondHandle();
+    let reported: Promise<unknown> | undefined;
+    await database.db.transaction(async (tx) => {
+      expect((await recordRecipients(tx, [item('m2', 'r2@fabrikam.test', 0)]))[0]?.outcome).toBe('accepted');
+      reported = settleLeases(other.db, [report]).then(() => 'settled', (err: unknown) => err);
+      // The report is waiting on a lock this decision holds.
+      await expect.poll(async () => {
+        const [waiting] = await rowsOf<{ n: number }>(other.db, sql`select count(*)::int as n from pg_stat_activity
+          where wait_event_type = 'Lock' and query like '%sendguard_settle_leases%'`);
+        return waiting?.n;
+      }, { timeout: 5000 }).toBe(1);
+      expect((await recordRecipients(tx, [item('m1', 'r1@fabrikam.test', 0)]))[0]?.outcome).toBe('accepted');
+    });
+    // Before, the report had recorded r1 before taking the lock: the decision waited for it too,
+    // and PostgreSQL broke the deadlock after deadlock_timeout by failing one of the two.
+    expect(await reported).toBe('settled');
+    // r0 (with the lease's 9 unused given back), r1 once, r2; three messages.
+    expect(await rows(tenant)).toEqual({ external: 3, messages: 3, leases: 0, recipients: 3 });
   });
 
   it('a lease left by a process that stopped without giving it back stays counted, and holds no decision up 2 s after it expired', async () => {
