@@ -48,13 +48,29 @@ export function tenantEventStream(
   options: { tenantId: string; afterId: number | undefined; wanted: (event: StoredEvent) => boolean; signals: (AbortSignal | undefined)[] },
 ): AsyncIterableIterator<StoredEvent> {
   const controller = new AbortController();
-  for (const signal of options.signals) signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  const signals = options.signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  const stop = () => controller.abort();
+  for (const signal of signals) signal.addEventListener('abort', stop, { once: true });
+  // However the stream ends, the signals let go of it: the server's lives as long as the server.
+  controller.signal.addEventListener('abort', () => {
+    for (const signal of signals) signal.removeEventListener('abort', stop);
+  }, { once: true });
+  if (signals.some((signal) => signal.aborted)) stop();
   // Fixed now, at subscribe time, not when the client first pulls: nothing committed after the
   // subscription was accepted can be missed.
   const afterId = options.afterId ?? deps.bus.lastDeliveredId;
   const inner = filtered(streamEvents(deps, { tenantId: options.tenantId, afterId, signal: controller.signal }), options.wanted);
   return {
-    next: () => inner.next(),
+    async next() {
+      try {
+        const result = await inner.next();
+        if (result.done) stop();
+        return result;
+      } catch (err) {
+        stop();
+        throw err;
+      }
+    },
     async return(value?: unknown) {
       controller.abort();
       return inner.return(value as never);

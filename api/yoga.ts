@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -104,6 +105,8 @@ export function createGraphQLServer(deps: { services: Services; authenticate: Au
   let graphiqlPage: string | undefined;
   const viewers = new WeakMap<Request, Viewer>();
   const shutdown = new AbortController();
+  // Every open subscription listens on it (and lets go when it ends): no limit to warn at.
+  setMaxListeners(0, shutdown.signal);
   const log = services.logger.child({ component: 'graphql' });
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,

@@ -1,4 +1,6 @@
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tenantEventStream } from '../../api/event-stream.ts';
 import { createTestTenant, needsPostgres, onPostgres, type TestTenant } from '../helpers/db.ts';
 import { startTestApi, type TestApi } from '../helpers/graphql.ts';
 import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
@@ -202,6 +204,59 @@ describe('restrictionEvents over graphql-ws', () => {
     expect(closedWith).toBeUndefined();
     await events.return?.();
     await client.dispose();
+  });
+});
+
+describe('subscriptions that end', () => {
+  const streams = (tenant: TestTenant, server: AbortSignal) => (request?: AbortSignal) =>
+    tenantEventStream({ database: api.services.database, bus: api.services.events }, { tenantId: tenant.id, afterId: undefined, wanted: () => true, signals: [server, request] });
+
+  it('leave nothing on the server\'s shutdown signal, whether the client left or its request was aborted', async () => {
+    const tenant = await createTestTenant(api.database);
+    const server = new AbortController();
+    const open = streams(tenant, server.signal);
+    for (let k = 0; k < 12; k++) {
+      const stream = open();
+      const waiting = stream.next();
+      await stream.return?.();
+      expect(await waiting).toMatchObject({ done: true });
+    }
+    const requests = Array.from({ length: 12 }, () => new AbortController());
+    const waiting = requests.map((request) => open(request.signal).next());
+    for (const request of requests) request.abort();
+    expect((await Promise.all(waiting)).map((r) => r.done)).toEqual(requests.map(() => true));
+    // Before, each ended subscription stayed referenced by the server's signal until it stopped.
+    expect(getEventListeners(server.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('one opened as the server stops ends at once', async () => {
+    const tenant = await createTestTenant(api.database);
+    const server = new AbortController();
+    server.abort();
+    expect(await streams(tenant, server.signal)().next()).toMatchObject({ done: true });
+  });
+
+  it('16 subscribers at once, and 16 more after them, log no listener warning', async () => {
+    // A server of its own: Node warns once per signal, and this file's server has had many subscribers.
+    const own = await startTestApi({ database: api.database });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const tenant = await createTestTenant(api.database);
+      const token = await own.token({ tenantId: tenant.id });
+      for (const round of ['a', 'b']) {
+        const open = await Promise.all(Array.from({ length: 16 }, () => openSse(own.graphqlUrl, token, EVENTS)));
+        await restrict(tenant, `many-${round}`);
+        for (const stream of open) expect(brief(await stream.nextEvent())).toBe(`UserRestricted:${tenant.address(`many-${round}`)}`);
+        for (const stream of open) stream.close();
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await own.stop();
+    }
   });
 });
 
