@@ -27,18 +27,31 @@ export function tokenExpiredError() {
 export function untilExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: Date): AsyncIterableIterator<ExecutionResult> {
   const inner = source[Symbol.asyncIterator]();
   let ended = false;
-  let cancel = () => {};
-  const expired = new Promise<'expired'>((resolve) => {
-    cancel = atTime(expiresAt, () => resolve('expired'));
+  let expired = false;
+  let wake: (() => void) | undefined;
+  const cancel = atTime(expiresAt, () => {
+    expired = true;
+    wake?.();
   });
   const end = () => {
     ended = true;
     cancel();
   };
+  /**
+   * The source's next result, or 'expired' if the token expires first. Raced call by call: racing
+   * every call against one promise that settles at expiry kept a reaction per result delivered
+   * until then (about 400 bytes each).
+   */
+  const nextOrExpiry = () => new Promise<IteratorResult<ExecutionResult> | 'expired'>((resolve, reject) => {
+    wake = () => resolve('expired');
+    inner.next().then(resolve, reject);
+  }).finally(() => {
+    wake = undefined;
+  });
   return {
     async next() {
       if (ended) return { done: true, value: undefined };
-      const winner = await Promise.race([inner.next(), expired]);
+      const winner = expired ? 'expired' : await nextOrExpiry();
       if (winner === 'expired') {
         end();
         // The source may be parked waiting for its next event; its return() unblocks it.
