@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, rowsOf, type Database } from '../../db/client.ts';
+import { openDatabase, rowsOf, type Database, type Db } from '../../db/client.ts';
 import { events } from '../../db/schema/events.ts';
 import { restrictions } from '../../db/schema/restrictions.ts';
 import { countedRecipients, leaseGiveBacks, sendingCounters, sendingLeases } from '../../db/schema/sending-counters.ts';
@@ -78,6 +78,25 @@ async function twoProcesses() {
   const ann = sender(tenant);
   const ask = (services: typeof first, recipient: string, instance: string) => services.enforcement.checkRecipient({ sender: ann, recipient, instance }).then(reply);
   return { tenant, first, second, ask };
+}
+
+/**
+ * ann's recipients decided at the database as a policy process asks (100 an hour, a lease wanted
+ * or not), and usage reports of her lease naming the recipients m<k>/r<k> for each k given.
+ */
+function annAtTheDatabase(tenant: TestTenant) {
+  const ann = sender(tenant);
+  const at = '2026-11-26T10:00:05Z';
+  const decide = (instance: string, recipient: string, leaseWant: number, db: Db = database.db) => recordRecipients(db, [{
+    tenantId: tenant.id, sender: ann, instance, recipient, internal: false, now: new Date(at),
+    limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 1000, restricts: true, serviceRecipientsPerDay: 10_000,
+    messagesPerMinute: 10_000, recipientsPerMessage: 500, leaseWant,
+  }], { leaseMs: 2000, leasePercent: 80 });
+  const report = (lease: string, used: number, final: boolean, ks: readonly number[]): LeaseSettlement => ({
+    lease, tenantId: tenant.id, sender: ann, internal: false, used, usedMessages: used, final, bucket: Date.parse('2026-11-26T10:00:00Z'),
+    recipients: ks.map((k) => ({ instance: `m${k}`, recipient: `r${k}@fabrikam.test`, at: Date.parse(at), newMessage: true })),
+  });
+  return { decide, report };
 }
 
 describe('quota leases', () => {
@@ -224,47 +243,27 @@ describe('quota leases', () => {
 
   it('a usage report retried after its commit gives nothing back; one of a recipient a decision counted meanwhile gives that one back', async () => {
     const { tenant } = await setup(100);
-    const ann = sender(tenant);
-    const decide = (instance: string, recipient: string, leaseWant: number) => recordRecipients(database.db, [{
-      tenantId: tenant.id, sender: ann, instance, recipient, internal: false, now: new Date('2026-11-26T10:00:05Z'),
-      limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 1000, restricts: true, serviceRecipientsPerDay: 10_000,
-      messagesPerMinute: 10_000, recipientsPerMessage: 500, leaseWant,
-    }], { leaseMs: 2000, leasePercent: 80 });
-    const [granted] = await decide('m0', 'r0@fabrikam.test', 10);
-    const lease = granted!.lease!;
-    const report = (used: number, final: boolean, from: number): LeaseSettlement => ({
-      lease: lease.id, tenantId: tenant.id, sender: ann, internal: false, used, usedMessages: used, final, bucket: Date.parse('2026-11-26T10:00:00Z'),
-      recipients: Array.from({ length: used - from }, (_, k) => ({ instance: `m${from + k + 1}`, recipient: `r${from + k + 1}@fabrikam.test`, at: Date.parse('2026-11-26T10:00:05Z'), newMessage: true })),
-    });
-    await settleLeases(database.db, [report(2, false, 0)]);
-    await settleLeases(database.db, [report(2, false, 0)]);
+    const { decide, report } = annAtTheDatabase(tenant);
+    const lease = (await decide('m0', 'r0@fabrikam.test', 10))[0]!.lease!.id;
+    await settleLeases(database.db, [report(lease, 2, false, [1, 2])]);
+    await settleLeases(database.db, [report(lease, 2, false, [1, 2])]);
     // r3 of m3, answered from the lease, retried and decided at the database before the lease's next report.
     expect((await decide('m3', 'r3@fabrikam.test', 0))[0]?.outcome).toBe('accepted');
-    await settleLeases(database.db, [report(3, true, 2)]);
+    await settleLeases(database.db, [report(lease, 3, true, [3])]);
     // r0 to r3, each once, and their four messages.
     expect(await rows(tenant)).toEqual({ external: 4, messages: 4, leases: 0, recipients: 4 });
   });
 
   it('a usage report retried after its commit gives back a recipient counted elsewhere only once', async () => {
     const { tenant } = await setup(100);
-    const ann = sender(tenant);
-    const decide = (instance: string, recipient: string, leaseWant: number) => recordRecipients(database.db, [{
-      tenantId: tenant.id, sender: ann, instance, recipient, internal: false, now: new Date('2026-11-26T10:00:05Z'),
-      limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 1000, restricts: true, serviceRecipientsPerDay: 10_000,
-      messagesPerMinute: 10_000, recipientsPerMessage: 500, leaseWant,
-    }], { leaseMs: 2000, leasePercent: 80 });
-    const [granted] = await decide('m0', 'r0@fabrikam.test', 10);
-    const lease = granted!.lease!;
+    const { decide, report } = annAtTheDatabase(tenant);
+    const lease = (await decide('m0', 'r0@fabrikam.test', 10))[0]!.lease!.id;
     // r1 of m1, answered from the lease, was retried and decided at the database before the report.
     expect((await decide('m1', 'r1@fabrikam.test', 0))[0]?.outcome).toBe('accepted');
-    const report = (final: boolean): LeaseSettlement => ({
-      lease: lease.id, tenantId: tenant.id, sender: ann, internal: false, used: 2, usedMessages: 2, final, bucket: Date.parse('2026-11-26T10:00:00Z'),
-      recipients: final ? [] : ['1', '2'].map((k) => ({ instance: `m${k}`, recipient: `r${k}@fabrikam.test`, at: Date.parse('2026-11-26T10:00:05Z'), newMessage: true })),
-    });
-    await settleLeases(database.db, [report(false)]);
+    await settleLeases(database.db, [report(lease, 2, false, [1, 2])]);
     // The same report again, as after a commit the process did not hear.
-    await settleLeases(database.db, [report(false)]);
-    await settleLeases(database.db, [report(true)]);
+    await settleLeases(database.db, [report(lease, 2, false, [1, 2])]);
+    await settleLeases(database.db, [report(lease, 2, true, [])]);
     // r0, r1 once, r2, and their three messages.
     expect(await rows(tenant)).toEqual({ external: 3, messages: 3, leases: 0, recipients: 3 });
     // What was given back is noted, and forgotten with the recipients two days later.
@@ -276,32 +275,22 @@ describe('quota leases', () => {
 
   it.skipIf(!onPostgres)('a usage report that meets a decision of the same sender in flight waits for it instead of deadlocking, and counts the recipient once', async () => {
     const { tenant } = await setup(100);
-    const ann = sender(tenant);
-    const item = (instance: string, recipient: string, leaseWant: number) => ({
-      tenantId: tenant.id, sender: ann, instance, recipient, internal: false, now: new Date('2026-11-26T10:00:05Z'),
-      limitInternalPerHour: 100, limitExternalPerHour: 100, limitPerDay: 1000, restricts: true, serviceRecipientsPerDay: 10_000,
-      messagesPerMinute: 10_000, recipientsPerMessage: 500, leaseWant,
-    });
-    const [granted] = await recordRecipients(database.db, [item('m0', 'r0@fabrikam.test', 10)], { leaseMs: 2000, leasePercent: 80 });
-    const lease = granted!.lease!;
+    const { decide, report } = annAtTheDatabase(tenant);
+    const lease = (await decide('m0', 'r0@fabrikam.test', 10))[0]!.lease!.id;
     // r1 of m1 was answered from the lease; Postfix retried it at another process, whose decision
     // call is in flight: it holds ann's lock (it has decided m2's r2) and has not reached r1 yet.
-    const report: LeaseSettlement = {
-      lease: lease.id, tenantId: tenant.id, sender: ann, internal: false, used: 1, usedMessages: 1, final: true, bucket: Date.parse('2026-11-26T10:00:00Z'),
-      recipients: [{ instance: 'm1', recipient: 'r1@fabrikam.test', at: Date.parse('2026-11-26T10:00:05Z'), newMessage: true }],
-    };
     const other = await secondHandle();
     let reported: Promise<unknown> | undefined;
     await database.db.transaction(async (tx) => {
-      expect((await recordRecipients(tx, [item('m2', 'r2@fabrikam.test', 0)]))[0]?.outcome).toBe('accepted');
-      reported = settleLeases(other.db, [report]).then(() => 'settled', (err: unknown) => err);
+      expect((await decide('m2', 'r2@fabrikam.test', 0, tx))[0]?.outcome).toBe('accepted');
+      reported = settleLeases(other.db, [report(lease, 1, true, [1])]).then(() => 'settled', (err: unknown) => err);
       // The report is waiting on a lock this decision holds.
       await expect.poll(async () => {
         const [waiting] = await rowsOf<{ n: number }>(other.db, sql`select count(*)::int as n from pg_stat_activity
           where wait_event_type = 'Lock' and query like '%sendguard_settle_leases%'`);
         return waiting?.n;
       }, { timeout: 5000 }).toBe(1);
-      expect((await recordRecipients(tx, [item('m1', 'r1@fabrikam.test', 0)]))[0]?.outcome).toBe('accepted');
+      expect((await decide('m1', 'r1@fabrikam.test', 0, tx))[0]?.outcome).toBe('accepted');
     });
     // Before, the report had recorded r1 before taking the lock: the decision waited for it too,
     // and PostgreSQL broke the deadlock after deadlock_timeout by failing one of the two.
