@@ -1,5 +1,4 @@
 import { and, asc, desc, eq, gt, gte, ilike, lt, lte, or, sql, type SQL } from 'drizzle-orm';
-import { asciiSpelling } from '../../domain/mail-address.ts';
 import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { auditLog } from '../schema/audit-log.ts';
@@ -17,7 +16,8 @@ export interface AuditSearch {
   tenantId: string;
   actor?: string | undefined;
   action?: string | undefined;
-  target?: string | undefined;
+  /** Part of the target, in any of these spellings. */
+  targets?: readonly string[] | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
   /** Keyset: records older than this id (newest first). */
@@ -37,11 +37,7 @@ function searchConditions(search: AuditSearch): SQL[] {
     if (byActor) conditions.push(byActor);
   }
   if (search.action) conditions.push(eq(auditLog.action, search.action));
-  if (search.target) {
-    // Addresses are kept with an internationalised domain in ASCII: `bücher` also finds `xn--bcher-kva`.
-    const spellings = [search.target, asciiSpelling(search.target)].filter((t) => t !== undefined);
-    conditions.push(or(...spellings.map((t) => ilike(auditLog.target, `%${escapeLike(t)}%`))) as SQL);
-  }
+  if (search.targets?.length) conditions.push(or(...search.targets.map((t) => ilike(auditLog.target, `%${escapeLike(t)}%`))) as SQL);
   if (search.from) conditions.push(gte(auditLog.occurredAt, search.from));
   if (search.to) conditions.push(lte(auditLog.occurredAt, search.to));
   return conditions;

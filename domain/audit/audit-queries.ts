@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.ts';
-import { findAuditRecordsByIds, listAuditPage, searchAudit, type AuditRecord } from '../../db/repos/audit-log.ts';
+import { findAuditRecordsByIds, listAuditPage, searchAudit, type AuditRecord, type AuditSearch } from '../../db/repos/audit-log.ts';
+import { asciiSpelling } from '../mail-address.ts';
 import { ValidationError } from '../restrictions/errors.ts';
 import { csvHeader, csvRecord, jsonLine, type AuditExportFormat } from './audit-export.ts';
 
@@ -39,6 +40,13 @@ function validate(filter: AuditFilter): void {
   if (filter.from && filter.to && filter.from > filter.to) throw new ValidationError('from', 'from must not be after to');
 }
 
+/** The filter as the log is searched: addresses are kept with an internationalised domain in ASCII, so `bücher` also finds `xn--bcher-kva`. */
+function searchOf(tenantId: string, filter: AuditFilter): Omit<AuditSearch, 'beforeId' | 'limit'> {
+  const { target, ...rest } = filter;
+  const targets = target ? [target, asciiSpelling(target)].filter((t) => t !== undefined) : undefined;
+  return { tenantId, ...rest, targets };
+}
+
 /** Reading the audit log: search (newest first) and export (oldest first, streamed page by page). */
 export function createAuditQueries(deps: { db: Db }) {
   const { db } = deps;
@@ -48,7 +56,7 @@ export function createAuditQueries(deps: { db: Db }) {
     const size = page.first ?? 50;
     if (!Number.isInteger(size) || size < 0 || size > MAX_AUDIT_PAGE) throw new ValidationError('first', `page size must be between 0 and ${MAX_AUDIT_PAGE}`);
     const beforeId = page.after ? decodeAuditCursor(page.after) : undefined;
-    const { records, totalCount } = await searchAudit(db, { tenantId, ...filter, beforeId, limit: size + 1 });
+    const { records, totalCount } = await searchAudit(db, { ...searchOf(tenantId, filter), beforeId, limit: size + 1 });
     const nodes = records.slice(0, size);
     return { records: nodes, cursorOf: encodeAuditCursor, totalCount, hasNextPage: records.length > size };
   }
@@ -58,7 +66,7 @@ export function createAuditQueries(deps: { db: Db }) {
     validate(filter);
     let cursorId: number | undefined;
     for (;;) {
-      const page = await listAuditPage(db, { tenantId, ...filter, ascending: true, cursorId, limit: pageSize });
+      const page = await listAuditPage(db, { ...searchOf(tenantId, filter), ascending: true, cursorId, limit: pageSize });
       if (page.length > 0) yield page;
       const last = page[page.length - 1];
       if (!last || page.length < pageSize) return;
@@ -75,7 +83,7 @@ export function createAuditQueries(deps: { db: Db }) {
   /** The whole export as one text, for answers that cannot stream; refuses more than `maxRecords`. */
   async function exportText(tenantId: string, filter: AuditFilter, format: AuditExportFormat, maxRecords = MAX_EXPORT_RECORDS): Promise<{ text: string; count: number }> {
     validate(filter);
-    const { totalCount } = await searchAudit(db, { tenantId, ...filter, limit: 0 });
+    const { totalCount } = await searchAudit(db, { ...searchOf(tenantId, filter), limit: 0 });
     if (totalCount > maxRecords) throw new ValidationError('filter', `${totalCount} records match; one export carries at most ${maxRecords}: narrow the time range`);
     let text = '';
     for await (const chunk of exportLog(tenantId, filter, format)) text += chunk;
