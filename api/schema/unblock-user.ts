@@ -76,6 +76,12 @@ const UnblockUserInput = builder.inputType('UnblockUserInput', {
         'Release only if this (a RestrictedUser id) is still the active restriction, so a late or repeated click cannot release a newer one. ' +
         'If it was released or expired the answer is NotRestrictedError; if the sender was restricted again since, RestrictionChangedError; if it is not one of this sender\'s restrictions, ValidationError. Nothing is written.',
     }),
+    dryRun: t.boolean({
+      defaultValue: false,
+      description:
+        "Decide as the release would, with what only the database knows (the unblock quota, a second admin's approval, a newer restriction), and write nothing: no release, audit record, event or request for approval. " +
+        'The answer is the one the call would give; its restrictedUser shows the restriction as released, and fields read from elsewhere (releases, unblockQuota) show the database as it is.',
+    }),
   }),
 });
 
@@ -100,6 +106,7 @@ builder.mutationField('unblockUser', (t) =>
         acknowledgedRecommendations: input.acknowledgedRecommendations ?? [],
         actor: actorOf(viewer),
         expectedRestrictionId: input.restrictionId === null || input.restrictionId === undefined ? undefined : restrictedUserRowId(String(input.restrictionId)),
+        dryRun: input.dryRun ?? false,
       });
       if (!result.ok) throw result.error;
       return result.restriction;

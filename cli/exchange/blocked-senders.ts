@@ -99,19 +99,24 @@ function registerRemove(program: Command): void {
   onRun<Options>(command, async ({ api, out, whatIf, confirm }, options) => {
     const { id, blocked } = await activeRestriction(api, options.senderAddress);
     const description = `Releasing the blocked sender "${blocked.SenderAddress}" (blocked since ${blocked.CreatedDatetime}; ${blocked.Reason}).`;
-    if (whatIf) {
-      await checkWhatIf(api, 'unblockUser', () => releaseInputError(options));
-      return out.note(`What if: ${description} Nothing was changed.`);
-    }
-    await confirm(description);
     // The restriction confirmed is the one released: if the sender was released and restricted
     // again meanwhile, the server answers RestrictionChangedError and releases nothing.
     const input = {
       senderAddress: options.senderAddress, restrictionId: id, reason: options.reason,
       acknowledgedRecommendations: options.acknowledgedRecommendations,
     };
-    const { unblockUser } = await api.request(UNBLOCK, { input }, z.object({ unblockUser: z.unknown() }));
-    const released = successOr(unblockUser, unblocked).restrictedUser;
+    const unblock = async (dryRun: boolean) => {
+      const { unblockUser } = await api.request(UNBLOCK, { input: { ...input, dryRun } }, z.object({ unblockUser: z.unknown() }));
+      return successOr(unblockUser, unblocked).restrictedUser;
+    };
+    if (whatIf) {
+      await checkWhatIf(api, 'unblockUser', () => releaseInputError(options));
+      // What only the server knows (the unblock quota, a second approval) refuses as the release would.
+      await unblock(true);
+      return out.note(`What if: ${description} Nothing was changed.`);
+    }
+    await confirm(description);
+    const released = await unblock(false);
     out.record({ SenderAddress: released.senderAddress, Status: released.status, ReleasedDatetime: released.releasedAt, ReleasedBy: released.releasedBy, ReleaseReason: released.releaseReason });
     out.note(`Released ${released.senderAddress}: it can send again.`);
   });

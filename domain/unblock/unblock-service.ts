@@ -1,5 +1,5 @@
 import type { UnblockQuotaSettings } from '../../config/load-config.ts';
-import type { Db } from '../../db/client.ts';
+import { rolledBack, type Db } from '../../db/client.ts';
 import {
   decideReleaseRequest,
   endRestriction,
@@ -40,6 +40,8 @@ export interface ReleaseCommand {
   actor: Actor;
   /** Release only if this is still the active restriction (a card clicked late must not release a newer one). */
   expectedRestrictionId?: string | null | undefined;
+  /** Decide as a release would and write nothing (not even a request for a second approval). */
+  dryRun?: boolean | undefined;
 }
 
 /** How much of the unblock quota an entity has used in the rolling window. */
@@ -140,7 +142,9 @@ export function createUnblockService(deps: { db: Db; clock: Clock; quota: Unbloc
     const invalid = validate(cmd);
     if (invalid) return { ok: false, error: invalid };
     const key = normalizeEntityKey(cmd.entityKind, cmd.entityKey);
-    return db.transaction(async (tx) => {
+    // A refusal commits what it wrote (an expiry found late, a request for a second approval); a dry run nothing.
+    const run = <T>(work: (tx: Db) => Promise<T>): Promise<T> => (cmd.dryRun ? rolledBack(db, work) : db.transaction(work));
+    return run(async (tx) => {
       const now = clock.now();
       if (cmd.expectedRestrictionId) {
         // An id of another sender's restriction is a mistake in the request, not a change of state.

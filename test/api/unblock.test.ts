@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { events } from '../../db/schema/events.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
@@ -121,6 +123,42 @@ describe('unblockUser', () => {
       requestedBy: 'Admin A',
       requestedAt: clock.now().toISOString(),
     });
+    expect(await unblock(second, { senderAddress: address })).toMatchObject({ __typename: 'UnblockUserSuccess', restrictedUser: { releasedBy: 'Admin B' } });
+  });
+
+  it('dryRun answers as the release would, quota and second approval included, and writes nothing: no release, audit record, event or approval request', async () => {
+    const tenant = await createTestTenant(api.database);
+    const address = tenant.address('dry');
+    const first = await api.token({ tenantId: tenant.id, principalId: 'oid-a', name: 'Admin A' });
+    const second = await api.token({ tenantId: tenant.id, principalId: 'oid-b', name: 'Admin B' });
+    await setUnblockSettings(first, { requireSecondApproval: true, unblockQuota: 1 });
+    await restrict(tenant, address);
+    const written = async () => ({
+      status: (await api.services.restrictionQueries.latest(tenant.id, 'user', address))?.status,
+      trail: await trail(tenant, address),
+      events: (await api.database.db.select({ type: events.type }).from(events).where(eq(events.tenantId, tenant.id))).map((e) => e.type),
+    });
+    // The restriction's alert is raised in the background; what follows must not wait for it.
+    const alerted = (n: number) => expect.poll(async () => (await written()).events.filter((type) => type === 'AlertRaised').length).toBe(n);
+    await alerted(1);
+    const before = await written();
+    expect(await unblock(first, { senderAddress: address, dryRun: true })).toMatchObject({
+      __typename: 'UnblockUserSuccess', restrictedUser: { senderAddress: address, status: 'RELEASED', releasedBy: 'Admin A', releases: [] },
+    });
+    expect(await written()).toEqual(before);
+
+    expect(await unblock(first, { senderAddress: address })).toMatchObject({ __typename: 'UnblockUserSuccess' });
+    await restrict(tenant, address);
+    await alerted(2);
+    const restricted = await written();
+    // Past the quota: A's dry run is refused as the call would be, and records no request, so B's dry run asks too.
+    expect(await unblock(first, { senderAddress: address, dryRun: true })).toMatchObject({ __typename: 'SecondApprovalRequiredError', requestedBy: 'Admin A' });
+    expect(await unblock(second, { senderAddress: address, dryRun: true })).toMatchObject({ __typename: 'SecondApprovalRequiredError', requestedBy: 'Admin B' });
+    expect(await written()).toEqual(restricted);
+    // Once A has asked for real, B's dry run would approve, and B's call does.
+    expect(await unblock(first, { senderAddress: address })).toMatchObject({ __typename: 'SecondApprovalRequiredError', requestedBy: 'Admin A' });
+    expect(await unblock(second, { senderAddress: address, dryRun: true })).toMatchObject({ __typename: 'UnblockUserSuccess', restrictedUser: { releasedBy: 'Admin B' } });
+    expect((await written()).status).toBe('Restricted');
     expect(await unblock(second, { senderAddress: address })).toMatchObject({ __typename: 'UnblockUserSuccess', restrictedUser: { releasedBy: 'Admin B' } });
   });
 

@@ -194,9 +194,12 @@ describe('remove-blocked-sender-address', () => {
     await restrict(address);
     expect((await runSendguard(['remove-blocked-sender-address', '--sender-address', address, '--yes'], asAdmin())).code).toBe(0);
     await restrict(address);
+    // -WhatIf asks the server too: the quota is refused there as the release would be.
+    const whatIf = await runSendguard(['Remove-BlockedSenderAddress', '-SenderAddress', address, '-WhatIf'], asAdmin());
     const result = await runSendguard(['remove-blocked-sender-address', '--sender-address', address, '--yes'], asAdmin());
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/released 1 times in the last 30 days \(at most 1\); the next release is possible at \S+Z/);
+    expect(whatIf).toEqual(result);
     expect(await statusOf(address)).toBe('Restricted');
   });
 
