@@ -54,6 +54,11 @@ export async function rolledBack<T>(db: Db, work: (tx: Db) => Promise<T>): Promi
   return done.value;
 }
 
+/** `work` in a transaction, kept; or, for a dry run, rolled back (see `rolledBack`). */
+export function transactionOrDryRun<T>(db: Db, dryRun: boolean | undefined, work: (tx: Db) => Promise<T>): Promise<T> {
+  return dryRun ? rolledBack(db, work) : db.transaction(work);
+}
+
 export interface OpenOptions {
   databaseUrl?: string | undefined;
   /** Folder for the embedded database; `memory` keeps it in memory (tests). */

@@ -1,5 +1,5 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { rolledBack, type Db } from '../../db/client.ts';
+import { transactionOrDryRun, type Db } from '../../db/client.ts';
 import {
   deleteRelayCredential,
   findRelayCredential,
@@ -111,15 +111,14 @@ export function createRelayCredentialService(deps: { db: Db; clock: Clock }) {
     // A dry run stores nothing, so it spends no scrypt on a hash it would throw away.
     const passwordHash = input.dryRun ? '' : await hashRelayPassword(password);
     const actor = input.actor ?? systemActor('setup');
-    const write = async (tx: Db) => {
+    return transactionOrDryRun(db, input.dryRun, async (tx) => {
       await refuseAnotherOrganisationsAddress(tx, input.tenantId, username);
       const at = clock.now();
       const created = await insertRelayCredential(tx, { tenantId: input.tenantId, username, passwordHash, createdAt: at });
       if (!created) throw new RelayUsernameTakenError(username);
       await recordAudit(tx, { tenantId: input.tenantId, actor, action: 'New-RelayCredential', targetKind: TARGET_KIND, target: username, before: null, after: audited(created), at });
       return created;
-    };
-    return input.dryRun ? rolledBack(db, write) : db.transaction(write);
+    });
   }
 
   /** Sets a new password; sessions already authenticated keep going, new AUTH needs the new one. */

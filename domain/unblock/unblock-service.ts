@@ -1,5 +1,5 @@
 import type { UnblockQuotaSettings } from '../../config/load-config.ts';
-import { rolledBack, type Db } from '../../db/client.ts';
+import { transactionOrDryRun, type Db } from '../../db/client.ts';
 import {
   decideReleaseRequest,
   endRestriction,
@@ -143,8 +143,7 @@ export function createUnblockService(deps: { db: Db; clock: Clock; quota: Unbloc
     if (invalid) return { ok: false, error: invalid };
     const key = normalizeEntityKey(cmd.entityKind, cmd.entityKey);
     // A refusal commits what it wrote (an expiry found late, a request for a second approval); a dry run nothing.
-    const run = <T>(work: (tx: Db) => Promise<T>): Promise<T> => (cmd.dryRun ? rolledBack(db, work) : db.transaction(work));
-    return run(async (tx) => {
+    return transactionOrDryRun(db, cmd.dryRun, async (tx) => {
       const now = clock.now();
       if (cmd.expectedRestrictionId) {
         // An id of another sender's restriction is a mistake in the request, not a change of state.
