@@ -28,6 +28,7 @@ import {
   ValidationError,
   type ReleaseError,
 } from '../restrictions/errors.ts';
+import { uuidsOnly } from '../ids.ts';
 import { senderKeyError } from '../policies/policy-validation.ts';
 import { releaseInputError } from './release-validation.ts';
 
@@ -147,7 +148,9 @@ export function createUnblockService(deps: { db: Db; clock: Clock; quota: Unbloc
       const now = clock.now();
       if (cmd.expectedRestrictionId) {
         // An id of another sender's restriction is a mistake in the request, not a change of state.
-        const named = await findRestrictionById(tx, cmd.tenantId, cmd.expectedRestrictionId);
+        // Not a uuid (a forged global id) names no restriction: asked of a uuid column it would be a fault.
+        const [id] = uuidsOnly([cmd.expectedRestrictionId]);
+        const named = id === undefined ? undefined : await findRestrictionById(tx, cmd.tenantId, id);
         if (!named || named.entityKind !== cmd.entityKind || named.entityKey !== key) {
           return { ok: false, error: new ValidationError('restrictionId', `restrictionId is not the id of a restriction of ${key}`) };
         }

@@ -248,13 +248,14 @@ describe('unblockUser with restrictionId (release only that restriction)', () =>
     for (const restrictionId of [connectorId, 'not-an-id']) {
       expect(await unblock(token, { senderAddress: address, restrictionId })).toEqual({ __typename: 'ValidationError', message: 'restrictionId is not the id of a restricted user', field: 'restrictionId' });
     }
-    // Another sender's restriction, or one of another tenant: the id does not name one of this sender's.
+    // Another sender's restriction, one of another tenant, or a RestrictedUser id with no row id in it: the id does not name one of this sender's.
     const other = tenant.address('hal');
     await restrict(tenant, other);
     const stranger = await createTestTenant(api.database);
     await restrict(stranger, stranger.address('gus'));
     const strangers = await idOf(await api.token({ tenantId: stranger.id }), stranger.address('gus'));
-    for (const restrictionId of [await idOf(token, other), strangers]) {
+    const forged = Buffer.from('RestrictedUser:not-a-uuid').toString('base64');
+    for (const restrictionId of [await idOf(token, other), strangers, forged]) {
       expect(await unblock(token, { senderAddress: address, restrictionId })).toEqual({ __typename: 'ValidationError', message: `restrictionId is not the id of a restriction of ${address}`, field: 'restrictionId' });
     }
     expect((await api.services.restrictionQueries.latest(tenant.id, 'user', address))?.status).toBe('Restricted');
