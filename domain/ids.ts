@@ -4,3 +4,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function uuidsOnly(ids: readonly string[]): string[] {
   return ids.filter((id) => UUID.test(id));
 }
+
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}

@@ -13,6 +13,8 @@ import {
   type RestrictionOrderField,
   type RestrictionStatus,
 } from '../../db/repos/restrictions.ts';
+import { parseIsoDateTime } from '../date-time.ts';
+import { isUuid } from '../ids.ts';
 import { asciiSpelling } from '../mail-address.ts';
 import { pageRequest, type PageArgs } from '../paging.ts';
 import { ValidationError } from './errors.ts';
@@ -55,8 +57,9 @@ export function encodeCursor(r: Restriction, orderBy: RestrictionOrderField): st
 function positionIn(parsed: unknown, orderBy: RestrictionOrderField): Position | undefined {
   if (!Array.isArray(parsed) || !parsed.every((part) => typeof part === 'string')) return undefined;
   const [value, id] = orderBy === 'createdAt' ? (parsed.length === 2 ? parsed : []) : parsed.length === 3 && parsed[0] === 'entityKey' ? parsed.slice(1) : [];
-  if (typeof value !== 'string' || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
-  if (orderBy === 'createdAt' && Number.isNaN(Date.parse(value))) return undefined;
+  if (typeof value !== 'string' || typeof id !== 'string' || !isUuid(id)) return undefined;
+  // Only what the database can compare with: a time it stores, a key without NUL (no issued cursor holds another).
+  if (orderBy === 'createdAt' ? parseIsoDateTime(value) === undefined : value.includes('\u0000')) return undefined;
   return { value, id };
 }
 

@@ -148,11 +148,18 @@ describe('restrictedUsers', () => {
       expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
       expect(res.body.errors?.[0]?.message).toBe('page size is capped at 100');
     }
-    const forged = Buffer.from(JSON.stringify(['yesterday', '5a9a1f85-ac9c-44aa-b900-584c08065b9c'])).toString('base64url');
-    for (const after of ['not-a-cursor', forged]) {
+    const id = '5a9a1f85-ac9c-44aa-b900-584c08065b9c';
+    // Forged positions the database could not compare with: a time it cannot store, an id that is no uuid.
+    const forged = [['yesterday', id], ['-200000-01-01T00:00:00.000Z', id], ['+275760-09-13T00:00:00.000Z', id], ['2026-11-26T10:00:00.000Z', '-'.repeat(36)]].map((position) =>
+      Buffer.from(JSON.stringify(position)).toString('base64url'),
+    );
+    for (const after of ['not-a-cursor', ...forged]) {
       const bad = await api.gql(token, LIST, { first: 1, after });
       expect(bad.body.errors?.[0]).toMatchObject({ message: 'the cursor is not one this API issued', extensions: { code: 'BAD_USER_INPUT' } });
     }
+    const nulKey = Buffer.from(JSON.stringify(['entityKey', 'ann\u0000@example.com', id])).toString('base64url');
+    const byAddress = await api.gql(token, LIST, { first: 1, after: nulKey, orderBy: { field: 'ENTITY_KEY', direction: 'ASC' } });
+    expect(byAddress.body.errors?.[0]).toMatchObject({ message: 'the cursor is not one this API issued', extensions: { code: 'BAD_USER_INPUT' } });
     expect((await list(token, { first: 100 })).totalCount).toBe(0);
   });
 
