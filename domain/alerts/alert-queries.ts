@@ -9,6 +9,8 @@ import {
   type AlertListFilter,
   type Notification,
 } from '../../db/repos/alerts.ts';
+import { parseIsoDateTime } from '../date-time.ts';
+import { isUuid } from '../ids.ts';
 import { ValidationError } from '../restrictions/errors.ts';
 import { pageRequest, type PageArgs } from '../paging.ts';
 
@@ -36,9 +38,10 @@ export function encodeAlertCursor(a: Alert): string {
 function decodeAlertCursor(cursor: string): { firstSeenAt: Date; id: string } {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && /^[0-9a-f-]{36}$/.test(parsed[1])) {
-      const firstSeenAt = new Date(parsed[0]);
-      if (!Number.isNaN(firstSeenAt.getTime())) return { firstSeenAt, id: parsed[1] };
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && isUuid(parsed[1])) {
+      // Only a time the database stores: another would fail the statement, not find no alerts.
+      const firstSeenAt = parseIsoDateTime(parsed[0]);
+      if (firstSeenAt) return { firstSeenAt, id: parsed[1] };
     }
   } catch {
     // fall through to the typed error

@@ -173,6 +173,12 @@ describe('alerts over GraphQL', () => {
     const page = await listAlerts(reader, { first: 1 });
     expect([page.edges.length, page.pageInfo.hasNextPage]).toEqual([1, true]);
     expect((await listAlerts(reader, { first: 1, after: page.pageInfo.endCursor })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('bob')]);
+    // A cursor it never issued, even one shaped like its own, is the caller's mistake, not a fault.
+    const id = '5a9a1f85-ac9c-44aa-b900-584c08065b9c';
+    for (const position of [['not a time', id], ['-200000-01-01T00:00:00.000Z', id], ['2026-11-26T10:00:00.000Z', '-'.repeat(36)]]) {
+      const forged = await api.gql(reader, ALERTS, { first: 1, after: Buffer.from(JSON.stringify(position)).toString('base64url') });
+      expect(forged.body.errors?.[0]).toMatchObject({ message: 'the cursor is not one this API issued', extensions: { code: 'BAD_USER_INPUT' } });
+    }
 
     const move = async (token: string, status: string, id = restricted?.id) => api.gql<{ updateAlertStatus: Record<string, unknown> }>(token, UPDATE_STATUS, { input: { id, status } });
     expect(errorCodes(await move(reader, 'IN_PROGRESS'))).toEqual(['FORBIDDEN']);
