@@ -12,18 +12,26 @@ export interface RestrictionEventFilter {
 
 const NOT_SENT = 'afterEventId (or Last-Event-ID) must be an eventId this API sent';
 
-/**
- * `afterEventId` argument first, else the SSE `Last-Event-ID` header; absent = from now on. An id
- * past the newest event was never sent: resuming after it would skip every event until the ids
- * caught up with it.
- */
-export async function resumePoint(bus: Pick<EventBus, 'committed'>, afterEventId: string | null | undefined, lastEventIdHeader: string | null | undefined): Promise<number | undefined> {
-  const given = afterEventId ?? lastEventIdHeader ?? undefined;
-  if (given === undefined || given === '') return undefined;
+/** An event id as a client gives it back; one that is no number, or past the newest event, was never sent. */
+async function sentEventId(bus: Pick<EventBus, 'committed'>, given: string): Promise<number> {
   if (!/^\d{1,15}$/.test(given.trim())) throw new ValidationError('afterEventId', NOT_SENT);
   const id = Number(given.trim());
+  // Resuming after an id past the newest event would skip every event until the ids caught up with it.
   if (!(await bus.committed(id))) throw new ValidationError('afterEventId', NOT_SENT);
   return id;
+}
+
+/**
+ * Where a subscription resumes: after the `afterEventId` argument or the SSE `Last-Event-ID`
+ * header, the later of the two when both are given; absent = from now on. An SSE client that
+ * reconnects repeats its first request, `afterEventId` and all, and adds the id of the last event
+ * it received: that id is where it got to.
+ */
+export async function resumePoint(bus: Pick<EventBus, 'committed'>, afterEventId: string | null | undefined, lastEventIdHeader: string | null | undefined): Promise<number | undefined> {
+  const given = [afterEventId, lastEventIdHeader].filter((id): id is string => typeof id === 'string' && id !== '');
+  if (given.length === 0) return undefined;
+  const ids = await Promise.all(given.map((id) => sentEventId(bus, id)));
+  return Math.max(...ids);
 }
 
 function matches(event: StoredEvent, filter: RestrictionEventFilter): boolean {

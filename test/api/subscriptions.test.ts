@@ -95,6 +95,26 @@ describe('restrictionEvents over SSE', () => {
     resumed.close();
   });
 
+  it('resumes after Last-Event-ID when the reconnect repeats the first request\'s afterEventId, as SSE clients do: nothing twice', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id });
+    await restrict(tenant, 'w0');
+    const replay = await openSse(api.graphqlUrl, token, EVENTS, { variables: { after: '0', filter: { senderAddress: tenant.address('w0') } } });
+    const variables = { after: (await replay.nextEvent()).eventId };
+    replay.close();
+    const first = await openSse(api.graphqlUrl, token, EVENTS, { variables });
+    await restrict(tenant, 'w1');
+    await restrict(tenant, 'w2');
+    await first.next();
+    const seen = await first.next();
+    first.close();
+    await restrict(tenant, 'w3');
+    // The same request again, with the id of the last event seen, as an SSE client reconnects.
+    const resumed = await openSse(api.graphqlUrl, token, EVENTS, { variables, lastEventId: seen?.id });
+    expect(brief(await resumed.nextEvent())).toBe(`UserRestricted:${tenant.address('w3')}`);
+    resumed.close();
+  });
+
   it('is refused without a token (401) and to a caller without a role (FORBIDDEN); a bad resume point is a clear error', async () => {
     const tenant = await createTestTenant(api.database);
     const res = await fetch(api.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ query: EVENTS }) });
