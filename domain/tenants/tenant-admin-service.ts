@@ -4,6 +4,7 @@ import {
   findTenant,
   getTenantSettings,
   listAcceptedDomains,
+  lockAcceptedDomains,
   removeAcceptedDomain,
   updateTenantSettings,
   type TenantSettings,
@@ -107,6 +108,8 @@ export function createTenantAdminService(deps: { db: Db; clock: Clock }) {
   async function removeDomain(cmd: TenantCommand & { domain: string }): Promise<string[]> {
     const domain = oneDomain(cmd.domain);
     return db.transaction(async (tx) => {
+      // The lock adds take: two removals at once would each see the other's domain left, and leave none.
+      await lockAcceptedDomains(tx);
       const before = await listAcceptedDomains(tx, cmd.tenantId);
       if (!before.includes(domain)) throw new NotFoundError('accepted domain', domain);
       if (before.length === 1) throw new ValidationError('domain', `${domain} is the last accepted domain; add another one first`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertConnector } from '../../db/repos/connectors.ts';
-import { createTestTenant, type TestTenant } from '../helpers/db.ts';
+import { createTestTenant, needsPostgres, onPostgres, type TestTenant } from '../helpers/db.ts';
 import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
 import { policyActor } from '../helpers/services.ts';
 
@@ -65,6 +65,18 @@ describe('tenant settings', () => {
     expect(await change('removeAcceptedDomain', `mail.${tenant.domain}`)).toEqual({ __typename: 'RemoveAcceptedDomainSuccess', tenant: { acceptedDomains: [tenant.domain] } });
     expect(await change('removeAcceptedDomain', tenant.domain)).toEqual({ __typename: 'ValidationError', message: `${tenant.domain} is the last accepted domain; add another one first` });
     expect((await auditActions(tenant, `mail.${tenant.domain}`)).map((a) => a.action)).toEqual(['New-AcceptedDomain', 'Remove-AcceptedDomain']);
+  });
+
+  it.skipIf(!onPostgres)(`removes two domains at once without leaving none (${needsPostgres})`, async () => {
+    for (let round = 0; round < 5; round++) {
+      const extra = `second-${round}-${Date.now()}.example`;
+      const tenant = await createTestTenant(api.database, { domains: [extra] });
+      const gql = await as(tenant, ['Security Administrator']);
+      const remove = async (domain: string) => (await gql('mutation($d: String!) { removeAcceptedDomain(input: { domain: $d }) { __typename } }', { d: domain })).body.data?.removeAcceptedDomain;
+      const [first, second] = await Promise.all([remove(tenant.domain), remove(extra)]);
+      expect([first, second].map((r) => r?.__typename).sort()).toEqual(['RemoveAcceptedDomainSuccess', 'ValidationError']);
+      expect((await api.services.tenantAdmin.overview(tenant.id))?.acceptedDomains).toHaveLength(1);
+    }
   });
 });
 
