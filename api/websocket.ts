@@ -81,10 +81,11 @@ async function executionArgs(yoga: Yoga, extra: Extra, viewer: Viewer | undefine
 /**
  * graphql-ws on the HTTP server's `path`. The token travels in `connectionParams.authorization`
  * and is verified at connect time; each subscribe re-checks that it has not expired since, and
- * the connection closes when it does.
+ * the connection closes when it does. A message over `maxMessageBytes` closes it with 1009.
  */
-export function attachGraphQLWebSocket(deps: { server: http.Server; path: string; yoga: Yoga; authenticate: Authenticator; log: Pick<Logger, 'error'> }) {
-  const wss = new WebSocketServer({ noServer: true });
+export function attachGraphQLWebSocket(deps: { server: http.Server; path: string; yoga: Yoga; authenticate: Authenticator; log: Pick<Logger, 'error'>; maxMessageBytes: number }) {
+  // A message is held whole and parsed before the token is looked at: the HTTP body limit holds for it too (ws's own is 100 MiB).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxMessageBytes });
   const viewers = new WeakMap<WebSocket, Viewer>();
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.url ?? '').split('?')[0] !== deps.path) return;

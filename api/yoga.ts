@@ -133,7 +133,7 @@ export function createGraphQLServer(deps: { services: Services; authenticate: Au
     yoga,
     handle: (req: http.IncomingMessage, res: http.ServerResponse): void => yoga.requestListener(req, res),
     /** Serves graphql-ws on the same HTTP server and path. */
-    attachWebSocket: (server: http.Server) => attachGraphQLWebSocket({ server, path: GRAPHQL_PATH, yoga, authenticate, log }),
+    attachWebSocket: (server: http.Server) => attachGraphQLWebSocket({ server, path: GRAPHQL_PATH, yoga, authenticate, log, maxMessageBytes: services.config.graphql.maxBodyBytes }),
     /** Ends open subscriptions so the HTTP server can close. */
     stop(): void {
       shutdown.abort();

@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { tenantEventStream } from '../../api/event-stream.ts';
 import { untilExpiry } from '../../api/token-expiry.ts';
 import { createTestTenant, needsPostgres, onPostgres, type TestTenant } from '../helpers/db.ts';
@@ -204,6 +205,14 @@ describe('restrictionEvents over graphql-ws', () => {
     expect(brief((await events.next()).value?.data?.restrictionEvents ?? {})).toBe(`UserRestricted:${tenant.address('still-served')}`);
     await events.return?.();
     await client.dispose();
+  });
+
+  it('closes a connection whose message is larger than a request body may be (1009), before reading any of it as GraphQL', async () => {
+    const socket = new WebSocket(`${api.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(api.config.graphql.maxBodyBytes) } }));
+    expect(await closed).toBe(1009);
   });
 
   it.each([
