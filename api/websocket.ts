@@ -23,16 +23,23 @@ interface RootValue {
 const UNAUTHORIZED = 4401;
 const UNAVAILABLE = 1011;
 
+/** The connection's token, as `Authorization` would carry it, and its caller as of the last operation. */
+interface Connection {
+  authorization: string | undefined;
+  viewer: Viewer;
+}
+
 /**
- * Verifies `connectionParams.authorization` once, when the connection opens, and closes the
- * connection (4401) when that token expires: its subscriptions may not outlive it.
+ * Verifies `connectionParams.authorization` when the connection opens, and closes the connection
+ * (4401) when that token expires: its subscriptions may not outlive it.
  */
-function connectionAuthenticator(authenticate: Authenticator, viewers: WeakMap<WebSocket, Viewer>, log: Pick<Logger, 'error'>) {
+function connectionAuthenticator(authenticate: Authenticator, connections: WeakMap<WebSocket, Connection>, log: Pick<Logger, 'error'>) {
   return async (ctx: { connectionParams?: Readonly<Record<string, unknown>> | undefined; extra: Extra }): Promise<boolean> => {
     const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+    const authorization = typeof header === 'string' ? header : undefined;
     try {
-      const viewer = await authenticate(typeof header === 'string' ? header : undefined);
-      viewers.set(ctx.extra.socket, viewer);
+      const viewer = await authenticate(authorization);
+      connections.set(ctx.extra.socket, { authorization, viewer });
       const socket = ctx.extra.socket;
       const cancel = atTime(viewer.expiresAt, () => socket.close(UNAUTHORIZED, 'Unauthorized: the token has expired; reconnect with a fresh one'));
       socket.once('close', cancel);
@@ -51,12 +58,28 @@ function isGraphQLError(err: unknown): err is GraphQLError {
   return err instanceof Error && 'locations' in err;
 }
 
-/** Runs each operation through yoga's envelop, so scopes, armor and error masking apply as over HTTP. */
-async function executionArgs(yoga: Yoga, extra: Extra, viewer: Viewer | undefined, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+const unauthenticated = (message: string) => [createGraphQLError(`Unauthorized: ${message}`, { extensions: { code: 'UNAUTHENTICATED' } })];
+
+/**
+ * The caller of one operation: the connection's token, with the roles stored for its principal now
+ * (as each HTTP request gets them), so a role removed while the connection is open no longer counts.
+ */
+async function operationViewer(authenticate: Authenticator, connection: Connection | undefined, log: Pick<Logger, 'error'>): Promise<Viewer | readonly GraphQLError[]> {
   // Token time is wall-clock time, as jose checks it.
-  if (!viewer || viewer.expiresAt <= systemClock.now()) {
-    return [createGraphQLError('Unauthorized: the token has expired; reconnect with a fresh one', { extensions: { code: 'UNAUTHENTICATED' } })];
+  if (!connection || connection.viewer.expiresAt <= systemClock.now()) return unauthenticated('the token has expired; reconnect with a fresh one');
+  try {
+    connection.viewer = await authenticate(connection.authorization);
+    return connection.viewer;
+  } catch (err) {
+    if (err instanceof AuthenticationError) return unauthenticated(err.message);
+    log.error({ err }, 'authentication failed unexpectedly');
+    return [createGraphQLError('The service is unavailable; try again shortly.', { extensions: { code: 'SERVICE_UNAVAILABLE' } })];
   }
+}
+
+/** Runs each operation through yoga's envelop, so scopes, armor and error masking apply as over HTTP. */
+async function executionArgs(yoga: Yoga, extra: Extra, viewer: Viewer | readonly GraphQLError[], payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+  if (Array.isArray(viewer)) return viewer;
   const enveloped = yoga.getEnveloped({ req: extra.request, params: payload, viewer });
   let document: ExecutionArgs['document'];
   try {
@@ -80,13 +103,13 @@ async function executionArgs(yoga: Yoga, extra: Extra, viewer: Viewer | undefine
 
 /**
  * graphql-ws on the HTTP server's `path`. The token travels in `connectionParams.authorization`
- * and is verified at connect time; each subscribe re-checks that it has not expired since, and
- * the connection closes when it does. A message over `maxMessageBytes` closes it with 1009.
+ * and is verified at connect time; each operation checks it again, with its principal's stored
+ * roles as they are then, and the connection closes when it expires. A message over `maxMessageBytes` closes it with 1009.
  */
 export function attachGraphQLWebSocket(deps: { server: http.Server; path: string; yoga: Yoga; authenticate: Authenticator; log: Pick<Logger, 'error'>; maxMessageBytes: number }) {
   // A message is held whole and parsed before the token is looked at: the HTTP body limit holds for it too (ws's own is 100 MiB).
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxMessageBytes });
-  const viewers = new WeakMap<WebSocket, Viewer>();
+  const connections = new WeakMap<WebSocket, Connection>();
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.url ?? '').split('?')[0] !== deps.path) return;
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -94,8 +117,9 @@ export function attachGraphQLWebSocket(deps: { server: http.Server; path: string
   deps.server.on('upgrade', onUpgrade);
   const disposable = useServer(
     {
-      onConnect: connectionAuthenticator(deps.authenticate, viewers, deps.log),
-      onSubscribe: (ctx, _id, payload) => executionArgs(deps.yoga, ctx.extra, viewers.get(ctx.extra.socket), payload),
+      onConnect: connectionAuthenticator(deps.authenticate, connections, deps.log),
+      onSubscribe: async (ctx, _id, payload) =>
+        executionArgs(deps.yoga, ctx.extra, await operationViewer(deps.authenticate, connections.get(ctx.extra.socket), deps.log), payload),
       execute: (args) => (args.rootValue as RootValue).execute(args),
       subscribe: (args) => (args.rootValue as RootValue).subscribe(args),
     },

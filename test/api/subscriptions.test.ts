@@ -207,6 +207,27 @@ describe('restrictionEvents over graphql-ws', () => {
     await client.dispose();
   });
 
+  it('authorises each operation with the roles stored for its caller now, not those it had when the connection opened', async () => {
+    const tenant = await createTestTenant(api.database);
+    const role = { tenantId: tenant.id, principalId: 'oid-ws-admin', role: 'Security Administrator', actor: admin };
+    await api.services.roles.assign(role);
+    let connections = 0;
+    const client = openWs(api.url, await api.token({ tenantId: tenant.id, principalId: 'oid-ws-admin', roles: [] }), { onConnected: () => connections++ });
+    // A subscription keeps the one connection open throughout.
+    const events = client.iterate({ query: EVENTS });
+    const pending = events.next();
+    const run = async (query: string) => (await client.iterate<Record<string, unknown>>({ query }).next()).value as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+    expect((await run('{ viewer { scopes } }')).data).toEqual({ viewer: { scopes: ['READ', 'MANAGE'] } });
+    await api.services.roles.remove(role);
+    expect((await run('{ viewer { scopes } }')).data).toEqual({ viewer: { scopes: [] } });
+    const unblock = await run(`mutation { unblockUser(input: { senderAddress: "${tenant.address('x')}", reason: "r" }) { __typename } }`);
+    expect(unblock.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    expect(connections).toBe(1);
+    await events.return?.();
+    await pending;
+    await client.dispose();
+  });
+
   it('closes a connection whose message is larger than a request body may be (1009), before reading any of it as GraphQL', async () => {
     const socket = new WebSocket(`${api.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));

@@ -48,13 +48,13 @@ export async function openSse(url: string, token: string, query: string, options
 }
 
 /** A graphql-ws client authenticating with `connectionParams.authorization`. */
-export function openWs(httpUrl: string, token: string | null, options: { onClose?: (code: number, reason: string) => void } = {}): Client {
+export function openWs(httpUrl: string, token: string | null, options: { onClose?: (code: number, reason: string) => void; onConnected?: () => void } = {}): Client {
   return createClient({
     url: `${httpUrl.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
     lazy: true,
-    on: { closed: (event) => options.onClose?.((event as { code: number }).code, (event as { reason: string }).reason) },
+    on: { closed: (event) => options.onClose?.((event as { code: number }).code, (event as { reason: string }).reason), connected: () => options.onConnected?.() },
   });
 }
