@@ -139,20 +139,32 @@ export function createSendguardBot(deps: SendguardBotDeps) {
     return isCardAction(activity) ? { messages: [], invoke: { kind: 'error', status: 500, message } } : { messages: [message], invoke: null };
   }
 
+  /** Who is asking could not be checked (the database is down): nothing was read, and the admin hears so rather than nothing. */
+  function unadmitted(activity: IncomingActivity, err: unknown): BotReply {
+    logger.error({ err, activityType: activity.type, conversationId: activity.conversation.id }, 'bot turn failed before it was answered');
+    if (isCardAction(activity)) return { messages: [], invoke: { kind: 'error', status: 500, message: sorry } };
+    return activity.type === 'message' || isInstall(activity) ? { messages: [sorry], invoke: null } : noReply;
+  }
+
   async function turn(activity: IncomingActivity): Promise<BotReply> {
     if (isRemoval(activity) && activity.channelId === teamsChannelId && activity.tenantId) {
       // Removed from the chat or team: nothing to show, only a reference to drop.
       await conversations.forget(activity.tenantId, activity.conversation.id);
       return noReply;
     }
-    const decision = await deps.gate.check(activity);
-    if (!decision.allowed) return refuse(activity, decision.reason);
-    const { created } = await conversations.remember(decision.tenantId, activity);
-    const ctx = actionContext(activity, decision.tenantId, decision.admin);
+    let admitted: { ctx: ActionContext; created: boolean };
     try {
-      return await answer(ctx, activity, created);
+      const decision = await deps.gate.check(activity);
+      if (!decision.allowed) return refuse(activity, decision.reason);
+      const { created } = await conversations.remember(decision.tenantId, activity);
+      admitted = { ctx: actionContext(activity, decision.tenantId, decision.admin), created };
     } catch (err) {
-      return failed(ctx, activity, err);
+      return unadmitted(activity, err);
+    }
+    try {
+      return await answer(admitted.ctx, activity, admitted.created);
+    } catch (err) {
+      return failed(admitted.ctx, activity, err);
     }
   }
 

@@ -98,3 +98,34 @@ describe.skipIf(!onPostgres)(`the bot when its database stops answering (${needs
     expect(onlyCard(await lynne.say('restricted')).type).toBe('AdaptiveCard');
   }, 60_000);
 });
+
+describe.skipIf(!onPostgres)(`the bot when its database refuses connections (${needsPostgres})`, () => {
+  let proxy: TcpProxy | undefined;
+  let down: BotHarness | undefined;
+  afterAll(async () => {
+    await down?.stop();
+    await proxy?.close();
+  });
+
+  it('says it could not answer, for a message and a card action alike, instead of saying nothing', async () => {
+    const behind = await databaseBehindProxy();
+    await behind.direct.close();
+    proxy = behind.proxy;
+    const database = await behind.open();
+    down = await startBotHarness(clock, { database });
+    const tenant = await createTestTenant(database);
+    const objectId = crypto.randomUUID();
+    await grantRole(down.services, tenant.id, objectId, 'Security Administrator');
+    const lynne = teamsUser(down.bot, { tenantId: tenant.id, objectId, name: 'Lynne Robbins' });
+    expect(onlyCard(await lynne.say('restricted')).type).toBe('AdaptiveCard');
+
+    // The database goes away: who is asking cannot be checked, so nothing is read, but the admin hears so.
+    await proxy.close();
+    proxy = undefined;
+    const sorry = 'Sorry, Sendguard could not answer right now. Nothing was changed; try again in a minute.';
+    const reply = await lynne.say('restricted');
+    expect([reply.texts, reply.cards]).toEqual([[sorry], []]);
+    const invoke = await lynne.invoke('restricted.list', {});
+    expect(invoke.invoke).toEqual({ status: 200, body: { statusCode: 500, type: 'application/vnd.microsoft.error', value: { code: 'InternalServerError', message: sorry } } });
+  }, 60_000);
+});
