@@ -26,6 +26,8 @@ export interface IncomingActivity {
   membersRemoved: string[];
   /** `installationUpdate`: `add`, `remove`, … */
   action: string | null;
+  /** Teams' `channelData.eventType` of a `conversationUpdate`: `channelDeleted`, `teamMemberAdded`, … */
+  eventType: string | null;
   serviceUrl: string;
   /** Where to post later (a Bot Framework ConversationReference, pointing at the conversation above). */
   reference: Record<string, unknown>;

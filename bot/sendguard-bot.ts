@@ -45,9 +45,10 @@ function isInstall(activity: IncomingActivity): boolean {
   return activity.type === 'conversationUpdate' && activity.membersAdded.includes(activity.bot.id);
 }
 
+/** The bot left the conversation, or the channel is gone (Teams names the deleted channel, which is the conversation's key). */
 function isRemoval(activity: IncomingActivity): boolean {
   if (activity.type === 'installationUpdate') return activity.action === 'remove';
-  return activity.type === 'conversationUpdate' && activity.membersRemoved.includes(activity.bot.id);
+  return activity.type === 'conversationUpdate' && (activity.membersRemoved.includes(activity.bot.id) || activity.eventType === 'channelDeleted');
 }
 
 function isCardAction(activity: IncomingActivity): boolean {
@@ -148,7 +149,7 @@ export function createSendguardBot(deps: SendguardBotDeps) {
 
   async function turn(activity: IncomingActivity): Promise<BotReply> {
     if (isRemoval(activity) && activity.channelId === teamsChannelId && activity.tenantId) {
-      // Removed from the chat or team: nothing to show, only a reference to drop.
+      // Removed from the chat or team, or the channel deleted: nothing to show, only a reference to drop.
       await conversations.forget(activity.tenantId, activity.conversation.id);
       return noReply;
     }

@@ -6,7 +6,7 @@ import { adaptiveCardContentType, type BotReply, type IncomingActivity, type Inv
 import type { SendguardBot } from '../sendguard-bot.ts';
 
 const teamsChannelData = z
-  .object({ tenant: z.object({ id: z.string() }).partial().optional(), channel: z.object({ id: z.string() }).partial().optional() })
+  .object({ tenant: z.object({ id: z.string() }).partial().optional(), channel: z.object({ id: z.string() }).partial().optional(), eventType: z.string().optional() })
   .partial()
   .catch({});
 
@@ -51,6 +51,7 @@ export function toIncomingActivity(context: TurnContext): IncomingActivity {
     membersAdded: (activity.membersAdded ?? []).map((m) => m.id),
     membersRemoved: (activity.membersRemoved ?? []).map((m) => m.id),
     action: activity.action ?? null,
+    eventType: activity.type === ActivityTypes.ConversationUpdate ? (channelData.eventType ?? null) : null,
     serviceUrl: activity.serviceUrl,
     reference: referenceOf(activity, key),
   };

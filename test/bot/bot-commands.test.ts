@@ -173,6 +173,27 @@ describe('bot commands', () => {
     expect(onlyCard(await lynne.turn({ type: 'installationUpdate', action: 'add' })).fallbackText).toContain("I'm Sendguard");
   });
 
+  it('forgets a subscribed channel when it is deleted, whoever deletes it, and keeps the team\'s other channels', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const team = `19:${crypto.randomUUID()}@thread.tacv2`;
+    const deleted = `19:${crypto.randomUUID()}@thread.tacv2`;
+    const general = await admin(tenant, { scope: 'channel', conversationId: team });
+    const lynne = await admin(tenant, { scope: 'channel', conversationId: deleted });
+    await general.say('subscribe');
+    await lynne.say('subscribe');
+    expect(await findConversation(harness.services.db, tenant.id, deleted)).toMatchObject({ subscribed: true });
+
+    // Teams tells the bot in the team's conversation, naming the deleted channel; a team owner needs no Sendguard role.
+    const owner = teamsUser(harness.bot, { tenantId: tenant.id, objectId: crypto.randomUUID(), name: 'Megan Bowen', scope: 'channel', conversationId: team });
+    const event = await owner.turn({
+      type: ActivityTypes.ConversationUpdate,
+      channelData: { tenant: { id: tenant.id }, team: { id: team }, channel: { id: deleted, name: 'Incidents' }, eventType: 'channelDeleted' },
+    });
+    expect([event.cards, event.texts]).toEqual([[], []]);
+    expect(await findConversation(harness.services.db, tenant.id, deleted)).toBeUndefined();
+    expect(await findConversation(harness.services.db, tenant.id, team)).toMatchObject({ subscribed: true });
+  });
+
   it('answers a malformed card action, or one whose data the API refuses (a list cursor it never issued), with a 400 and changes nothing', async () => {
     const tenant = await createTestTenant(harness.database);
     const lynne = await admin(tenant);
