@@ -31,13 +31,29 @@ function referenceOf(activity: Activity, conversationId: string): Record<string,
   return { ...plain, conversation: { ...(plain.conversation ?? {}), id: conversationId } };
 }
 
+const mentionEntity = z.object({ type: z.literal('mention'), text: z.string(), mentioned: z.object({ id: z.string() }) });
+
+/**
+ * A message's text without the bot's @mentions. botbuilder's `removeRecipientMention` throws on a
+ * message with a mention and no text, or on a mention entity missing a field; such a turn failed
+ * before the bot could answer. Entities that are not complete mentions of the bot are left alone.
+ */
+function withoutBotMentions(activity: TurnContext['activity']): string {
+  let text = activity.text ?? '';
+  for (const entity of activity.entities ?? []) {
+    const mention = mentionEntity.safeParse(entity);
+    if (mention.success && mention.data.mentioned.id === activity.recipient?.id && mention.data.text !== '') text = text.replace(mention.data.text, '');
+  }
+  return text;
+}
+
 /** The plain activity the bot's logic works on, with mentions of the bot removed from the text. */
 export function toIncomingActivity(context: TurnContext): IncomingActivity {
   const activity = context.activity;
   const channelData = teamsChannelData.parse(activity.channelData ?? {});
   const scope = scopeOf(activity);
   const key = conversationKey(activity, scope, channelData.channel?.id);
-  const text = activity.type === ActivityTypes.Message ? (TurnContext.removeRecipientMention(activity) ?? activity.text ?? '') : '';
+  const text = activity.type === ActivityTypes.Message ? withoutBotMentions(activity) : '';
   return {
     type: activity.type,
     name: activity.name ?? null,

@@ -160,6 +160,21 @@ describe('bot commands', () => {
     expect(cardText(help)).toContain('mention me first, for example: @Sendguard restricted contoso.com');
   });
 
+  it('answers a mention with no text, or a mention entity Teams did not fill in, with help instead of failing the turn', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const lynne = await admin(tenant, { scope: 'channel' });
+    const mention = { type: 'mention', text: '<at>Sendguard</at>', mentioned: { id: '28:sendguard-bot', name: 'Sendguard' } };
+    for (const activity of [
+      { type: ActivityTypes.Message, entities: [mention] },
+      { type: ActivityTypes.Message, text: '<at>Sendguard</at> help', entities: [{ type: 'mention', text: '<at>Sendguard</at>' }] },
+      { type: ActivityTypes.Message, text: '<at>Sendguard</at> help', entities: [{ type: 'mention', mentioned: { id: '28:sendguard-bot' } }] },
+    ]) {
+      const reply = await lynne.turn(activity);
+      expect(reply.invoke).toBeUndefined();
+      expect(cardText(onlyCard(reply))).toContain('mention me first, for example: @Sendguard restricted contoso.com');
+    }
+  });
+
   it('welcomes once on install, and forgets the conversation when removed', async () => {
     const tenant = await createTestTenant(harness.database);
     const lynne = await admin(tenant);
