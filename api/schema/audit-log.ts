@@ -67,7 +67,7 @@ builder.queryField('auditLog', (t) =>
 
 const AuditExportFormatEnum = builder.enumType('AuditExportFormat', {
   values: {
-    CSV: { value: 'csv', description: 'RFC 4180: a header row, CRLF line ends; roles joined with ";", snapshots as JSON.' },
+    CSV: { value: 'csv', description: 'RFC 4180: a header row, CRLF line ends; roles joined with ";", snapshots as JSON; a value starting with = + - @, a tab or a CR gets a leading apostrophe.' },
     JSON_LINES: { value: 'jsonl', description: 'One JSON object per line.' },
   } as const,
 });

