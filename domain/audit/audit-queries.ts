@@ -80,14 +80,24 @@ export function createAuditQueries(deps: { db: Db }) {
     for await (const page of pages(tenantId, filter, pageSize)) yield page.map(format === 'csv' ? csvRecord : jsonLine).join('');
   }
 
-  /** The whole export as one text, for answers that cannot stream; refuses more than `maxRecords`. */
+  /**
+   * The whole export as one text, for answers that cannot stream; refuses more than `maxRecords`.
+   * Records written while it is read are in it too, so its count is of the records it holds (the
+   * count taken first only refuses early) and the cap is checked again as they come.
+   */
   async function exportText(tenantId: string, filter: AuditFilter, format: AuditExportFormat, maxRecords = MAX_EXPORT_RECORDS): Promise<{ text: string; count: number }> {
     validate(filter);
+    const tooMany = (n: number) => new ValidationError('filter', `${n} records match; one export carries at most ${maxRecords}: narrow the time range`);
     const { totalCount } = await searchAudit(db, { ...searchOf(tenantId, filter), limit: 0 });
-    if (totalCount > maxRecords) throw new ValidationError('filter', `${totalCount} records match; one export carries at most ${maxRecords}: narrow the time range`);
-    let text = '';
-    for await (const chunk of exportLog(tenantId, filter, format)) text += chunk;
-    return { text, count: totalCount };
+    if (totalCount > maxRecords) throw tooMany(totalCount);
+    let text = format === 'csv' ? csvHeader() : '';
+    let count = 0;
+    for await (const page of pages(tenantId, filter)) {
+      count += page.length;
+      if (count > maxRecords) throw tooMany(count);
+      text += page.map(format === 'csv' ? csvRecord : jsonLine).join('');
+    }
+    return { text, count };
   }
 
   /** In the order asked; null where missing or of another tenant. */

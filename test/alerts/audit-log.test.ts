@@ -208,6 +208,35 @@ describe('exporting the audit log', () => {
     ]);
   });
 
+  it('as one text, its record count is the number of records it holds while records are being written, and never past the cap', async () => {
+    const tenant = await createTestTenant(database);
+    await seed(tenant);
+    let writing = true;
+    let written = 0;
+    const writer = (async () => {
+      while (writing) {
+        await recordAudit(database.db, { tenantId: tenant.id, actor: admin, action: 'Listed', targetKind: 'user', target: tenant.address(`w${written}`), at: clock.now() });
+        written += 1;
+      }
+    })();
+    try {
+      for (let i = 0; i < 5; i += 1) {
+        const csv = await services.auditQueries.exportText(tenant.id, {}, 'csv');
+        expect(csv.text.split('\r\n').length - 2).toBe(csv.count);
+        const jsonl = await services.auditQueries.exportText(tenant.id, {}, 'jsonl');
+        expect(jsonl.text.split('\n').length - 1).toBe(jsonl.count);
+        // A cap the records reach while the export runs: refused, or an export within it.
+        const cap = 5 + written + 1;
+        const capped = await services.auditQueries.exportText(tenant.id, {}, 'jsonl', cap).catch((err: unknown) => err);
+        if (!(capped instanceof ValidationError)) expect((capped as { text: string }).text.split('\n').length - 1).toBeLessThanOrEqual(cap);
+      }
+    } finally {
+      writing = false;
+      await writer;
+    }
+    expect(written).toBeGreaterThan(0);
+  });
+
   it('an empty result is a header alone (CSV) or nothing (JSON lines)', async () => {
     const tenant = await createTestTenant(database);
     expect((await collect(services.auditQueries.exportLog(tenant.id, {}, 'csv'))).text).toBe('id,occurredAt,tenantId,actorId,actorName,actorRoles,source,action,targetKind,target,result,before,after,details\r\n');
