@@ -71,7 +71,7 @@ export function createServices(deps: { config: Config; database: Database; clock
     expiry: createExpiryScheduler({ db, clock, intervalMs: config.scheduler.expiryIntervalMs, logger }),
     alerts: createAlertService({ db, clock, aggregationSeconds: config.alerts.aggregationSeconds }),
     alertQueries: createAlertQueries({ db }),
-    alertPolicies: createAlertPolicyService({ db, clock }),
+    alertPolicies: createAlertPolicyService({ db, clock, warningThresholdPercent: config.alerts.warningThresholdPercent }),
     auditQueries: createAuditQueries({ db }),
     /** The notification outbox worker: e-mail when an SMTP server is configured, Teams when the bot hands in its hook. */
     notificationWorker: (teams?: TeamsNotificationHook) =>

@@ -42,9 +42,15 @@ export interface UpdateAlertPolicyCommand {
 
 export type UpdateAlertPolicyResult = { ok: true; policy: AlertPolicyView; changed: boolean } | { ok: false; error: AlertPolicyNotFoundError | ValidationError };
 
-function view(policy: AlertPolicy, auditLogEnabled: boolean): AlertPolicyView {
+/**
+ * The policy as admins see it. The early warning's threshold is the deployment's
+ * (SENDGUARD_WARNING_THRESHOLD_PERCENT, what enforcement warns at), not the one stored when the
+ * tenant was provisioned, which a later change of the setting leaves behind.
+ */
+function viewOf(policy: AlertPolicy, auditLogEnabled: boolean, warningThresholdPercent: number): AlertPolicyView {
   const inactiveReason: InactiveReason | null = !policy.enabled ? 'PolicyDisabled' : !auditLogEnabled ? 'AuditLogDisabled' : null;
-  return { ...policy, active: inactiveReason === null, inactiveReason, inactiveExplanation: inactiveReason ? explanations[inactiveReason] : null };
+  const thresholdPercent = policy.kind === 'SendingLimitNearlyReached' ? warningThresholdPercent : policy.thresholdPercent;
+  return { ...policy, thresholdPercent, active: inactiveReason === null, inactiveReason, inactiveExplanation: inactiveReason ? explanations[inactiveReason] : null };
 }
 
 function normaliseRecipients(recipients: readonly string[]): string[] | ValidationError {
@@ -89,8 +95,9 @@ function pick(policy: AlertPolicy, fields: (keyof AlertPolicyPatch)[]): Record<s
 }
 
 /** Alert policies: listing with whether each is active (and why not), and the few edits an admin may make. */
-export function createAlertPolicyService(deps: { db: Db; clock: Clock }) {
+export function createAlertPolicyService(deps: { db: Db; clock: Clock; warningThresholdPercent: number }) {
   const { db, clock } = deps;
+  const view = (policy: AlertPolicy, auditLogEnabled: boolean) => viewOf(policy, auditLogEnabled, deps.warningThresholdPercent);
 
   async function auditLogEnabled(tenantId: string, tx: Db = db): Promise<boolean> {
     return (await getTenantSettings(tx, tenantId))?.auditLogEnabled ?? false;

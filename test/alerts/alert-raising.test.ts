@@ -6,6 +6,7 @@ import { AlertNotFoundError, AlertStatusTransitionError } from '../../domain/ale
 import { ValidationError } from '../../domain/restrictions/errors.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
+import { setDefaultPolicy } from '../helpers/enforcement.ts';
 import { admin, testServices } from '../helpers/services.ts';
 import { addConversation, alertsOf, appendLimitEvent, grantRole, limitRestriction, notificationsOf, setAuditLog } from './alert-fixtures.ts';
 
@@ -321,6 +322,24 @@ describe('listing alerts', () => {
     const back = await services.alertQueries.list(tenant.id, {}, { last: 2, before: page2.cursorOf(page2.nodes[0]!) });
     expect(back.nodes.map((a) => a.entityKey.split('@')[0])).toEqual(['p3', 'p2']);
     await expect(services.alertQueries.list(tenant.id, {}, { first: 1, after: 'bm9wZQ' })).rejects.toBeInstanceOf(ValidationError);
+  });
+});
+
+describe('the early-warning threshold', () => {
+  it('alertPolicies gives the threshold warnings are raised at, after SENDGUARD_WARNING_THRESHOLD_PERCENT changed', async () => {
+    // Provisioned while the threshold was 80 %; the deployment now runs with 90 %.
+    const tenant = await createTestTenant(database);
+    await setDefaultPolicy(database, tenant.id, { externalPerHour: 10, action: 'BlockUser' });
+    const now90 = testServices(database, clock, { SENDGUARD_WARNING_THRESHOLD_PERCENT: '90' });
+    for (let i = 0; i < 9; i += 1) {
+      const decision = await now90.enforcement.checkRecipient({ sender: tenant.address('wes'), recipient: `r${i}@fabrikam.test`, instance: 'warning-threshold' });
+      expect(decision.verdict).toBe('accept');
+    }
+    const warnings = await database.db.select().from(events).where(and(eq(events.tenantId, tenant.id), eq(events.type, 'SendingLimitNearlyReached')));
+    expect(warnings.map((e) => e.payload)).toEqual([expect.objectContaining({ count: 9, thresholdPercent: 90 })]);
+    const policy = (await now90.alertPolicies.list(tenant.id)).find((p) => p.kind === 'SendingLimitNearlyReached');
+    expect(policy?.thresholdPercent).toBe(90);
+    expect((await now90.alertPolicies.get(tenant.id, 'Sending limit nearly reached'))?.thresholdPercent).toBe(90);
   });
 });
 
