@@ -87,13 +87,14 @@ export async function findAggregatableAlert(tx: Db, key: AlertKey, since: Date):
   return row;
 }
 
-/** A repeat: the count goes up, and the alert now tells of the latest occurrence. */
-export async function recordAlertHit(tx: Db, id: string, hit: { seenAt: Date; details: object; at: Date }, sourceEventId: number): Promise<Alert> {
+/** A repeat: the count goes up, and the alert now tells of the latest occurrence (its title too: the limit may be another). */
+export async function recordAlertHit(tx: Db, id: string, hit: { seenAt: Date; title: string; details: object; at: Date }, sourceEventId: number): Promise<Alert> {
   const [row] = await tx
     .update(alerts)
     .set({
       hitCount: sql`${alerts.hitCount} + 1`,
       lastSeenAt: sql`greatest(${alerts.lastSeenAt}, ${hit.seenAt.toISOString()}::timestamptz)`,
+      title: hit.title,
       details: withSourceEvent(hit.details, sourceEventId),
       updatedAt: hit.at,
     })

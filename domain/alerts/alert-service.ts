@@ -65,7 +65,7 @@ export function createAlertService(deps: { db: Db; clock: Clock; aggregationSeco
     // Teams (a repeat notifies no one, and the earlier notice says "released").
     const anotherRestriction = signal.restrictionId !== null && open?.restrictionId != null && signal.restrictionId !== open.restrictionId;
     if (open && !anotherRestriction) {
-      const alert = await recordAlertHit(tx, open.id, { seenAt: event.occurredAt, details: signal.details, at: now }, event.id);
+      const alert = await recordAlertHit(tx, open.id, { seenAt: event.occurredAt, title: signal.title, details: signal.details, at: now }, event.id);
       return { alert, raised: false, notifications: [] };
     }
     const alert = await insertAlert(

@@ -130,6 +130,17 @@ describe('raising alerts from events', () => {
     expect((await notificationsOf(database, tenant.id)).map((n) => n.alertId)).toEqual(rows.map((a) => a.id));
   });
 
+  it('a repeat about another limit raises the hit count, and the title, like the details, then tells of that limit', async () => {
+    const tenant = await createTestTenant(database);
+    await exceed(tenant, 'bea', at('2026-11-26T10:00:00Z'));
+    await appendLimitEvent(database, tenant.id, 'SendingLimitExceeded', { sender: tenant.address('bea'), limit: 'RecipientLimitPerDay', limitValue: 300, count: 301 }, at('2026-11-26T10:00:05Z'));
+    await services.events.flush();
+    const rows = await alertsOf(database, tenant.id);
+    expect(rows.map((a) => [a.hitCount, a.title, (a.details as { exceededLimit: string }).exceededLimit])).toEqual([
+      [2, `${tenant.address('bea')} exceeded the sending limit RecipientLimitPerDay`, 'RecipientLimitPerDay'],
+    ]);
+  });
+
   it('a new restriction soon after a release raises its own alert, with its notifications, linked to it', async () => {
     const tenant = await createTestTenant(database);
     await grantRole(database, tenant.id, tenant.address('gadmin'), 'Global Administrator');
