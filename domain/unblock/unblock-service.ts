@@ -135,6 +135,20 @@ export function createUnblockService(deps: { db: Db; clock: Clock; quota: Unbloc
   }
 
   /**
+   * The id of the restriction the command names, as the database spells it (a uuid in capitals
+   * names the same row). An id of another sender's restriction is a mistake in the request, not a
+   * change of state; one that is not a uuid (a forged global id) names no restriction: asked of a
+   * uuid column it would be a fault.
+   */
+  async function expectedRestrictionId(tx: Db, cmd: ReleaseCommand, key: string): Promise<string | ValidationError | undefined> {
+    if (!cmd.expectedRestrictionId) return undefined;
+    const [id] = uuidsOnly([cmd.expectedRestrictionId]);
+    const named = id === undefined ? undefined : await findRestrictionById(tx, cmd.tenantId, id);
+    if (named && named.entityKind === cmd.entityKind && named.entityKey === key) return named.id;
+    return new ValidationError('restrictionId', `restrictionId is not the id of a restriction of ${key}`);
+  }
+
+  /**
    * Releases (unblocks) an entity. Idempotent: a second release finds nothing active and is a
    * typed NotRestricted result with nothing written. The release row, its audit record and its
    * event commit together.
@@ -146,23 +160,16 @@ export function createUnblockService(deps: { db: Db; clock: Clock; quota: Unbloc
     // A refusal commits what it wrote (an expiry found late, a request for a second approval); a dry run nothing.
     return transactionOrDryRun(db, cmd.dryRun, async (tx) => {
       const now = clock.now();
-      if (cmd.expectedRestrictionId) {
-        // An id of another sender's restriction is a mistake in the request, not a change of state.
-        // Not a uuid (a forged global id) names no restriction: asked of a uuid column it would be a fault.
-        const [id] = uuidsOnly([cmd.expectedRestrictionId]);
-        const named = id === undefined ? undefined : await findRestrictionById(tx, cmd.tenantId, id);
-        if (!named || named.entityKind !== cmd.entityKind || named.entityKey !== key) {
-          return { ok: false, error: new ValidationError('restrictionId', `restrictionId is not the id of a restriction of ${key}`) };
-        }
-      }
+      const expectedId = await expectedRestrictionId(tx, cmd, key);
+      if (expectedId instanceof ValidationError) return { ok: false, error: expectedId };
       const active = await findActiveRestriction(tx, { tenantId: cmd.tenantId, entityKind: cmd.entityKind, entityKey: key }, { forUpdate: true });
       if (!active) return notRestricted(tx, cmd, key);
       if (active.temporary && active.expiresAt && active.expiresAt <= now) {
         await expireRestriction(tx, active, now, cmd.actor);
         return notRestricted(tx, cmd, key);
       }
-      if (cmd.expectedRestrictionId && cmd.expectedRestrictionId !== active.id) {
-        return { ok: false, error: new RestrictionChangedError(cmd.entityKind, key, cmd.expectedRestrictionId, active.id) };
+      if (expectedId && expectedId !== active.id) {
+        return { ok: false, error: new RestrictionChangedError(cmd.entityKind, key, expectedId, active.id) };
       }
       const decision = await quotaDecision(tx, cmd, active, now);
       if (decision.error) return { ok: false, error: decision.error };

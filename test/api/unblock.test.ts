@@ -264,6 +264,17 @@ describe('unblockUser with restrictionId (release only that restriction)', () =>
 
     expect(await unblock(token, { senderAddress: address, restrictionId: second })).toMatchObject({ __typename: 'UnblockUserSuccess' });
   });
+
+  it('releases the active restriction when its id spells the uuid in capitals', async () => {
+    const tenant = await createTestTenant(api.database);
+    const address = tenant.address('gwen');
+    const token = await api.token({ tenantId: tenant.id });
+    await restrict(tenant, address);
+    const [type, rowId] = Buffer.from(await idOf(token, address), 'base64').toString().split(':');
+    const restrictionId = Buffer.from(`${type}:${rowId?.toUpperCase()}`).toString('base64');
+    expect(await unblock(token, { senderAddress: address, restrictionId })).toMatchObject({ __typename: 'UnblockUserSuccess', restrictedUser: { status: 'RELEASED' } });
+    expect(await unblock(token, { senderAddress: address, restrictionId })).toMatchObject({ __typename: 'NotRestrictedError', entityKey: address });
+  });
 });
 
 describe('RestrictedUser.unblockQuota', () => {
