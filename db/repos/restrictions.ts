@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, like, lt, lte, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, like, lt, lte, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { preparedOnce } from '../prepared.ts';
@@ -136,8 +136,8 @@ export interface RestrictionListQuery {
   statuses: RestrictionStatus[];
   orderBy: RestrictionOrderField;
   descending: boolean;
-  /** Keyset position: rows strictly after (in list order) this (value, id). */
-  after?: { value: string; id: string } | undefined;
+  /** Keyset position: rows strictly after (in list order) this (value, id); inclusive, the row at it too. */
+  after?: { value: string; id: string; inclusive?: boolean } | undefined;
   limit: number;
 }
 
@@ -179,15 +179,16 @@ function filterValues(q: ListFilter) {
   };
 }
 
-/** Keyset position: rows strictly after (in list order) the placeholders' (value, id). */
-function keysetCondition(column: SQLWrapper, id: SQLWrapper, descending: boolean): SQL | undefined {
+/** Keyset position: rows after (in list order) the placeholders' (value, id), and the row at it when inclusive. */
+function keysetCondition(column: SQLWrapper, id: SQLWrapper, descending: boolean, inclusive = false): SQL | undefined {
   const beyond = descending ? lt : gt;
-  return or(beyond(column, param('afterValue')), and(eq(column, param('afterValue')), beyond(id, param('afterId'))));
+  const beyondId = inclusive ? (descending ? lte : gte) : beyond;
+  return or(beyond(column, param('afterValue')), and(eq(column, param('afterValue')), beyondId(id, param('afterId'))));
 }
 
 /** A list statement's shape: everything that changes its text (see `preparedOnce`). */
 function listShape(name: string, q: RestrictionListQuery): string {
-  return `restrictions.${name}:${filterShape(q)}:${q.orderBy}:${q.descending ? 'desc' : 'asc'}:${q.after ? 'after' : 'first'}`;
+  return `restrictions.${name}:${filterShape(q)}:${q.orderBy}:${q.descending ? 'desc' : 'asc'}:${q.after ? (q.after.inclusive ? 'from' : 'after') : 'first'}`;
 }
 
 /** The column a list is ordered by, and in which direction (the id breaks ties the same way). */
@@ -205,7 +206,7 @@ export async function listRestrictions(db: Db, q: RestrictionListQuery): Promise
   const statement = preparedOnce(db, shape, () => {
     const { column, direction } = listOrder(q);
     const conditions = filterConditions(filterShape(q));
-    if (q.after) conditions.push(keysetCondition(column, restrictions.id, q.descending) as SQL);
+    if (q.after) conditions.push(keysetCondition(column, restrictions.id, q.descending, q.after.inclusive) as SQL);
     return db
       .select()
       .from(restrictions)
@@ -237,7 +238,7 @@ export async function listAndCountRestrictions(db: Db, q: RestrictionListQuery):
     const pageIds = db
       .select({ id: matches.id })
       .from(matches)
-      .where(q.after ? keysetCondition(matches.key, matches.id, q.descending) : undefined)
+      .where(q.after ? keysetCondition(matches.key, matches.id, q.descending, q.after.inclusive) : undefined)
       .orderBy(direction(matches.key), direction(matches.id))
       .limit(param('limit'));
     return db

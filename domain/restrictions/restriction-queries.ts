@@ -87,6 +87,23 @@ export function createRestrictionQueries(deps: { db: Db }) {
     return [rows, query.after ? await countRestrictions(db, query) : 0];
   }
 
+  /**
+   * Whether a row is left on the cursor's other side (its own row included): a page after a
+   * cursor has one before it only if so, even when the rows there were released since. One row,
+   * read beside the page.
+   */
+  async function anyBehind(query: RestrictionListQuery & { after: Position }): Promise<boolean> {
+    const rows = await listRestrictions(db, { ...query, descending: !query.descending, after: { ...query.after, inclusive: true }, limit: 1 });
+    return rows.length > 0;
+  }
+
+  /** The page's rows (one more than asked, to tell whether more follow) and the total. */
+  async function pageAndTotal(query: RestrictionListQuery): Promise<[Restriction[], number]> {
+    if (query.search) return searchPage(query);
+    // Without a search the page and its total are independent reads: side by side, one round trip less.
+    return Promise.all([listRestrictions(db, query), countRestrictions(db, query)]);
+  }
+
   /** Keyset-paginated list; cursors stay valid while rows are added. */
   async function list(
     tenantId: string,
@@ -106,15 +123,9 @@ export function createRestrictionQueries(deps: { db: Db }) {
       temporary: filter.temporary,
       statuses: filter.statuses ?? ['Restricted'],
     };
-    const query = {
-      ...base,
-      orderBy: order.field,
-      descending: backwards ? !order.descending : order.descending,
-      after: cursor ? decodeCursor(cursor, order.field) : undefined,
-      limit: size + 1,
-    };
-    // Without a search the page and its total are independent reads: side by side, one round trip less.
-    const [rows, totalCount] = base.search ? await searchPage(query) : await Promise.all([listRestrictions(db, query), countRestrictions(db, base)]);
+    const after = cursor ? decodeCursor(cursor, order.field) : undefined;
+    const query = { ...base, orderBy: order.field, descending: backwards ? !order.descending : order.descending, after, limit: size + 1 };
+    const [[rows, totalCount], behind] = await Promise.all([pageAndTotal(query), after ? anyBehind({ ...query, after }) : false]);
     const more = rows.length > size;
     const page = rows.slice(0, size);
     if (backwards) page.reverse();
@@ -122,8 +133,8 @@ export function createRestrictionQueries(deps: { db: Db }) {
       nodes: page,
       cursorOf: (r) => encodeCursor(r, order.field),
       totalCount,
-      hasNextPage: backwards ? Boolean(cursor) : more,
-      hasPreviousPage: backwards ? more : Boolean(cursor),
+      hasNextPage: backwards ? behind : more,
+      hasPreviousPage: backwards ? more : behind,
     };
   }
 

@@ -88,6 +88,46 @@ describe('restrictedUsers', () => {
     }
   });
 
+  it('says whether there is a page before and after by what is there now, both ways, also when the rows at the cursor were released', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id });
+    await restrictMany(tenant, ['ada', 'bea', 'cal', 'dan', 'eve']);
+    const search = { search: tenant.domain };
+    const byAddress = { field: 'ENTITY_KEY', direction: 'ASC' };
+    const views = [{}, { filter: search }, { orderBy: byAddress }, { orderBy: byAddress, filter: search }];
+    const page = async (view: object, args: Record<string, unknown>) => {
+      const p = await list(token, { ...view, ...args });
+      return [p.locals, p.pageInfo.hasPreviousPage, p.pageInfo.hasNextPage];
+    };
+    // Each view's cursors, as a card shown now holds them; list order is time (newest first) or address.
+    const cursors = new Map<object, Map<string, string>>();
+    for (const view of views) {
+      const all = await list(token, { ...view, first: 5 });
+      cursors.set(view, new Map(all.edges.map((e) => [e.node.senderAddress.split('@')[0] ?? '', e.cursor])));
+      const order = all.locals;
+      expect(order).toEqual('orderBy' in view ? ['ada', 'bea', 'cal', 'dan', 'eve'] : ['eve', 'dan', 'cal', 'bea', 'ada']);
+      const at = (local: string | undefined) => cursors.get(view)?.get(local ?? '');
+      expect(await page(view, { first: 2 })).toEqual([order.slice(0, 2), false, true]);
+      expect(await page(view, { first: 2, after: at(order[1]) })).toEqual([order.slice(2, 4), true, true]);
+      expect(await page(view, { first: 2, after: at(order[3]) })).toEqual([order.slice(4), true, false]);
+      expect(await page(view, { last: 2 })).toEqual([order.slice(3), true, false]);
+      expect(await page(view, { last: 2, before: at(order[3]) })).toEqual([order.slice(1, 3), true, true]);
+      expect(await page(view, { last: 2, before: at(order[1]) })).toEqual([order.slice(0, 1), false, true]);
+    }
+    // Both ends are released: a card's Next or Previous from before finds the one left, and nothing on either side of it.
+    for (const local of ['ada', 'bea', 'dan', 'eve']) {
+      await api.services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: tenant.address(local), reason: 'ok', acknowledgedRecommendations: [], actor: admin });
+    }
+    for (const view of views) {
+      const at = (local: string) => cursors.get(view)?.get(local);
+      const [second, fourth] = 'orderBy' in view ? ['bea', 'dan'] : ['dan', 'bea'];
+      expect(await page(view, { first: 2, after: at(second) })).toEqual([['cal'], false, false]);
+      expect(await page(view, { last: 2, before: at(fourth) })).toEqual([['cal'], false, false]);
+      expect(await page(view, { first: 2, after: at('cal') })).toEqual([[], true, false]);
+      expect(await page(view, { last: 2, before: at('cal') })).toEqual([[], false, true]);
+    }
+  });
+
   it('a search pages in address order too, both ways; a page past its last match and a search matching nothing give their totals', async () => {
     const tenant = await createTestTenant(api.database);
     const token = await api.token({ tenantId: tenant.id });
