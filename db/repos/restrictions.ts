@@ -65,6 +65,13 @@ export async function endRestriction(
     })
     .where(and(eq(restrictions.id, id), eq(restrictions.status, 'Restricted')))
     .returning();
+  // A release waiting for a second admin can no longer happen: it ends with the restriction, however that ended.
+  if (row) {
+    await tx
+      .update(releaseRequests)
+      .set({ status: 'Superseded', decidedAt: change.at })
+      .where(and(eq(releaseRequests.restrictionId, id), eq(releaseRequests.status, 'Pending')));
+  }
   return row;
 }
 

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events } from '../../db/schema/events.ts';
+import { releaseRequests } from '../../db/schema/restrictions.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
@@ -124,6 +125,42 @@ describe('unblockUser', () => {
       requestedAt: clock.now().toISOString(),
     });
     expect(await unblock(second, { senderAddress: address })).toMatchObject({ __typename: 'UnblockUserSuccess', restrictedUser: { releasedBy: 'Admin B' } });
+  });
+
+  it('a request for a second approval ends when its restriction ends another way, and a late approval releases nothing', async () => {
+    const tenant = await createTestTenant(api.database);
+    const address = tenant.address('cleo');
+    const first = await api.token({ tenantId: tenant.id, principalId: 'oid-a', name: 'Admin A' });
+    const second = await api.token({ tenantId: tenant.id, principalId: 'oid-b', name: 'Admin B' });
+    await setUnblockSettings(first, { requireSecondApproval: true, unblockQuota: 1 });
+    const requests = async () =>
+      (await api.database.db.select().from(releaseRequests).where(eq(releaseRequests.tenantId, tenant.id))).map((r) => ({ restrictionId: r.restrictionId, by: r.requestedBy, status: r.status }));
+    clock.set('2026-11-26T10:00:00Z');
+    await restrict(tenant, address);
+    expect(await unblock(first, { senderAddress: address })).toMatchObject({ __typename: 'UnblockUserSuccess' });
+
+    // A temporary block: A asks, and the block ends by itself before B approves.
+    const temporary = await api.services.restrictions.restrict({
+      tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: true, expiresAt: new Date('2026-11-26T12:00:00Z'), actor: policyActor,
+    });
+    expect(await unblock(first, { senderAddress: address })).toMatchObject({ __typename: 'SecondApprovalRequiredError', requestedBy: 'Admin A' });
+    clock.set('2026-11-26T13:00:00Z');
+    const again = await restrict(tenant, address);
+    expect(await requests()).toEqual([{ restrictionId: temporary.restriction.id, by: 'oid-a', status: 'Superseded' }]);
+    // B's approval meant for the ended restriction: refused by its id, and without one it is a new request, not a release.
+    const ended = Buffer.from(`RestrictedUser:${temporary.restriction.id}`).toString('base64');
+    expect(await unblock(second, { senderAddress: address, restrictionId: ended })).toMatchObject({ __typename: 'RestrictionChangedError' });
+    expect(await unblock(second, { senderAddress: address })).toMatchObject({ __typename: 'SecondApprovalRequiredError', requestedBy: 'Admin B' });
+    expect((await api.services.restrictionQueries.latest(tenant.id, 'user', address))?.status).toBe('Restricted');
+
+    // Past the quota window an ordinary release needs no approval: the request waiting for one ends with it.
+    clock.set('2026-12-27T13:00:00Z');
+    expect(await unblock(first, { senderAddress: address })).toMatchObject({ __typename: 'UnblockUserSuccess', restrictedUser: { releasedBy: 'Admin A' } });
+    expect(await requests()).toEqual([
+      { restrictionId: temporary.restriction.id, by: 'oid-a', status: 'Superseded' },
+      { restrictionId: again.restriction.id, by: 'oid-b', status: 'Superseded' },
+    ]);
+    clock.set('2026-11-26T10:00:00Z');
   });
 
   it('dryRun answers as the release would, quota and second approval included, and writes nothing: no release, audit record, event or approval request', async () => {
