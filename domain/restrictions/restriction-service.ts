@@ -65,7 +65,17 @@ export function eventPayload(r: Restriction, actor: Actor, reason?: string | nul
 /** Audit record and event for a state change, in the caller's transaction. */
 export async function recordRestrictionChange(
   tx: Db,
-  change: { type: RestrictionEventType; action: 'Listed' | 'Delisted'; before: Restriction | null; after: Restriction; actor: Actor; at: Date; reason?: string | null },
+  change: {
+    type: RestrictionEventType;
+    action: 'Listed' | 'Delisted';
+    before: Restriction | null;
+    after: Restriction;
+    actor: Actor;
+    at: Date;
+    reason?: string | null;
+    /** More for the audit record only. */
+    details?: Record<string, unknown>;
+  },
 ): Promise<void> {
   const { after, actor, at } = change;
   await recordAudit(tx, {
@@ -76,7 +86,7 @@ export async function recordRestrictionChange(
     target: after.entityKey,
     before: change.before,
     after,
-    details: { event: change.type, reason: change.reason ?? null },
+    details: { event: change.type, reason: change.reason ?? null, ...change.details },
     at,
   });
   await appendEvent(tx, {

@@ -13,10 +13,12 @@ import {
   releasesSince,
   type EntityKind,
   type Release,
+  type ReleaseRequest,
   type Restriction,
 } from '../../db/repos/restrictions.ts';
 import { getTenantSettings, type TenantSettings } from '../../db/repos/tenants.ts';
 import type { Actor } from '../actor.ts';
+import { recordAudit } from '../audit/record-audit.ts';
 import { nextUtcMidnight, type Clock } from '../clock.ts';
 import { expireRestriction, normalizeEntityKey, recordRestrictionChange, releasedEvent } from '../restrictions/restriction-service.ts';
 import type { RecommendationKind } from '../restrictions/recommendations.ts';
@@ -59,6 +61,9 @@ export interface UnblockQuota {
 
 export type ReleaseResult = { ok: true; restriction: Restriction; release: Release } | { ok: false; error: ReleaseError };
 
+/** Whether the quota lets the release go ahead: a refusal, or the first admin's request a second one approves. */
+type QuotaDecision = { error?: ReleaseError; approved?: ReleaseRequest };
+
 const DAY_MS = 86_400_000;
 
 function validate(cmd: ReleaseCommand): ValidationError | undefined {
@@ -78,6 +83,11 @@ function quotaUsage(entityKey: string, max: number, windowDays: number, recent: 
   return { entityKey, used, limit: max > 0 ? max : null, windowDays, resetsAt };
 }
 
+/** Whose request a second admin's release approved, as the release's audit record keeps it. */
+function approvalDetails(request: ReleaseRequest) {
+  return { requestedById: request.requestedBy, requestedBy: request.requestedByName, requestedAt: request.createdAt.toISOString(), reason: request.reason };
+}
+
 export function createUnblockService(deps: { db: Db; clock: Clock; quota: UnblockQuotaSettings }) {
   const { db, clock } = deps;
 
@@ -86,7 +96,7 @@ export function createUnblockService(deps: { db: Db; clock: Clock; quota: Unbloc
     windowDays: settings?.unblockQuotaWindowDays ?? deps.quota.windowDays,
   });
 
-  async function quotaDecision(tx: Db, cmd: ReleaseCommand, active: Restriction, now: Date): Promise<{ error?: ReleaseError; approvedBy?: string }> {
+  async function quotaDecision(tx: Db, cmd: ReleaseCommand, active: Restriction, now: Date): Promise<QuotaDecision> {
     const settings = await getTenantSettings(tx, cmd.tenantId);
     const { max, windowDays } = quotaSettings(settings);
     if (max === 0 || cmd.entityKind !== 'user') return {};
@@ -109,24 +119,33 @@ export function createUnblockService(deps: { db: Db; clock: Clock; quota: Unbloc
     return entityKeys.map((key) => quotaUsage(key, max, windowDays, recent.filter((r) => r.entityKey === key)));
   }
 
-  async function secondApproval(tx: Db, cmd: ReleaseCommand, active: Restriction, now: Date): Promise<{ error?: ReleaseError; approvedBy?: string }> {
+  async function secondApproval(tx: Db, cmd: ReleaseCommand, active: Restriction, now: Date): Promise<QuotaDecision> {
     const pending = await findPendingReleaseRequest(tx, active.id);
     if (pending && pending.requestedBy !== cmd.actor.id) {
       await decideReleaseRequest(tx, pending.id, { status: 'Approved', by: cmd.actor.id, at: now });
-      return { approvedBy: cmd.actor.name };
+      return { approved: pending };
     }
-    const request =
-      pending ??
-      (await insertReleaseRequest(tx, {
-        tenantId: cmd.tenantId,
-        restrictionId: active.id,
-        requestedBy: cmd.actor.id,
-        requestedByName: cmd.actor.name,
-        reason: cmd.reason,
-        acknowledgedRecommendations: [...cmd.acknowledgedRecommendations],
-        createdAt: now,
-      }));
+    const request = pending ?? (await requestRelease(tx, cmd, active, now));
     return { error: new SecondApprovalRequiredError(active.entityKey, request?.requestedByName ?? cmd.actor.name, request?.createdAt ?? now) };
+  }
+
+  /** Records the first admin's request for a second approval, audited as any admin's change is. */
+  async function requestRelease(tx: Db, cmd: ReleaseCommand, active: Restriction, now: Date): Promise<ReleaseRequest | undefined> {
+    const acknowledgedRecommendations = [...new Set(cmd.acknowledgedRecommendations)];
+    const request = await insertReleaseRequest(tx, {
+      tenantId: cmd.tenantId,
+      restrictionId: active.id,
+      requestedBy: cmd.actor.id,
+      requestedByName: cmd.actor.name,
+      reason: cmd.reason,
+      acknowledgedRecommendations,
+      createdAt: now,
+    });
+    if (request) {
+      const details = { restrictionId: active.id, reason: cmd.reason, acknowledgedRecommendations };
+      await recordAudit(tx, { tenantId: cmd.tenantId, actor: cmd.actor, action: 'RequestRelease', targetKind: active.entityKind, target: active.entityKey, details, at: now });
+    }
+    return request;
   }
 
   async function notRestricted(tx: Db, cmd: ReleaseCommand, key: string): Promise<ReleaseResult> {
@@ -183,13 +202,23 @@ export function createUnblockService(deps: { db: Db; clock: Clock; quota: Unbloc
         actorId: cmd.actor.id,
         actorName: cmd.actor.name,
         actorRoles: cmd.actor.roles,
-        approvedBy: decision.approvedBy ?? null,
+        approvedBy: decision.approved ? cmd.actor.name : null,
         reason: cmd.reason,
         acknowledgedRecommendations: [...new Set(cmd.acknowledgedRecommendations)] as RecommendationKind[],
         releasedAt: now,
         limitExemptUntil: limitExemptUntil(active, now),
       });
-      await recordRestrictionChange(tx, { type: releasedEvent[cmd.entityKind], action: 'Delisted', before: active, after: released, actor: cmd.actor, at: now, reason: cmd.reason });
+      const approvalOf = decision.approved && approvalDetails(decision.approved);
+      await recordRestrictionChange(tx, {
+        type: releasedEvent[cmd.entityKind],
+        action: 'Delisted',
+        before: active,
+        after: released,
+        actor: cmd.actor,
+        at: now,
+        reason: cmd.reason,
+        ...(approvalOf && { details: { approvalOf } }),
+      });
       return { ok: true, restriction: released, release };
     });
   }

@@ -124,7 +124,17 @@ describe('unblockUser', () => {
       requestedBy: 'Admin A',
       requestedAt: clock.now().toISOString(),
     });
+    const requestedAt = clock.now().toISOString();
+    clock.advance(60_000);
+    expect(await unblock(first, { senderAddress: address })).toMatchObject({ __typename: 'SecondApprovalRequiredError', requestedBy: 'Admin A', requestedAt });
     expect(await unblock(second, { senderAddress: address })).toMatchObject({ __typename: 'UnblockUserSuccess', restrictedUser: { releasedBy: 'Admin B' } });
+    // The request is an admin's change like any other, and the release says whose request it approved.
+    expect(await trail(tenant, address)).toEqual(['Listed:system:policy', 'Delisted:oid-a', 'Listed:system:policy', 'RequestRelease:oid-a', 'Delisted:oid-b']);
+    const audit = await api.services.auditQueries.search(tenant.id, { target: address }, { first: 2 });
+    expect(audit.records.map((r) => [r.action, r.details])).toEqual([
+      ['Delisted', { event: 'UserReleased', reason: 'password reset, MFA on', approvalOf: { requestedById: 'oid-a', requestedBy: 'Admin A', requestedAt, reason: 'password reset, MFA on' } }],
+      ['RequestRelease', { restrictionId: expect.any(String), reason: 'password reset, MFA on', acknowledgedRecommendations: [] }],
+    ]);
   });
 
   it('a request for a second approval ends when its restriction ends another way, and a late approval releases nothing', async () => {
