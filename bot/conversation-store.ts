@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.ts';
-import { deleteConversation, findConversation, setConversationSubscribed, upsertConversation } from '../db/repos/teams-conversations.ts';
+import { deleteConversation, deleteTeamConversations, findConversation, setConversationSubscribed, upsertConversation } from '../db/repos/teams-conversations.ts';
 import type { Actor } from '../domain/actor.ts';
 import { recordAudit } from '../domain/audit/record-audit.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -17,12 +17,15 @@ export function createConversationStore(deps: { db: Db; clock: Clock }) {
         tenantId,
         conversationId: activity.conversation.id,
         conversationType: conversationTypes[activity.conversation.scope],
+        teamId: activity.conversation.teamId,
         serviceUrl: activity.serviceUrl,
         reference: activity.reference,
         at: clock.now(),
       });
     },
     forget: (tenantId: string, conversationId: string) => deleteConversation(db, tenantId, conversationId),
+    /** Forgets every channel of a team the bot left (or that was deleted or archived), with their subscriptions. */
+    forgetTeam: (tenantId: string, teamId: string) => deleteTeamConversations(db, tenantId, teamId),
     find: (tenantId: string, conversationId: string) => findConversation(db, tenantId, conversationId),
     /**
      * Turns restriction notices on or off, with the audit record in the same transaction; the row

@@ -16,6 +16,8 @@ export interface IncomingActivity {
     /** The key the bot keeps the conversation under: a chat's id, or a channel's id (not a reply thread's). */
     id: string;
     scope: ConversationScope;
+    /** A channel's team (`channelData.team.id`, which is also the id of its General channel); null outside teams. */
+    teamId: string | null;
   };
   from: { id: string; aadObjectId: string | null; name: string };
   bot: { id: string; name: string };
@@ -26,7 +28,7 @@ export interface IncomingActivity {
   membersRemoved: string[];
   /** `installationUpdate`: `add`, `remove`, … */
   action: string | null;
-  /** Teams' `channelData.eventType` of a `conversationUpdate`: `channelDeleted`, `teamMemberAdded`, … */
+  /** Teams' `channelData.eventType` of a `conversationUpdate`: `channelDeleted`, `teamDeleted`, `teamArchived`, … */
   eventType: string | null;
   serviceUrl: string;
   /** Where to post later (a Bot Framework ConversationReference, pointing at the conversation above). */

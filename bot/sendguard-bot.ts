@@ -48,7 +48,23 @@ function isInstall(activity: IncomingActivity): boolean {
 /** The bot left the conversation, or the channel is gone (Teams names the deleted channel, which is the conversation's key). */
 function isRemoval(activity: IncomingActivity): boolean {
   if (activity.type === 'installationUpdate') return activity.action === 'remove';
-  return activity.type === 'conversationUpdate' && (activity.membersRemoved.includes(activity.bot.id) || activity.eventType === 'channelDeleted');
+  return activity.type === 'conversationUpdate' && (activity.membersRemoved.includes(activity.bot.id) || activity.eventType === 'channelDeleted' || isTeamGone(activity));
+}
+
+const teamGoneEvents = new Set(['teamDeleted', 'teamHardDeleted', 'teamArchived']);
+
+/** The team was deleted, or archived (read-only: the bot can no longer post in it). */
+function isTeamGone(activity: IncomingActivity): boolean {
+  return activity.eventType !== null && teamGoneEvents.has(activity.eventType);
+}
+
+/**
+ * What a removal takes away. Teams sends a team's events in the team's own conversation (its
+ * General channel): leaving or losing the team takes every channel of it; a deleted channel is only itself.
+ */
+function removed(activity: IncomingActivity): { teamId: string } | { conversationId: string } {
+  const { id, teamId } = activity.conversation;
+  return teamId && activity.eventType !== 'channelDeleted' ? { teamId } : { conversationId: id };
 }
 
 function isCardAction(activity: IncomingActivity): boolean {
@@ -149,8 +165,10 @@ export function createSendguardBot(deps: SendguardBotDeps) {
 
   async function turn(activity: IncomingActivity): Promise<BotReply> {
     if (isRemoval(activity) && activity.channelId === teamsChannelId && activity.tenantId) {
-      // Removed from the chat or team, or the channel deleted: nothing to show, only a reference to drop.
-      await conversations.forget(activity.tenantId, activity.conversation.id);
+      // Removed from the chat or team, the channel or team deleted or archived: nothing to show, only references to drop.
+      const gone = removed(activity);
+      if ('teamId' in gone) await conversations.forgetTeam(activity.tenantId, gone.teamId);
+      else await conversations.forget(activity.tenantId, gone.conversationId);
       return noReply;
     }
     let admitted: { ctx: ActionContext; created: boolean };

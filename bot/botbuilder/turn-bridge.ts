@@ -6,7 +6,12 @@ import { adaptiveCardContentType, type BotReply, type IncomingActivity, type Inv
 import type { SendguardBot } from '../sendguard-bot.ts';
 
 const teamsChannelData = z
-  .object({ tenant: z.object({ id: z.string() }).partial().optional(), channel: z.object({ id: z.string() }).partial().optional(), eventType: z.string().optional() })
+  .object({
+    tenant: z.object({ id: z.string() }).partial().optional(),
+    team: z.object({ id: z.string() }).partial().optional(),
+    channel: z.object({ id: z.string() }).partial().optional(),
+    eventType: z.string().optional(),
+  })
   .partial()
   .catch({});
 
@@ -59,7 +64,7 @@ export function toIncomingActivity(context: TurnContext): IncomingActivity {
     name: activity.name ?? null,
     channelId: activity.channelId,
     tenantId: channelData.tenant?.id ?? activity.conversation?.tenantId ?? null,
-    conversation: { id: key, scope },
+    conversation: { id: key, scope, teamId: scope === 'team' ? (channelData.team?.id ?? null) : null },
     from: { id: activity.from?.id ?? '', aadObjectId: activity.from?.aadObjectId ?? null, name: activity.from?.name ?? '' },
     bot: { id: activity.recipient?.id ?? '', name: activity.recipient?.name ?? '' },
     text: text.trim(),

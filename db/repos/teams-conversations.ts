@@ -1,4 +1,4 @@
-import { and, asc, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { teamsConversations, teamsPostedCards } from '../schema/teams.ts';
 
@@ -9,6 +9,8 @@ export interface ConversationRow {
   tenantId: string;
   conversationId: string;
   conversationType: string;
+  /** A channel's team; null for chats. */
+  teamId: string | null;
   serviceUrl: string;
   reference: Record<string, unknown>;
   at: Date;
@@ -21,7 +23,8 @@ export async function upsertConversation(db: Db, row: ConversationRow): Promise<
     .values({ ...row, createdAt: row.at, updatedAt: row.at })
     .onConflictDoUpdate({
       target: [teamsConversations.tenantId, teamsConversations.conversationId],
-      set: { conversationType: row.conversationType, serviceUrl: row.serviceUrl, reference: row.reference, updatedAt: row.at },
+      // An activity without the team (some events carry none) keeps the team already known.
+      set: { conversationType: row.conversationType, teamId: sql`coalesce(excluded.team_id, ${teamsConversations.teamId})`, serviceUrl: row.serviceUrl, reference: row.reference, updatedAt: row.at },
     })
     .returning({ created: sql<boolean>`(xmax = 0)` });
   return { created: result?.created === true };
@@ -52,6 +55,16 @@ export async function setConversationSubscribed(
 /** The bot was removed from the conversation: forget it, and with it any subscription. */
 export async function deleteConversation(db: Db, tenantId: string, conversationId: string): Promise<void> {
   await db.delete(teamsConversations).where(and(eq(teamsConversations.tenantId, tenantId), eq(teamsConversations.conversationId, conversationId)));
+}
+
+/**
+ * The bot left a team, or the team is gone: forget its channels. The General channel's id is the
+ * team's, which also covers a channel remembered before its team was recorded.
+ */
+export async function deleteTeamConversations(db: Db, tenantId: string, teamId: string): Promise<void> {
+  await db
+    .delete(teamsConversations)
+    .where(and(eq(teamsConversations.tenantId, tenantId), or(eq(teamsConversations.teamId, teamId), eq(teamsConversations.conversationId, teamId))));
 }
 
 // A posted card whose `activity_id` is still empty is a claim: some process is posting it. The

@@ -9,6 +9,8 @@ export const teamsConversations = pgTable(
     tenantId: text('tenant_id').notNull().references(() => tenants.id, { onDelete: 'cascade' }),
     conversationId: text('conversation_id').notNull(),
     conversationType: text('conversation_type').notNull(),
+    /** A channel's team (Teams' `channelData.team.id`), so leaving or deleting the team forgets all its channels. */
+    teamId: text('team_id'),
     serviceUrl: text('service_url').notNull(),
     reference: jsonb('reference').notNull(),
     subscribed: boolean('subscribed').notNull().default(false),
@@ -16,7 +18,7 @@ export const teamsConversations = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('teams_conversations_uq').on(t.tenantId, t.conversationId)],
+  (t) => [uniqueIndex('teams_conversations_uq').on(t.tenantId, t.conversationId), index('teams_conversations_team_idx').on(t.tenantId, t.teamId)],
 );
 
 /** Cards the bot posted about a restriction, so they can be updated when it is released. */

@@ -209,6 +209,32 @@ describe('bot commands', () => {
     expect(await findConversation(harness.services.db, tenant.id, team)).toMatchObject({ subscribed: true });
   });
 
+  it('forgets every channel of a team when the bot is removed from the team, or the team is deleted or archived', async () => {
+    const removals = [
+      { name: 'bot removed', type: ActivityTypes.ConversationUpdate, membersRemoved: [{ id: '28:sendguard-bot', name: 'Sendguard' }], eventType: 'teamMemberRemoved' },
+      { name: 'app uninstalled', type: 'installationUpdate', action: 'remove' },
+      { name: 'team deleted', type: ActivityTypes.ConversationUpdate, eventType: 'teamDeleted' },
+      { name: 'team archived', type: ActivityTypes.ConversationUpdate, eventType: 'teamArchived' },
+    ];
+    for (const { name, eventType, ...removal } of removals) {
+      const tenant = await createTestTenant(harness.database);
+      // A team's id is the id of its General channel, where Teams sends the team's events.
+      const team = `19:${crypto.randomUUID()}@thread.tacv2`;
+      const otherTeam = `19:${crypto.randomUUID()}@thread.tacv2`;
+      const general = await admin(tenant, { scope: 'channel', conversationId: team, teamId: team });
+      const incidents = await admin(tenant, { scope: 'channel', conversationId: `19:${crypto.randomUUID()}@thread.tacv2`, teamId: team });
+      const elsewhere = await admin(tenant, { scope: 'channel', conversationId: `19:${crypto.randomUUID()}@thread.tacv2`, teamId: otherTeam });
+      for (const channel of [general, incidents, elsewhere]) await channel.say('subscribe');
+
+      const owner = teamsUser(harness.bot, { tenantId: tenant.id, objectId: crypto.randomUUID(), name: 'Megan Bowen', scope: 'channel', conversationId: team, teamId: team });
+      const event = await owner.turn({ ...removal, channelData: { tenant: { id: tenant.id }, team: { id: team, name: 'Mail admins' }, ...(eventType ? { eventType } : {}) } });
+      expect([name, event.cards, event.texts]).toEqual([name, [], []]);
+      expect([name, await findConversation(harness.services.db, tenant.id, incidents.conversationId)]).toEqual([name, undefined]);
+      expect([name, await findConversation(harness.services.db, tenant.id, team)]).toEqual([name, undefined]);
+      expect(await findConversation(harness.services.db, tenant.id, elsewhere.conversationId)).toMatchObject({ subscribed: true });
+    }
+  });
+
   it('answers a malformed card action, or one whose data the API refuses (a list cursor it never issued), with a 400 and changes nothing', async () => {
     const tenant = await createTestTenant(harness.database);
     const lynne = await admin(tenant);

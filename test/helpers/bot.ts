@@ -58,13 +58,15 @@ export interface TeamsUserOptions {
   conversationId?: string;
   channelId?: string;
   serviceUrl?: string;
+  /** The team a channel belongs to (`channelData.team.id`, the id of its General channel). */
+  teamId?: string;
 }
 
 export type Turn = { cards: AdaptiveCard[]; texts: string[]; invoke: { status: number; body: Record<string, unknown> } | undefined };
 
 function teamsChannelData(o: TeamsUserOptions, conversationId: string): Record<string, unknown> {
   const data: Record<string, unknown> = { tenant: { id: o.tenantId } };
-  if (o.scope === 'channel') Object.assign(data, { channel: { id: conversationId.split(';')[0] }, team: { id: '19:team@thread.tacv2' } });
+  if (o.scope === 'channel') Object.assign(data, { channel: { id: conversationId.split(';')[0] }, team: { id: o.teamId ?? '19:team@thread.tacv2' } });
   return data;
 }
 
