@@ -40,7 +40,8 @@ export interface RetryOptions {
 
 export const defaultRetry: RetryOptions = { attempts: 6, baseMs: 1_000, maxMs: 60_000 };
 
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms`, or less if the signal aborts. */
+export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);

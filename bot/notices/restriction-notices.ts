@@ -16,7 +16,7 @@ import { restrictionNoticeCard, type NoticeUser } from '../cards/restriction-not
 import type { GraphQLClient } from '../graphql/graphql-client.ts';
 import { restrictedUserId } from '../graphql/restriction-query.ts';
 import type { BotLogger } from '../sendguard-bot.ts';
-import { defaultRetry, withConnectorRetry, type Connector, type RetryOptions } from './connector.ts';
+import { defaultRetry, pause, withConnectorRetry, type Connector, type RetryOptions } from './connector.ts';
 
 export interface RestrictionNoticesDeps {
   db: Db;
@@ -55,6 +55,7 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
   const retry = deps.retry ?? defaultRetry;
   const leaseMs = deps.claimLeaseMs ?? 10 * 60_000;
   const stopping = new AbortController();
+  const unsaved = new Map<string, { claim: string; activityId: string }>();
   let queue: Promise<void> = Promise.resolve();
 
   async function notice(tenantId: string, restrictionRowId: string): Promise<{ user: NoticeUser; card: AdaptiveCard } | null> {
@@ -62,20 +63,47 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
     return user ? { user, card: restrictionNoticeCard({ user, now: clock.now() }) } : null;
   }
 
+  /**
+   * The notice is in the conversation: its id is saved, retrying, and the claim kept whatever
+   * happens, since a dropped claim would let the next try post the notice again. An id the
+   * database did not take is kept here, and the next try in this process saves it instead of posting.
+   */
+  async function savePosted(unsavedKey: string, claim: string, activityId: string): Promise<void> {
+    unsaved.set(unsavedKey, { claim, activityId });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await completePostedCard(db, claim, activityId);
+        unsaved.delete(unsavedKey);
+        return;
+      } catch (err) {
+        if (attempt >= retry.attempts || stopping.signal.aborted) throw err;
+        await pause(Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1)), stopping.signal);
+      }
+    }
+  }
+
   /** Posts the notice into one conversation at most once, whoever asks and in however many processes. */
   async function postTo(conversation: TeamsConversation, restrictionRowId: string, card: AdaptiveCard): Promise<NoticeOutcome> {
     const key = { tenantId: conversation.tenantId, conversationId: conversation.conversationId, restrictionId: restrictionRowId };
+    const unsavedKey = JSON.stringify(key);
+    const posted = unsaved.get(unsavedKey);
+    if (posted) {
+      await savePosted(unsavedKey, posted.claim, posted.activityId);
+      return 'posted';
+    }
     const now = clock.now();
     const claim = await claimPostedCard(db, key, now, new Date(now.getTime() - leaseMs));
     if (!claim) return (await findPostedCard(db, key))?.activityId ? 'already-posted' : 'busy';
+    let activityId: string;
     try {
-      const { activityId } = await withConnectorRetry(() => connector.post(referenceOf(conversation), card), retry, stopping.signal);
-      await completePostedCard(db, claim, activityId);
-      return 'posted';
+      ({ activityId } = await withConnectorRetry(() => connector.post(referenceOf(conversation), card), retry, stopping.signal));
     } catch (err) {
+      // Never posted: give the claim up so a retry may post it.
       await dropPostedCardClaim(db, claim);
       throw err;
     }
+    await savePosted(unsavedKey, claim, activityId);
+    return 'posted';
   }
 
   async function updatePosted(tenantId: string, restrictionRowId: string): Promise<void> {

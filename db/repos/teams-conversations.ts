@@ -98,8 +98,9 @@ export async function claimPostedCard(db: Db, key: PostedCardKey, at: Date, stal
   });
 }
 
+/** Saves the posted card's id on its claim, unless another process has completed the claim since. */
 export async function completePostedCard(db: Db, id: string, activityId: string): Promise<void> {
-  await db.update(teamsPostedCards).set({ activityId }).where(eq(teamsPostedCards.id, id));
+  await db.update(teamsPostedCards).set({ activityId }).where(and(eq(teamsPostedCards.id, id), eq(teamsPostedCards.activityId, CLAIMED)));
 }
 
 /** Gives a claim up after a failed post, so a retry may claim it again. */

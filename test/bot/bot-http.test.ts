@@ -8,7 +8,7 @@ import { appendLimitEvent } from '../alerts/alert-fixtures.ts';
 import { grantRole } from '../helpers/bot.ts';
 import { buttonTitles, cardText } from '../helpers/cards/card-inspection.ts';
 import { testConfig } from '../helpers/config.ts';
-import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
+import { createTestDatabase, createTestTenant, failPostedCardSaves, type TestDatabase, type TestTenant } from '../helpers/db.ts';
 import { policyActor, secondAdmin } from '../helpers/services.ts';
 import { cardOf, startTeamsConnector, type TeamsConnector } from '../helpers/teams-connector.ts';
 
@@ -170,6 +170,26 @@ describe('/api/messages on a running server', () => {
     expect(notifications.length).toBeGreaterThan(0);
     const posts = connector.accepted('post').filter((c) => c.conversationId === chat.conversationId && cardText(cardOf(c.activity)).includes(address));
     expect(posts).toHaveLength(1);
+  });
+
+  it('posts a notice once when saving the posted notice fails at first: the save is retried, the notice not posted again', async () => {
+    const chat = await newChat();
+    await say(chat, 'subscribe');
+    const address = chat.tenant.address('dana');
+    const heal = await failPostedCardSaves(database, chat.tenant.id, 1);
+    try {
+      const { restriction } = await sendguard.services.restrictions.restrict({ tenantId: chat.tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+      await connector.until(async () => {
+        const [alert] = (await sendguard.services.alertQueries.list(chat.tenant.id, { entityKey: address }, { first: 5 })).nodes;
+        const sent = await sendguard.services.alertQueries.notifications(chat.tenant.id, alert?.id ?? '');
+        expect(sent.filter((n) => n.channel === 'teams').map((n) => n.status)).toEqual(['Sent']);
+      }, 30_000);
+      const posts = connector.accepted('post').filter((c) => c.conversationId === chat.conversationId && cardText(cardOf(c.activity)).includes(address));
+      expect(posts).toHaveLength(1);
+      expect((await postedCardsOf(sendguard.services.db, chat.tenant.id, restriction.id)).map((p) => p.card.activityId)).toEqual([posts[0]?.activityId]);
+    } finally {
+      await heal();
+    }
   });
 
   it('posts a notice only as the alert\'s notification: past the daily limit, or with the policy off, none is posted', async () => {

@@ -3,7 +3,7 @@ import { ActivityTypes, TestAdapter, type Activity } from 'botbuilder';
 import { expect } from 'vitest';
 import { startGraphQLServer } from '../../api/yoga.ts';
 import type { AdaptiveCard, CardAction, ExecuteAction } from '../../bot/cards/adaptive-card.ts';
-import type { Connector } from '../../bot/notices/connector.ts';
+import type { Connector, RetryOptions } from '../../bot/notices/connector.ts';
 import { startBot, type RunningBot } from '../../bot/start-bot.ts';
 import type { Services } from '../../cli/services.ts';
 import type { Clock } from '../../domain/clock.ts';
@@ -27,12 +27,15 @@ const noConnector: Connector = {
 };
 
 /** The production bot wiring (in-process GraphQL, real database) for TestAdapter flows. */
-export async function startBotHarness(clock: Clock, options: { env?: Record<string, string>; database?: TestDatabase } = {}): Promise<BotHarness> {
+export async function startBotHarness(
+  clock: Clock,
+  options: { env?: Record<string, string>; database?: TestDatabase; connector?: Connector; retry?: RetryOptions } = {},
+): Promise<BotHarness> {
   const database = options.database ?? (await createTestDatabase());
   const env = options.env ?? {};
   const services = testServices(database, clock, { SENDGUARD_BOT_DEV_NO_AUTH: 'true', ...env });
   const graphql = await startGraphQLServer(services);
-  const bot = await startBot(services, { api: { inProcess: (request) => Promise.resolve(graphql.yoga.fetch(request)) }, runsAlerting: true, connector: noConnector });
+  const bot = await startBot(services, { api: { inProcess: (request) => Promise.resolve(graphql.yoga.fetch(request)) }, runsAlerting: true, connector: options.connector ?? noConnector, retry: options.retry });
   return {
     database,
     services,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { openDatabase, type Database } from '../../db/client.ts';
@@ -70,5 +71,24 @@ export async function databaseBehindProxy(): Promise<{ direct: TestDatabase; pro
     proxy,
     url: proxied,
     open: async () => Object.assign(await openDatabase({ databaseUrl: proxied, dataDir: 'memory', migrate: false }), { url: proxied }),
+  };
+}
+
+/**
+ * Makes the database refuse the next `times` saves of a posted Teams card's id in the tenant (a
+ * real failing statement; the counter is a sequence, which the failure does not roll back).
+ * Returns what removes the failure.
+ */
+export async function failPostedCardSaves(database: Database, tenantId: string, times: number): Promise<() => Promise<void>> {
+  const name = `fail_saves_${tenantId.replace(/\W/g, '_')}`;
+  await database.db.execute(sql.raw(`CREATE SEQUENCE ${name}`));
+  await database.db.execute(
+    sql.raw(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      IF NEW.tenant_id = '${tenantId}' AND NEW.activity_id <> '' AND nextval('${name}') <= ${times} THEN RAISE EXCEPTION 'connection lost'; END IF;
+      RETURN NEW; END $$`),
+  );
+  await database.db.execute(sql.raw(`CREATE TRIGGER ${name} BEFORE UPDATE ON teams_posted_cards FOR EACH ROW EXECUTE FUNCTION ${name}()`));
+  return async () => {
+    await database.db.execute(sql.raw(`DROP TRIGGER ${name} ON teams_posted_cards`));
   };
 }

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AdaptiveCard } from '../../bot/cards/adaptive-card.ts';
+import type { Connector } from '../../bot/notices/connector.ts';
+import { findConversation, postedCardsOf } from '../../db/repos/teams-conversations.ts';
+import { grantRole, startBotHarness, teamsUser, type BotHarness } from '../helpers/bot.ts';
+import { cardText } from '../helpers/cards/card-inspection.ts';
+import { manualClock } from '../helpers/clock.ts';
+import { createTestTenant, failPostedCardSaves } from '../helpers/db.ts';
+import { policyActor } from '../helpers/services.ts';
+
+const clock = manualClock('2026-11-26T10:00:00Z');
+/** Teams as the bot posts to it: every post lands, in order. */
+const posts: { conversationId: string; activityId: string; card: AdaptiveCard }[] = [];
+const connector: Connector = {
+  post(reference, card) {
+    const activityId = `activity-${posts.length + 1}`;
+    posts.push({ conversationId: String((reference.conversation as { id?: unknown } | undefined)?.id), activityId, card });
+    return Promise.resolve({ activityId });
+  },
+  update: () => Promise.resolve(),
+};
+let harness: BotHarness;
+
+beforeAll(async () => {
+  harness = await startBotHarness(clock, { connector, retry: { attempts: 2, baseMs: 1, maxMs: 1 } });
+});
+afterAll(async () => harness?.stop());
+
+describe('restriction notices', () => {
+  it('posts a notice once when its id cannot be saved for a while: later tries save it instead of posting again', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const objectId = crypto.randomUUID();
+    await grantRole(harness.services, tenant.id, objectId, 'Security Administrator');
+    const lynne = teamsUser(harness.bot, { tenantId: tenant.id, objectId, name: 'Lynne Robbins' });
+    await lynne.say('subscribe');
+    const conversation = await findConversation(harness.services.db, tenant.id, lynne.conversationId);
+    if (!conversation) throw new Error('subscribe did not remember the chat');
+    const address = tenant.address('alice');
+    const { restriction } = await harness.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    const heal = await failPostedCardSaves(harness.database, tenant.id, 4);
+    try {
+      // Each try saves twice; the database refuses the first four saves, so only the third try saves it.
+      await expect(harness.bot.notices.deliver(conversation, restriction.id)).rejects.toThrow('update "teams_posted_cards"');
+      await expect(harness.bot.notices.deliver(conversation, restriction.id)).rejects.toThrow('update "teams_posted_cards"');
+      await expect(harness.bot.notices.deliver(conversation, restriction.id)).resolves.toBe('posted');
+      await expect(harness.bot.notices.deliver(conversation, restriction.id)).resolves.toBe('already-posted');
+    } finally {
+      await heal();
+    }
+    const mine = posts.filter((p) => p.conversationId === lynne.conversationId);
+    expect(mine.map((p) => cardText(p.card).includes(`${address} was restricted`))).toEqual([true]);
+    expect((await postedCardsOf(harness.services.db, tenant.id, restriction.id)).map((p) => p.card.activityId)).toEqual([mine[0]?.activityId]);
+  });
+});
