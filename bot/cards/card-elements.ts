@@ -11,8 +11,6 @@ import {
   type Container,
   type ContainerStyle,
   type ExecuteActionOf,
-  type Fact,
-  type FactSet,
   type OpenUrlAction,
   type Refresh,
   type RichTextBlock,
@@ -98,9 +96,15 @@ export function header(label: string, title: readonly (string | TextRun)[]): Car
   ];
 }
 
-export function facts(entries: readonly (readonly [string, string | null | undefined])[], spacing: Spacing = 'medium'): FactSet {
-  const list: Fact[] = entries.filter((e): e is readonly [string, string] => typeof e[1] === 'string' && e[1] !== '').map(([title, value]) => ({ title, value }));
-  return { type: 'FactSet', facts: list, spacing };
+/**
+ * "Name: value" lines, one per fact with a value. Not a FactSet: Teams reads fact values as
+ * Markdown, and these values are data (addresses, policy names), so each line is TextRuns.
+ */
+export function facts(entries: readonly (readonly [string, string | null | undefined])[], spacing: Spacing = 'medium'): Container {
+  const lines = entries
+    .filter((e): e is readonly [string, string] => typeof e[1] === 'string' && e[1] !== '')
+    .map(([title, value], i) => runs([run(`${title}: `, { weight: 'bolder' }), run(value)], i === 0 ? {} : { spacing: 'none' }));
+  return container(lines, { spacing });
 }
 
 export function container(items: CardElement[], options: Omit<Container, 'type' | 'items'> = {}): Container {

@@ -1,6 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCardAction } from '../../bot/cards/action-data.ts';
+import { restrictionDetailsCard } from '../../bot/cards/restriction-details-card.ts';
+import { restrictionNoticeCard } from '../../bot/cards/restriction-notice-card.ts';
+import { alertCard } from '../../bot/notices/teams-deliverer.ts';
+import { alice, manager, now } from '../helpers/cards/card-fixtures.ts';
 import { allCards, wizardCards } from '../helpers/cards/card-gallery.ts';
 import { chromiumStatus, startCardRenderer, type CardRenderer } from '../helpers/cards/card-renderer.ts';
 import { decodePng } from '../helpers/cards/png-reader.ts';
@@ -112,5 +116,28 @@ describe.skipIf(!status.available)(title, () => {
     expect(rendered.text).toContain('alice@contoso.com is unblocked');
     expect(rendered.text).toContain('Released by Megan Bowen at 2026-11-26 14:05 UTC; sending works again within a second.');
     expect(rendered.buttons).toEqual(['Back to restricted users']);
+  });
+
+  it('shows a policy name and a sender address with Markdown characters as they are', async () => {
+    const policy = 'Sales _EU_ **priority** [ops](https://example.com/x) (`night`) <b>';
+    const sender = '_ops_@contoso.com';
+    const user = alice({ senderAddress: sender, policyName: policy });
+    const alert = {
+      id: '0b6f3f0e-6b1c-4a53-9b1e-1f2d3c4b5a69', tenantId: 't', policyId: 'p', kind: 'SendingLimitExceeded', severity: 'Medium', status: 'New', title: `${sender} exceeded a sending limit`,
+      entityKind: 'user', entityKey: sender, restrictionId: null, details: { exceededLimit: 'RecipientLimitExternalPerHour', limitValue: 500, count: 512, policyName: policy },
+      hitCount: 1, firstSeenAt: now, lastSeenAt: now, statusChangedBy: null, updatedAt: now,
+    } as const;
+    const cards = {
+      'markdown-details': restrictionDetailsCard({ user, viewer: manager, now }),
+      'markdown-notice': restrictionNoticeCard({ user, now }),
+      'markdown-alert': alertCard({ ...alert, details: { ...alert.details } }, now),
+    };
+    for (const [name, card] of Object.entries(cards)) {
+      const rendered = await renderer.render(card, name);
+      expect([name, rendered.failures]).toEqual([name, []]);
+      const lines = rendered.text.split('\n');
+      const shown = (part: string, whole: string) => lines.filter((line) => line.includes(part) && !line.includes(whole));
+      expect([name, lines.some((line) => line.includes(policy)), shown('priority', policy), shown('@contoso.com', sender)]).toEqual([name, true, [], []]);
+    }
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdaptiveCard } from '../../bot/cards/adaptive-card.ts';
 import { findConversation } from '../../db/repos/teams-conversations.ts';
 import { action, grantRole, onlyCard, startBotHarness, teamsUser, type BotHarness, type TeamsUserOptions } from '../helpers/bot.ts';
-import { actionLines, buttonTitles, cardSchemaErrors, cardText } from '../helpers/cards/card-inspection.ts';
+import { actionLines, buttonTitles, cardSchemaErrors, cardText, markdownTexts } from '../helpers/cards/card-inspection.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { policyActor } from '../helpers/services.ts';
@@ -233,6 +233,21 @@ describe('bot commands', () => {
       expect([name, await findConversation(harness.services.db, tenant.id, team)]).toEqual([name, undefined]);
       expect(await findConversation(harness.services.db, tenant.id, elsewhere.conversationId)).toMatchObject({ subscribed: true });
     }
+  });
+
+  it('shows a policy name and a sender address with Markdown characters as they are', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const address = tenant.address('_ops_');
+    const policy = 'Sales _EU_ **priority** [ops](https://example.com/x) (`night`) <b>';
+    await harness.services.restrictions.restrict({
+      tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'SendingLimitExceeded', exceededLimit: 'RecipientLimitExternalPerHour', limitValue: 500,
+      policy: { id: null, name: policy, action: 'BlockUser' }, temporary: false, actor: policyActor,
+    });
+    const lynne = await admin(tenant);
+    for (const card of [onlyCard(await lynne.say(`show ${address}`)), onlyCard(await lynne.say('restricted'))]) {
+      expect(markdownTexts(card).filter((t) => t.includes('priority') || t.includes('_ops_'))).toEqual([]);
+    }
+    expect(cardText(onlyCard(await lynne.say(`show ${address}`)))).toContain(policy);
   });
 
   it('answers a malformed card action, or one whose data the API refuses (a list cursor it never issued), with a 400 and changes nothing', async () => {

@@ -4,7 +4,7 @@ import { subscriptionCard } from '../../bot/cards/subscription-card.ts';
 import { ConnectorError, parseRetryAfter, withConnectorRetry } from '../../bot/notices/connector.ts';
 import { alertCard } from '../../bot/notices/teams-deliverer.ts';
 import type { Alert } from '../../db/repos/alerts.ts';
-import { actionLines, cardSchemaErrors, cardText } from '../helpers/cards/card-inspection.ts';
+import { actionLines, cardSchemaErrors, cardText, markdownTexts } from '../helpers/cards/card-inspection.ts';
 
 const now = new Date('2026-11-26T14:03:00Z');
 
@@ -52,6 +52,14 @@ describe('cards the bot runtime adds', () => {
     const connector = alertCard(alert({ kind: 'UserRestricted', severity: 'High', entityKind: 'connector', entityKey: 'c0ffee00-0000-4000-8000-000000000001', details: {} }), now);
     expect(cardSchemaErrors(connector)).toEqual([]);
     expect(actionLines(connector)).toEqual(['Policies → policies.list {}']);
+  });
+
+  it('shows a sender address and a policy name with Markdown characters as they are', () => {
+    const policy = 'Sales _EU_ **priority** [ops](https://example.com/x) (`night`) <b>';
+    const card = alertCard(alert({ entityKey: '_ops_*team*@contoso.com', details: { exceededLimit: 'RecipientLimitExternalPerHour', limitValue: 500, count: 412, policyName: policy } }), now);
+    expect(cardSchemaErrors(card)).toEqual([]);
+    expect(markdownTexts(card).filter((t) => t.includes('priority') || t.includes('_ops_'))).toEqual([]);
+    expect(cardText(card)).toContain(policy);
   });
 });
 

@@ -3,7 +3,7 @@ import type { AdaptiveCard } from '../../bot/cards/adaptive-card.ts';
 import type { Connector } from '../../bot/notices/connector.ts';
 import { findConversation, postedCardsOf } from '../../db/repos/teams-conversations.ts';
 import { grantRole, startBotHarness, teamsUser, type BotHarness } from '../helpers/bot.ts';
-import { cardText } from '../helpers/cards/card-inspection.ts';
+import { cardText, markdownTexts } from '../helpers/cards/card-inspection.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestTenant, failPostedCardSaves } from '../helpers/db.ts';
 import { policyActor } from '../helpers/services.ts';
@@ -50,5 +50,25 @@ describe('restriction notices', () => {
     const mine = posts.filter((p) => p.conversationId === lynne.conversationId);
     expect(mine.map((p) => cardText(p.card).includes(`${address} was restricted`))).toEqual([true]);
     expect((await postedCardsOf(harness.services.db, tenant.id, restriction.id)).map((p) => p.card.activityId)).toEqual([mine[0]?.activityId]);
+  });
+
+  it('posts a notice that shows a policy name with Markdown characters as it is', async () => {
+    const tenant = await createTestTenant(harness.database);
+    const objectId = crypto.randomUUID();
+    await grantRole(harness.services, tenant.id, objectId, 'Security Administrator');
+    const lynne = teamsUser(harness.bot, { tenantId: tenant.id, objectId, name: 'Lynne Robbins' });
+    await lynne.say('subscribe');
+    const conversation = await findConversation(harness.services.db, tenant.id, lynne.conversationId);
+    if (!conversation) throw new Error('subscribe did not remember the chat');
+    const policy = 'Sales _EU_ **priority** [ops](https://example.com/x) (`night`) <b>';
+    const { restriction } = await harness.services.restrictions.restrict({
+      tenantId: tenant.id, entityKind: 'user', entityKey: tenant.address('_ops_'), reasonCode: 'SendingLimitExceeded', exceededLimit: 'RecipientLimitExternalPerHour', limitValue: 500,
+      policy: { id: null, name: policy, action: 'BlockUser' }, temporary: false, actor: policyActor,
+    });
+    await expect(harness.bot.notices.deliver(conversation, restriction.id)).resolves.toBe('posted');
+    const [notice] = posts.filter((p) => p.conversationId === lynne.conversationId);
+    if (!notice) throw new Error('no notice posted');
+    expect(markdownTexts(notice.card).filter((t) => t.includes('priority') || t.includes('_ops_'))).toEqual([]);
+    expect(cardText(notice.card)).toContain(policy);
   });
 });

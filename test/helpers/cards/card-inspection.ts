@@ -94,3 +94,12 @@ export function actionLines(card: AdaptiveCard): string[] {
 export function buttonTitles(card: AdaptiveCard): string[] {
   return (card.actions ?? []).map((a) => a.title ?? '');
 }
+
+/** Every string of the card Teams reads as Markdown (TextBlocks, FactSet titles and values); data must not be in one. */
+export function markdownTexts(card: AdaptiveCard): string[] {
+  return elements(card).flatMap((e) => {
+    if (e.type === 'TextBlock') return [e.text];
+    if (e.type === 'FactSet') return e.facts.flatMap((f) => [f.title, f.value]);
+    return [];
+  });
+}
