@@ -26,11 +26,19 @@ export function canonicalDomain(domain: string): string {
   return NON_ASCII.test(bare) ? domainToASCII(bare) || bare : bare;
 }
 
-/** An address as Sendguard keys it: trimmed, the local part lower-cased, the domain canonical; a name without `@` lower-cased. */
+/**
+ * A local part as Postfix keeps it internally (and hands it to a policy server): a quoted one
+ * without its quotes and escapes, so `"ann"@x` is `ann@x`, the mailbox it is delivered to.
+ */
+function unquotedLocalPart(local: string): string {
+  return local.length > 1 && local.startsWith('"') && local.endsWith('"') ? local.slice(1, -1).replace(/\\(.)/gs, '$1') : local;
+}
+
+/** An address as Sendguard keys it: trimmed, the local part unquoted and lower-cased, the domain canonical; a name without `@` lower-cased. */
 export function canonicalAddress(address: string): string {
   const trimmed = address.trim();
   const at = trimmed.lastIndexOf('@');
-  return at < 0 ? trimmed.toLowerCase() : `${trimmed.slice(0, at).toLowerCase()}@${canonicalDomain(trimmed.slice(at + 1))}`;
+  return at < 0 ? trimmed.toLowerCase() : `${unquotedLocalPart(trimmed.slice(0, at)).toLowerCase()}@${canonicalDomain(trimmed.slice(at + 1))}`;
 }
 
 /** The canonical domain of an address; empty when it has none. */

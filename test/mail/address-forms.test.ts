@@ -158,3 +158,33 @@ describe('an internationalised domain written in UTF-8', () => {
     dialog.close();
   });
 });
+
+// Postfix takes a quoted local part in its unquoted (internal) form: `"ann"@x` is delivered to,
+// and handed to the policy server as, `ann@x`.
+describe('a quoted local part', () => {
+  it('is the same sender at the SMTP relay: counted as the plain address, refused at MAIL FROM once restricted', async () => {
+    const tenant = await tenantWith();
+    const ann = tenant.address('ann');
+    const { dialog } = await SmtpDialog.open(relayPort);
+    await dialog.exchange('EHLO client.sendguard.test');
+    expect(await dialog.send(`MAIL FROM:<"Ann"@${tenant.domain}>`)).toMatch(/^250 /);
+    expect(await dialog.send('RCPT TO:<"x.y"@fabrikam.test>')).toMatch(/^250 /);
+    expect(await dialog.send('RSET')).toMatch(/^250 /);
+    expect(await countedFor(tenant)).toEqual([{ sender: ann, recipient: 'x.y@fabrikam.test', internal: false }]);
+    await restrict(tenant, ann);
+    expect(await dialog.send(`MAIL FROM:<"ann"@${tenant.domain}>`)).toBe(refused);
+    expect(await dialog.send(`MAIL FROM:<"\\ann"@${tenant.domain}>`)).toBe(refused);
+    dialog.close();
+  });
+
+  it('is kept unquoted, its escapes undone, as Postfix keeps it', async () => {
+    const tenant = await tenantWith();
+    expect(await ask({ sender: `"Ann Smith"@${tenant.domain}`, recipient: 'x@fabrikam.test' })).toBe('DUNNO');
+    expect(await ask({ sender: tenant.address('bob'), recipient: '"y\\"z"@fabrikam.test' })).toBe('DUNNO');
+    expect(await countedFor(tenant)).toEqual([
+      { sender: `ann smith@${tenant.domain}`, recipient: 'x@fabrikam.test', internal: false },
+      { sender: tenant.address('bob'), recipient: 'y"z@fabrikam.test', internal: false },
+    ]);
+    expect((await services.enforcement.getSenderActivity(tenant.id, `"ANN SMITH"@${tenant.domain}`)).counts.externalLastHour).toBe(1);
+  });
+});
