@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { validPassword, validUsername } from '../../domain/relay/relay-credential-input.ts';
+import { relayUsernameSpellings, validPassword, validUsername } from '../../domain/relay/relay-credential-input.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
 import type { Row } from './output.ts';
@@ -21,7 +21,9 @@ const COLUMNS = ['UserName', 'WhenCreated'];
 
 async function findCredential(api: GraphQLClient, username: string): Promise<RelayCredential> {
   const { relayCredentials } = await api.request(LIST, {}, z.object({ relayCredentials: z.array(relayCredential) }));
-  const found = relayCredentials.find((c) => c.username === username.trim().toLowerCase());
+  const found = relayUsernameSpellings(username)
+    .map((spelling) => relayCredentials.find((c) => c.username === spelling))
+    .find((c) => c !== undefined);
   if (!found) throw new CliError(ExitCode.notFound, `there is no relay credential "${username}" (get-relay-credential lists them)`);
   return found;
 }

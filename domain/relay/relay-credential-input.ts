@@ -4,6 +4,15 @@ import { ValidationError } from '../restrictions/errors.ts';
 const MIN_PASSWORD = 12;
 
 /**
+ * The names a user name may be stored under, canonical first: a name that is an address is kept
+ * as addresses are (`bob@bücher.example.` as `bob@xn--bcher-kva.example`), so either spelling
+ * logs in, and is found by the CLI, as the same user; one created before that is still found as it was written.
+ */
+export function relayUsernameSpellings(username: string): string[] {
+  return [...new Set([canonicalAddress(username), username.trim().toLowerCase()])];
+}
+
+/**
  * A user name as it is kept; the CLI's `--what-if` checks it too. A new one may not hold control
  * characters (they would reach logs, audit entries and SASL exchanges as they are); one created
  * before that rule is still found, to reset or delete it.

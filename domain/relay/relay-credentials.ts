@@ -9,7 +9,6 @@ import {
   updateRelayPasswordHash,
   type RelayCredentialSummary,
 } from '../../db/repos/relay-credentials.ts';
-import { canonicalAddress } from '../mail-address.ts';
 import { systemActor, type Actor } from '../actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { Clock } from '../clock.ts';
@@ -18,7 +17,7 @@ import { ValidationError } from '../restrictions/errors.ts';
 import { findTenantByDomain, lockAcceptedDomains } from '../../db/repos/tenants.ts';
 import { NotFoundError } from '../tenants/errors.ts';
 import { RelayUsernameTakenError } from './errors.ts';
-import { validPassword, validUsername } from './relay-credential-input.ts';
+import { relayUsernameSpellings, validPassword, validUsername } from './relay-credential-input.ts';
 
 const COST = { N: 16_384, r: 8, p: 1 } as const;
 const KEY_BYTES = 32;
@@ -58,18 +57,9 @@ const decoy = hashRelayPassword(randomBytes(12).toString('base64'));
 
 const TARGET_KIND = 'relayCredential';
 
-/**
- * The names a user name may be stored under, canonical first: a name that is an address is kept
- * as addresses are (`bob@bücher.example.` as `bob@xn--bcher-kva.example`), so either spelling
- * logs in as the same user; one created before that is still found as it was written.
- */
-function storedSpellings(username: string): string[] {
-  return [...new Set([canonicalAddress(username), username.trim().toLowerCase()])];
-}
-
 /** The first of a user name's spellings for which `find` finds something. */
 async function firstFound<T>(username: string, find: (stored: string) => Promise<T | undefined>): Promise<T | undefined> {
-  for (const stored of storedSpellings(username)) {
+  for (const stored of relayUsernameSpellings(username)) {
     const found = await find(stored);
     if (found) return found;
   }

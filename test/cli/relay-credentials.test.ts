@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../db/schema/audit-log.ts';
@@ -82,5 +83,21 @@ describe('relay credential verbs', () => {
     expect(await audited()).toHaveLength(1);
     await expectWhatIfRefusesAsReal(['Set-RelayCredential', '-Username', username, '-Password', 'too short'], 'a relay password has at least 12 characters');
     expect(await api.services.relayCredentials.verify(username, password)).toEqual({ tenantId: tenant.id, username });
+  });
+
+  it('finds a credential by any spelling of its address, as it logs in: an internationalised domain in UTF-8, a trailing dot', async () => {
+    const domain = `${tenant.id.slice(-8)}-bücher.example`;
+    const stored = `fax@${domainToASCII(domain)}`;
+    const password = 'a long enough password';
+    expect(await runSendguard(['new-relay-credential', '--username', `fax@${domain}`, '--password', password], asAdmin)).toMatchObject({ code: 0 });
+    expect(await api.services.relayCredentials.verify(`fax@${domain}`, password)).toEqual({ tenantId: tenant.id, username: stored });
+
+    const listed = await runSendguard(['Get-RelayCredential', '-UserName', `FAX@${domain}`], asAdmin);
+    expect(listed).toMatchObject({ code: 0 });
+    expect(jsonOf(listed)).toEqual([{ UserName: stored, WhenCreated: expect.stringMatching(/Z$/) }]);
+    expect(await runSendguard(['Set-RelayCredential', '-UserName', `${stored}.`, '-Password', 'another long password'], asAdmin)).toMatchObject({ code: 0 });
+    expect(await api.services.relayCredentials.verify(stored, 'another long password')).toEqual({ tenantId: tenant.id, username: stored });
+    expect(await runSendguard(['Remove-RelayCredential', '-UserName', `fax@${domain}`, '-Confirm:$false'], asAdmin)).toMatchObject({ code: 0 });
+    expect(await api.services.relayCredentials.verify(stored, 'another long password')).toBeUndefined();
   });
 });
