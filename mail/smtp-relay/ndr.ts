@@ -4,18 +4,26 @@ import { randomBytes } from 'node:crypto';
 export const RESTRICTED_SENDER_NDR_TEXT =
   "Your message couldn't be delivered because you weren't recognized as a valid sender. The most common reason for this is that your email address is suspected of sending spam and it's no longer allowed to send email. Contact your email admin for assistance. Remote Server returned '550 5.1.8 Access denied, bad outbound sender'.";
 
+/** An SMTP reply: `550 5.1.8 Access denied, bad outbound sender`. */
+export interface SmtpReply {
+  code: number;
+  status: string;
+  text: string;
+}
+
+export const replyText = (r: SmtpReply): string => `${r.code} ${r.status} ${r.text}`;
+
 export interface NdrInput {
   /** This relay's host name (Reporting-MTA, Message-ID, MAILER-DAEMON address). */
   reportingMta: string;
   /** The envelope sender the report goes back to. */
   sender: string;
-  recipients: string[];
+  /** The recipients the message did not reach, each with the reply that refused it. */
+  failed: { recipient: string; reply: SmtpReply }[];
   /** The original message, whose header section is returned with the report. */
   original: Buffer;
   arrivedAt: Date;
   now: Date;
-  /** `550 5.1.8 Access denied, bad outbound sender` */
-  reply: { code: number; status: string; text: string };
   humanText: string;
 }
 
@@ -46,9 +54,8 @@ export function buildNdr(input: NdrInput): Buffer {
   const originalHeaders = headerSection(input.original);
   const subject = headerValue(originalHeaders, 'Subject');
   const originalId = headerValue(originalHeaders, 'Message-ID');
-  const diagnostic = `${input.reply.code} ${input.reply.status} ${input.reply.text}`;
-  const perRecipient = input.recipients.map((r) =>
-    [`Final-Recipient: rfc822; ${r}`, 'Action: failed', `Status: ${input.reply.status}`, `Diagnostic-Code: smtp; ${diagnostic}`].join('\r\n'),
+  const perRecipient = input.failed.map(({ recipient, reply }) =>
+    [`Final-Recipient: rfc822; ${recipient}`, 'Action: failed', `Status: ${reply.status}`, `Diagnostic-Code: smtp; ${replyText(reply)}`].join('\r\n'),
   );
   const lines = [
     `From: Mail Delivery System <MAILER-DAEMON@${input.reportingMta}>`,

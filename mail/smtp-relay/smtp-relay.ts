@@ -6,7 +6,7 @@ import type { Decision } from '../../domain/enforcement/decision.ts';
 import type { RecipientCheck, SenderCheck } from '../../domain/enforcement/enforcement-service.ts';
 import type { RelayIdentity } from '../../domain/relay/relay-credentials.ts';
 import { createThrottledLog } from '../../domain/throttled-log.ts';
-import { buildNdr, RESTRICTED_SENDER_NDR_TEXT } from './ndr.ts';
+import { buildNdr, replyText, RESTRICTED_SENDER_NDR_TEXT, type NdrInput, type SmtpReply } from './ndr.ts';
 
 export interface RelayLogger {
   info(obj: object, msg?: string): void;
@@ -16,7 +16,8 @@ export interface RelayLogger {
 
 /** Where accepted mail (and our NDRs) go: the smarthost. */
 export interface Forwarder {
-  send(envelope: { from: string; to: string[] }, raw: Buffer): Promise<void>;
+  /** Resolves once the smarthost took the message for at least one recipient, with those it refused. */
+  send(envelope: { from: string; to: string[] }, raw: Buffer): Promise<{ refused: { recipient: string; reply: SmtpReply }[] }>;
 }
 
 export interface SmtpRelayDeps {
@@ -89,6 +90,27 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     return { sender, saslUsername: identity?.username, authenticatedTenantId: identity?.tenantId, clientAddress: client(session)?.address, via: 'smtp' };
   };
 
+  /** A non-delivery report to `sender`, through the smarthost. */
+  async function sendNdr(sender: string, failed: NdrInput['failed'], original: Buffer, arrivedAt: Date, humanText: string): Promise<void> {
+    const ndr = buildNdr({ reportingMta: deps.hostname, sender, failed, original, arrivedAt, now: deps.clock.now(), humanText });
+    await deps.forwarder.send({ from: '', to: [sender] }, ndr);
+  }
+
+  /**
+   * Forwards the message. Recipients the smarthost refuses while taking it for the others are
+   * reported to the sender in an NDR, as an MTA that accepted the message must: answering the
+   * client 451 would send it to the others again.
+   */
+  async function relay(from: string, to: string[], raw: Buffer, arrivedAt: Date): Promise<void> {
+    const { refused } = await deps.forwarder.send({ from, to }, raw);
+    if (refused.length === 0) return;
+    deps.logger?.warn({ sender: from, refused: refused.map((r) => `${r.recipient}: ${replyText(r.reply)}`) }, 'relay: the smarthost refused some recipients');
+    // A null sender's message (a bounce, a read receipt) gets no report of its own.
+    if (!from) return;
+    const humanText = refused.map((r) => `Your message couldn't be delivered to ${r.recipient}. Remote Server returned '${replyText(r.reply)}'.`).join('\r\n\r\n');
+    await sendNdr(from, refused, raw, arrivedAt, humanText).catch((err: unknown) => deps.logger?.error({ err, sender: from }, 'relay: could not send the NDR for recipients the smarthost refused'));
+  }
+
   async function deliver(session: SMTPServerSession, raw: Buffer, arrivedAt: Date): Promise<void> {
     const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     const to = session.envelope.rcptTo.map((r) => r.address);
@@ -97,14 +119,13 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     // Recipients accepted before the crossing one were within the limit: they get the message. A
     // restriction placed by anyone else (an admin, another message of the sender) stops it.
     const placedHere = now.restriction !== undefined && sessions.get(session.id)?.placedRestrictions.has(now.restriction.id) === true;
-    if (now.verdict === 'accept' || placedHere) return deps.forwarder.send({ from, to }, raw);
+    if (now.verdict === 'accept' || placedHere) return relay(from, to, raw, arrivedAt);
     // A null sender (an authenticated client's read receipt, say) has no one to take an NDR: it is refused here.
     if (!from) throw refusal(now);
     // Accepted at RCPT, refused before the end of DATA: the sender learns it from an NDR.
-    const humanText = now.enhancedCode === '5.1.8' ? RESTRICTED_SENDER_NDR_TEXT : `Your message couldn't be delivered. Remote Server returned '${now.smtpCode} ${now.enhancedCode} ${now.text}'.`;
     const reply = { code: now.smtpCode, status: now.enhancedCode, text: now.text };
-    const ndr = buildNdr({ reportingMta: deps.hostname, sender: from, recipients: to, original: raw, arrivedAt, now: deps.clock.now(), reply, humanText });
-    await deps.forwarder.send({ from: '', to: [from] }, ndr);
+    const humanText = now.enhancedCode === '5.1.8' ? RESTRICTED_SENDER_NDR_TEXT : `Your message couldn't be delivered. Remote Server returned '${replyText(reply)}'.`;
+    await sendNdr(from, to.map((recipient) => ({ recipient, reply })), raw, arrivedAt, humanText);
     deps.logger?.info({ sender: from, recipients: to.length, reason: now.reason }, 'relay: sender refused before relaying; NDR sent');
   }
 

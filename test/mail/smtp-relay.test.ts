@@ -205,6 +205,43 @@ describe('the SMTP submission relay', () => {
   });
 });
 
+describe('recipients the smarthost refuses', () => {
+  const gone = ['gone1@fabrikam.test', 'gone2@fabrikam.test'];
+  let picky: SmtpSink;
+  let port: number;
+
+  beforeAll(async () => {
+    picky = await startSmtpSink({ rejectRecipients: gone });
+    const forwarder = createSmarthostForwarder(picky.url, { hostname: 'relay.sendguard.test' });
+    forwarders.push(forwarder);
+    const relay = createSmtpRelay({ enforcement: services.enforcement, credentials: services.relayCredentials, forwarder, networks: ['127.0.0.0/8'], hostname: 'relay.sendguard.test', clock: systemClock });
+    relays.push(relay);
+    port = (await relay.listen(0, '127.0.0.1')).port;
+  });
+  afterAll(async () => picky.stop());
+
+  const arrivedAt = (address: string) => picky.messages.filter((m) => m.envelope.to.includes(address));
+
+  it('are not lost: the others get the message, and the sender an NDR naming each refused recipient with the smarthost\'s reply', async () => {
+    const fay = tenant.address('fay');
+    const info = await client(port).sendMail({ ...message(fay, ['kept@fabrikam.test', ...gone], 'Minutes'), messageId: '<minutes-7@sendguard.test>' });
+    expect(info.accepted).toEqual(['kept@fabrikam.test', ...gone]);
+    expect(arrivedAt('kept@fabrikam.test')[0]?.envelope).toEqual({ from: fay, to: ['kept@fabrikam.test'] });
+
+    await picky.waitFor(2);
+    const ndr = arrivedAt(fay)[0];
+    expect(ndr?.envelope).toEqual({ from: '', to: [fay] });
+    expect(ndr?.parsed.subject).toBe('Undeliverable: Minutes');
+    const type = ndr!.parsed.headers.get('content-type') as { value: string; params: Record<string, string> };
+    const [human, status, headers] = await mimeParts(ndr!.raw, type.params.boundary as string);
+    expect(human?.body).toContain('gone1@fabrikam.test');
+    expect(human?.body).toContain("Remote Server returned '550 5.1.1 mailbox unavailable'");
+    expect(status?.body.match(/Final-Recipient: rfc822; gone\d@fabrikam\.test\r\nAction: failed\r\nStatus: 5\.1\.1\r\nDiagnostic-Code: smtp; 550 5\.1\.1 mailbox unavailable/g)).toHaveLength(2);
+    expect(status?.body).not.toContain('kept@fabrikam.test');
+    expect(headers?.body).toContain('Message-ID: <minutes-7@sendguard.test>');
+  });
+});
+
 /** The parts of a multipart body, each parsed on its own (content type and decoded body). */
 async function mimeParts(raw: string, boundary: string): Promise<{ contentType: string; body: string }[]> {
   const parts = raw.split(`--${boundary}`).slice(1, -1);
