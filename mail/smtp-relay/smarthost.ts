@@ -10,6 +10,28 @@ export function parseReply(code: number | undefined, response: string | undefine
   return { code: replyCode, status: status ?? `${String(replyCode).charAt(0)}.0.0`, text: (status ? text.slice(status.length).trim() : text) || 'refused' };
 }
 
+/** The smarthost refused the message itself, for good: the client gets its reply (`550 5.1.1 …`), as from the smarthost. */
+export class SmarthostRefusal extends Error {
+  readonly responseCode: number;
+  constructor(readonly reply: SmtpReply) {
+    super(`${reply.status} ${reply.text}`);
+    this.responseCode = reply.code;
+  }
+}
+
+/**
+ * A permanent refusal of the message (its sender, every recipient, or its content), or undefined
+ * for any other failure: the connection, TLS, a temporary reply, or the smarthost refusing the
+ * relay's own login (`535`) or asking for one (`530`), which is the relay's configuration to fix
+ * while the client keeps the message and retries.
+ */
+function refusalOf(err: unknown): SmarthostRefusal | undefined {
+  const e = err as { responseCode?: unknown; response?: unknown; command?: unknown };
+  if (typeof e.responseCode !== 'number' || e.responseCode < 500 || e.responseCode === 530) return undefined;
+  if (e.command !== 'MAIL FROM' && e.command !== 'RCPT TO' && e.command !== 'DATA') return undefined;
+  return new SmarthostRefusal(parseReply(e.responseCode, typeof e.response === 'string' ? e.response : undefined));
+}
+
 /** Relays raw messages to the smarthost (`smtp://[user:pass@]host:port`, or `smtps://` for TLS). */
 export function createSmarthostForwarder(url: string, options: { hostname: string }): Forwarder & { close(): void } {
   const target = new URL(url);
@@ -26,7 +48,9 @@ export function createSmarthostForwarder(url: string, options: { hostname: strin
   return {
     async send(envelope, raw) {
       // An empty sender is the null reverse path of a bounce (MAIL FROM:<>).
-      const info = await transport.sendMail({ envelope: { from: envelope.from || false, to: envelope.to }, raw });
+      const info = await transport.sendMail({ envelope: { from: envelope.from || false, to: envelope.to }, raw }).catch((err: unknown) => {
+        throw refusalOf(err) ?? new Error(`the smarthost did not take the message: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      });
       // When some recipients are refused, the others still get the message and nodemailer resolves.
       const refused = (info.rejectedErrors ?? []).map((err) => ({
         recipient: (err as { recipient?: string }).recipient ?? '',

@@ -26,17 +26,25 @@ export interface SmtpSinkOptions {
   rejectRecipients?: string[];
   /** Keep appending to this list (a restarted sink). */
   messages?: ReceivedMail[];
+  /** Require SMTP AUTH with this user name and password (anything else gets `535 5.7.8`). */
+  login?: { username: string; password: string };
 }
 
 /** A real SMTP server on 127.0.0.1 that accepts mail and records it, parsed. */
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages = options.messages ?? [];
   const rejected = new Set((options.rejectRecipients ?? []).map((r) => r.toLowerCase()));
+  const login = options.login;
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    authOptional: !login,
+    allowInsecureAuth: true,
+    disabledCommands: login ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     logger: false,
     closeTimeout: 1_000,
+    onAuth(auth, _session, callback) {
+      if (auth.username === login?.username && auth.password === login?.password) return callback(null, { user: auth.username });
+      callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
+    },
     onRcptTo(address, _session, callback) {
       if (rejected.has(address.address.toLowerCase())) {
         const err = Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 });

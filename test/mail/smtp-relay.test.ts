@@ -242,6 +242,47 @@ describe('recipients the smarthost refuses', () => {
   });
 });
 
+describe('a smarthost that does not take the message', () => {
+  async function relayTo(url: string): Promise<number> {
+    const forwarder = createSmarthostForwarder(url, { hostname: 'relay.sendguard.test' });
+    forwarders.push(forwarder);
+    const relay = createSmtpRelay({ enforcement: services.enforcement, credentials: services.relayCredentials, forwarder, networks: ['127.0.0.0/8'], hostname: 'relay.sendguard.test', clock: systemClock });
+    relays.push(relay);
+    return (await relay.listen(0, '127.0.0.1')).port;
+  }
+
+  it('refusing every recipient for good: the client gets the smarthost\'s own reply, not nodemailer\'s wording', async () => {
+    const picky = await startSmtpSink({ rejectRecipients: ['nobody@fabrikam.test'] });
+    try {
+      const port = await relayTo(picky.url);
+      await expect(client(port).sendMail(message(tenant.address('hal'), ['nobody@fabrikam.test'], 'Lost cause'))).rejects.toMatchObject({
+        responseCode: 550,
+        response: '550 5.1.1 mailbox unavailable',
+      });
+    } finally {
+      await picky.stop();
+    }
+  });
+
+  it('refusing the relay\'s own login (a wrong smarthost password): 451 4.4.1, so the client keeps the message and retries', async () => {
+    const guarded = await startSmtpSink({ login: { username: 'relay', password: 'right password' } });
+    try {
+      const wrong = new URL(guarded.url);
+      Object.assign(wrong, { username: 'relay', password: 'wrong password' });
+      for (const url of [wrong.href, guarded.url]) {
+        const port = await relayTo(url);
+        await expect(client(port).sendMail(message(tenant.address('ida'), ['x@fabrikam.test'], 'Queued'))).rejects.toMatchObject({
+          responseCode: 451,
+          response: '451 4.4.1 Could not relay the message now, try again later',
+        });
+      }
+      expect(guarded.messages).toHaveLength(0);
+    } finally {
+      await guarded.stop();
+    }
+  });
+});
+
 /** The parts of a multipart body, each parsed on its own (content type and decoded body). */
 async function mimeParts(raw: string, boundary: string): Promise<{ contentType: string; body: string }[]> {
   const parts = raw.split(`--${boundary}`).slice(1, -1);
