@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRange } from '../domain/ip-range.ts';
 import { canonicalDomain, DOMAIN_NAME } from '../domain/mail-address.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -8,6 +9,14 @@ const bool = z
 const list = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+// A URL the relay can reach: `mail.internal:25` parses as a URL too (scheme `mail.internal:`) and sent to localhost.
+const smarthostUrl = z
+  .string()
+  .refine((v) => URL.canParse(v) && ['smtp:', 'smtps:'].includes(new URL(v).protocol) && new URL(v).hostname !== '', 'smtp://host[:port] or smtps://host[:port]');
+const networks = list.superRefine((ranges, ctx) => {
+  const bad = ranges.find((r) => !parseRange(r));
+  if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `${bad} is not an IP address or CIDR range such as 10.0.0.0/8` });
+});
 const count = (max: number) => z.coerce.number().int().min(0).max(max);
 // Checked and kept in canonical form, as accepted domains added through the API are: an
 // internationalised name (bücher.example) as its ASCII labels, without a trailing dot.
@@ -32,8 +41,8 @@ export const settings = {
   SENDGUARD_POLICY_PORT: { schema: port, default: '10040', doc: 'Postfix policy delegation server' },
   SENDGUARD_SMTP_PORT: { schema: port, default: '2525', doc: 'SMTP submission relay' },
   SENDGUARD_SMTP_ENABLED: { schema: bool, default: 'false', doc: 'start the SMTP relay (also on when a smarthost is set)' },
-  SENDGUARD_SMARTHOST: { schema: z.string().url().optional(), default: undefined, doc: 'smtp://host:port the relay forwards accepted mail to' },
-  SENDGUARD_RELAY_NETWORKS: { schema: list, default: '127.0.0.0/8', doc: 'client networks the relay accepts without AUTH (CIDR list)' },
+  SENDGUARD_SMARTHOST: { schema: smarthostUrl.optional(), default: undefined, doc: 'smtp://host:port the relay forwards accepted mail to' },
+  SENDGUARD_RELAY_NETWORKS: { schema: networks, default: '127.0.0.0/8', doc: 'client networks the relay accepts without AUTH (CIDR list)' },
   SENDGUARD_TENANT_ID: { schema: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/), default: 'default', doc: 'bootstrap tenant id (Entra tenant id or any stable id)' },
   SENDGUARD_TENANT_NAME: { schema: z.string().min(1).max(128), default: 'Default organization', doc: 'bootstrap tenant display name' },
   SENDGUARD_ACCEPTED_DOMAINS: { schema: list.pipe(z.array(domainName)), default: 'example.com', doc: "bootstrap tenant's accepted domains (comma-separated)" },

@@ -2,23 +2,12 @@ import net from 'node:net';
 import type { Db } from '../../db/client.ts';
 import { listRestrictedConnectors, type RestrictedConnector } from '../../db/repos/connectors.ts';
 import type { Clock } from '../clock.ts';
+import { parseRange } from '../ip-range.ts';
 import { NOT_LOADED } from './not-loaded.ts';
 
 interface Loaded {
   loadedAt: number;
   ranges: { list: net.BlockList; connector: RestrictedConnector }[];
-}
-
-/** `192.0.2.0/24`, `2001:db8::/32` or a single address; undefined when it is neither. */
-export function parseRange(range: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
-  const [address = '', prefixText] = range.trim().split('/');
-  const version = net.isIP(address);
-  if (version === 0) return undefined;
-  const family = version === 4 ? 'ipv4' : 'ipv6';
-  const max = version === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return undefined;
-  return { address, prefix, family };
 }
 
 /** An IPv4 client seen through an IPv6 socket (`::ffff:192.0.2.1`) is matched as IPv4. */

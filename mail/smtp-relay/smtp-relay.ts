@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import { normalizeClientAddress, parseRange } from '../../domain/enforcement/connector-guard.ts';
+import { normalizeClientAddress } from '../../domain/enforcement/connector-guard.ts';
+import { parseRange } from '../../domain/ip-range.ts';
 import type { Decision } from '../../domain/enforcement/decision.ts';
 import type { RecipientCheck, SenderCheck } from '../../domain/enforcement/enforcement-service.ts';
 import type { RelayIdentity } from '../../domain/relay/relay-credentials.ts';

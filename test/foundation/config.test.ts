@@ -28,9 +28,20 @@ describe('configuration', () => {
     ['SENDGUARD_DB_POOL_SIZE', '101', 'SENDGUARD_DB_POOL_SIZE must be at most 100'],
     ['SENDGUARD_POLICY_TIMEOUT_MS', '50', 'SENDGUARD_POLICY_TIMEOUT_MS must be at least 100'],
     ['SENDGUARD_DB_POOL_SIZE', 'many', 'SENDGUARD_DB_POOL_SIZE must be a whole number'],
+    // A URL all the same, with no host to reach: the relay sent to localhost.
+    ['SENDGUARD_SMARTHOST', 'mail.internal:25', 'SENDGUARD_SMARTHOST is not valid: smtp://host[:port] or smtps://host[:port]'],
+    ['SENDGUARD_SMARTHOST', 'http://mail.internal', 'SENDGUARD_SMARTHOST is not valid: smtp://host[:port] or smtps://host[:port]'],
+    // Left out of the list without a word: those clients were asked to authenticate.
+    ['SENDGUARD_RELAY_NETWORKS', '10.0.0.0/8,192.168.0.0/33', 'SENDGUARD_RELAY_NETWORKS is not valid: 192.168.0.0/33 is not an IP address or CIDR range such as 10.0.0.0/8'],
+    ['SENDGUARD_RELAY_NETWORKS', '10.0.0.0/8 192.168.0.0/16', 'SENDGUARD_RELAY_NETWORKS is not valid: 10.0.0.0/8 192.168.0.0/16 is not an IP address or CIDR range such as 10.0.0.0/8'],
   ])('refuses %s=%s naming the variable', (name, value, message) => {
     expect(() => parseRawConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseRawConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('takes the smarthost as an smtp:// or smtps:// URL, and the relay networks as addresses and CIDR ranges', () => {
+    const config = toConfig(parseRawConfig({ SENDGUARD_SMARTHOST: 'smtps://relay:secret@mail.internal:465', SENDGUARD_RELAY_NETWORKS: '10.0.0.0/8, 2001:db8::/32,192.0.2.7' }));
+    expect(config.smtpRelay).toEqual({ enabled: true, smarthost: 'smtps://relay:secret@mail.internal:465', networks: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'] });
   });
 
   it('qualifies SASL logins without a domain with the first accepted domain unless told another', () => {
