@@ -13,20 +13,36 @@ function findVerb(program: Command, name: string): Command | undefined {
 
 const POWERSHELL_PARAMETER = /^-([A-Za-z][A-Za-z0-9]+)(?::(.*))?$/s;
 const FALSE = /^\$?false$/i;
+/** The values a boolean option takes (see parseBoolean). */
+const BOOLEAN = /^\s*\$?(true|false|1|0|yes|no|on|off)\s*$/i;
+
+/**
+ * A POSIX shell takes an unquoted `$false` for a variable and drops it: `-Enabled $false` arrives
+ * as `-Enabled` and `-Confirm:$false` as `-Confirm:`. Read as a switch, the first would turn the
+ * policy on; so, as in PowerShell, a boolean parameter needs its value.
+ */
+class MissingBooleanValue extends Error {
+  constructor(parameter: string) {
+    super(`${parameter} needs a value, $true or $false: quote it in a POSIX shell ('$false'), or write true or false`);
+  }
+}
 
 /** `-Name`, `-Name:value`, and the common parameters -Confirm and -WhatIf, as the verb's own long options. */
-function translateParameter(verb: Command, token: string): string[] {
+function translateParameter(verb: Command, token: string, next: string | undefined): string[] {
   const match = POWERSHELL_PARAMETER.exec(token);
   if (!match?.[1]) return [token];
   const [, name, value] = match;
   const has = (long: string) => verb.options.some((o) => o.long === long);
   if (key(name) === 'confirm') {
+    if (value === '') throw new MissingBooleanValue(token);
     // -Confirm:$false skips the prompt; -Confirm (or :$true) is what a destructive verb does anyway.
     return value !== undefined && FALSE.test(value) && has('--yes') ? ['--yes'] : [];
   }
   if (key(name) === 'whatif') return value !== undefined && FALSE.test(value) ? [] : has('--what-if') ? ['--what-if'] : [token];
   const option = verb.options.find((o) => o.long !== undefined && key(o.long) === key(name));
   if (!option?.long) return [token];
+  // Only a boolean takes an optional value here (booleanSwitch); its `--kebab-case` spelling still works alone.
+  if (option.optional && (value === '' || (value === undefined && !BOOLEAN.test(next ?? '')))) throw new MissingBooleanValue(token);
   return value === undefined ? [option.long] : [`${option.long}=${value}`];
 }
 
@@ -45,7 +61,13 @@ export function fromPowerShellSyntax(program: Command, argv: readonly string[]):
       translated.push(...rest.slice(i));
       break;
     }
-    translated.push(...translateParameter(verb, token));
+    try {
+      translated.push(...translateParameter(verb, token, rest[i + 1]));
+    } catch (err) {
+      if (!(err instanceof MissingBooleanValue)) throw err;
+      // A usage error, reported and ended (exit code 2) as commander's own are.
+      verb.error(`error: ${err.message}`);
+    }
   }
   return [node, script, verb.name(), ...translated];
 }

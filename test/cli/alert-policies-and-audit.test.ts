@@ -138,7 +138,7 @@ describe('get-alert-policy / set-alert-policy', () => {
     const steps: [string[], Partial<Policy>][] = [
       [['set-alert-policy', name, '--disabled'], { Disabled: true }],
       [['set-alert-policy', '--identity', name, '--enabled', '--notification-enabled', 'false'], { Disabled: false, NotificationEnabled: false }],
-      [['Set-ProtectionAlert', '-Identity', name, '-Disabled', '$true', '-NotificationEnabled'], { Disabled: true, NotificationEnabled: true }],
+      [['Set-ProtectionAlert', '-Identity', name, '-Disabled', '$true', '-NotificationEnabled', 'true'], { Disabled: true, NotificationEnabled: true }],
       [['Set-ProtectionAlert', name, '-Enabled:$true'], { Disabled: false }],
       [['Set-ProtectionAlert', name, '-Enabled', '$false'], { Disabled: true }],
       [['set-alert-policy', name, '--disabled=false'], { Disabled: false }],
@@ -151,6 +151,23 @@ describe('get-alert-policy / set-alert-policy', () => {
     // A value that is not a boolean is refused, not taken for the policy's name.
     expect(await runSendguard(['set-alert-policy', '--disabled', name], env)).toMatchObject({ code: 2, stdout: '' });
     expect((await policy(name, env)).Disabled).toBe(false);
+  });
+
+  it('refuses a PowerShell-spelled boolean without its value (exit 2), as PowerShell does: a POSIX shell drops an unquoted $false, and -Enabled alone would turn the policy on', async () => {
+    const env = await adminOfNewTenant();
+    const name = 'Email sending limit exceeded';
+    const quote = "quote it in a POSIX shell ('$false'), or write true or false";
+    // What bash passes for `-Enabled $false`, `-Disabled $false -NotificationEnabled $false` and `-Enabled:$false`.
+    for (const [args, parameter] of [
+      [['Set-ProtectionAlert', name, '-Enabled'], '-Enabled'],
+      [['Set-ProtectionAlert', '-Identity', name, '-Disabled', '-NotificationEnabled'], '-Disabled'],
+    ] as const) {
+      const result = await runSendguard([...args], env);
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr).toContain(`${parameter} needs a value, $true or $false: ${quote}`);
+    }
+    expect(await runSendguard(['Set-ProtectionAlert', name, '-Enabled:'], env)).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining(quote) });
+    expect(await policy(name, env)).toMatchObject({ Disabled: false, NotificationEnabled: true });
   });
 
   it('exits 2 for a value the server rejects or nothing to change, 3 for an unknown policy, 4 for a read-only admin', async () => {

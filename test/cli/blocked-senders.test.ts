@@ -142,6 +142,18 @@ describe('remove-blocked-sender-address', () => {
     expect(await statusOf(address)).toBe('Restricted');
   });
 
+  it('refuses -Confirm: without a value (exit 2), what a POSIX shell leaves of an unquoted -Confirm:$false, saying how to write it', async () => {
+    const address = tenant.address('bash');
+    await restrict(address);
+    const result = await runSendguard(['Remove-BlockedSenderAddress', '-SenderAddress', address, '-Confirm:'], asAdmin());
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain("-Confirm: needs a value, $true or $false: quote it in a POSIX shell ('$false'), or write true or false");
+    expect(await statusOf(address)).toBe('Restricted');
+    const quoted = await runSendguard(['Remove-BlockedSenderAddress', '-SenderAddress', address, '-Confirm:false'], asAdmin());
+    expect(quoted).toMatchObject({ code: 0 });
+    expect(await statusOf(address)).toBe('Released');
+  });
+
   it('--what-if (-WhatIf) says what it would do and changes nothing', async () => {
     const address = tenant.address('whatif');
     await restrict(address);

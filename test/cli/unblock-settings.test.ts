@@ -53,9 +53,17 @@ describe('get-unblock-settings / set-unblock-settings', () => {
     expect(await settings(asAdmin)).toMatchObject({ UnblockQuota: 0 });
   });
 
+  it('refuses -RequireSecondApproval without its value (exit 2): what a POSIX shell leaves of -RequireSecondApproval $false', async () => {
+    const { asAdmin } = await newTenant();
+    const result = await runSendguard(['Set-UnblockSettings', '-RequireSecondApproval', '-UnblockQuota', '5'], asAdmin);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain("-RequireSecondApproval needs a value, $true or $false: quote it in a POSIX shell ('$false'), or write true or false");
+    expect(await settings(asAdmin)).toEqual(defaults);
+  });
+
   it('-WhatIf lists the changes and changes nothing', async () => {
     const { asAdmin } = await newTenant();
-    const whatIf = await runSendguard(['Set-UnblockSettings', '-UnblockQuota', '10', '-RequireSecondApproval', '-WhatIf'], asAdmin);
+    const whatIf = await runSendguard(['Set-UnblockSettings', '-UnblockQuota', '10', '-RequireSecondApproval', '$true', '-WhatIf'], asAdmin);
     expect(whatIf).toMatchObject({ code: 0, stdout: '' });
     expect(whatIf.stderr).toBe('What if: Changing the unblock settings: \n  UnblockQuota: 3 → 10\n  RequireSecondApproval: False → True\n');
     expect(await runSendguard(['set-unblock-settings', '--unblock-quota-window-days', '14'], asAdmin)).toMatchObject({ code: 0 });
