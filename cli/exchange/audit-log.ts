@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { z } from 'zod';
 import { CliError, ExitCode } from './exit-codes.ts';
-import { parseDateTime } from './option-values.ts';
+import { parseDateTime, parseList } from './option-values.ts';
 import type { Row } from './output.ts';
 import { fetchAllPages, pageOf } from './pages.ts';
 import { defineVerb, onRun } from './verb.ts';
@@ -59,7 +59,7 @@ interface SearchOptions {
   startDate?: Date;
   endDate?: Date;
   userIds?: string;
-  operations?: string;
+  operations?: string[];
   objectIds?: string;
   resultSize: number;
 }
@@ -71,16 +71,21 @@ export function registerAuditLogVerbs(program: Command): void {
       .option('--start-date <date>', 'from this time (ISO-8601; a date without a zone is UTC)', parseDateTime)
       .option('--end-date <date>', 'up to this time', parseDateTime)
       .option('--user-ids <actor>', "the actor's id, or part of their name")
-      .option('--operations <action>', 'the action, e.g. Delisted, UpdateAlertPolicy')
+      .option('--operations <actions>', 'the actions, comma-separated, e.g. Listed,Delisted or UpdateAlertPolicy', parseList)
       .option('--object-ids <target>', 'part of the target: an address, a policy name')
       .option('--result-size <n>', `at most this many records, or Unlimited (default ${DEFAULT_RESULT_SIZE})`, parseResultSize, DEFAULT_RESULT_SIZE),
   );
   onRun<SearchOptions>(command, async ({ api, out }, options) => {
     if (options.startDate && options.endDate && options.startDate > options.endDate) throw new CliError(ExitCode.usage, '--start-date must not be after --end-date');
-    const filter = { from: options.startDate?.toISOString(), to: options.endDate?.toISOString(), actor: options.userIds, action: options.operations, target: options.objectIds };
+    const filter = { from: options.startDate?.toISOString(), to: options.endDate?.toISOString(), actor: options.userIds, target: options.objectIds };
     const schema = z.object({ auditLog: pageOf(auditRecord) });
     const first = Math.min(PAGE_SIZE, options.resultSize);
-    const records = await fetchAllPages((after) => api.request(SEARCH, { first, after, filter }, schema).then((d) => d.auditLog), options.resultSize);
-    out.list(records.map(toExchange), COLUMNS);
+    const search = (action: string | undefined) =>
+      fetchAllPages((after) => api.request(SEARCH, { first, after, filter: { ...filter, action } }, schema).then((d) => d.auditLog), options.resultSize);
+    // The API matches one action; a record has one, so the searches' results never overlap.
+    const actions = options.operations?.length ? options.operations : [undefined];
+    const records = (await Promise.all(actions.map(search))).flat();
+    if (actions.length > 1) records.sort((a, b) => Date.parse(b.occurredAt) - Date.parse(a.occurredAt));
+    out.list(records.slice(0, options.resultSize).map(toExchange), COLUMNS);
   });
 }

@@ -202,6 +202,20 @@ describe('search-audit-log', () => {
     expect(await runSendguard(['search-audit-log', '--object-ids', address, '--start-date', '2999-01-01'], asReader)).toMatchObject({ code: 0, stdout: '[]\n' });
   });
 
+  it('takes -Operations as a list, as Search-UnifiedAuditLog does: the records of each, newest first, within the result size', async () => {
+    const address = tenant.address('listed-ops');
+    await api.running.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    expect(await runSendguard(['remove-blocked-sender-address', '--sender-address', address, '--yes'], asAdmin)).toMatchObject({ code: 0 });
+    const operations = async (...args: string[]) => {
+      const result = await runSendguard(['Search-UnifiedAuditLog', '-ObjectIds', address, ...args], asReader);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      return jsonOf<{ Operations: string }[]>(result).map((r) => r.Operations);
+    };
+    expect(await operations('-Operations', 'Listed,Delisted')).toEqual(['Delisted', 'Listed']);
+    expect(await operations('-Operations', 'Delisted, New-RelayCredential')).toEqual(['Delisted']);
+    expect(await operations('-Operations', 'Listed,Delisted', '-ResultSize', '1')).toEqual(['Delisted']);
+  });
+
   it('prints a table with -o table, and exits 2 for a bad date', async () => {
     const address = tenant.address('tabled');
     await api.running.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
