@@ -26,6 +26,8 @@ export interface SmtpSinkOptions {
   rejectRecipients?: string[];
   /** Keep appending to this list (a restarted sink). */
   messages?: ReceivedMail[];
+  /** Largest message taken, announced as `SIZE` (default: no limit). */
+  size?: number;
   /** Require SMTP AUTH with this user name and password (anything else gets `535 5.7.8`). */
   login?: { username: string; password: string };
 }
@@ -37,6 +39,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const login = options.login;
   const server = new SMTPServer({
     authOptional: !login,
+    ...(options.size ? { size: options.size, rejectOversized: true } : {}),
     allowInsecureAuth: true,
     disabledCommands: login ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     logger: false,
@@ -56,6 +59,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        // Refused with 552 by smtp-server itself (rejectOversized): not taken.
+        if (stream.sizeExceeded) return callback();
         const raw = Buffer.concat(chunks).toString('utf8');
         simpleParser(raw).then(
           (parsed) => {

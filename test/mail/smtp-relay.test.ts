@@ -151,6 +151,21 @@ describe('the SMTP submission relay', () => {
     dialog.close();
   });
 
+  it('refuses a message over the limit at the end of DATA when the client did not declare its size', async () => {
+    const forwarder = createSmarthostForwarder(sink.url, { hostname: 'relay.sendguard.test' });
+    forwarders.push(forwarder);
+    const relay = createSmtpRelay({ enforcement: services.enforcement, credentials: services.relayCredentials, forwarder, networks: ['127.0.0.0/8'], hostname: 'relay.sendguard.test', clock: systemClock, maxMessageBytes: 1000 });
+    relays.push(relay);
+    const { dialog } = await SmtpDialog.open((await relay.listen(0, '127.0.0.1')).port);
+    await dialog.exchange('EHLO client.sendguard.test');
+    expect(await dialog.send(`MAIL FROM:<${tenant.address('ann')}>`)).toMatch(/^250 /);
+    expect(await dialog.send('RCPT TO:<too-big@fabrikam.test>')).toMatch(/^250 /);
+    expect(await dialog.send('DATA')).toMatch(/^354 /);
+    expect(await dialog.send(['Subject: Big', '', 'x'.repeat(2000), '.'].join('\r\n'))).toBe('552 5.3.4 Message too big');
+    dialog.close();
+    expect(sinkMessagesTo('too-big@fabrikam.test')).toHaveLength(0);
+  });
+
   it('refuses the recipient over the limit at RCPT with 5.1.8 and relays to the others; a restricted sender is refused at MAIL FROM', async () => {
     const port = await startRelay(['127.0.0.0/8']);
     const carol = tenant.address('carol');
@@ -261,6 +276,20 @@ describe('a smarthost that does not take the message', () => {
       });
     } finally {
       await picky.stop();
+    }
+  });
+
+  it('taking smaller messages than the relay (SIZE): the client gets the smarthost\'s 552 rather than a 451 to retry for ever', async () => {
+    const small = await startSmtpSink({ size: 10_000 });
+    try {
+      const port = await relayTo(small.url);
+      await expect(client(port).sendMail({ ...message(tenant.address('jo'), ['x@fabrikam.test'], 'Big'), text: 'x'.repeat(20_000) })).rejects.toMatchObject({
+        responseCode: 552,
+        response: '552 5.0.0 Error: message exceeds fixed maximum message size 10000',
+      });
+      expect(small.messages).toHaveLength(0);
+    } finally {
+      await small.stop();
     }
   });
 
