@@ -44,6 +44,15 @@ export function parseList(value: string): string[] {
     .filter(Boolean);
 }
 
+/** One of `values`, in any case, as PowerShell takes an enum value (`blockuser` is `BlockUser`). */
+export function parseChoice<T extends string>(values: readonly T[]) {
+  return (value: string): T => {
+    const found = values.find((v) => v.toLowerCase() === value.trim().toLowerCase());
+    if (!found) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
+    return found;
+  };
+}
+
 /** How PowerShell matches an enum name: in any case; underscores and dashes do not count either. */
 const enumKey = (name: string) => name.toLowerCase().replace(/[-_\s]/g, '');
 

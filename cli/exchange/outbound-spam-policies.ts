@@ -1,10 +1,10 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { policyNameTakenError, policyRemovalError, validNewPolicy, validPolicySettings } from '../../domain/policies/policy-input.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
 import { findByName } from './identity.ts';
-import { parseList, parseWholeNumber } from './option-values.ts';
+import { parseChoice, parseList, parseWholeNumber } from './option-values.ts';
 import { describeChanges, type Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
 import { defineVerb, onRun } from './verb.ts';
@@ -76,7 +76,7 @@ function settingsOptions(command: Command): Command {
     .option('--recipient-limit-external-per-hour <n>', 'external recipients per hour (0 = the service default)', limit)
     .option('--recipient-limit-internal-per-hour <n>', 'internal recipients per hour (0 = the service default)', limit)
     .option('--recipient-limit-per-day <n>', 'recipients per day (0 = the service default)', limit)
-    .addOption(new Option('--action-when-threshold-reached <action>', 'what crossing a limit does').choices(Object.keys(thresholdActions)))
+    .option('--action-when-threshold-reached <action>', `what crossing a limit does: ${Object.keys(thresholdActions).join(', ')}`, parseChoice(Object.keys(thresholdActions) as ThresholdAction[]))
     .option('--notify-outbound-spam-recipients <addresses>', 'who hears of restricted senders, comma-separated', parseList);
 }
 

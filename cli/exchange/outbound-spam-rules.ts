@@ -4,7 +4,7 @@ import { checkedRuleChanges, placeNewRule, validNewRule, validRuleChanges } from
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
 import { findByName } from './identity.ts';
-import { parseBoolean, parseList, parseWholeNumber } from './option-values.ts';
+import { parseBoolean, parseChoice, parseList, parseWholeNumber } from './option-values.ts';
 import { describeChanges, type Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
 import { defineVerb, onRun } from './verb.ts';
@@ -128,7 +128,7 @@ const identityOptions = (c: Command) => c.argument('[identity]', 'rule name').op
 
 function registerGet(program: Command): void {
   const spec = { name: 'get-hosted-outbound-spam-filter-rule', cmdlet: 'Get-HostedOutboundSpamFilterRule', description: 'list the outbound spam rules by priority, or one of them' };
-  const command = defineVerb(program, spec, (c) => identityOptions(c).addOption(new Option('--state <state>', 'only enabled or disabled rules').choices(['Enabled', 'Disabled'])));
+  const command = defineVerb(program, spec, (c) => identityOptions(c).option('--state <state>', 'only Enabled or Disabled rules', parseChoice(['Enabled', 'Disabled'] as const)));
   onRun<{ identity?: string; state?: 'Enabled' | 'Disabled' }>(command, async ({ api, out }, options, [positional]) => {
     const identity = options.identity ?? positional;
     const rules = identity ? [await findRule(api, identity)] : await listRules(api);

@@ -107,6 +107,12 @@ describe('hosted outbound spam filter policies', () => {
     expect(jsonOf<Json[]>(await runSendguard(['get-hosted-outbound-spam-filter-policy', '--identity', 'Default'], asAdmin))[0]).toMatchObject({ RecipientLimitExternalPerHour: 400 });
   });
 
+  it('takes -ActionWhenThresholdReached and -State in any case, as PowerShell takes enum values', async () => {
+    const whatIf = await runSendguard(['New-HostedOutboundSpamFilterPolicy', '-Name', 'Any case', '-ActionWhenThresholdReached', 'blockuser', '-WhatIf'], asAdmin);
+    expect(whatIf).toEqual({ code: 0, stdout: '', stderr: 'What if: Creating outbound spam policy "Any case". Nothing was changed.\n' });
+    expect(await runSendguard(['Get-HostedOutboundSpamFilterRule', '-State', 'enabled'], asAdmin)).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('exits 2 for out-of-range values, an unknown action or deleting the default policy, 3 for an unknown policy', async () => {
     expect(await runSendguard(['set-hosted-outbound-spam-filter-policy', 'Default', '--recipient-limit-per-day', '10001'], asAdmin)).toMatchObject({ code: 2 });
     expect(await runSendguard(['set-hosted-outbound-spam-filter-policy', 'Default', '--action-when-threshold-reached', 'Quarantine'], asAdmin)).toMatchObject({ code: 2 });
