@@ -34,7 +34,8 @@ function translateParameter(verb: Command, token: string, next: string | undefin
   const [, name, value] = match;
   const has = (long: string) => verb.options.some((o) => o.long === long);
   if (key(name) === 'confirm') {
-    if (value === '') throw new MissingBooleanValue(token);
+    // Only a destructive verb asks, so only there does the lost value matter.
+    if (value === '' && has('--yes')) throw new MissingBooleanValue(token);
     // -Confirm:$false skips the prompt; -Confirm (or :$true) is what a destructive verb does anyway.
     return value !== undefined && FALSE.test(value) && has('--yes') ? ['--yes'] : [];
   }

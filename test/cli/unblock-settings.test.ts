@@ -59,6 +59,9 @@ describe('get-unblock-settings / set-unblock-settings', () => {
     expect(result).toMatchObject({ code: 2, stdout: '' });
     expect(result.stderr).toContain("-RequireSecondApproval needs a value, $true or $false: quote it in a POSIX shell ('$false'), or write true or false");
     expect(await settings(asAdmin)).toEqual(defaults);
+    // -Confirm changes nothing for a verb that does not ask: what the shell leaves of -Confirm:$false goes unremarked.
+    expect(await runSendguard(['Set-UnblockSettings', '-RequireSecondApproval', 'false', '-UnblockQuota', '5', '-Confirm:'], asAdmin)).toMatchObject({ code: 0 });
+    expect(await settings(asAdmin)).toEqual({ ...defaults, UnblockQuota: 5 });
   });
 
   it('-WhatIf lists the changes and changes nothing', async () => {
