@@ -1,6 +1,5 @@
 import type { Db } from '../../db/client.ts';
 import { lockDueRestrictions } from '../../db/repos/restrictions.ts';
-import { systemActor } from '../actor.ts';
 import type { Clock } from '../clock.ts';
 import { createFailureLog, type FailureLogger } from '../failure-log.ts';
 import { expireRestriction } from './restriction-service.ts';
@@ -9,7 +8,6 @@ const BATCH = 200;
 
 /** Ends temporary restrictions (BlockUserForToday, service limits) whose time is up. */
 export function createExpiryScheduler(deps: { db: Db; clock: Clock; intervalMs: number; logger?: FailureLogger }) {
-  const actor = systemActor('scheduler');
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   const runs = createFailureLog(deps.logger, 'expiry run');
@@ -21,7 +19,7 @@ export function createExpiryScheduler(deps: { db: Db; clock: Clock; intervalMs: 
       const now = deps.clock.now();
       const expired = await deps.db.transaction(async (tx) => {
         const due = await lockDueRestrictions(tx, now, BATCH);
-        for (const r of due) await expireRestriction(tx, r, now, actor);
+        for (const r of due) await expireRestriction(tx, r, now);
         return due.length;
       });
       total += expired;

@@ -8,7 +8,7 @@ import {
   type EntityRef,
   type Restriction,
 } from '../../db/repos/restrictions.ts';
-import type { Actor } from '../actor.ts';
+import { systemActor, type Actor } from '../actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { Clock } from '../clock.ts';
 import type { RestrictionEventPayload, RestrictionEventType } from '../events/event-types.ts';
@@ -75,6 +75,8 @@ export async function recordRestrictionChange(
     reason?: string | null;
     /** More for the audit record only. */
     details?: Record<string, unknown>;
+    /** When the event is published, if later than `at`: catch-ups find where to start by event time. */
+    publishedAt?: Date;
   },
 ): Promise<void> {
   const { after, actor, at } = change;
@@ -95,7 +97,7 @@ export async function recordRestrictionChange(
     entityKind: after.entityKind,
     entityKey: after.entityKey,
     payload: { ...eventPayload(after, actor, change.reason) },
-    occurredAt: at,
+    occurredAt: change.publishedAt ?? at,
   });
 }
 
@@ -104,10 +106,18 @@ export function normalizeEntityKey(kind: EntityKind, key: string): string {
   return kind === 'user' ? canonicalAddress(key) : key.trim().toLowerCase();
 }
 
-/** Marks an active temporary restriction whose time is up as Expired (inside the caller's transaction). */
-export async function expireRestriction(tx: Db, r: Restriction, at: Date, actor: Actor): Promise<Restriction | undefined> {
+/** Who ends a temporary restriction: the block ends by itself, whoever finds it over. */
+export const expiryActor = systemActor('scheduler');
+
+/**
+ * Marks an active temporary restriction whose time is up as Expired (inside the caller's
+ * transaction). Whether the sweep finds it or a release or restriction comes first, it ended by
+ * itself at its expiresAt: recorded as the scheduler's, at that time.
+ */
+export async function expireRestriction(tx: Db, r: Restriction, now: Date): Promise<Restriction | undefined> {
+  const at = r.expiresAt && r.expiresAt < now ? r.expiresAt : now;
   const ended = await endRestriction(tx, r.id, { status: 'Expired', at, releaseReason: 'The temporary block ended.' });
-  if (ended) await recordRestrictionChange(tx, { type: 'RestrictionExpired', action: 'Delisted', before: r, after: ended, actor, at });
+  if (ended) await recordRestrictionChange(tx, { type: 'RestrictionExpired', action: 'Delisted', before: r, after: ended, actor: expiryActor, at, publishedAt: now });
   return ended;
 }
 
@@ -121,7 +131,7 @@ export function createRestrictionService(deps: { db: Db; clock: Clock }) {
       const now = clock.now();
       const existing = await findActiveRestriction(tx, ref, { forUpdate: true });
       if (existing && !(existing.temporary && existing.expiresAt && existing.expiresAt <= now)) return { restriction: existing, created: false };
-      if (existing) await expireRestriction(tx, existing, now, cmd.actor);
+      if (existing) await expireRestriction(tx, existing, now);
       const inserted = await insertActiveRestriction(tx, {
         ...ref,
         reasonCode: cmd.reasonCode,

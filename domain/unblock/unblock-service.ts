@@ -184,7 +184,7 @@ export function createUnblockService(deps: { db: Db; clock: Clock; quota: Unbloc
       const active = await findActiveRestriction(tx, { tenantId: cmd.tenantId, entityKind: cmd.entityKind, entityKey: key }, { forUpdate: true });
       if (!active) return notRestricted(tx, cmd, key);
       if (active.temporary && active.expiresAt && active.expiresAt <= now) {
-        await expireRestriction(tx, active, now, cmd.actor);
+        await expireRestriction(tx, active, now);
         return notRestricted(tx, cmd, key);
       }
       if (expectedId && expectedId !== active.id) {

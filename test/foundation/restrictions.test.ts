@@ -171,6 +171,26 @@ describe('expiry of BlockUserForToday', () => {
     expect(rows.audit.map((a) => a.action)).toEqual(['Listed', 'Delisted']);
     clock.set('2026-11-26T10:00:00Z');
   });
+
+  it('is recorded as the scheduler’s at the block’s end, however late it is found: by the sweep, a release or a new restriction', async () => {
+    const tenant = await createTestTenant(database);
+    const [swept, released, restricted] = ['sweep', 'rel', 'res'].map((n) => tenant.address(n)) as [string, string, string];
+    clock.set('2026-11-26T23:00:00Z');
+    for (const address of [swept, released, restricted]) await services.restrictions.restrict(limitRestriction(tenant.id, address, true));
+    clock.set('2026-11-27T00:07:00Z');
+    // Found by an admin's release, which is refused, and by a new restriction, before the sweep runs.
+    expect(await release(tenant.id, released)).toMatchObject({ ok: false, error: expect.any(NotRestrictedError) });
+    await services.restrictions.restrict({ ...limitRestriction(tenant.id, restricted, false), actor: admin });
+    await services.expiry.runOnce();
+    for (const address of [swept, released, restricted]) {
+      const rows = await rowsFor(tenant.id, address);
+      const expiry = rows.audit.find((a) => (a.details as { event?: string }).event === 'RestrictionExpired');
+      expect(expiry, address).toMatchObject({ action: 'Delisted', actorId: 'system:scheduler', source: 'scheduler', occurredAt: new Date('2026-11-27T00:00:00Z') });
+      expect(expiry?.after, address).toMatchObject({ status: 'Expired', changedAt: '2026-11-27T00:00:00.000Z', releasedAt: '2026-11-27T00:00:00.000Z' });
+      expect(rows.events.find((e) => e.type === 'RestrictionExpired')?.payload, address).toMatchObject({ actorId: 'system:scheduler' });
+    }
+    clock.set('2026-11-26T10:00:00Z');
+  });
 });
 
 describe('listing and the Exchange view', () => {
