@@ -25,7 +25,11 @@ const RestrictUserPayload = builder.objectRef<RestrictResult>('RestrictUserSucce
 RestrictUserPayload.implement({
   fields: (t) => ({
     restrictedUser: t.field({ type: RestrictedUser, resolve: (p) => p.restriction }),
-    created: t.exposeBoolean('created', { description: 'False when the sender was already restricted: that restriction is returned and nothing was written.' }),
+    created: t.exposeBoolean('created', { description: 'False when the sender was already restricted: that restriction is returned (see extended).' }),
+    extended: t.exposeBoolean('extended', {
+      description:
+        "True when the sender's active restriction would have ended sooner (e.g. BlockUserForToday at 00:00 UTC) and now lasts until released or until expiresAt, audited and published as UserRestricted. False with created false: it already lasted as long, and nothing was written.",
+    }),
   }),
 });
 
@@ -33,7 +37,8 @@ builder.mutationField('restrictUser', (t) =>
   t.field({
     type: RestrictUserPayload,
     authScopes: { manage: true },
-    description: "Restricts one of the tenant's senders by hand: its mail is refused until released (or until expiresAt).",
+    description:
+      "Restricts one of the tenant's senders by hand: its mail is refused until released (or until expiresAt). A sender restricted for less time has its restriction extended to the block's end.",
     args: { input: t.arg({ type: RestrictUserInput, required: true }) },
     errors: { types: [ValidationError], union: { name: 'RestrictUserResult' }, directResult: true },
     resolve: (_root, { input }, { services, viewer }) =>

@@ -43,7 +43,7 @@ function eventType(name: (typeof restrictionEventTypes)[number], description: st
 const RestrictionEventUnion = builder.unionType('RestrictionEvent', {
   description: 'Something happened to a restriction in your tenant.',
   types: [
-    eventType('UserRestricted', 'A sender was restricted.', 'user'),
+    eventType('UserRestricted', "A sender was restricted, or an admin's block made its restriction last longer (restrictUser's extended).", 'user'),
     eventType('UserReleased', 'A sender was released by an admin.', 'user'),
     eventType('RestrictionExpired', 'A temporary restriction of a sender or connector ended by itself.', 'either'),
     eventType('ConnectorRestricted', 'A connector was restricted.', 'connector'),

@@ -75,6 +75,20 @@ export async function endRestriction(
   return row;
 }
 
+/** Makes an active restriction last longer (an admin's block of a sender already restricted for less time). */
+export async function extendRestriction(
+  tx: Db,
+  id: string,
+  change: Pick<NewRestriction, 'temporary' | 'expiresAt' | 'changedAt'> & Partial<Pick<NewRestriction, 'reasonCode' | 'details'>>,
+): Promise<Restriction | undefined> {
+  const [row] = await tx
+    .update(restrictions)
+    .set(change)
+    .where(and(eq(restrictions.id, id), eq(restrictions.status, 'Restricted')))
+    .returning();
+  return row;
+}
+
 export async function insertRelease(tx: Db, values: NewRelease): Promise<Release> {
   const [row] = await tx.insert(releases).values(values).returning();
   if (!row) throw new Error('release insert returned no row');

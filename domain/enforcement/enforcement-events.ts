@@ -23,6 +23,8 @@ export function createEnforcementEvents(deps: {
   connectors: ConnectorGuard;
   /** Leases are given back when their sender's restriction or their tenant's configuration changes. */
   leases?: { close(tenantId: string, sender?: string): void };
+  /** Restrictions already read, by id: an extended one is read again. */
+  known?: Map<string, unknown>;
 }) {
   return (event: StoredEvent): void => {
     if (event.entityKind === 'connector') {
@@ -34,6 +36,7 @@ export function createEnforcementEvents(deps: {
       const restrictionId = text(event.payload, 'restrictionId');
       const expiresAt = text(event.payload, 'expiresAt');
       if (restrictionId) {
+        deps.known?.delete(restrictionId);
         deps.restricted.set(event.tenantId, event.entityKey, {
           restrictionId,
           reasonCode: text(event.payload, 'reasonCode') ?? 'SendingLimitExceeded',

@@ -154,7 +154,10 @@ export function createEnforcementService(deps: EnforcementDeps) {
     onReported: reports.succeeded,
   });
   const signals = createLimitSignals({ db, clock, thresholdPercent: options.warningThresholdPercent });
-  const unsubscribe = deps.events?.subscribe(createEnforcementEvents({ directory, restricted, connectors, leases }));
+  // One read per restriction and process: a restriction changes only when an admin's block extends
+  // it (a new end, perhaps a new reason), and its UserRestricted event then replaces the entry.
+  const known = new Map<string, CachedRestriction>();
+  const unsubscribe = deps.events?.subscribe(createEnforcementEvents({ directory, restricted, connectors, leases, known }));
 
   async function identify(check: SenderCheck): Promise<Identity | Decision> {
     const connector = await connectors.match(check.clientAddress);
@@ -201,8 +204,6 @@ export function createEnforcementService(deps: EnforcementDeps) {
     return options.databaseUnavailable === 'accept' ? accept('database-unavailable') : databaseUnavailable;
   }
 
-  // Restrictions never change their reason, so one read per restriction and process is enough.
-  const known = new Map<string, CachedRestriction>();
   function remember(id: Identity, r: CachedRestriction): CachedRestriction {
     if (known.size >= 10_000) known.clear();
     known.set(r.restrictionId, r);

@@ -21,7 +21,9 @@ export interface ManualRestrictCommand {
 
 /**
  * An admin restricts one of the tenant's own senders (e.g. an account found compromised elsewhere).
- * Restricting a sender that is already restricted returns that restriction and writes nothing.
+ * A sender already restricted until released, or at least as long as asked, keeps that
+ * restriction and nothing is written; one restricted for less time (e.g. BlockUserForToday) has
+ * that restriction extended to the block's end, so it cannot send again when it would have ended.
  */
 export function createManualRestriction(deps: { db: Db; clock: Clock; restrictions: Pick<RestrictionService, 'restrict'> }) {
   return async function restrictUser(cmd: ManualRestrictCommand): Promise<RestrictResult> {
@@ -39,6 +41,7 @@ export function createManualRestriction(deps: { db: Db; clock: Clock; restrictio
       temporary: cmd.expiresAt !== undefined,
       expiresAt: cmd.expiresAt ?? null,
       actor: cmd.actor,
+      extend: true,
     });
   };
 }

@@ -2,6 +2,7 @@ import type { Db } from '../../db/client.ts';
 import { appendEvent } from '../../db/repos/events.ts';
 import {
   endRestriction,
+  extendRestriction,
   findActiveRestriction,
   insertActiveRestriction,
   type EntityKind,
@@ -32,12 +33,16 @@ export interface RestrictCommand {
   temporary: boolean;
   expiresAt?: Date | null;
   actor: Actor;
+  /** An admin's block: an active restriction that ends sooner is extended to this one's end. */
+  extend?: boolean;
 }
 
 export interface RestrictResult {
   restriction: Restriction;
-  /** false when the entity was already restricted: nothing was written. */
+  /** false when the entity was already restricted: that restriction is returned. */
   created: boolean;
+  /** true when that restriction ended sooner and now lasts as long as asked (`extend`). */
+  extended: boolean;
 }
 
 const restrictedEvent: Record<EntityKind, RestrictionEventType> = { user: 'UserRestricted', connector: 'ConnectorRestricted' };
@@ -121,6 +126,32 @@ export async function expireRestriction(tx: Db, r: Restriction, now: Date): Prom
   return ended;
 }
 
+/** Whether the command asks for a block that ends later than the active restriction does. */
+function outlasts(cmd: RestrictCommand, active: Restriction): boolean {
+  if (!active.temporary || !active.expiresAt) return false;
+  return !cmd.temporary || !cmd.expiresAt || cmd.expiresAt > active.expiresAt;
+}
+
+/**
+ * The active restriction, extended to the command's end when it asks to be and lasts longer:
+ * one active restriction per entity, so the block is the same row, recorded with before and
+ * after and published as a restriction event, so caches and policy servers follow it.
+ */
+async function keepOrExtend(tx: Db, active: Restriction, cmd: RestrictCommand, now: Date): Promise<RestrictResult> {
+  if (!cmd.extend || !outlasts(cmd, active)) return { restriction: active, created: false, extended: false };
+  // A limit restriction keeps its reason: when one is lifted, counting restarts and the sender is
+  // spared limits for the rest of the day (both keyed on SendingLimitExceeded), so the counts that
+  // led to it do not restrict it again as soon as an admin releases it. Any other (a service limit
+  // that said it clears by itself, a shorter manual block) now rests on the admin's reason.
+  const why = active.reasonCode === 'SendingLimitExceeded' ? {} : { reasonCode: cmd.reasonCode, details: cmd.details ?? null };
+  const expiresAt = cmd.temporary ? (cmd.expiresAt ?? null) : null;
+  const extended = await extendRestriction(tx, active.id, { ...why, temporary: expiresAt !== null, expiresAt, changedAt: now });
+  if (!extended) throw new Error(`restriction ${active.id} ended while locked`);
+  const reason = cmd.details ? `${cmd.reasonCode}: ${cmd.details}` : cmd.reasonCode;
+  await recordRestrictionChange(tx, { type: restrictedEvent[active.entityKind], action: 'Listed', before: active, after: extended, actor: cmd.actor, at: now, reason });
+  return { restriction: extended, created: false, extended: true };
+}
+
 export function createRestrictionService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
 
@@ -130,7 +161,7 @@ export function createRestrictionService(deps: { db: Db; clock: Clock }) {
     return db.transaction(async (tx) => {
       const now = clock.now();
       const existing = await findActiveRestriction(tx, ref, { forUpdate: true });
-      if (existing && !(existing.temporary && existing.expiresAt && existing.expiresAt <= now)) return { restriction: existing, created: false };
+      if (existing && !(existing.temporary && existing.expiresAt && existing.expiresAt <= now)) return keepOrExtend(tx, existing, cmd, now);
       if (existing) await expireRestriction(tx, existing, now);
       const inserted = await insertActiveRestriction(tx, {
         ...ref,
@@ -152,12 +183,12 @@ export function createRestrictionService(deps: { db: Db; clock: Clock }) {
       });
       if (!inserted) {
         // Another transaction restricted the entity between our read and our insert.
-        const winner = await findActiveRestriction(tx, ref);
+        const winner = await findActiveRestriction(tx, ref, { forUpdate: true });
         if (!winner) throw new Error(`restriction of ${ref.entityKey} vanished`);
-        return { restriction: winner, created: false };
+        return keepOrExtend(tx, winner, cmd, now);
       }
       await recordRestrictionChange(tx, { type: restrictedEvent[ref.entityKind], action: 'Listed', before: null, after: inserted, actor: cmd.actor, at: now, reason: cmd.details });
-      return { restriction: inserted, created: true };
+      return { restriction: inserted, created: true, extended: false };
     });
   }
 

@@ -63,7 +63,7 @@ describe('restricting', () => {
     const tenant = await createTestTenant(database);
     const first = await services.restrictions.restrict(limitRestriction(tenant.id, tenant.address('bob')));
     const second = await services.restrictions.restrict(limitRestriction(tenant.id, tenant.address('bob')));
-    expect(second).toEqual({ restriction: first.restriction, created: false });
+    expect(second).toEqual({ restriction: first.restriction, created: false, extended: false });
     expect((await rowsFor(tenant.id, tenant.address('bob'))).audit).toHaveLength(1);
   });
 
@@ -76,6 +76,19 @@ describe('restricting', () => {
     expect(active).toHaveLength(1);
     const rows = await rowsFor(tenant.id, tenant.address('carol'));
     expect([rows.audit.length, rows.events.length]).toEqual([1, 1]);
+  });
+
+  it.skipIf(!onPostgres)(`20 concurrent manual blocks of a user restricted for today extend its restriction once (${needsPostgres})`, async () => {
+    const tenant = await createTestTenant(database);
+    const address = tenant.address('dave');
+    await services.restrictions.restrict(limitRestriction(tenant.id, address, true));
+    const block = { ...limitRestriction(tenant.id, address), reasonCode: 'SuspectedCompromise' as const, actor: admin, extend: true };
+    const results = await Promise.all(Array.from({ length: 20 }, () => services.restrictions.restrict(block)));
+    expect(results.filter((r) => r.extended)).toHaveLength(1);
+    expect(results.map((r) => [r.created, r.restriction.expiresAt, r.restriction.temporary])).toEqual(Array(20).fill([false, null, false]));
+    const rows = await rowsFor(tenant.id, address);
+    expect(rows.audit.map((a) => `${a.action}:${a.actorId}`)).toEqual(['Listed:system:policy', 'Listed:oid-admin-1']);
+    expect(rows.events.map((e) => e.type)).toEqual(['UserRestricted', 'UserRestricted']);
   });
 
   it('the database itself refuses a second active restriction for one entity', async () => {
