@@ -32,7 +32,7 @@ export interface RestrictionNoticesDeps {
 /** `busy`: another process is posting this notice right now. */
 export type NoticeOutcome = 'posted' | 'already-posted' | 'busy' | 'restriction-gone';
 
-const payload = z.object({ restrictionId: z.string().uuid() });
+const payload = z.object({ restrictionId: z.string().uuid(), extended: z.boolean().optional() });
 const endedTypes = new Set(['UserReleased', 'RestrictionExpired']);
 const busyChecks = 20;
 const busyCheckMs = 250;
@@ -47,8 +47,8 @@ export function referenceOf(conversation: TeamsConversation): Record<string, unk
 /**
  * Restriction notices: posted to a subscribed conversation as the "User restricted from sending
  * email" alert's Teams notification (`deliver`), and brought up to date wherever they were posted
- * when the restriction ends (released through any path, or expired). Updates run in the
- * background so the event bus is never held up by Teams.
+ * when the restriction ends (released through any path, or expired) or an admin's block extends
+ * it. Updates run in the background so the event bus is never held up by Teams.
  */
 export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
   const { db, clock, connector, logger } = deps;
@@ -134,8 +134,8 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
       if (event.entityKind !== 'user' || stopping.signal.aborted) return;
       const parsed = payload.safeParse(event.payload);
       if (!parsed.success) return;
-      const { restrictionId } = parsed.data;
-      if (endedTypes.has(event.type)) enqueue(() => updatePosted(event.tenantId, restrictionId));
+      const { restrictionId, extended } = parsed.data;
+      if (endedTypes.has(event.type) || (event.type === 'UserRestricted' && extended)) enqueue(() => updatePosted(event.tenantId, restrictionId));
     },
     /**
      * The only way a notice is posted: as the Teams notification of the "User restricted from

@@ -17,6 +17,8 @@ export interface RestrictionEventPayload {
   actorId: string;
   actorName: string;
   reason?: string | null;
+  /** On `UserRestricted`/`ConnectorRestricted`: an admin's block made the active restriction last longer. */
+  extended?: boolean;
 }
 
 export interface NewEvent {

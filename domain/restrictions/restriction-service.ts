@@ -82,6 +82,8 @@ export async function recordRestrictionChange(
     details?: Record<string, unknown>;
     /** When the event is published, if later than `at`: catch-ups find where to start by event time. */
     publishedAt?: Date;
+    /** The active restriction was made to last longer. */
+    extended?: boolean;
   },
 ): Promise<void> {
   const { after, actor, at } = change;
@@ -101,7 +103,7 @@ export async function recordRestrictionChange(
     type: change.type,
     entityKind: after.entityKind,
     entityKey: after.entityKey,
-    payload: { ...eventPayload(after, actor, change.reason) },
+    payload: { ...eventPayload(after, actor, change.reason), ...(change.extended ? { extended: true } : {}) },
     occurredAt: change.publishedAt ?? at,
   });
 }
@@ -148,7 +150,7 @@ async function keepOrExtend(tx: Db, active: Restriction, cmd: RestrictCommand, n
   const extended = await extendRestriction(tx, active.id, { ...why, temporary: expiresAt !== null, expiresAt, changedAt: now });
   if (!extended) throw new Error(`restriction ${active.id} ended while locked`);
   const reason = cmd.details ? `${cmd.reasonCode}: ${cmd.details}` : cmd.reasonCode;
-  await recordRestrictionChange(tx, { type: restrictedEvent[active.entityKind], action: 'Listed', before: active, after: extended, actor: cmd.actor, at: now, reason });
+  await recordRestrictionChange(tx, { type: restrictedEvent[active.entityKind], action: 'Listed', before: active, after: extended, actor: cmd.actor, at: now, reason, extended: true });
   return { restriction: extended, created: false, extended: true };
 }
 

@@ -48,8 +48,8 @@ async function auditTrail(tenant: TestTenant, target: string) {
 async function restrictedEvents(tenant: TestTenant, sender: string) {
   const rows = await database.db.select().from(events).where(and(eq(events.tenantId, tenant.id), eq(events.entityKey, sender), eq(events.type, 'UserRestricted'))).orderBy(asc(events.id));
   return rows.map((e) => {
-    const p = e.payload as { actorId: string; expiresAt: string | null; reasonCode: string };
-    return { actorId: p.actorId, expiresAt: p.expiresAt, reasonCode: p.reasonCode };
+    const p = e.payload as { actorId: string; expiresAt: string | null; reasonCode: string; extended?: boolean };
+    return { actorId: p.actorId, expiresAt: p.expiresAt, reasonCode: p.reasonCode, extended: p.extended ?? false };
   });
 }
 
@@ -87,8 +87,8 @@ describe('a manual block of a sender under a shorter restriction', () => {
       { actorId: 'oid-sec', action: 'Listed', expiresAt: ['2026-11-27T00:00:00.000Z', null] },
     ]);
     expect(await restrictedEvents(tenant, sender)).toEqual([
-      { actorId: 'system:policy', expiresAt: '2026-11-27T00:00:00.000Z', reasonCode: 'SendingLimitExceeded' },
-      { actorId: 'oid-sec', expiresAt: null, reasonCode: 'SendingLimitExceeded' },
+      { actorId: 'system:policy', expiresAt: '2026-11-27T00:00:00.000Z', reasonCode: 'SendingLimitExceeded', extended: false },
+      { actorId: 'oid-sec', expiresAt: null, reasonCode: 'SendingLimitExceeded', extended: true },
     ]);
   });
 

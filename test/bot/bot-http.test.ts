@@ -139,6 +139,29 @@ describe('/api/messages on a running server', () => {
     expect(cardText(cardOf(update?.activity ?? {}))).toContain('The temporary block ended');
   });
 
+  it('updates a posted notice when an admin’s block extends the temporary restriction until released', async () => {
+    const chat = await newChat();
+    await say(chat, 'subscribe');
+    const address = chat.tenant.address('eve');
+    await sendguard.services.restrictions.restrict({ tenantId: chat.tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ServiceRecipientLimit', temporary: true, expiresAt: new Date(Date.now() + 3_600_000), actor: policyActor });
+    const post = await connector.until(() => {
+      const found = connector.accepted('post').find((c) => c.conversationId === chat.conversationId && cardText(cardOf(c.activity)).includes(address));
+      expect(found).toBeDefined();
+      return found;
+    });
+    expect(cardText(cardOf(post?.activity ?? {}))).toContain('Temporary, lifts at');
+    await vi.waitFor(async () => expect(await postedCardsOf(sendguard.services.db, chat.tenant.id, (await sendguard.services.restrictionQueries.latest(chat.tenant.id, 'user', address))?.id ?? '')).toHaveLength(1));
+    const blocked = await sendguard.services.restrictUser({ tenantId: chat.tenant.id, senderAddress: address, reasonCode: 'SuspectedCompromise', actor: secondAdmin });
+    expect(blocked).toMatchObject({ created: false, extended: true });
+    const update = await connector.until(() => {
+      const found = connector.accepted('update').find((c) => c.activityId === post?.activityId);
+      expect(found).toBeDefined();
+      return found;
+    });
+    expect(cardText(cardOf(update?.activity ?? {}))).toContain('Until an admin releases it');
+    expect(cardText(cardOf(update?.activity ?? {}))).not.toContain('Temporary, lifts at');
+  });
+
   it('retries a throttled connector, honouring Retry-After, until the notice is posted', async () => {
     const chat = await newChat();
     await say(chat, 'subscribe');
