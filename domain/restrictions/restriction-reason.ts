@@ -9,7 +9,7 @@ const limitWords: Record<string, string> = {
 
 function limitText(r: Pick<Restriction, 'exceededLimit' | 'limitValue'>): string {
   const words = r.exceededLimit ? (limitWords[r.exceededLimit] ?? r.exceededLimit) : 'recipients';
-  return r.limitValue === null ? `the limit of ${words}` : `the limit of ${r.limitValue} ${words}`;
+  return r.limitValue === null ? `limit of ${words}` : `limit of ${r.limitValue} ${words}`;
 }
 
 /** One sentence an admin reads first: why this sender cannot send. */
@@ -17,7 +17,7 @@ export function describeRestriction(r: Pick<Restriction, 'reasonCode' | 'exceede
   const details = r.details ? ` ${r.details}` : '';
   switch (r.reasonCode) {
     case 'SendingLimitExceeded':
-      return `Exceeded ${limitText(r)}${r.policyName ? ` set by the outbound spam policy ${r.policyName}` : ''}.`;
+      return `Exceeded the ${limitText(r)}${r.policyName ? ` set by the outbound spam policy ${r.policyName}` : ''}.`;
     case 'ServiceRecipientLimit':
       return `Reached the service's ${limitText(r)}; the restriction clears by itself as the window moves on.`;
     case 'SuspectedCompromise':

@@ -126,6 +126,10 @@ describe('a manual block of a sender under a shorter restriction', () => {
     const replies = await send(sender, 5);
     expect(replies.slice(0, 4)).toEqual(Array(4).fill('DUNNO'));
     expect(replies[4]).toMatch(/^550 5\.2\.0 /);
+    const token = await api.token({ tenantId: tenant.id, roles: ['Global Reader'] });
+    expect((await api.gql(token, 'query($a: String!) { restrictedUser(senderAddress: $a) { reason } }', { a: sender })).body.data).toEqual({
+      restrictedUser: { reason: "Reached the service's limit of 4 recipients per rolling 24 hours; the restriction clears by itself as the window moves on." },
+    });
     expect(await restrictAs(tenant, { senderAddress: sender, reason: 'SUSPECTED_COMPROMISE', details: 'Found by the SOC.' })).toMatchObject({
       created: false,
       extended: true,
