@@ -26,15 +26,21 @@ beforeAll(async () => {
 });
 afterAll(async () => harness?.stop());
 
+/** A tenant whose Security Administrator has turned restriction notices on in a chat with the bot. */
+async function subscribedChat() {
+  const tenant = await createTestTenant(harness.database);
+  const objectId = crypto.randomUUID();
+  await grantRole(harness.services, tenant.id, objectId, 'Security Administrator');
+  const lynne = teamsUser(harness.bot, { tenantId: tenant.id, objectId, name: 'Lynne Robbins' });
+  await lynne.say('subscribe');
+  const conversation = await findConversation(harness.services.db, tenant.id, lynne.conversationId);
+  if (!conversation) throw new Error('subscribe did not remember the chat');
+  return { tenant, lynne, conversation };
+}
+
 describe('restriction notices', () => {
   it('posts a notice once when its id cannot be saved for a while: later tries save it instead of posting again', async () => {
-    const tenant = await createTestTenant(harness.database);
-    const objectId = crypto.randomUUID();
-    await grantRole(harness.services, tenant.id, objectId, 'Security Administrator');
-    const lynne = teamsUser(harness.bot, { tenantId: tenant.id, objectId, name: 'Lynne Robbins' });
-    await lynne.say('subscribe');
-    const conversation = await findConversation(harness.services.db, tenant.id, lynne.conversationId);
-    if (!conversation) throw new Error('subscribe did not remember the chat');
+    const { tenant, lynne, conversation } = await subscribedChat();
     const address = tenant.address('alice');
     const { restriction } = await harness.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
     const heal = await failPostedCardSaves(harness.database, tenant.id, 4);
@@ -53,13 +59,7 @@ describe('restriction notices', () => {
   });
 
   it('posts a notice that shows a policy name with Markdown characters as it is', async () => {
-    const tenant = await createTestTenant(harness.database);
-    const objectId = crypto.randomUUID();
-    await grantRole(harness.services, tenant.id, objectId, 'Security Administrator');
-    const lynne = teamsUser(harness.bot, { tenantId: tenant.id, objectId, name: 'Lynne Robbins' });
-    await lynne.say('subscribe');
-    const conversation = await findConversation(harness.services.db, tenant.id, lynne.conversationId);
-    if (!conversation) throw new Error('subscribe did not remember the chat');
+    const { tenant, lynne, conversation } = await subscribedChat();
     const policy = 'Sales _EU_ **priority** [ops](https://example.com/x) (`night`) <b>';
     const { restriction } = await harness.services.restrictions.restrict({
       tenantId: tenant.id, entityKind: 'user', entityKey: tenant.address('_ops_'), reasonCode: 'SendingLimitExceeded', exceededLimit: 'RecipientLimitExternalPerHour', limitValue: 500,
