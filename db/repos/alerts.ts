@@ -154,15 +154,16 @@ function alertFilter(f: AlertListFilter): SQL[] {
   return conditions;
 }
 
-/** Newest first by `first_seen_at, id` (or oldest first when `ascending`), strictly beyond `after`. */
+/** Newest first by `first_seen_at, id` (or oldest first when `ascending`), strictly beyond `after` (or from it, when inclusive). */
 export async function listAlerts(
   db: Db,
-  q: AlertListFilter & { ascending: boolean; after?: { firstSeenAt: Date; id: string } | undefined; limit: number },
+  q: AlertListFilter & { ascending: boolean; after?: { firstSeenAt: Date; id: string; inclusive?: boolean } | undefined; limit: number },
 ): Promise<Alert[]> {
   const conditions = alertFilter(q);
   const beyond = q.ascending ? gt : lt;
   if (q.after) {
-    const keyset = or(beyond(alerts.firstSeenAt, q.after.firstSeenAt), and(eq(alerts.firstSeenAt, q.after.firstSeenAt), beyond(alerts.id, q.after.id)));
+    const beyondId = q.after.inclusive ? (q.ascending ? gte : lte) : beyond;
+    const keyset = or(beyond(alerts.firstSeenAt, q.after.firstSeenAt), and(eq(alerts.firstSeenAt, q.after.firstSeenAt), beyondId(alerts.id, q.after.id)));
     if (keyset) conditions.push(keyset);
   }
   const direction = q.ascending ? asc : desc;

@@ -52,21 +52,35 @@ function decodeAlertCursor(cursor: string): { firstSeenAt: Date; id: string } {
 export function createAlertQueries(deps: { db: Db }) {
   const { db } = deps;
 
+  /**
+   * Whether an alert is left on the cursor's other side (its own included): a page after a cursor
+   * has one before it only if so, even when the alerts there left the filter since. One row.
+   */
+  async function anyBehind(base: AlertListFilter, backwards: boolean, after: { firstSeenAt: Date; id: string }): Promise<boolean> {
+    const rows = await listAlerts(db, { ...base, ascending: !backwards, after: { ...after, inclusive: true }, limit: 1 });
+    return rows.length > 0;
+  }
+
   /** Newest first, keyset-paginated (`first/after` forwards, `last/before` backwards). */
   async function list(tenantId: string, filter: AlertFilter, args: PageArgs): Promise<AlertPage> {
     if (filter.from && filter.to && filter.from > filter.to) throw new ValidationError('from', 'from must not be after to');
     const { size, backwards, cursor } = pageRequest(args, MAX_ALERT_PAGE, DEFAULT_ALERT_PAGE);
     const base = { tenantId, ...filter };
-    const rows = await listAlerts(db, { ...base, ascending: backwards, after: cursor ? decodeAlertCursor(cursor) : undefined, limit: size + 1 });
+    const after = cursor ? decodeAlertCursor(cursor) : undefined;
+    const [rows, totalCount, behind] = await Promise.all([
+      listAlerts(db, { ...base, ascending: backwards, after, limit: size + 1 }),
+      countAlerts(db, base),
+      after ? anyBehind(base, backwards, after) : false,
+    ]);
     const more = rows.length > size;
     const page = rows.slice(0, size);
     if (backwards) page.reverse();
     return {
       nodes: page,
       cursorOf: encodeAlertCursor,
-      totalCount: await countAlerts(db, base),
-      hasNextPage: backwards ? Boolean(cursor) : more,
-      hasPreviousPage: backwards ? more : Boolean(cursor),
+      totalCount,
+      hasNextPage: backwards ? behind : more,
+      hasPreviousPage: backwards ? more : behind,
     };
   }
 

@@ -194,6 +194,50 @@ describe('alerts over GraphQL', () => {
   });
 });
 
+const ALERT_PAGE = `query($filter: AlertFilter, $first: Int, $after: String, $last: Int, $before: String) {
+  alerts(filter: $filter, first: $first, after: $after, last: $last, before: $before) {
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { node { entityKey } }
+  }
+}`;
+
+describe('paging alerts', () => {
+  it('says whether a page lies on the cursor\'s other side by the alerts there now, both ways', async () => {
+    const tenant = await createTestTenant(api.database);
+    const { admin, reader } = await tokens(tenant);
+    await api.services.restrictions.restrict(limitRestriction(tenant.id, tenant.address('alice')));
+    await appendLimitEvent(api.database, tenant.id, 'SendingLimitNearlyReached', { sender: tenant.address('bob') }, new Date('2026-11-26T09:00:00Z'));
+    const [alice, bob] = await eventually(reader, 2);
+    type Page = { pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null }; edges: { node: { entityKey: string } }[] };
+    const page = async (variables: Record<string, unknown>) => {
+      const res = await api.gql<{ alerts: Page }>(reader, ALERT_PAGE, variables);
+      expect(res.body.errors).toBeUndefined();
+      const alerts = res.body.data?.alerts;
+      if (!alerts) throw new Error('no alerts field');
+      return { keys: alerts.edges.map((e) => e.node.entityKey), next: alerts.pageInfo.hasNextPage, previous: alerts.pageInfo.hasPreviousPage, info: alerts.pageInfo };
+    };
+    const open = { status: ['NEW'] };
+    const newest = await page({ filter: open, first: 1 });
+    const oldest = await page({ filter: open, last: 1 });
+    expect([newest.keys, oldest.keys]).toEqual([[tenant.address('alice')], [tenant.address('bob')]]);
+    // While both alerts are there, each has the other on its far side.
+    expect(await page({ filter: open, first: 1, after: newest.info.endCursor })).toMatchObject({ keys: [tenant.address('bob')], next: false, previous: true });
+    expect(await page({ filter: open, last: 1, before: oldest.info.startCursor })).toMatchObject({ keys: [tenant.address('alice')], next: true, previous: false });
+
+    const resolve = async (id: string | undefined) => {
+      for (const status of ['IN_PROGRESS', 'RESOLVED']) await api.gql(admin, UPDATE_STATUS, { input: { id, status } });
+    };
+    // Alice's alert leaves the open ones: nothing open is before her cursor any more.
+    await resolve(alice?.id);
+    expect(await page({ filter: open, first: 1, after: newest.info.endCursor })).toMatchObject({ keys: [tenant.address('bob')], next: false, previous: false });
+    // Bob's alert is still open, at the cursor itself: going back from it, there is a page to go forward to.
+    expect(await page({ filter: open, last: 1, before: oldest.info.startCursor })).toMatchObject({ keys: [], next: true, previous: false });
+    await resolve(bob?.id);
+    expect(await page({ filter: open, last: 1, before: oldest.info.startCursor })).toMatchObject({ keys: [], next: false, previous: false });
+    expect(await page({ filter: open, first: 1, after: newest.info.endCursor })).toMatchObject({ keys: [], next: false, previous: false });
+  });
+});
+
 /** Reads a subscription over SSE until `count` results arrived. */
 async function subscribe(token: string, query: string, variables: Record<string, unknown>, count: number): Promise<Record<string, unknown>[]> {
   const controller = new AbortController();
