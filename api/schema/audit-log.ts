@@ -31,7 +31,7 @@ const AuditRecordRef = builder.loadableNode('AuditRecord', {
 const AuditLogFilterInput = builder.inputType('AuditLogFilter', {
   fields: (t) => ({
     actor: t.string({ description: "The actor's id (exactly) or part of their name." }),
-    action: t.string({ description: 'The action, exactly (e.g. Delisted).' }),
+    action: t.string({ description: 'The action, in any case (e.g. Delisted or delisted).' }),
     target: t.string({
       description: 'Part of the target (an address, a policy name, an alert id), case-insensitive; an internationalised domain label written in UTF-8 also finds its ASCII form.',
     }),

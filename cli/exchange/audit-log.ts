@@ -82,8 +82,10 @@ export function registerAuditLogVerbs(program: Command): void {
     const first = Math.min(PAGE_SIZE, options.resultSize);
     const search = (action: string | undefined) =>
       fetchAllPages((after) => api.request(SEARCH, { first, after, filter: { ...filter, action } }, schema).then((d) => d.auditLog), options.resultSize);
-    // The API matches one action; a record has one, so the searches' results never overlap.
-    const actions = options.operations?.length ? options.operations : [undefined];
+    // The API matches one action, in any case; a record has one, so the searches of actions that
+    // differ in more than case never overlap (one spelled twice is searched once).
+    const operations = [...new Map((options.operations ?? []).map((o) => [o.toLowerCase(), o])).values()];
+    const actions = operations.length ? operations : [undefined];
     const records = (await Promise.all(actions.map(search))).flat();
     if (actions.length > 1) records.sort((a, b) => Date.parse(b.occurredAt) - Date.parse(a.occurredAt));
     out.list(records.slice(0, options.resultSize).map(toExchange), COLUMNS);

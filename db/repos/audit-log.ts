@@ -36,7 +36,8 @@ function searchConditions(search: AuditSearch): SQL[] {
     const byActor = or(eq(auditLog.actorId, search.actor), ilike(auditLog.actorName, actorLike));
     if (byActor) conditions.push(byActor);
   }
-  if (search.action) conditions.push(eq(auditLog.action, search.action));
+  // In any case, as Search-UnifiedAuditLog matches operations. No index has the action, so this costs none.
+  if (search.action) conditions.push(sql`lower(${auditLog.action}) = lower(${search.action})`);
   if (search.targets?.length) conditions.push(or(...search.targets.map((t) => ilike(auditLog.target, `%${escapeLike(t)}%`))) as SQL);
   if (search.from) conditions.push(gte(auditLog.occurredAt, search.from));
   if (search.to) conditions.push(lte(auditLog.occurredAt, search.to));

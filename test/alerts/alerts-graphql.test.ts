@@ -304,6 +304,13 @@ describe('the audit log over GraphQL', () => {
       totalCount: 2,
       edges: [{ node: { actorId: 'oid-sec-1', actorName: 'Sam Sec', actorRoles: ['Security Administrator'], source: 'graphql', action: 'UpdateAlertPolicy', target: 'Email sending limit exceeded', before: { emailEnabled: true }, after: { emailEnabled: false }, result: 'SUCCESS' } }],
     });
+    // An action in any case, as Search-UnifiedAuditLog matches operations.
+    for (const action of ['updatealertpolicy', 'UPDATEALERTPOLICY']) {
+      const anyCase = await api.gql<{ auditLog: { totalCount: number } }>(reader, `query($action: String) { auditLog(filter: { action: $action }) { totalCount } }`, { action });
+      expect(anyCase.body.data?.auditLog.totalCount).toBe(2);
+    }
+    const anyCaseExport = await api.gql<{ auditLogExport: { recordCount: number } }>(reader, `{ auditLogExport(format: CSV, filter: { action: "updateAlertPolicy" }) { recordCount } }`);
+    expect(anyCaseExport.body.data?.auditLogExport.recordCount).toBe(2);
     const csv = await api.gql<{ auditLogExport: { contentType: string; recordCount: number; content: string } }>(reader, `{ auditLogExport(format: CSV, filter: { actor: "Sam" }) { contentType recordCount content } }`);
     const exported = csv.body.data?.auditLogExport;
     expect([exported?.contentType, exported?.recordCount]).toEqual(['text/csv; charset=utf-8', 2]);

@@ -214,6 +214,9 @@ describe('search-audit-log', () => {
     expect(await operations('-Operations', 'Listed,Delisted')).toEqual(['Delisted', 'Listed']);
     expect(await operations('-Operations', 'Delisted, New-RelayCredential')).toEqual(['Delisted']);
     expect(await operations('-Operations', 'Listed,Delisted', '-ResultSize', '1')).toEqual(['Delisted']);
+    // In any case, as Search-UnifiedAuditLog matches them; one operation spelled twice lists its records once.
+    expect(await operations('-Operations', 'listed,DELISTED')).toEqual(['Delisted', 'Listed']);
+    expect(await operations('-Operations', 'Delisted,delisted')).toEqual(['Delisted']);
   });
 
   it('prints a table with -o table, and exits 2 for a bad date', async () => {
