@@ -79,7 +79,7 @@ export async function endRestriction(
 export async function extendRestriction(
   tx: Db,
   id: string,
-  change: Pick<NewRestriction, 'temporary' | 'expiresAt' | 'changedAt'> & Partial<Pick<NewRestriction, 'reasonCode' | 'details'>>,
+  change: Pick<NewRestriction, 'temporary' | 'expiresAt' | 'changedAt'> & Partial<Pick<NewRestriction, 'reasonCode' | 'details' | 'exceededLimit' | 'limitValue'>>,
 ): Promise<Restriction | undefined> {
   const [row] = await tx
     .update(restrictions)

@@ -56,7 +56,9 @@ function summary(alert: Alert, d: AlertDetails): string {
   const limit = d.exceededLimit ? `${d.exceededLimit}${d.limitValue !== null ? ` (${d.limitValue} recipients)` : ''}` : null;
   switch (alert.kind) {
     case 'UserRestricted': {
-      const why = limit ? `it exceeded the limit ${limit}` : (reasonPhrases[d.reasonCode ?? ''] ?? `of ${d.reasonCode ?? 'an admin decision'}`);
+      // An admin's block names no limit; one stored before that was so still reads as the admin's.
+      const byLimit = limit && (d.reasonCode === null || d.reasonCode === 'SendingLimitExceeded' || d.reasonCode === 'ServiceRecipientLimit');
+      const why = byLimit ? `it exceeded the limit ${limit}` : (reasonPhrases[d.reasonCode ?? ''] ?? `of ${d.reasonCode ?? 'an admin decision'}`);
       const until = d.temporary && d.expiresAt ? `until ${utc(d.expiresAt)}` : 'until an admin releases it';
       return `${alert.entityKey} can no longer send email because ${why}. It can still receive mail. The restriction lasts ${until}.`;
     }

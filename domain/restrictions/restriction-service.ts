@@ -144,8 +144,9 @@ async function keepOrExtend(tx: Db, active: Restriction, cmd: RestrictCommand, n
   // A limit restriction keeps its reason: when one is lifted, counting restarts and the sender is
   // spared limits for the rest of the day (both keyed on SendingLimitExceeded), so the counts that
   // led to it do not restrict it again as soon as an admin releases it. Any other (a service limit
-  // that said it clears by itself, a shorter manual block) now rests on the admin's reason.
-  const why = active.reasonCode === 'SendingLimitExceeded' ? {} : { reasonCode: cmd.reasonCode, details: cmd.details ?? null };
+  // that said it clears by itself, a shorter manual block) now rests on the admin's reason, and
+  // no longer names a limit: alerts, notices and the Exchange view would say the limit was why.
+  const why = active.reasonCode === 'SendingLimitExceeded' ? {} : { reasonCode: cmd.reasonCode, details: cmd.details ?? null, exceededLimit: null, limitValue: null };
   const expiresAt = cmd.temporary ? (cmd.expiresAt ?? null) : null;
   const extended = await extendRestriction(tx, active.id, { ...why, temporary: expiresAt !== null, expiresAt, changedAt: now });
   if (!extended) throw new Error(`restriction ${active.id} ended while locked`);

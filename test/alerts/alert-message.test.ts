@@ -26,6 +26,13 @@ function alert(overrides: Partial<Alert>): Alert {
 }
 
 describe('alert e-mail', () => {
+  it("reads an admin's block over a service limit as the admin's block, even with the limit still in its details", () => {
+    const email = composeAlertEmail(
+      alert({ details: { reasonCode: 'SuspectedCompromise', exceededLimit: 'ServiceRecipientsPerDay', limitValue: 4, internalRecipientCount: 0, externalRecipientCount: 5, temporary: false } }),
+    );
+    expect(email.text).toContain('x@contoso.com can no longer send email because an admin found it likely compromised.');
+  });
+
   it('says an admin blocked the sender, escapes HTML, and counts repeats', () => {
     const email = composeAlertEmail(
       alert({

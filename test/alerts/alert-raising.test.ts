@@ -2,6 +2,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../db/schema/audit-log.ts';
 import { events } from '../../db/schema/events.ts';
+import { composeAlertEmail } from '../../domain/alerts/alert-message.ts';
 import { AlertNotFoundError, AlertStatusTransitionError } from '../../domain/alerts/errors.ts';
 import { ValidationError } from '../../domain/restrictions/errors.ts';
 import { manualClock } from '../helpers/clock.ts';
@@ -107,6 +108,27 @@ describe('raising alerts from events', () => {
     await services.events.flush();
     const [alert] = await alertsOf(database, tenant.id);
     expect(alert).toMatchObject({ kind: 'UserRestricted', entityKind: 'connector', entityKey: '7d8a0b1c-2e3f-4a5b-8c6d-9e0f1a2b3c4d', title: 'Connector 7d8a0b1c-2e3f-4a5b-8c6d-9e0f1a2b3c4d is restricted from sending email' });
+  });
+
+  it("an admin's block that takes over a service-limit restriction is alerted as the admin's block, not as the limit", async () => {
+    const tenant = await createTestTenant(database);
+    const sender = tenant.address('otto');
+    await services.restrictions.restrict({
+      ...limitRestriction(tenant.id, sender),
+      reasonCode: 'ServiceRecipientLimit',
+      exceededLimit: 'ServiceRecipientsPerDay',
+      limitValue: 4,
+      policy: null,
+      expiresAt: at('2026-11-26T12:00:00Z'),
+    });
+    const blocked = await services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: sender, reasonCode: 'SuspectedCompromise', details: 'Found by the SOC.', temporary: false, actor: admin, extend: true });
+    expect(blocked).toMatchObject({ extended: true, restriction: { reasonCode: 'SuspectedCompromise', exceededLimit: null, limitValue: null } });
+    await services.events.flush();
+    const latest = (await alertsOf(database, tenant.id)).at(-1);
+    expect(latest?.details).toMatchObject({ reasonCode: 'SuspectedCompromise', exceededLimit: null });
+    const email = composeAlertEmail(latest!);
+    expect(email.text).toContain(`${sender} can no longer send email because an admin found it likely compromised. It can still receive mail. The restriction lasts until an admin releases it.`);
+    expect(email.text).not.toContain('ServiceRecipientsPerDay');
   });
 
   it('a repeat within the aggregation interval raises the hit count; a later one raises a new alert', async () => {

@@ -13,7 +13,7 @@ import { waitFor } from '../helpers/wait.ts';
 const REFUSED = '550 5.1.8 Access denied, bad outbound sender';
 const RESTRICT = `mutation($input: RestrictUserInput!) { restrictUser(input: $input) {
   __typename ... on Error { message }
-  ... on RestrictUserSuccess { created extended restrictedUser { reasonCode reason temporary expiresAt status } }
+  ... on RestrictUserSuccess { created extended restrictedUser { reasonCode reason exceededLimit limitValue temporary expiresAt status } }
 } }`;
 
 const clock = manualClock('2026-11-26T22:00:30Z');
@@ -136,6 +136,8 @@ describe('a manual block of a sender under a shorter restriction', () => {
       restrictedUser: {
         reasonCode: 'SUSPECTED_COMPROMISE',
         reason: 'An admin restricted this sender because the account looks compromised. Found by the SOC.',
+        exceededLimit: null,
+        limitValue: null,
         temporary: false,
         expiresAt: null,
       },
