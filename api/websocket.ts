@@ -102,17 +102,38 @@ async function executionArgs(yoga: Yoga, extra: Extra, viewer: Viewer | readonly
 }
 
 /**
+ * Errors on a connection's socket, to the logger rather than graphql-ws's `console.error`. ws
+ * reports a client's protocol fault (a message over the limit, a bad frame) this way after closing
+ * the connection with its code (1009, 1002…): the client's mistake, logged as a refused request is.
+ */
+function onSocketError(socket: WebSocket, log: Pick<Logger, 'error' | 'info'>) {
+  return (err: Error & { code?: unknown }) => {
+    if (typeof err.code === 'string' && err.code.startsWith('WS_ERR_')) {
+      log.info({ code: err.code, reason: err.message }, 'websocket connection refused');
+      return;
+    }
+    log.error({ err }, 'websocket connection failed');
+    socket.close(UNAVAILABLE, 'Internal server error');
+  };
+}
+
+/**
  * graphql-ws on the HTTP server's `path`. The token travels in `connectionParams.authorization`
  * and is verified at connect time; each operation checks it again, with its principal's stored
  * roles as they are then, and the connection closes when it expires. A message over `maxMessageBytes` closes it with 1009.
  */
-export function attachGraphQLWebSocket(deps: { server: http.Server; path: string; yoga: Yoga; authenticate: Authenticator; log: Pick<Logger, 'error'>; maxMessageBytes: number }) {
+export function attachGraphQLWebSocket(deps: { server: http.Server; path: string; yoga: Yoga; authenticate: Authenticator; log: Pick<Logger, 'error' | 'info'>; maxMessageBytes: number }) {
   // A message is held whole and parsed before the token is looked at: the HTTP body limit holds for it too (ws's own is 100 MiB).
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxMessageBytes });
   const connections = new WeakMap<WebSocket, Connection>();
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.url ?? '').split('?')[0] !== deps.path) return;
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      wss.emit('connection', ws, req);
+      // In place of the handler graphql-ws's adapter just added, which writes to the console.
+      ws.removeAllListeners('error');
+      ws.on('error', onSocketError(ws, deps.log));
+    });
   };
   deps.server.on('upgrade', onUpgrade);
   const disposable = useServer(

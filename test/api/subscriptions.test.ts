@@ -1,12 +1,13 @@
 import { getEventListeners } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { tenantEventStream } from '../../api/event-stream.ts';
 import { untilExpiry } from '../../api/token-expiry.ts';
 import { createTestTenant, needsPostgres, onPostgres, type TestTenant } from '../helpers/db.ts';
 import { startTestApi, type TestApi } from '../helpers/graphql.ts';
+import { captureLogs } from '../helpers/logs.ts';
 import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
 import { admin, policyActor } from '../helpers/services.ts';
 import { openSse, openWs } from '../helpers/subscriptions.ts';
@@ -234,6 +235,27 @@ describe('restrictionEvents over graphql-ws', () => {
     const closed = new Promise<number>((resolve) => socket.once('close', resolve));
     socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(api.config.graphql.maxBodyBytes) } }));
     expect(await closed).toBe(1009);
+  });
+
+  it('logs a message over the limit through its logger, once a connection, and writes nothing to the console', async () => {
+    const logs = captureLogs('info');
+    const own = await startTestApi({ database: api.database, logger: logs.logger });
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const socket = new WebSocket(`${own.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(own.config.graphql.maxBodyBytes) } }));
+      expect(await closed).toBe(1009);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(consoleError.mock.calls).toEqual([]);
+      expect(logs.entries().filter((e) => e.msg === 'websocket connection refused')).toEqual([
+        expect.objectContaining({ level: 30, code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', reason: 'Max payload size exceeded' }),
+      ]);
+    } finally {
+      consoleError.mockRestore();
+      await own.stop();
+    }
   });
 
   it.each([
