@@ -2,11 +2,18 @@ import { InvalidArgumentError, Option } from 'commander';
 import { parseIsoDateTime } from '../../domain/date-time.ts';
 
 /** `true`/`false`, also PowerShell's `$true`/`$false`. */
-export function parseBoolean(value: string): boolean {
+/** A boolean as the options take it (`$true`, `false`, `1`, `off`…), or undefined for any other word. */
+export function booleanValue(value: string): boolean | undefined {
   const v = value.trim().toLowerCase().replace(/^\$/, '');
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
   if (['false', '0', 'no', 'off'].includes(v)) return false;
-  throw new InvalidArgumentError('expected true or false ($true/$false)');
+  return undefined;
+}
+
+export function parseBoolean(value: string): boolean {
+  const b = booleanValue(value);
+  if (b === undefined) throw new InvalidArgumentError('expected true or false ($true/$false)');
+  return b;
 }
 
 /** A boolean option that works as a switch too: `--disabled` alone is true; `--disabled false` and `-Disabled:$false` still work. */

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { isApiVerb } from './verb.ts';
+import { booleanValue } from './option-values.ts';
 
 /** PowerShell compares names case-insensitively; dashes in our verbs and options do not count either. */
 function key(name: string): string {
@@ -13,8 +14,6 @@ function findVerb(program: Command, name: string): Command | undefined {
 
 const POWERSHELL_PARAMETER = /^-([A-Za-z][A-Za-z0-9]+)(?::(.*))?$/s;
 const FALSE = /^\$?false$/i;
-/** The values a boolean option takes (see parseBoolean). */
-const BOOLEAN = /^\s*\$?(true|false|1|0|yes|no|on|off)\s*$/i;
 
 /**
  * A POSIX shell takes an unquoted `$false` for a variable and drops it: `-Enabled $false` arrives
@@ -43,7 +42,7 @@ function translateParameter(verb: Command, token: string, next: string | undefin
   const option = verb.options.find((o) => o.long !== undefined && key(o.long) === key(name));
   if (!option?.long) return [token];
   // Only a boolean takes an optional value here (booleanSwitch); its `--kebab-case` spelling still works alone.
-  if (option.optional && (value === '' || (value === undefined && !BOOLEAN.test(next ?? '')))) throw new MissingBooleanValue(token);
+  if (option.optional && (value === '' || (value === undefined && booleanValue(next ?? '') === undefined))) throw new MissingBooleanValue(token);
   return value === undefined ? [option.long] : [`${option.long}=${value}`];
 }
 

@@ -48,6 +48,12 @@ function searchOf(tenantId: string, filter: AuditFilter): Omit<AuditSearch, 'bef
 }
 
 /** Reading the audit log: search (newest first) and export (oldest first, streamed page by page). */
+/** What an export starts with: CSV's header row; nothing for JSON lines. */
+const exportHeader = (format: AuditExportFormat): string => (format === 'csv' ? csvHeader() : '');
+
+/** One page of records as export text. */
+const exportPage = (page: readonly AuditRecord[], format: AuditExportFormat): string => page.map(format === 'csv' ? csvRecord : jsonLine).join('');
+
 export function createAuditQueries(deps: { db: Db }) {
   const { db } = deps;
 
@@ -77,7 +83,7 @@ export function createAuditQueries(deps: { db: Db }) {
   /** The export as text chunks, one per page: CSV (RFC 4180, header row, CRLF) or JSON lines. */
   async function* exportLog(tenantId: string, filter: AuditFilter, format: AuditExportFormat, pageSize = EXPORT_PAGE): AsyncGenerator<string> {
     if (format === 'csv') yield csvHeader();
-    for await (const page of pages(tenantId, filter, pageSize)) yield page.map(format === 'csv' ? csvRecord : jsonLine).join('');
+    for await (const page of pages(tenantId, filter, pageSize)) yield exportPage(page, format);
   }
 
   /**
@@ -90,12 +96,12 @@ export function createAuditQueries(deps: { db: Db }) {
     const tooMany = (n: number) => new ValidationError('filter', `${n} records match; one export carries at most ${maxRecords}: narrow the time range`);
     const { totalCount } = await searchAudit(db, { ...searchOf(tenantId, filter), limit: 0 });
     if (totalCount > maxRecords) throw tooMany(totalCount);
-    let text = format === 'csv' ? csvHeader() : '';
+    let text = exportHeader(format);
     let count = 0;
     for await (const page of pages(tenantId, filter)) {
       count += page.length;
       if (count > maxRecords) throw tooMany(count);
-      text += page.map(format === 'csv' ? csvRecord : jsonLine).join('');
+      text += exportPage(page, format);
     }
     return { text, count };
   }
