@@ -58,14 +58,18 @@ export function pause(ms: number, signal: AbortSignal | undefined): Promise<void
  * Runs a connector call, retrying throttling (429) and server errors with exponential backoff,
  * waiting at least as long as Retry-After asks. Other errors, and the last one, are thrown.
  */
+/** The wait before the next of `options.attempts` tries, after the `attempt`-th failed: doubling, capped. */
+export function backoffMs(options: RetryOptions, attempt: number): number {
+  return Math.min(options.maxMs, options.baseMs * 2 ** (attempt - 1));
+}
+
 export async function withConnectorRetry<T>(call: () => Promise<T>, options: RetryOptions, signal?: AbortSignal): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await call();
     } catch (err) {
       if (!(err instanceof ConnectorError) || !err.retryable || attempt >= options.attempts || signal?.aborted) throw err;
-      const backoff = Math.min(options.maxMs, options.baseMs * 2 ** (attempt - 1));
-      await pause(Math.min(options.maxMs, Math.max(backoff, err.retryAfterMs ?? 0)), signal);
+      await pause(Math.min(options.maxMs, Math.max(backoffMs(options, attempt), err.retryAfterMs ?? 0)), signal);
       if (signal?.aborted) throw err;
     }
   }

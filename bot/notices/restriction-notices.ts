@@ -16,7 +16,7 @@ import { restrictionNoticeCard, type NoticeUser } from '../cards/restriction-not
 import type { GraphQLClient } from '../graphql/graphql-client.ts';
 import { restrictedUserId } from '../graphql/restriction-query.ts';
 import type { BotLogger } from '../sendguard-bot.ts';
-import { defaultRetry, pause, withConnectorRetry, type Connector, type RetryOptions } from './connector.ts';
+import { backoffMs, defaultRetry, pause, withConnectorRetry, type Connector, type RetryOptions } from './connector.ts';
 
 export interface RestrictionNoticesDeps {
   db: Db;
@@ -77,7 +77,7 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
         return;
       } catch (err) {
         if (attempt >= retry.attempts || stopping.signal.aborted) throw err;
-        await pause(Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1)), stopping.signal);
+        await pause(backoffMs(retry, attempt), stopping.signal);
       }
     }
   }
