@@ -2,8 +2,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { onPostgres, postgresUrl } from '../helpers/db.ts';
+import { waitUntil } from '../helpers/wait.ts';
+import { createTestDatabase, needsPostgres, onPostgres, postgresUrl } from '../helpers/db.ts';
 
 interface Queue<T> {
   readonly length: number;
@@ -32,7 +34,7 @@ function elementsSearched(f: () => void): number {
   return searched;
 }
 
-describe("postgres.js's connection queue", () => {
+describe("postgres.js's connection pool", () => {
   it('keeps its order through shift, push and remove', () => {
     const q = Queue(['a', 'b', 'c', 'd']);
     expect(q.shift()).toBe('a');
@@ -66,6 +68,32 @@ describe("postgres.js's connection queue", () => {
       }
     } finally {
       await sql.end();
+    }
+  });
+
+  it.skipIf(!onPostgres)(`answers the query after one the server cut off with the server's refusal, not by hanging while the database refuses connections (${needsPostgres})`, async () => {
+    const database = await createTestDatabase({ maxConnections: 1 });
+    const name = new URL(database.url!).pathname.slice(1);
+    const admin = postgres(postgresUrl as string, { max: 1, onnotice: () => {} });
+    // drizzle wraps the driver's error: its cause holds the code.
+    const settled = (query: Promise<unknown>) => query.then(() => 'answered', (err: { cause?: { code?: string } }) => `refused: ${err.cause?.code}`);
+    try {
+      const sleeping = settled(database.db.execute(sql`select pg_sleep(30)`));
+      await waitUntil(async () => (await admin`select 1 from pg_stat_activity where datname = ${name} and query like 'select pg_sleep%'`).length === 1, 'the query to run');
+      await admin.unsafe(`alter database ${name} allow_connections false`);
+      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name}`;
+      expect(await sleeping).toBe('refused: CONNECTION_CLOSED');
+      // The pool's one connection was cut off under the first query; the next one opens it again.
+      // It used to keep reconnecting for as long as the refusals lasted, and never settled.
+      const next = settled(database.db.execute(sql`select 1`));
+      const outcome = await Promise.race([next, new Promise((resolve) => setTimeout(resolve, 20_000, 'still waiting after 20 s'))]);
+      expect(outcome).toBe('refused: 55000');
+      await admin.unsafe(`alter database ${name} allow_connections true`);
+      expect(await settled(database.db.execute(sql`select 1`))).toBe('answered');
+    } finally {
+      await admin.unsafe(`alter database ${name} allow_connections true`);
+      await admin.end();
+      await database.close();
     }
   });
 });
