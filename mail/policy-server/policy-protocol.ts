@@ -27,6 +27,9 @@ export interface ProtocolLimits {
 export const defaultProtocolLimits: ProtocolLimits = { maxRequestBytes: 16 * 1024, maxAttributes: 1000 };
 
 export class PolicyProtocolError extends Error {
+  /** The complete requests the same chunk held before the bad one: they are still to be answered. */
+  requestsBefore: PolicyRequest[] = [];
+
   constructor(
     readonly kind: 'oversized' | 'too-many-attributes' | 'malformed',
     detail: string,
@@ -49,7 +52,8 @@ function matchesUpTo(pattern: RegExp, lines: string, start: number, eq: number):
 const NON_ASCII = /[\x80-\xff]/;
 
 /**
- * Turns a byte stream into requests; throws PolicyProtocolError on anything Postfix would not send.
+ * Turns a byte stream into requests; throws PolicyProtocolError on anything Postfix would not send,
+ * carrying the requests completed before it in the same chunk.
  *
  * Every request passes through here, so the whole lines of a chunk are decoded at once as
  * latin1 (one character per byte, so offsets are byte counts) and split as a string; only a
@@ -87,6 +91,16 @@ export class PolicyRequestReader {
 
   push(chunk: Buffer): PolicyRequest[] {
     const complete: PolicyRequest[] = [];
+    try {
+      this.read(chunk, complete);
+    } catch (err) {
+      if (err instanceof PolicyProtocolError) err.requestsBefore = complete;
+      throw err;
+    }
+    return complete;
+  }
+
+  private read(chunk: Buffer, complete: PolicyRequest[]): void {
     const last = chunk.lastIndexOf(NEWLINE);
     if (last !== -1) {
       const head = chunk.subarray(0, last + 1);
@@ -111,7 +125,6 @@ export class PolicyRequestReader {
       this.pendingBytes += rest.length;
       this.checkSize();
     }
-    return complete;
   }
 
   private checkSize(): void {

@@ -63,12 +63,15 @@ interface Connection {
   socket: net.Socket;
   busy: boolean;
   closeWhenIdle: boolean;
+  /** A bad request came: the requests before it are answered, then the connection is closed. */
+  refused: boolean;
 }
 
 /**
  * The Postfix policy delegation server: persistent connections, one request at a time per
  * connection, replies in request order. A malformed or oversized request closes only its own
- * connection, without a reply, as the protocol requires.
+ * connection, without a reply, as the protocol requires; the complete requests sent before it
+ * are answered first.
  */
 export function createPolicyServer(deps: PolicyServerDeps) {
   const limits = deps.limits ?? defaultProtocolLimits;
@@ -102,7 +105,7 @@ export function createPolicyServer(deps: PolicyServerDeps) {
   }
 
   function serve(socket: net.Socket): void {
-    const conn: Connection = { socket, busy: false, closeWhenIdle: false };
+    const conn: Connection = { socket, busy: false, closeWhenIdle: false, refused: false };
     connections.add(conn);
     const reader = new PolicyRequestReader(limits, READ_ATTRIBUTES);
     const queue: PolicyRequest[] = [];
@@ -139,19 +142,23 @@ export function createPolicyServer(deps: PolicyServerDeps) {
         }
       }
       conn.busy = false;
-      if (conn.closeWhenIdle) socket.end();
+      if (conn.refused) socket.destroySoon();
+      else if (conn.closeWhenIdle) socket.end();
       else if (paused) socket.resume();
     }
 
     socket.on('data', (chunk: Buffer) => {
+      if (conn.refused) return;
       try {
         queue.push(...reader.push(chunk));
       } catch (err) {
         const kind = err instanceof PolicyProtocolError ? err.kind : 'malformed';
         deps.logger?.warn({ kind, remote: socket.remoteAddress, detail: (err as Error).message }, 'policy request refused; closing the connection');
         deps.metrics?.policyRequests.inc({ decision: `protocol-${kind}` });
-        socket.destroy();
-        return;
+        conn.refused = true;
+        if (err instanceof PolicyProtocolError) queue.push(...err.requestsBefore);
+        // The requests before the bad one are answered first; the bad one gets no reply.
+        if (queue.length === 0 && !conn.busy) socket.destroy();
       }
       if (queue.length > 0 && !conn.busy) void drain();
     });

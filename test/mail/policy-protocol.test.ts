@@ -74,6 +74,22 @@ describe('the policy request reader', () => {
     expect(failure(Buffer.from(text), { maxRequestBytes: 64, maxAttributes: 2 })).toBe(error);
   });
 
+  it.each([
+    ['a malformed line', 'protocol_state RCPT\n\n', 'malformed'],
+    ['an unfinished line over the size limit', `sender=${'a'.repeat(100)}`, 'oversized'],
+  ])('hands the requests completed before %s in the same chunk to the caller with the error', (_name, bad, kind) => {
+    const reader = new PolicyRequestReader({ maxRequestBytes: 64, maxAttributes: 10 });
+    expect(plain(reader.push(Buffer.from('sender=a@b.test\n')))).toEqual([]);
+    try {
+      reader.push(Buffer.from(`recipient=c@d.test\n\nsender=e@f.test\n\n${bad}`));
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(PolicyProtocolError);
+      expect((err as PolicyProtocolError).kind).toBe(kind);
+      expect(plain((err as PolicyProtocolError).requestsBefore)).toEqual([{ sender: 'a@b.test', recipient: 'c@d.test' }, { sender: 'e@f.test' }]);
+    }
+  });
+
   it('counts a request\'s size over every chunk, and starts again after each request', () => {
     const limits = { maxRequestBytes: 40, maxAttributes: 10 };
     const reader = new PolicyRequestReader(limits);

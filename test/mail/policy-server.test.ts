@@ -178,6 +178,24 @@ describe('bad clients', () => {
     expect(await servedMeanwhile()).toBe('DUNNO');
   });
 
+  it('complete requests before a malformed one in the same read are answered in order, then the connection is closed without a reply to it', async () => {
+    const tenant = await tenantWith({ externalPerHour: 1, action: 'BlockUser' });
+    const ann = tenant.address('ann');
+    const bad = await connect();
+    const replies = [bad.nextReply(), bad.nextReply(), bad.nextReply()];
+    bad.write(
+      encodeRequest(rcptRequest({ sender: ann, recipient: 'a@fabrikam.test' })) +
+        encodeRequest(rcptRequest({ sender: ann, recipient: 'b@fabrikam.test' })) +
+        'request=smtpd_access_policy\nprotocol_state RCPT\n\n' +
+        encodeRequest(rcptRequest({ sender: ann, recipient: 'c@fabrikam.test' })),
+    );
+    expect(await Promise.all(replies)).toEqual(['action=DUNNO', 'action=550 5.1.8 Access denied, bad outbound sender', 'closed']);
+    expect((await services.enforcement.getSenderActivity(tenant.id, ann)).counts.externalLastHour).toBe(1);
+    const text = await metrics.registry.getSingleMetricAsString('sendguard_policy_requests_total');
+    expect(text).toContain('decision="protocol-malformed"}');
+    expect(await servedMeanwhile()).toBe('DUNNO');
+  });
+
   it('a request that never ends (no empty line) holds only its own connection', async () => {
     const slow = await connect();
     let answered = false;
