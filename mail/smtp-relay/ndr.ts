@@ -39,6 +39,23 @@ function headerValue(headers: string, name: string): string | undefined {
   return match?.[1]?.replace(/\r\n[ \t]+/g, ' ').trim();
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** Text as its UTF-8 bytes, one latin1 character per byte, to sit beside the original's raw header bytes. */
+const utf8Bytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+
+/**
+ * A recipient as Final-Recipient names it: `rfc822` for an ASCII address; an SMTPUTF8 address
+ * takes RFC 6533's `utf-8` type in its unitext form, where "\", "+", "=", space and controls are
+ * written `\x{HEX}`.
+ */
+function recipientField(address: string): string {
+  if (!NON_ASCII.test(address)) return `rfc822; ${address}`;
+  // eslint-disable-next-line no-control-regex
+  const unitext = address.replace(/[\x00-\x20\x7f+=\\]/g, (c) => `\\x{${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}}`);
+  return `utf-8; ${unitext}`;
+}
+
 /** RFC 5322 date in UTC, e.g. `Thu, 26 Nov 2026 10:00:30 +0000`. */
 export function rfc5322Date(d: Date): string {
   return d.toUTCString().replace(/GMT$/, '+0000');
@@ -47,7 +64,8 @@ export function rfc5322Date(d: Date): string {
 /**
  * A non-delivery report (RFC 3464 multipart/report, report-type=delivery-status): the
  * human-readable part, the machine-readable delivery status per recipient, and the original
- * message's headers.
+ * message's headers. A status naming an SMTPUTF8 address (or quoting a non-ASCII reply) is a
+ * message/global-delivery-status, and 8-bit original headers are message/global-headers (RFC 6533).
  */
 export function buildNdr(input: NdrInput): Buffer {
   const boundary = `=_sendguard_${randomBytes(12).toString('hex')}`;
@@ -55,37 +73,40 @@ export function buildNdr(input: NdrInput): Buffer {
   const subject = headerValue(originalHeaders, 'Subject');
   const originalId = headerValue(originalHeaders, 'Message-ID');
   const perRecipient = input.failed.map(({ recipient, reply }) =>
-    [`Final-Recipient: rfc822; ${recipient}`, 'Action: failed', `Status: ${reply.status}`, `Diagnostic-Code: smtp; ${replyText(reply)}`].join('\r\n'),
-  );
+    [`Final-Recipient: ${recipientField(recipient)}`, 'Action: failed', `Status: ${reply.status}`, `Diagnostic-Code: smtp; ${replyText(reply)}`].join('\r\n'),
+  ).join('\r\n\r\n');
+  const statusType = NON_ASCII.test(perRecipient) ? 'global-delivery-status' : 'delivery-status';
+  const humanIsAscii = !NON_ASCII.test(input.humanText);
   const lines = [
     `From: Mail Delivery System <MAILER-DAEMON@${input.reportingMta}>`,
-    `To: <${input.sender}>`,
+    `To: <${utf8Bytes(input.sender)}>`,
     `Subject: Undeliverable: ${subject ?? '(no subject)'}`,
     `Date: ${rfc5322Date(input.now)}`,
     `Message-ID: <ndr.${randomBytes(8).toString('hex')}@${input.reportingMta}>`,
     ...(originalId ? [`In-Reply-To: ${originalId}`, `References: ${originalId}`] : []),
     'Auto-Submitted: auto-replied',
     'MIME-Version: 1.0',
-    `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
+    `Content-Type: multipart/report; report-type=${statusType}; boundary="${boundary}"`,
     '',
     'This is a delivery status notification in MIME format.',
     '',
     `--${boundary}`,
-    'Content-Type: text/plain; charset=us-ascii',
-    'Content-Transfer-Encoding: 7bit',
+    humanIsAscii ? 'Content-Type: text/plain; charset=us-ascii' : 'Content-Type: text/plain; charset=utf-8',
+    humanIsAscii ? 'Content-Transfer-Encoding: 7bit' : 'Content-Transfer-Encoding: 8bit',
     '',
-    input.humanText,
+    utf8Bytes(input.humanText),
     '',
     `--${boundary}`,
-    'Content-Type: message/delivery-status',
+    `Content-Type: message/${statusType}`,
+    ...(statusType === 'delivery-status' ? [] : ['Content-Transfer-Encoding: 8bit']),
     '',
     `Reporting-MTA: dns; ${input.reportingMta}`,
     `Arrival-Date: ${rfc5322Date(input.arrivedAt)}`,
     '',
-    perRecipient.join('\r\n\r\n'),
+    utf8Bytes(perRecipient),
     '',
     `--${boundary}`,
-    'Content-Type: text/rfc822-headers',
+    NON_ASCII.test(originalHeaders) ? 'Content-Type: message/global-headers' : 'Content-Type: text/rfc822-headers',
     '',
     originalHeaders,
     '',

@@ -222,11 +222,12 @@ describe('the SMTP submission relay', () => {
 
 describe('recipients the smarthost refuses', () => {
   const gone = ['gone1@fabrikam.test', 'gone2@fabrikam.test'];
+  const goneUtf8 = 'jürgen+news@bücher.fabrikam.test';
   let picky: SmtpSink;
   let port: number;
 
   beforeAll(async () => {
-    picky = await startSmtpSink({ rejectRecipients: gone });
+    picky = await startSmtpSink({ rejectRecipients: [...gone, goneUtf8] });
     const forwarder = createSmarthostForwarder(picky.url, { hostname: 'relay.sendguard.test' });
     forwarders.push(forwarder);
     const relay = createSmtpRelay({ enforcement: services.enforcement, credentials: services.relayCredentials, forwarder, networks: ['127.0.0.0/8'], hostname: 'relay.sendguard.test', clock: systemClock });
@@ -254,6 +255,39 @@ describe('recipients the smarthost refuses', () => {
     expect(status?.body.match(/Final-Recipient: rfc822; gone\d@fabrikam\.test\r\nAction: failed\r\nStatus: 5\.1\.1\r\nDiagnostic-Code: smtp; 550 5\.1\.1 mailbox unavailable/g)).toHaveLength(2);
     expect(status?.body).not.toContain('kept@fabrikam.test');
     expect(headers?.body).toContain('Message-ID: <minutes-7@sendguard.test>');
+  });
+
+  it('that are SMTPUTF8 addresses: reported with the utf-8 address type in a message/global-delivery-status (RFC 6533), in UTF-8', async () => {
+    const gil = tenant.address('gil');
+    const info = await client(port).sendMail(message(gil, ['kept2@fabrikam.test', goneUtf8, 'gone1@fabrikam.test'], 'Grüße'));
+    expect(info.accepted).toEqual(['kept2@fabrikam.test', goneUtf8, 'gone1@fabrikam.test']);
+    await expect.poll(() => arrivedAt(gil)).toHaveLength(1);
+    const ndr = arrivedAt(gil)[0]!;
+    const type = ndr.parsed.headers.get('content-type') as { value: string; params: Record<string, string> };
+    expect(type).toMatchObject({ value: 'multipart/report', params: { 'report-type': 'global-delivery-status' } });
+    const [human, status] = await mimeParts(ndr.raw, type.params.boundary as string);
+    expect(status?.contentType).toBe('message/global-delivery-status');
+    expect(human?.body).toContain(`Your message couldn't be delivered to ${goneUtf8}.`);
+    // The address in its utf-8-addr-unitext form: "+" (like "=" and "\\") written as \x{HEX}.
+    expect(status?.body).toContain('Final-Recipient: utf-8; jürgen\\x{2B}news@bücher.fabrikam.test\r\nAction: failed\r\nStatus: 5.1.1\r\n');
+    expect(status?.body).toContain('Final-Recipient: rfc822; gone1@fabrikam.test\r\n');
+
+    // Original headers in 8-bit UTF-8 (an SMTPUTF8 message) come back as message/global-headers.
+    const hanna = tenant.address('hanna');
+    const { dialog } = await SmtpDialog.open(port);
+    await dialog.exchange('EHLO client.sendguard.test');
+    expect(await dialog.send(`MAIL FROM:<${hanna}> SMTPUTF8`)).toMatch(/^250 /);
+    expect(await dialog.send('RCPT TO:<kept3@fabrikam.test>')).toMatch(/^250 /);
+    expect(await dialog.send('RCPT TO:<gone2@fabrikam.test>')).toMatch(/^250 /);
+    expect(await dialog.send('DATA')).toMatch(/^354 /);
+    expect(await dialog.send(['Subject: Grüße aus Zürich', '', 'Hallo.', '.'].join('\r\n'))).toMatch(/^250 /);
+    dialog.close();
+    await expect.poll(() => arrivedAt(hanna)).toHaveLength(1);
+    const second = arrivedAt(hanna)[0]!;
+    const secondType = second.parsed.headers.get('content-type') as { value: string; params: Record<string, string> };
+    const [, ascii, headers] = await mimeParts(second.raw, secondType.params.boundary as string);
+    expect([ascii?.contentType, headers?.contentType]).toEqual(['message/delivery-status', 'message/global-headers']);
+    expect(headers?.body).toContain('Subject: Grüße aus Zürich');
   });
 });
 
