@@ -2,12 +2,19 @@ import nodemailer from 'nodemailer';
 import type { SmtpReply } from './ndr.ts';
 import type { Forwarder } from './smtp-relay.ts';
 
-/** A reply as the smarthost sent it (`550 5.1.1 <x@y>: Recipient address rejected`), its lines joined. */
+const ENHANCED_STATUS = /^[245]\.\d{1,3}\.\d{1,3}(?=\s|$)/;
+
+/**
+ * A reply as the smarthost sent it (`550 5.1.1 <x@y>: Recipient address rejected`), its lines
+ * joined. Each line of a multi-line reply repeats the enhanced status code (RFC 2034): it is
+ * kept once, in front.
+ */
 export function parseReply(code: number | undefined, response: string | undefined): SmtpReply {
-  const text = (response ?? '').split(/\r?\n/).map((line) => line.replace(/^\d{3}[ -]?/, '').trim()).filter(Boolean).join(' ');
+  const lines = (response ?? '').split(/\r?\n/).map((line) => line.replace(/^\d{3}[ -]?/, '').trim());
+  const status = ENHANCED_STATUS.exec(lines[0] ?? '')?.[0];
+  const text = lines.map((line) => (status && ENHANCED_STATUS.exec(line)?.[0] === status ? line.slice(status.length).trim() : line)).filter(Boolean).join(' ');
   const replyCode = code ?? 451;
-  const status = /^[245]\.\d{1,3}\.\d{1,3}(?=\s|$)/.exec(text)?.[0];
-  return { code: replyCode, status: status ?? `${String(replyCode).charAt(0)}.0.0`, text: (status ? text.slice(status.length).trim() : text) || 'refused' };
+  return { code: replyCode, status: status ?? `${String(replyCode).charAt(0)}.0.0`, text: text || 'refused' };
 }
 
 /** The smarthost refused the message itself, for good: the client gets its reply (`550 5.1.1 …`), as from the smarthost. */

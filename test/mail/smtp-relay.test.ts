@@ -1,4 +1,5 @@
 import { simpleParser } from 'mailparser';
+import net from 'node:net';
 import postgres from 'postgres';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -310,6 +311,39 @@ describe('a smarthost that does not take the message', () => {
       });
     } finally {
       await picky.stop();
+    }
+  });
+
+  it('refusing with a multi-line reply: the client gets its text once, without the status code each line repeats', async () => {
+    const gmailLike = ['550-5.1.1 The email account that you tried to reach does not exist. Please try', "550-5.1.1 double-checking the recipient's email address for typos or", '550 5.1.1 unnecessary spaces. https://support.example/?p=NoSuchUser'];
+    const sockets = new Set<net.Socket>();
+    const smarthost = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.write('220 smarthost.test ESMTP\r\n');
+      let buffer = '';
+      socket.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('latin1');
+        for (let nl = buffer.indexOf('\r\n'); nl !== -1; nl = buffer.indexOf('\r\n')) {
+          const command = buffer.slice(0, nl).toUpperCase();
+          buffer = buffer.slice(nl + 2);
+          if (command.startsWith('RCPT')) socket.write(`${gmailLike.join('\r\n')}\r\n`);
+          else if (command.startsWith('QUIT')) socket.end('221 2.0.0 Bye\r\n');
+          else socket.write('250 2.0.0 Ok\r\n');
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => smarthost.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = await relayTo(`smtp://127.0.0.1:${(smarthost.address() as net.AddressInfo).port}`);
+      await expect(client(port).sendMail(message(tenant.address('kim'), ['nobody@fabrikam.test'], 'Typo'))).rejects.toMatchObject({
+        responseCode: 550,
+        response:
+          "550 5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces. https://support.example/?p=NoSuchUser",
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => smarthost.close(resolve));
     }
   });
 
