@@ -104,6 +104,29 @@ export async function recordAlertHit(tx: Db, id: string, hit: { seenAt: Date; ti
   return row;
 }
 
+/** The newest alert of a stream about one restriction, whatever its status, locked for an update. */
+export async function findRestrictionAlert(tx: Db, key: AlertKey, restrictionId: string): Promise<Alert | undefined> {
+  const [row] = await tx
+    .select()
+    .from(alerts)
+    .where(and(keyIs(key), eq(alerts.restrictionId, restrictionId)))
+    .orderBy(desc(alerts.firstSeenAt), desc(alerts.id))
+    .limit(1)
+    .for('update');
+  return row;
+}
+
+/** The alert now tells of its restriction as it stands (made to last longer); no new occurrence, so no hit. */
+export async function updateAlertDetails(tx: Db, id: string, change: { title: string; details: object; at: Date }, sourceEventId: number): Promise<Alert> {
+  const [row] = await tx
+    .update(alerts)
+    .set({ title: change.title, details: withSourceEvent(change.details, sourceEventId), updatedAt: change.at })
+    .where(eq(alerts.id, id))
+    .returning();
+  if (!row) throw new Error(`alert ${id} vanished`);
+  return row;
+}
+
 export async function findAlert(db: Db, tenantId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<Alert | undefined> {
   const query = db.select().from(alerts).where(and(eq(alerts.tenantId, tenantId), eq(alerts.id, id)));
   const [row] = options.forUpdate ? await query.for('update') : await query;

@@ -75,6 +75,7 @@ function facts(alert: Alert, d: AlertDetails): [string, string][] {
     ['Alert', `${kindNames[alert.kind]} (severity ${alert.severity})`],
     ['When', utc(alert.firstSeenAt)],
   ];
+  if (d.extendedAt) out.push(['Extended', `${utc(d.extendedAt)}${d.actorName ? ` by ${d.actorName}` : ''}`]);
   if (alert.hitCount > 1) out.push(['Seen', `${alert.hitCount} times, last at ${utc(alert.lastSeenAt)}`]);
   if (d.exceededLimit) out.push(['Limit', `${d.exceededLimit}${d.limitValue !== null ? ` = ${d.limitValue} recipients` : ''}`]);
   if (d.count !== null) out.push(['Counted', `${d.count} recipients`]);

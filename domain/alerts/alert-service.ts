@@ -3,12 +3,14 @@ import { listAlertPoliciesOfKind, type AlertPolicy } from '../../db/repos/alert-
 import {
   findAggregatableAlert,
   findAlert,
+  findRestrictionAlert,
   insertAlert,
   lastSourceEventId,
   lockAlertKey,
   markAlertStream,
   recordAlertHit,
   setAlertStatus,
+  updateAlertDetails,
   type Alert,
   type AlertKey,
   type AlertStatus,
@@ -59,6 +61,13 @@ export function createAlertService(deps: { db: Db; clock: Clock; aggregationSeco
   async function foldIntoStream(tx: Db, key: AlertKey, policy: AlertPolicy, signal: AlertSignal, event: StoredEvent): Promise<AlertOutcome | undefined> {
     if ((await lastSourceEventId(tx, key)) >= event.id) return undefined;
     const now = clock.now();
+    // An admin making a restriction last longer is the same incident, however late: its alert
+    // (even a resolved one) now tells of the longer block, and no one is e-mailed again.
+    const extended = signal.extension && signal.restrictionId ? await findRestrictionAlert(tx, key, signal.restrictionId) : undefined;
+    if (extended) {
+      const alert = await updateAlertDetails(tx, extended.id, { title: signal.title, details: signal.details, at: now }, event.id);
+      return { alert, raised: false, notifications: [] };
+    }
     const windowMs = deps.aggregationSeconds * 1000;
     const open = windowMs > 0 ? await findAggregatableAlert(tx, key, new Date(event.occurredAt.getTime() - windowMs)) : undefined;
     // Another restriction is another incident, however soon: its own alert, and its own notice in

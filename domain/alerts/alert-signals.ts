@@ -17,6 +17,8 @@ export interface AlertDetails {
   temporary: boolean | null;
   expiresAt: string | null;
   actorName: string | null;
+  /** When an admin last made the restriction last longer (ISO), if one did. */
+  extendedAt: string | null;
 }
 
 /** An event seen through the eyes of the alert policies. */
@@ -27,6 +29,8 @@ export interface AlertSignal {
   restrictionId: string | null;
   title: string;
   details: AlertDetails;
+  /** The event made an existing restriction last longer: it is no new incident. */
+  extension: boolean;
 }
 
 const restrictionPayload = z.object({
@@ -42,6 +46,7 @@ const restrictionPayload = z.object({
   temporary: z.boolean(),
   expiresAt: z.string().nullable(),
   actorName: z.string(),
+  extended: z.boolean().optional(),
 });
 
 /** `SendingLimitEventPayload` (domain/events/event-types.ts), read leniently; `restrictionId` when one was made. */
@@ -70,6 +75,7 @@ function fromRestriction(event: StoredEvent): AlertSignal | undefined {
     entityKey: p.entityKey,
     restrictionId: p.restrictionId,
     title: `${who} is restricted from sending email`,
+    extension: p.extended === true,
     details: {
       reasonCode: p.reasonCode,
       exceededLimit: p.exceededLimit,
@@ -82,6 +88,7 @@ function fromRestriction(event: StoredEvent): AlertSignal | undefined {
       temporary: p.temporary,
       expiresAt: p.expiresAt,
       actorName: p.actorName,
+      extendedAt: p.extended === true ? event.occurredAt.toISOString() : null,
     },
   };
 }
@@ -101,6 +108,7 @@ function fromSendingLimit(event: StoredEvent, kind: 'SendingLimitExceeded' | 'Se
     entityKey: sender,
     restrictionId: p.restrictionId ?? null,
     title,
+    extension: false,
     details: {
       reasonCode: null,
       exceededLimit: p.limit,
@@ -113,6 +121,7 @@ function fromSendingLimit(event: StoredEvent, kind: 'SendingLimitExceeded' | 'Se
       temporary: null,
       expiresAt: null,
       actorName: null,
+      extendedAt: null,
     },
   };
 }
@@ -143,6 +152,7 @@ const storedDetails = z.object({
   temporary: z.boolean().nullable().catch(null),
   expiresAt: z.string().nullable().catch(null),
   actorName: z.string().nullable().catch(null),
+  extendedAt: z.string().nullable().catch(null),
 });
 
 /** An alert's stored details, read defensively: a missing or odd field reads as null (or 0). */

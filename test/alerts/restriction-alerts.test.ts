@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEventsAfter } from '../../db/repos/events.ts';
+import { composeAlertEmail } from '../../domain/alerts/alert-message.ts';
+import { manualClock } from '../helpers/clock.ts';
+import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
+import { admin, testServices } from '../helpers/services.ts';
+import { alertsOf, grantRole, limitRestriction, notificationsOf } from './alert-fixtures.ts';
+
+let database: TestDatabase;
+const clock = manualClock('2026-11-26T10:00:00Z');
+let services: ReturnType<typeof testServices>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  services = testServices(database, clock);
+});
+afterAll(async () => database.close());
+
+/** What the event bus does, by hand: each of the tenant's events to the alert service, in id order. */
+async function handleEvents(tenant: TestTenant): Promise<void> {
+  for (const event of await readEventsAfter(database.db, 0, 1000, tenant.id)) await services.alerts.handleEvent(event);
+}
+
+describe('an admin extending a restriction', () => {
+  it('updates the alert of that restriction, long after it was raised, and e-mails no one again', async () => {
+    const tenant = await createTestTenant(database);
+    await grantRole(database, tenant.id, tenant.address('gadmin'), 'Global Administrator');
+    const sender = tenant.address('alice');
+    clock.set('2026-11-26T10:00:00Z');
+    const first = await services.restrictions.restrict(limitRestriction(tenant.id, sender));
+    await handleEvents(tenant);
+
+    clock.set('2026-11-26T11:30:00Z');
+    const extended = await services.restrictUser({ tenantId: tenant.id, senderAddress: sender, reasonCode: 'SuspectedCompromise', details: 'Sign-ins from two countries.', actor: admin });
+    expect(extended).toMatchObject({ created: false, extended: true, restriction: { id: first.restriction.id, temporary: false } });
+    await handleEvents(tenant);
+
+    const rows = await alertsOf(database, tenant.id);
+    expect(rows.map((a) => [a.kind, a.restrictionId, a.hitCount, a.firstSeenAt.toISOString()])).toEqual([
+      ['UserRestricted', first.restriction.id, 1, '2026-11-26T10:00:00.000Z'],
+    ]);
+    expect(rows[0]?.details).toMatchObject({ temporary: false, expiresAt: null, extendedAt: '2026-11-26T11:30:00.000Z', actorName: admin.name });
+    expect((await notificationsOf(database, tenant.id)).map((n) => [n.alertId, n.recipient])).toEqual([[rows[0]?.id, tenant.address('gadmin')]]);
+    const email = composeAlertEmail(rows[0]!);
+    expect(email.text).toContain('The restriction lasts until an admin releases it.');
+    expect(email.text).toMatch(/Extended: +2026-11-26 11:30:00 UTC by Adele Vance/);
+  });
+
+  it('raises an alert for the extension when the restriction has none (alerts were off when it was made)', async () => {
+    const tenant = await createTestTenant(database);
+    const sender = tenant.address('bruno');
+    await services.alertPolicies.update({ tenantId: tenant.id, policy: 'User restricted from sending email', enabled: false, actor: admin });
+    const first = await services.restrictions.restrict(limitRestriction(tenant.id, sender));
+    await handleEvents(tenant);
+    await services.alertPolicies.update({ tenantId: tenant.id, policy: 'User restricted from sending email', enabled: true, actor: admin });
+    await services.restrictUser({ tenantId: tenant.id, senderAddress: sender, reasonCode: 'ManualBlock', actor: admin });
+    await handleEvents(tenant);
+    expect((await alertsOf(database, tenant.id)).map((a) => [a.restrictionId, a.hitCount])).toEqual([[first.restriction.id, 1]]);
+  });
+});
