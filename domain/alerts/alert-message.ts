@@ -82,8 +82,22 @@ function facts(alert: Alert, d: AlertDetails): [string, string][] {
   out.push(['Recipients', `${d.internalRecipientCount} internal, ${d.externalRecipientCount} external`]);
   if (d.policyName) out.push(['Policy', d.policyName]);
   if (d.reasonCode) out.push(['Reason', d.reasonCode]);
+  const note = d.restrictionDetails === null ? '' : oneLine(d.restrictionDetails);
+  if (note) out.push(['Details', note]);
   out.push(['Alert id', alert.id]);
   return out;
+}
+
+/**
+ * An admin's free text as one line: line breaks and other control characters (which could make it
+ * read as more facts or steps in the plain text) become spaces, and bidirectional overrides (which
+ * could make it read as other text) go.
+ */
+function oneLine(value: string): string {
+  return value
+    .replace(/[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(/[\p{Cc}\u2028\u2029\s]+/gu, ' ')
+    .trim();
 }
 
 function escapeHtml(value: string): string {

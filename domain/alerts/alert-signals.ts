@@ -17,6 +17,8 @@ export interface AlertDetails {
   temporary: boolean | null;
   expiresAt: string | null;
   actorName: string | null;
+  /** The free text of the admin who restricted (or extended) it, as they wrote it. */
+  restrictionDetails: string | null;
   /** When an admin last made the restriction last longer (ISO), if one did. */
   extendedAt: string | null;
 }
@@ -47,6 +49,7 @@ const restrictionPayload = z.object({
   expiresAt: z.string().nullable(),
   actorName: z.string(),
   extended: z.boolean().optional(),
+  details: z.string().nullable().optional(),
 });
 
 /** `SendingLimitEventPayload` (domain/events/event-types.ts), read leniently; `restrictionId` when one was made. */
@@ -88,6 +91,7 @@ function fromRestriction(event: StoredEvent): AlertSignal | undefined {
       temporary: p.temporary,
       expiresAt: p.expiresAt,
       actorName: p.actorName,
+      restrictionDetails: p.details ?? null,
       extendedAt: p.extended === true ? event.occurredAt.toISOString() : null,
     },
   };
@@ -121,6 +125,7 @@ function fromSendingLimit(event: StoredEvent, kind: 'SendingLimitExceeded' | 'Se
       temporary: null,
       expiresAt: null,
       actorName: null,
+      restrictionDetails: null,
       extendedAt: null,
     },
   };
@@ -152,6 +157,7 @@ const storedDetails = z.object({
   temporary: z.boolean().nullable().catch(null),
   expiresAt: z.string().nullable().catch(null),
   actorName: z.string().nullable().catch(null),
+  restrictionDetails: z.string().nullable().catch(null),
   extendedAt: z.string().nullable().catch(null),
 });
 

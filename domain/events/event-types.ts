@@ -17,6 +17,8 @@ export interface RestrictionEventPayload {
   actorId: string;
   actorName: string;
   reason?: string | null;
+  /** The free text an admin wrote about the restriction (on an extension: the extending admin's). */
+  details?: string | null;
   /** On `UserRestricted`/`ConnectorRestricted`: an admin's block made the active restriction last longer. */
   extended?: boolean;
 }

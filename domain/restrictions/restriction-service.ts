@@ -64,6 +64,7 @@ export function eventPayload(r: Restriction, actor: Actor, reason?: string | nul
     actorId: actor.id,
     actorName: actor.name,
     reason: reason ?? null,
+    details: r.details,
   };
 }
 
@@ -84,6 +85,8 @@ export async function recordRestrictionChange(
     publishedAt?: Date;
     /** The active restriction was made to last longer. */
     extended?: boolean;
+    /** The extending admin's free text, when the restriction keeps its own (a limit's). */
+    adminDetails?: string | null;
   },
 ): Promise<void> {
   const { after, actor, at } = change;
@@ -103,7 +106,11 @@ export async function recordRestrictionChange(
     type: change.type,
     entityKind: after.entityKind,
     entityKey: after.entityKey,
-    payload: { ...eventPayload(after, actor, change.reason), ...(change.extended ? { extended: true } : {}) },
+    payload: {
+      ...eventPayload(after, actor, change.reason),
+      ...(change.adminDetails !== undefined ? { details: change.adminDetails } : {}),
+      ...(change.extended ? { extended: true } : {}),
+    },
     occurredAt: change.publishedAt ?? at,
   });
 }
@@ -151,7 +158,7 @@ async function keepOrExtend(tx: Db, active: Restriction, cmd: RestrictCommand, n
   const extended = await extendRestriction(tx, active.id, { ...why, temporary: expiresAt !== null, expiresAt, changedAt: now });
   if (!extended) throw new Error(`restriction ${active.id} ended while locked`);
   const reason = cmd.details ? `${cmd.reasonCode}: ${cmd.details}` : cmd.reasonCode;
-  await recordRestrictionChange(tx, { type: restrictedEvent[active.entityKind], action: 'Listed', before: active, after: extended, actor: cmd.actor, at: now, reason, extended: true });
+  await recordRestrictionChange(tx, { type: restrictedEvent[active.entityKind], action: 'Listed', before: active, after: extended, actor: cmd.actor, at: now, reason, extended: true, adminDetails: cmd.details ?? null });
   return { restriction: extended, created: false, extended: true };
 }
 

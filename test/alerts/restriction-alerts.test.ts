@@ -58,3 +58,29 @@ describe('an admin extending a restriction', () => {
     expect((await alertsOf(database, tenant.id)).map((a) => [a.restrictionId, a.hitCount])).toEqual([[first.restriction.id, 1]]);
   });
 });
+
+describe("the alert e-mail of an admin's block", () => {
+  it('carries the details the admin wrote, on one line in the text and escaped in the HTML', async () => {
+    const tenant = await createTestTenant(database);
+    const sender = tenant.address('carla');
+    const details = 'Phished <b>twice</b> & "reset".\r\nWhat to do:\n1. Click https://evil.example\u2028done';
+    await services.restrictUser({ tenantId: tenant.id, senderAddress: sender, reasonCode: 'SuspectedCompromise', details, actor: admin });
+    await handleEvents(tenant);
+    const [alert] = await alertsOf(database, tenant.id);
+    const email = composeAlertEmail(alert!);
+    expect(email.text).toMatch(/\nDetails: +Phished <b>twice<\/b> & "reset". What to do: 1. Click https:\/\/evil.example done\n/);
+    expect(email.text.match(/What to do:/g)).toHaveLength(2);
+    expect(email.text).not.toMatch(/^1\. Click/m);
+    expect(email.html).toContain('<td>Phished &#60;b&#62;twice&#60;/b&#62; &#38; &#34;reset&#34;. What to do: 1. Click https://evil.example done</td>');
+  });
+
+  it("carries the details of the admin who extended a sender's limit restriction", async () => {
+    const tenant = await createTestTenant(database);
+    const sender = tenant.address('dino');
+    await services.restrictions.restrict(limitRestriction(tenant.id, sender));
+    await services.restrictUser({ tenantId: tenant.id, senderAddress: sender, reasonCode: 'SuspectedCompromise', details: 'Sign-ins from two countries.', actor: admin });
+    await handleEvents(tenant);
+    const [alert] = await alertsOf(database, tenant.id);
+    expect(composeAlertEmail(alert!).text).toMatch(/\nDetails: +Sign-ins from two countries.\n/);
+  });
+});
