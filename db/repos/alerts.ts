@@ -87,15 +87,23 @@ export async function findAggregatableAlert(tx: Db, key: AlertKey, since: Date):
   return row;
 }
 
-/** A repeat: the count goes up, and the alert now tells of the latest occurrence (its title too: the limit may be another). */
+/**
+ * A repeat: the count goes up, and the alert now tells of the latest occurrence (its title too: the
+ * limit may be another). Events are handled in commit order, not always the order they happened
+ * in: one that happened before the latest seen only widens the span and moves the source event on.
+ */
 export async function recordAlertHit(tx: Db, id: string, hit: { seenAt: Date; title: string; details: object; at: Date }, sourceEventId: number): Promise<Alert> {
+  const seenAt = sql`${hit.seenAt.toISOString()}::timestamptz`;
+  const latest = sql`${seenAt} >= ${alerts.lastSeenAt}`;
   const [row] = await tx
     .update(alerts)
     .set({
       hitCount: sql`${alerts.hitCount} + 1`,
-      lastSeenAt: sql`greatest(${alerts.lastSeenAt}, ${hit.seenAt.toISOString()}::timestamptz)`,
-      title: hit.title,
-      details: withSourceEvent(hit.details, sourceEventId),
+      firstSeenAt: sql`least(${alerts.firstSeenAt}, ${seenAt})`,
+      lastSeenAt: sql`greatest(${alerts.lastSeenAt}, ${seenAt})`,
+      title: sql`case when ${latest} then ${hit.title} else ${alerts.title} end`,
+      details: sql`case when ${latest} then ${JSON.stringify(withSourceEvent(hit.details, sourceEventId))}::jsonb
+        else ${alerts.details} || jsonb_build_object('sourceEventId', ${sourceEventId}::bigint) end`,
       updatedAt: hit.at,
     })
     .where(eq(alerts.id, id))

@@ -4,7 +4,7 @@ import { composeAlertEmail } from '../../domain/alerts/alert-message.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase, type TestTenant } from '../helpers/db.ts';
 import { admin, testServices } from '../helpers/services.ts';
-import { alertsOf, grantRole, limitRestriction, notificationsOf } from './alert-fixtures.ts';
+import { alertsOf, appendLimitEvent, grantRole, limitRestriction, notificationsOf } from './alert-fixtures.ts';
 
 let database: TestDatabase;
 const clock = manualClock('2026-11-26T10:00:00Z');
@@ -82,5 +82,29 @@ describe("the alert e-mail of an admin's block", () => {
     await handleEvents(tenant);
     const [alert] = await alertsOf(database, tenant.id);
     expect(composeAlertEmail(alert!).text).toMatch(/\nDetails: +Sign-ins from two countries.\n/);
+  });
+});
+
+describe('repeats handled in another order than they happened', () => {
+  it('leave the alert telling of the latest occurrence, and of the first', async () => {
+    const tenant = await createTestTenant(database);
+    const sender = tenant.address('erik');
+    const exceeded = (limit: string, limitValue: number, iso: string) =>
+      appendLimitEvent(database, tenant.id, 'SendingLimitExceeded', { sender, limit, limitValue, count: limitValue + 1 }, new Date(iso));
+    await exceeded('RecipientLimitExternalPerHour', 100, '2026-11-26T10:00:00Z');
+    await exceeded('RecipientLimitPerDay', 300, '2026-11-26T10:00:40Z');
+    // Committed later by another enforcement process, but happened earlier.
+    await exceeded('RecipientLimitInternalPerHour', 200, '2026-11-26T10:00:20Z');
+    await exceeded('RecipientLimitInternalPerHour', 200, '2026-11-26T09:59:50Z');
+    await handleEvents(tenant);
+
+    const rows = await alertsOf(database, tenant.id);
+    expect(rows.map((a) => [a.hitCount, a.title, a.firstSeenAt.toISOString(), a.lastSeenAt.toISOString()])).toEqual([
+      [4, `${sender} exceeded the sending limit RecipientLimitPerDay`, '2026-11-26T09:59:50.000Z', '2026-11-26T10:00:40.000Z'],
+    ]);
+    expect(rows[0]?.details).toMatchObject({ exceededLimit: 'RecipientLimitPerDay', limitValue: 300, count: 301 });
+    // Every event was handled: handling them again changes nothing.
+    await handleEvents(tenant);
+    expect((await alertsOf(database, tenant.id)).map((a) => a.hitCount)).toEqual([4]);
   });
 });
