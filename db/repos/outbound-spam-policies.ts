@@ -39,6 +39,14 @@ export async function findPolicyByName(db: Db, tenantId: string, name: string): 
   return row;
 }
 
+export async function findPolicyById(db: Db, tenantId: string, id: string): Promise<OutboundSpamPolicy | undefined> {
+  const [row] = await db
+    .select()
+    .from(outboundSpamPolicies)
+    .where(and(eq(outboundSpamPolicies.tenantId, tenantId), eq(outboundSpamPolicies.id, id)));
+  return row;
+}
+
 export type NewOutboundSpamRule = typeof outboundSpamRules.$inferInsert;
 export type PolicyChanges = Partial<Pick<NewOutboundSpamPolicy, 'recipientLimitExternalPerHour' | 'recipientLimitInternalPerHour' | 'recipientLimitPerDay' | 'actionWhenThresholdReached' | 'notifyOutboundSpamRecipients'>>;
 export type RuleChanges = Partial<Omit<NewOutboundSpamRule, 'id' | 'tenantId' | 'policyId' | 'name' | 'createdAt'>>;

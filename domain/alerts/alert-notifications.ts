@@ -11,9 +11,9 @@ import {
   type NewNotification,
   type Notification,
 } from '../../db/repos/alerts.ts';
-import { findPolicyByName } from '../../db/repos/outbound-spam-policies.ts';
+import { findPolicyById } from '../../db/repos/outbound-spam-policies.ts';
+import { findRestrictionById } from '../../db/repos/restrictions.ts';
 import { nextUtcMidnight } from '../clock.ts';
-import { parseAlertDetails } from './alert-signals.ts';
 
 /** The recipient token that stands for the tenant's Global Administrators. */
 export const TENANT_ADMINS = 'TenantAdmins';
@@ -48,13 +48,14 @@ function utcDay(at: Date): Date {
  * Who the outbound spam policy that restricted a sender names to hear of it (Exchange's
  * NotifyOutboundSpamRecipients): they get the e-mail of the restriction's alert beside the alert
  * policy's own recipients, even with its e-mail off. There is no alert, and so no e-mail, while
- * the alert policy or the audit log is off.
+ * the alert policy or the audit log is off. The policy is the restriction's by id, not by name:
+ * one deleted since restricts no one and names no one, and another made under its name is not it.
  */
 async function blockingPolicyRecipients(tx: Db, alert: Alert): Promise<string[]> {
-  if (alert.kind !== 'UserRestricted') return [];
-  const { policyName } = parseAlertDetails(alert.details);
-  if (!policyName) return [];
-  const blocking = await findPolicyByName(tx, alert.tenantId, policyName);
+  if (alert.kind !== 'UserRestricted' || !alert.restrictionId) return [];
+  const restriction = await findRestrictionById(tx, alert.tenantId, alert.restrictionId);
+  if (!restriction?.policyId) return [];
+  const blocking = await findPolicyById(tx, alert.tenantId, restriction.policyId);
   return (blocking?.notifyOutboundSpamRecipients ?? []).filter(isEmailAddress).map((a) => a.toLowerCase());
 }
 

@@ -108,3 +108,28 @@ describe('repeats handled in another order than they happened', () => {
     expect((await alertsOf(database, tenant.id)).map((a) => a.hitCount)).toEqual([4]);
   });
 });
+
+describe("the restricting policy's notify list", () => {
+  it('is the list of the policy that restricted the sender, not of a policy made since under its name', async () => {
+    const tenant = await createTestTenant(database);
+    const sales = await services.policies.create({ tenantId: tenant.id, name: 'Sales', settings: { notifyOutboundSpamRecipients: ['sales-desk@example.org'] }, actor: admin });
+    const restrict = (local: string) =>
+      services.restrictions.restrict({ ...limitRestriction(tenant.id, tenant.address(local)), policy: { id: sales.id, name: 'Sales', action: 'BlockUserForToday' } });
+    await restrict('gus');
+    await handleEvents(tenant);
+    await restrict('hal');
+    // Before the alert of hal's restriction is raised (e.g. by a catch-up after a restart), the
+    // policy is deleted and another one made under the same name.
+    await services.policies.remove({ tenantId: tenant.id, name: 'Sales', actor: admin });
+    await services.policies.create({ tenantId: tenant.id, name: 'sales', settings: { notifyOutboundSpamRecipients: ['someone-else@example.org'] }, actor: admin });
+    await handleEvents(tenant);
+
+    const rows = await alertsOf(database, tenant.id);
+    const recipientsOf = async (local: string) => {
+      const alert = rows.find((a) => a.entityKey === tenant.address(local));
+      return (await notificationsOf(database, tenant.id)).filter((n) => n.alertId === alert?.id).map((n) => n.recipient);
+    };
+    expect(await recipientsOf('gus')).toEqual(['sales-desk@example.org']);
+    expect(await recipientsOf('hal')).toEqual([]);
+  });
+});
