@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
 import { ConfigError } from '../config/config.ts';
 import type { Config } from '../config/load-config.ts';
@@ -51,8 +52,22 @@ export function remoteApiUrl(bot: Config['bot']): string {
   return bot.apiUrl;
 }
 
+/**
+ * The key a bot split out from the API signs with must be the API's: one generated here would
+ * make the API refuse every request the bot sends, so a missing file is a configuration error.
+ */
+export function checkRemoteSigningKey(config: Config): void {
+  const file = config.auth.signingKeyFile;
+  if (!existsSync(file)) {
+    throw new ConfigError('SENDGUARD_SIGNING_KEY_FILE', `names ${file}, which does not exist: a bot split out from the API signs its requests with the API's key, so point it at the API's key file`);
+  }
+}
+
 /** The bot's configuration problems as a ConfigError, found before anything starts. */
 export function checkBotConfig(config: Config, options: { apiInProcess: boolean }): void {
   botAuthentication(config.env, config.bot);
-  if (!options.apiInProcess) remoteApiUrl(config.bot);
+  if (!options.apiInProcess) {
+    remoteApiUrl(config.bot);
+    checkRemoteSigningKey(config);
+  }
 }

@@ -1,5 +1,5 @@
 import type { TurnContext } from 'botbuilder';
-import { loadOrCreateSigningKey } from '../api/auth/signing-key.ts';
+import { loadOrCreateSigningKey, loadSigningKey } from '../api/auth/signing-key.ts';
 import type { RouteHandler } from '../api/http-server.ts';
 import type { Services } from '../cli/services.ts';
 import { isAlertEvent } from '../domain/alerts/alert-events.ts';
@@ -71,7 +71,8 @@ export async function startBot(services: Services, options: BotOptions): Promise
   if (auth.unauthenticated) {
     log.warn('the Teams bot runs WITHOUT Bot Framework authentication (SENDGUARD_BOT_DEV_NO_AUTH=true): anyone who reaches /api/messages can act as any Teams user. Development only.');
   }
-  const key = await loadOrCreateSigningKey(config.auth.signingKeyFile);
+  // In process the API creates the key if need be; split out, the bot must use the API's (checkBotConfig).
+  const key = options.api.inProcess ? await loadOrCreateSigningKey(config.auth.signingKeyFile) : await loadSigningKey(config.auth.signingKeyFile);
   const tokens = createBotTokens({ key, issuer: config.auth.tokenIssuer, audience: config.auth.tokenAudience, botPrincipalId: auth.appId || 'sendguard-bot' });
   const graphql = createGraphQLClient({ ...graphqlTarget(services, options.api), tokens });
   const conversations = createConversationStore({ db, clock });

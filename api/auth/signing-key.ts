@@ -59,6 +59,11 @@ async function generate(file: string): Promise<string> {
   }
 }
 
+function parse(contents: string): Promise<SigningKey> {
+  const text = contents.trim();
+  return text.startsWith('-----BEGIN') ? fromPem(text) : fromJwk(JSON.parse(text) as JWK);
+}
+
 /** Reads the key (JWK JSON or PKCS#8 PEM) from `file`, generating an ES256 key there (mode 0600) when missing. */
 export async function loadOrCreateSigningKey(file: string): Promise<SigningKey> {
   let contents: string;
@@ -68,6 +73,10 @@ export async function loadOrCreateSigningKey(file: string): Promise<SigningKey> 
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     contents = await generate(file);
   }
-  const text = contents.trim();
-  return text.startsWith('-----BEGIN') ? fromPem(text) : fromJwk(JSON.parse(text) as JWK);
+  return parse(contents);
+}
+
+/** Reads the key from `file`, which must exist: for a process that signs for an API elsewhere. */
+export function loadSigningKey(file: string): Promise<SigningKey> {
+  return parse(readFileSync(file, 'utf8'));
 }

@@ -65,6 +65,16 @@ describe('starting the bot', () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it('split out from the API without the API\'s signing key, refuses to start instead of signing with a key of its own', async () => {
+    const keyFile = path.join(tmpdir(), `sendguard-missing-key-${randomUUID()}.json`);
+    const err = await startupError({ SENDGUARD_BOT_DEV_NO_AUTH: 'true', SENDGUARD_API_URL: 'http://127.0.0.1:4000/graphql', SENDGUARD_SIGNING_KEY_FILE: keyFile }, ['bot']);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toBe(
+      `invalid configuration: SENDGUARD_SIGNING_KEY_FILE names ${keyFile}, which does not exist: a bot split out from the API signs its requests with the API's key, so point it at the API's key file`,
+    );
+    expect(existsSync(keyFile)).toBe(false);
+  });
+
   it('logs a warning when it runs without Bot Framework authentication', async () => {
     const { logger, lines } = capturingLogger();
     const running = await startSendguard(testConfig({ SENDGUARD_BOT_DEV_NO_AUTH: 'true' }), { roles: ['api', 'bot'], database, logger });
