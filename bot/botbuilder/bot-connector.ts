@@ -21,7 +21,10 @@ function connectorError(err: unknown): unknown {
   if (typeof err !== 'object' || err === null) return err;
   const failure = err as HttpFailure & { message?: unknown; code?: unknown };
   const message = typeof failure.message === 'string' ? failure.message : 'connector call failed';
-  if (typeof failure.statusCode === 'number') return new ConnectorError(message, failure.statusCode, parseRetryAfter(headerOf(failure, 'retry-after'), new Date()));
+  // botbuilder's RestError carries the code of Teams' `{ error: { code, message } }` body as `code`.
+  if (typeof failure.statusCode === 'number') {
+    return new ConnectorError(message, failure.statusCode, parseRetryAfter(headerOf(failure, 'retry-after'), new Date()), typeof failure.code === 'string' ? failure.code : null);
+  }
   if (typeof failure.code === 'string' && /^E[A-Z]+/.test(failure.code)) return new ConnectorError(message, null, null);
   return err;
 }

@@ -13,6 +13,8 @@ export class ConnectorError extends Error {
     readonly status: number | null,
     /** From Retry-After, when the connector said how long to wait. */
     readonly retryAfterMs: number | null,
+    /** The error code Teams put in the body (`{ error: { code } }`), such as `BotNotInConversationRoster`. */
+    readonly code: string | null = null,
   ) {
     super(message);
   }
@@ -20,6 +22,14 @@ export class ConnectorError extends Error {
   /** Throttled, a server error, or no answer at all: worth another try. */
   get retryable(): boolean {
     return this.status === null || this.status === 429 || this.status >= 500;
+  }
+
+  /**
+   * The bot was removed from the conversation, or the conversation was deleted, while the bot did
+   * not hear of it. Other 403s (blocked by a user or an admin) and 404s (a deleted message) are not.
+   */
+  get conversationGone(): boolean {
+    return (this.status === 403 && this.code === 'BotNotInConversationRoster') || (this.status === 404 && this.code === 'ConversationNotFound');
   }
 }
 

@@ -51,9 +51,9 @@ export function alertCard(alert: Alert, now: Date) {
   });
 }
 
-/** Refusals that another try cannot fix: the bot was removed, or the conversation is gone. */
+/** Refusals that another try cannot fix: the bot was removed or blocked, or the conversation is gone. */
 function permanent(err: unknown): unknown {
-  if (err instanceof ConnectorError && (err.status === 403 || err.status === 404)) return new PermanentDeliveryError(`Teams refused the post (${err.status}): ${err.message}`);
+  if (err instanceof ConnectorError && (err.status === 403 || err.status === 404)) return new PermanentDeliveryError(`Teams refused the post (${err.status}${err.code ? ` ${err.code}` : ''}): ${err.message}`);
   return err;
 }
 
@@ -77,6 +77,8 @@ export function createTeamsDeliverer(deps: { conversations: ConversationStore; n
         const card = alertCard(alert, deps.clock.now());
         await withConnectorRetry(() => deps.connector.post(referenceOf(conversation), card), deps.retry);
       } catch (err) {
+        // A removal the bot missed (it was down): forget the conversation, as the removal would have.
+        if (err instanceof ConnectorError && err.conversationGone) await deps.conversations.forget(conversation.tenantId, conversation.conversationId);
         throw permanent(err);
       }
     },

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AdaptiveCard } from '../../bot/cards/adaptive-card.ts';
 import { startSendguard, type RunningSendguard } from '../../cli/serve.ts';
 import { createLogger } from '../../cli/logger.ts';
-import { postedCardsOf } from '../../db/repos/teams-conversations.ts';
+import { findConversation, postedCardsOf } from '../../db/repos/teams-conversations.ts';
 import { appendLimitEvent } from '../alerts/alert-fixtures.ts';
 import { grantRole } from '../helpers/bot.ts';
 import { buttonTitles, cardText } from '../helpers/cards/card-inspection.ts';
@@ -244,6 +244,25 @@ describe('/api/messages on a running server', () => {
     expect(postsFor('gus')).toEqual([]);
     expect(postsFor('hal')).toEqual([]);
     expect(await teamsNotifications('fay')).toEqual(['Sent']);
+  });
+
+  it('forgets a conversation Teams says the bot is no longer in or that is gone, and keeps one refused for another reason', async () => {
+    const refusedWith = async (status: number, code: string) => {
+      const chat = await newChat();
+      await say(chat, 'subscribe');
+      const address = chat.tenant.address('ivy');
+      connector.refuse('post', status, 1, {}, code);
+      await sendguard.services.restrictions.restrict({ tenantId: chat.tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+      await connector.until(async () => {
+        const [alert] = (await sendguard.services.alertQueries.list(chat.tenant.id, { entityKey: address }, { first: 5 })).nodes;
+        const sent = await sendguard.services.alertQueries.notifications(chat.tenant.id, alert?.id ?? '');
+        expect(sent.filter((n) => n.channel === 'teams').map((n) => n.status)).toEqual(['Failed']);
+      }, 30_000);
+      return findConversation(sendguard.services.db, chat.tenant.id, chat.conversationId);
+    };
+    expect(await refusedWith(403, 'BotNotInConversationRoster')).toBeUndefined();
+    expect(await refusedWith(404, 'ConversationNotFound')).toBeUndefined();
+    expect(await refusedWith(403, 'BotDisabledByAdmin')).toMatchObject({ subscribed: true });
   });
 
   it('posts other alerts ("Sending limit nearly reached") to subscribed conversations as an alert card', async () => {

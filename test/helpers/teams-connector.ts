@@ -19,6 +19,8 @@ interface PlannedFailure {
   kind: ConnectorCallKind;
   status: number;
   headers: Record<string, string>;
+  /** The Teams error code in the body. */
+  code: string;
   remaining: number;
 }
 
@@ -61,7 +63,7 @@ export async function startTeamsConnector() {
     if (failure) {
       failure.remaining -= 1;
       calls.push({ ...target, activity, status: failure.status });
-      res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers }).end('{"error":{"code":"Throttled","message":"try later"}}');
+      res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers }).end(JSON.stringify({ error: { code: failure.code, message: 'refused by the test' } }));
       return;
     }
     const id = target.kind === 'update' ? target.activityId : `activity-${next++}`;
@@ -75,9 +77,9 @@ export async function startTeamsConnector() {
   return {
     url,
     calls,
-    /** Answer the next `times` calls of this kind with `status` (and headers such as Retry-After). */
-    refuse(kind: ConnectorCallKind, status: number, times: number, headers: Record<string, string> = {}): void {
-      failures.push({ kind, status, headers, remaining: times });
+    /** Answer the next `times` calls of this kind with `status` (and headers such as Retry-After) and a Teams error code. */
+    refuse(kind: ConnectorCallKind, status: number, times: number, headers: Record<string, string> = {}, code = 'Throttled'): void {
+      failures.push({ kind, status, headers, code, remaining: times });
     },
     /** The calls accepted (status 200) of the kinds asked for, in order. */
     accepted(...kinds: ConnectorCallKind[]): ConnectorCall[] {
