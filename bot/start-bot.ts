@@ -51,7 +51,7 @@ function graphqlTarget(services: Services, api: BotApiAccess): { fetch: GraphQLF
 }
 
 function notificationWorker(services: Services, teams: TeamsNotificationHook): { worker: NotificationWorker; unsubscribe: () => void } {
-  const worker = createNotificationWorker({ db: services.db, clock: services.clock, logger: services.logger, deliverers: { teams: (n, a) => teams.deliverTeams(n, a) } });
+  const worker = createNotificationWorker({ db: services.db, clock: services.clock, logger: services.logger, deliverers: { teams: (n, a, signal) => teams.deliverTeams(n, a, signal) } });
   const unsubscribe = services.events.subscribe((event) => {
     if (isAlertEvent(event.type)) worker.wake();
   });

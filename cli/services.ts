@@ -75,7 +75,7 @@ export function createServices(deps: { config: Config; database: Database; clock
     auditQueries: createAuditQueries({ db }),
     /** The notification outbox worker: e-mail when an SMTP server is configured, Teams when the bot hands in its hook. */
     notificationWorker: (teams?: TeamsNotificationHook) =>
-      createNotificationWorker({ db, clock, logger, deliverers: { email: alertMailer?.deliver, teams: teams && ((n, a) => teams.deliverTeams(n, a)) } }),
+      createNotificationWorker({ db, clock, logger, deliverers: { email: alertMailer?.deliver, teams: teams && ((n, a, signal) => teams.deliverTeams(n, a, signal)) } }),
   };
 }
 

@@ -29,6 +29,20 @@ function connectorError(err: unknown): unknown {
   return err;
 }
 
+/**
+ * The call, or a ConnectorError as soon as `signal` aborts. botbuilder's HTTP pipeline waits out a
+ * 429's Retry-After itself, with no way to cancel it; on shutdown that wait is left behind.
+ */
+function unlessAborted<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return call;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new ConnectorError('stopped before Teams answered', null, null));
+    if (signal.aborted) abort();
+    signal.addEventListener('abort', abort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
 /** Proactive posts and updates through CloudAdapter.continueConversationAsync. */
 export function createBotConnector(adapter: CloudAdapter, appId: string): Connector {
   // The adapter's onTurnError would swallow a failure inside the turn; it is carried out instead.
@@ -49,9 +63,9 @@ export function createBotConnector(adapter: CloudAdapter, appId: string): Connec
   }
 
   return {
-    async post(reference, card: AdaptiveCard) {
+    async post(reference, card: AdaptiveCard, signal) {
       let activityId: string | undefined;
-      await inConversation(reference, async (context) => {
+      const posting = inConversation(reference, async (context) => {
         // botbuilder makes every send a reply to the turn's (made-up) activity; a notice is a new post.
         context.onSendActivities(async (_context, activities, next) => {
           for (const activity of activities) delete activity.replyToId;
@@ -59,13 +73,15 @@ export function createBotConnector(adapter: CloudAdapter, appId: string): Connec
         });
         activityId = (await context.sendActivity(cardMessage(card)))?.id;
       });
+      await unlessAborted(posting, signal);
       if (!activityId) throw new ConnectorError('the connector returned no activity id', 502, null);
       return { activityId };
     },
-    async update(reference, activityId, card) {
-      await inConversation(reference, async (context) => {
+    async update(reference, activityId, card, signal) {
+      const updating = inConversation(reference, async (context) => {
         await context.updateActivity({ ...cardMessage(card), id: activityId });
       });
+      await unlessAborted(updating, signal);
     },
   };
 }

@@ -1,9 +1,12 @@
 import type { AdaptiveCard } from '../cards/adaptive-card.ts';
 
-/** Posting into a conversation the bot was in before, outside any turn (botbuilder-free). */
+/**
+ * Posting into a conversation the bot was in before, outside any turn (botbuilder-free). A call
+ * whose `signal` aborts (shutdown) stops waiting for Teams and throws ConnectorError with status null.
+ */
 export interface Connector {
-  post(reference: Record<string, unknown>, card: AdaptiveCard): Promise<{ activityId: string }>;
-  update(reference: Record<string, unknown>, activityId: string, card: AdaptiveCard): Promise<void>;
+  post(reference: Record<string, unknown>, card: AdaptiveCard, signal?: AbortSignal): Promise<{ activityId: string }>;
+  update(reference: Record<string, unknown>, activityId: string, card: AdaptiveCard, signal?: AbortSignal): Promise<void>;
 }
 
 /** The Bot Framework connector answered with an error, or could not be reached (status null). */

@@ -83,7 +83,7 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
   }
 
   /** Posts the notice into one conversation at most once, whoever asks and in however many processes. */
-  async function postTo(conversation: TeamsConversation, restrictionRowId: string, card: AdaptiveCard): Promise<NoticeOutcome> {
+  async function postTo(conversation: TeamsConversation, restrictionRowId: string, card: AdaptiveCard, signal: AbortSignal): Promise<NoticeOutcome> {
     const key = { tenantId: conversation.tenantId, conversationId: conversation.conversationId, restrictionId: restrictionRowId };
     const unsavedKey = JSON.stringify(key);
     const posted = unsaved.get(unsavedKey);
@@ -96,7 +96,7 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
     if (!claim) return (await findPostedCard(db, key))?.activityId ? 'already-posted' : 'busy';
     let activityId: string;
     try {
-      ({ activityId } = await withConnectorRetry(() => connector.post(referenceOf(conversation), card), retry, stopping.signal));
+      ({ activityId } = await withConnectorRetry(() => connector.post(referenceOf(conversation), card, signal), retry, signal));
     } catch (err) {
       // Never posted: give the claim up so a retry may post it.
       await dropPostedCardClaim(db, claim);
@@ -142,15 +142,17 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
      * sending email" alert, so the alert policy's switch, its daily limit and the audit-log switch
      * decide, and the notification's record says what happened. Posted once per conversation.
      */
-    async deliver(conversation: TeamsConversation, restrictionRowId: string): Promise<NoticeOutcome> {
+    async deliver(conversation: TeamsConversation, restrictionRowId: string, signal?: AbortSignal): Promise<NoticeOutcome> {
       const current = await notice(conversation.tenantId, restrictionRowId);
       if (!current) return 'restriction-gone';
+      // Given up when the caller (the notification worker) stops, or this process does.
+      const stop = signal ? AbortSignal.any([stopping.signal, signal]) : stopping.signal;
       // A retry after a crash may find another process still holding the claim: wait a little for it.
       for (let attempt = 0; ; attempt += 1) {
-        const outcome = await postTo(conversation, restrictionRowId, current.card);
+        const outcome = await postTo(conversation, restrictionRowId, current.card, stop);
         if (outcome === 'posted' && current.user.status === 'RESTRICTED') await releasedMeanwhile(conversation.tenantId, restrictionRowId);
-        if (outcome !== 'busy' || attempt >= busyChecks) return outcome;
-        await new Promise((resolve) => setTimeout(resolve, busyCheckMs));
+        if (outcome !== 'busy' || attempt >= busyChecks || stop.aborted) return outcome;
+        await pause(busyCheckMs, stop);
       }
     },
     /** Resolves once everything handed in so far is done (tests, shutdown). */

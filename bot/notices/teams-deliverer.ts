@@ -64,18 +64,18 @@ function permanent(err: unknown): unknown {
  */
 export function createTeamsDeliverer(deps: { conversations: ConversationStore; notices: RestrictionNotices; connector: Connector; clock: Clock; retry: RetryOptions }): TeamsNotificationHook {
   return {
-    async deliverTeams(notification: Notification, alert: Alert): Promise<void> {
+    async deliverTeams(notification: Notification, alert: Alert, signal?: AbortSignal): Promise<void> {
       const conversation = await deps.conversations.find(alert.tenantId, notification.recipient);
       if (!conversation) throw new PermanentDeliveryError('the bot is no longer in this conversation');
       if (!conversation.subscribed) throw new PermanentDeliveryError('the conversation unsubscribed from notices');
       try {
         if (alert.kind === 'UserRestricted' && alert.entityKind === 'user' && alert.restrictionId) {
-          const outcome = await deps.notices.deliver(conversation, alert.restrictionId);
+          const outcome = await deps.notices.deliver(conversation, alert.restrictionId, signal);
           if (outcome === 'busy') throw new Error('the restriction notice is being posted by another process');
           return;
         }
         const card = alertCard(alert, deps.clock.now());
-        await withConnectorRetry(() => deps.connector.post(referenceOf(conversation), card), deps.retry);
+        await withConnectorRetry(() => deps.connector.post(referenceOf(conversation), card, signal), deps.retry, signal);
       } catch (err) {
         // A removal the bot missed (it was down): forget the conversation, as the removal would have.
         if (err instanceof ConnectorError && err.conversationGone) await deps.conversations.forget(conversation.tenantId, conversation.conversationId);

@@ -14,12 +14,14 @@ import { PermanentDeliveryError } from './errors.ts';
 /**
  * Delivers one notification; resolves only once the channel accepted it. Throw
  * `PermanentDeliveryError` when retrying cannot help; anything else is retried with backoff.
+ * `signal` aborts when the worker stops: stop waiting (throttling, backoff) and throw, so the
+ * notification is tried again later instead of holding the shutdown up.
  */
-export type NotificationDeliverer = (notification: Notification, alert: Alert) => Promise<void>;
+export type NotificationDeliverer = (notification: Notification, alert: Alert, signal: AbortSignal) => Promise<void>;
 
 /** The hook the Teams bot implements: post the alert to the conversation named in `notification.recipient`. */
 export interface TeamsNotificationHook {
-  deliverTeams(notification: Notification, alert: Alert): Promise<void>;
+  deliverTeams(notification: Notification, alert: Alert, signal?: AbortSignal): Promise<void>;
 }
 
 export interface NotificationWorkerLogger {
@@ -75,12 +77,13 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
   const runs = createFailureLog(logger, 'notification run');
   let again = false;
   let started = false;
+  let stopping = new AbortController();
 
   async function attempt(n: Notification, alert: Alert | undefined): Promise<unknown> {
     const deliverer = deliverers[n.channel];
     try {
       if (!deliverer || !alert) throw new PermanentDeliveryError(alert ? `no deliverer for ${n.channel}` : `alert ${n.alertId} is gone`);
-      await deliverer(n, alert);
+      await deliverer(n, alert, stopping.signal);
       return undefined;
     } catch (err) {
       return err ?? new Error('delivery failed');
@@ -149,6 +152,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     start(): void {
       if (started) return;
       started = true;
+      if (stopping.signal.aborted) stopping = new AbortController();
       tick();
     },
     /** Runs now instead of at the next poll (a new alert was raised). */
@@ -158,6 +162,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     async stop(): Promise<void> {
       started = false;
       clearTimeout(timer);
+      stopping.abort();
       await running;
     },
   };

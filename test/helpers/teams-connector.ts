@@ -81,6 +81,10 @@ export async function startTeamsConnector() {
     refuse(kind: ConnectorCallKind, status: number, times: number, headers: Record<string, string> = {}, code = 'Throttled'): void {
       failures.push({ kind, status, headers, code, remaining: times });
     },
+    /** Accept every call from now on. */
+    stopRefusing(): void {
+      failures.splice(0);
+    },
     /** The calls accepted (status 200) of the kinds asked for, in order. */
     accepted(...kinds: ConnectorCallKind[]): ConnectorCall[] {
       return calls.filter((c) => c.status === 200 && kinds.includes(c.kind));

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSendguard } from '../../cli/serve.ts';
+import { createLogger } from '../../cli/logger.ts';
+import { grantRole } from '../helpers/bot.ts';
+import { cardText } from '../helpers/cards/card-inspection.ts';
+import { testConfig } from '../helpers/config.ts';
+import { createTestDatabase, createTestTenant, type TestDatabase } from '../helpers/db.ts';
+import { policyActor } from '../helpers/services.ts';
+import { cardOf, startTeamsConnector, type TeamsConnector } from '../helpers/teams-connector.ts';
+
+let database: TestDatabase;
+let connector: TeamsConnector;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  connector = await startTeamsConnector();
+});
+afterAll(async () => {
+  await connector?.close();
+  await database?.close();
+});
+
+const env = { SENDGUARD_BOT_DEV_NO_AUTH: 'true' };
+
+describe('stopping the bot while Teams throttles', () => {
+  it('stops without waiting out Retry-After, and posts the notice once after the restart', async () => {
+    const first = await startSendguard(testConfig(env), { roles: ['api', 'bot'], database, logger: createLogger('silent') });
+    const tenant = await createTestTenant(database);
+    const objectId = randomUUID();
+    await grantRole(first.services, tenant.id, objectId, 'Security Administrator');
+    const conversationId = `a:${randomUUID()}`;
+    const subscribe = {
+      type: 'message',
+      id: randomUUID(),
+      text: 'subscribe',
+      channelId: 'msteams',
+      serviceUrl: connector.url,
+      from: { id: `29:${objectId}`, name: 'Lynne Robbins', aadObjectId: objectId },
+      recipient: { id: '28:sendguard-bot', name: 'Sendguard' },
+      conversation: { id: conversationId, conversationType: 'personal', tenantId: tenant.id },
+      channelData: { tenant: { id: tenant.id } },
+    };
+    const res = await fetch(`${first.urls.http}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(subscribe) });
+    expect(res.status).toBe(200);
+
+    // Teams asks for ten minutes' patience, far longer than the test (or SENDGUARD_SHUTDOWN_TIMEOUT_MS) allows.
+    connector.refuse('post', 429, 1000, { 'Retry-After': '600' });
+    const address = tenant.address('alice');
+    await first.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    await connector.until(() => expect(connector.calls.filter((c) => c.kind === 'post' && c.conversationId === conversationId).map((c) => c.status)).toContain(429), 30_000);
+    await first.stop();
+
+    const [alert] = (await first.services.alertQueries.list(tenant.id, { entityKey: address }, { first: 5 })).nodes;
+    const teams = async () => (await first.services.alertQueries.notifications(tenant.id, alert?.id ?? '')).filter((n) => n.channel === 'teams');
+    expect((await teams()).map((n) => n.status)).toEqual(['Pending']);
+
+    // Teams is fine again; the notification is due again shortly after the stop.
+    connector.stopRefusing();
+    const second = await startSendguard(testConfig(env), { roles: ['api', 'bot'], database, logger: createLogger('silent') });
+    try {
+      await connector.until(async () => expect((await teams()).map((n) => n.status)).toEqual(['Sent']), 60_000);
+    } finally {
+      await second.stop();
+    }
+    const posts = connector.accepted('post').filter((c) => c.conversationId === conversationId && cardText(cardOf(c.activity)).includes(address));
+    expect(posts).toHaveLength(1);
+  });
+});
