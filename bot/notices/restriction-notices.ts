@@ -4,8 +4,12 @@ import {
   claimPostedCard,
   completePostedCard,
   dropPostedCardClaim,
+  deleteConversation,
   findPostedCard,
-  postedCardsOf,
+  leaseDueCardUpdates,
+  markPostedCardsForUpdate,
+  settleCardUpdate,
+  type DueCardUpdate,
   type TeamsConversation,
 } from '../../db/repos/teams-conversations.ts';
 import type { Clock } from '../../domain/clock.ts';
@@ -16,7 +20,7 @@ import { restrictionNoticeCard, type NoticeUser } from '../cards/restriction-not
 import type { GraphQLClient } from '../graphql/graphql-client.ts';
 import { restrictedUserId } from '../graphql/restriction-query.ts';
 import type { BotLogger } from '../sendguard-bot.ts';
-import { backoffMs, defaultRetry, pause, withConnectorRetry, type Connector, type RetryOptions } from './connector.ts';
+import { backoffMs, ConnectorError, defaultRetry, pause, withConnectorRetry, type Connector, type RetryOptions } from './connector.ts';
 
 export interface RestrictionNoticesDeps {
   db: Db;
@@ -27,6 +31,10 @@ export interface RestrictionNoticesDeps {
   retry?: RetryOptions;
   /** A claim older than this belongs to a process that died while posting; it may be taken over. */
   claimLeaseMs?: number;
+  /** Tries of an update Teams keeps refusing, and the waits between them (after `retry`'s own). */
+  updateRetry?: RetryOptions;
+  /** How often the updates owed are looked for (those refused before, those of a stopped process). */
+  updatePollMs?: number;
 }
 
 /** `busy`: another process is posting this notice right now. */
@@ -36,6 +44,7 @@ const payload = z.object({ restrictionId: z.string().uuid(), extended: z.boolean
 const endedTypes = new Set(['UserReleased', 'RestrictionExpired']);
 const busyChecks = 20;
 const busyCheckMs = 250;
+const updateBatch = 20;
 
 /** The stored ConversationReference of a conversation, as the connector takes it. */
 export function referenceOf(conversation: TeamsConversation): Record<string, unknown> {
@@ -54,6 +63,9 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
   const { db, clock, connector, logger } = deps;
   const retry = deps.retry ?? defaultRetry;
   const leaseMs = deps.claimLeaseMs ?? 10 * 60_000;
+  const updateRetry = deps.updateRetry ?? { attempts: 12, baseMs: 10_000, maxMs: 60 * 60_000 };
+  const updatePollMs = deps.updatePollMs ?? 30_000;
+  let poll: NodeJS.Timeout | undefined;
   const stopping = new AbortController();
   const unsaved = new Map<string, { claim: string; activityId: string }>();
   let queue: Promise<void> = Promise.resolve();
@@ -106,17 +118,49 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
     return 'posted';
   }
 
+  /** One owed update: made, rescheduled with backoff, or given up when Teams says it never can be. */
+  async function updateCard(due: DueCardUpdate, current: AdaptiveCard | null): Promise<void> {
+    const { card, conversation } = due;
+    const where = { tenantId: card.tenantId, conversationId: card.conversationId };
+    try {
+      if (current) await withConnectorRetry(() => connector.update(referenceOf(conversation), card.activityId, current, stopping.signal), retry, stopping.signal);
+      await settleCardUpdate(db, due, null);
+    } catch (err) {
+      const attempts = card.updateAttempts + 1;
+      if (err instanceof ConnectorError && err.conversationGone) return deleteConversation(db, card.tenantId, card.conversationId);
+      if (err instanceof ConnectorError && err.status !== null && !err.retryable) {
+        logger.warn({ err, ...where }, 'restriction notice cannot be updated; giving up');
+        return settleCardUpdate(db, due, null);
+      }
+      if (attempts >= updateRetry.attempts) {
+        logger.warn({ err, ...where, attempts }, 'restriction notice not updated after every try; giving up');
+        return settleCardUpdate(db, due, null);
+      }
+      logger.warn({ err, ...where, attempts }, 'restriction notice not updated; will retry');
+      await settleCardUpdate(db, due, new Date(clock.now().getTime() + backoffMs(updateRetry, attempts)));
+    }
+  }
+
+  /** Makes the updates that are due (of one restriction, or all), a batch at a time. */
+  async function updateDue(restriction?: { tenantId: string; restrictionId: string }): Promise<void> {
+    while (!stopping.signal.aborted) {
+      const now = clock.now();
+      const due = await leaseDueCardUpdates(db, { now, leaseUntil: new Date(now.getTime() + leaseMs), limit: updateBatch, restriction });
+      const current = new Map<string, Promise<AdaptiveCard | null>>();
+      const cardOf = (d: DueCardUpdate) => {
+        const key = d.card.restrictionId;
+        if (!current.has(key)) current.set(key, notice(d.card.tenantId, key).then((n) => n?.card ?? null));
+        return current.get(key) as Promise<AdaptiveCard | null>;
+      };
+      await Promise.all(due.map(async (d) => updateCard(d, await cardOf(d))));
+      if (due.length < updateBatch) return;
+    }
+  }
+
+  /** The restriction changed: its posted notices owe an update, kept in the database until made. */
   async function updatePosted(tenantId: string, restrictionRowId: string): Promise<void> {
-    const posted = await postedCardsOf(db, tenantId, restrictionRowId);
-    if (posted.length === 0) return;
-    const current = await notice(tenantId, restrictionRowId);
-    if (!current) return;
-    const results = await Promise.allSettled(
-      posted.map(({ card, conversation }) => withConnectorRetry(() => connector.update(referenceOf(conversation), card.activityId, current.card), retry, stopping.signal)),
-    );
-    results.forEach((r, i) => {
-      if (r.status === 'rejected') logger.warn({ err: r.reason, tenantId, conversationId: posted[i]?.conversation.conversationId }, 'restriction notice not updated');
-    });
+    await markPostedCardsForUpdate(db, tenantId, restrictionRowId, clock.now());
+    await updateDue({ tenantId, restrictionId: restrictionRowId });
   }
 
   /** Released while the notice was on its way: the release's update may not have found it yet. */
@@ -155,9 +199,20 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
         await pause(busyCheckMs, stop);
       }
     },
+    /** Makes the updates owed now: refused before, or left by a process that stopped. */
+    updateDue(): Promise<void> {
+      enqueue(() => updateDue());
+      return queue;
+    },
+    /** Looks for owed updates now and every `updatePollMs`. */
+    start(): void {
+      enqueue(() => updateDue());
+      poll = setInterval(() => enqueue(() => updateDue()), updatePollMs);
+    },
     /** Resolves once everything handed in so far is done (tests, shutdown). */
     idle: (): Promise<void> => queue,
     async stop(): Promise<void> {
+      clearInterval(poll);
       stopping.abort();
       await queue;
     },

@@ -1,4 +1,4 @@
-import { and, asc, eq, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { teamsConversations, teamsPostedCards } from '../schema/teams.ts';
 
@@ -125,4 +125,54 @@ export async function postedCardsOf(db: Db, tenantId: string, restrictionId: str
     .where(and(eq(teamsPostedCards.tenantId, tenantId), eq(teamsPostedCards.restrictionId, restrictionId), ne(teamsPostedCards.activityId, CLAIMED)))
     .orderBy(asc(teamsPostedCards.createdAt));
   return rows;
+}
+
+/** The restriction changed: every posted card of it owes an update, due at `at`. */
+export async function markPostedCardsForUpdate(db: Db, tenantId: string, restrictionId: string, at: Date): Promise<void> {
+  await db
+    .update(teamsPostedCards)
+    .set({ updateDueAt: at, updateAttempts: 0 })
+    .where(and(eq(teamsPostedCards.tenantId, tenantId), eq(teamsPostedCards.restrictionId, restrictionId), ne(teamsPostedCards.activityId, CLAIMED)));
+}
+
+export interface DueCardUpdate {
+  card: TeamsPostedCard;
+  conversation: TeamsConversation;
+  /** The lease taken on the update; finishing or rescheduling it only applies while it still holds. */
+  leasedUntil: Date;
+}
+
+/**
+ * Leases up to `limit` posted cards whose update is due (optionally of one restriction) until
+ * `leaseUntil`, skipping those another process holds, so each is updated by one process at a time.
+ */
+export async function leaseDueCardUpdates(
+  db: Db,
+  options: { now: Date; leaseUntil: Date; limit: number; restriction?: { tenantId: string; restrictionId: string } },
+): Promise<DueCardUpdate[]> {
+  return db.transaction(async (tx) => {
+    const only = options.restriction ? and(eq(teamsPostedCards.tenantId, options.restriction.tenantId), eq(teamsPostedCards.restrictionId, options.restriction.restrictionId)) : undefined;
+    const rows = await tx
+      .select({ card: teamsPostedCards, conversation: teamsConversations })
+      .from(teamsPostedCards)
+      .innerJoin(teamsConversations, and(eq(teamsConversations.tenantId, teamsPostedCards.tenantId), eq(teamsConversations.conversationId, teamsPostedCards.conversationId)))
+      .where(and(isNotNull(teamsPostedCards.updateDueAt), lte(teamsPostedCards.updateDueAt, options.now), only))
+      .orderBy(asc(teamsPostedCards.updateDueAt))
+      .limit(options.limit)
+      .for('update', { of: teamsPostedCards, skipLocked: true });
+    if (rows.length === 0) return [];
+    await tx.update(teamsPostedCards).set({ updateDueAt: options.leaseUntil }).where(inArray(teamsPostedCards.id, rows.map((r) => r.card.id)));
+    return rows.map((r) => ({ ...r, leasedUntil: options.leaseUntil }));
+  });
+}
+
+/**
+ * The leased update is done (`retryAt` null) or is to be tried again at `retryAt`. A card marked
+ * again meanwhile (the restriction changed once more) keeps that newer due time.
+ */
+export async function settleCardUpdate(db: Db, due: Pick<DueCardUpdate, 'card' | 'leasedUntil'>, retryAt: Date | null): Promise<void> {
+  await db
+    .update(teamsPostedCards)
+    .set(retryAt ? { updateDueAt: retryAt, updateAttempts: sql`${teamsPostedCards.updateAttempts} + 1` } : { updateDueAt: null, updateAttempts: 0 })
+    .where(and(eq(teamsPostedCards.id, due.card.id), eq(teamsPostedCards.updateDueAt, due.leasedUntil)));
 }

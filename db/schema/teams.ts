@@ -1,4 +1,4 @@
-import { boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { tenants } from './tenants.ts';
 
 /** Where the bot may post proactively (Bot Framework ConversationReference as JSON). */
@@ -31,6 +31,10 @@ export const teamsPostedCards = pgTable(
     activityId: text('activity_id').notNull(),
     restrictionId: uuid('restriction_id').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The card shows an outdated state: when to (try to) update it next; null when it is current. */
+    updateDueAt: timestamp('update_due_at', { withTimezone: true, mode: 'date' }),
+    /** Failed tries of the update that is due. */
+    updateAttempts: integer('update_attempts').notNull().default(0),
   },
-  (t) => [index('teams_posted_cards_restriction_idx').on(t.restrictionId)],
+  (t) => [index('teams_posted_cards_restriction_idx').on(t.restrictionId), index('teams_posted_cards_update_due_idx').on(t.updateDueAt)],
 );

@@ -1,23 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdaptiveCard } from '../../bot/cards/adaptive-card.ts';
-import type { Connector } from '../../bot/notices/connector.ts';
+import { ConnectorError, type Connector } from '../../bot/notices/connector.ts';
 import { findConversation, postedCardsOf } from '../../db/repos/teams-conversations.ts';
 import { grantRole, startBotHarness, teamsUser, type BotHarness } from '../helpers/bot.ts';
 import { cardText, markdownTexts } from '../helpers/cards/card-inspection.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestTenant, failPostedCardSaves } from '../helpers/db.ts';
-import { policyActor } from '../helpers/services.ts';
+import { policyActor, secondAdmin } from '../helpers/services.ts';
 
 const clock = manualClock('2026-11-26T10:00:00Z');
 /** Teams as the bot posts to it: every post lands, in order. */
 const posts: { conversationId: string; activityId: string; card: AdaptiveCard }[] = [];
+const updates: { activityId: string; card: AdaptiveCard }[] = [];
+/** Updates Teams refuses next (a server error, every try). */
+let failingUpdates = 0;
 const connector: Connector = {
   post(reference, card) {
     const activityId = `activity-${posts.length + 1}`;
     posts.push({ conversationId: String((reference.conversation as { id?: unknown } | undefined)?.id), activityId, card });
     return Promise.resolve({ activityId });
   },
-  update: () => Promise.resolve(),
+  update(_reference, activityId, card) {
+    if (failingUpdates > 0) {
+      failingUpdates -= 1;
+      return Promise.reject(new ConnectorError('Service Unavailable', 503, null));
+    }
+    updates.push({ activityId, card });
+    return Promise.resolve();
+  },
 };
 let harness: BotHarness;
 
@@ -56,6 +66,29 @@ describe('restriction notices', () => {
     const mine = posts.filter((p) => p.conversationId === lynne.conversationId);
     expect(mine.map((p) => cardText(p.card).includes(`${address} was restricted`))).toEqual([true]);
     expect((await postedCardsOf(harness.services.db, tenant.id, restriction.id)).map((p) => p.card.activityId)).toEqual([mine[0]?.activityId]);
+  });
+
+  it('updates a posted notice after a release even when Teams refused the update at first, without posting it again', async () => {
+    const { tenant, lynne, conversation } = await subscribedChat();
+    const address = tenant.address('bea');
+    const { restriction } = await harness.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    await expect(harness.bot.notices.deliver(conversation, restriction.id)).resolves.toBe('posted');
+    const [posted] = posts.filter((p) => p.conversationId === lynne.conversationId);
+    // Both tries of the release's update are refused.
+    failingUpdates = 2;
+    await harness.services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reason: 'password reset', acknowledgedRecommendations: [], actor: secondAdmin });
+    await harness.services.events.flush();
+    await harness.bot.notices.idle();
+    expect(updates.filter((u) => u.activityId === posted?.activityId)).toEqual([]);
+
+    // Later, Teams answers again: the update owed is made.
+    clock.advance(60 * 60_000);
+    await harness.bot.notices.updateDue();
+    const made = updates.filter((u) => u.activityId === posted?.activityId);
+    expect(made.map((u) => cardText(u.card).includes(`${address} was released`))).toEqual([true]);
+    await harness.bot.notices.updateDue();
+    expect(updates.filter((u) => u.activityId === posted?.activityId)).toHaveLength(1);
+    expect(posts.filter((p) => p.conversationId === lynne.conversationId)).toHaveLength(1);
   });
 
   it('posts a notice that shows a policy name with Markdown characters as it is', async () => {
