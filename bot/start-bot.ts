@@ -91,7 +91,7 @@ export async function startBot(services: Services, options: BotOptions): Promise
   const connector = options.connector ?? createBotConnector(adapter, auth.appId);
   const notices = createRestrictionNotices({ db, clock, graphql, connector, logger: log, retry });
   const stopNotices = services.events.subscribe((event) => notices.handle(event));
-  notices.start();
+  notices.start(services.events.lastDeliveredId);
   const teams = createTeamsDeliverer({ conversations, notices, connector, clock, retry });
   const own = options.runsAlerting ? undefined : notificationWorker(services, teams);
   const handleTurn = botTurnHandler(bot);

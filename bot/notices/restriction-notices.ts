@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
+import { eventIdBefore, readEventsOfTypes } from '../../db/repos/events.ts';
 import {
   claimPostedCard,
   completePostedCard,
@@ -45,6 +46,9 @@ const endedTypes = new Set(['UserReleased', 'RestrictionExpired']);
 const busyChecks = 20;
 const busyCheckMs = 250;
 const updateBatch = 20;
+/** Restrictions that ended (or were extended) this recently while no bot process ran are caught up on at start. */
+const catchUpMs = 24 * 60 * 60_000;
+const changeTypes = ['UserReleased', 'RestrictionExpired', 'UserRestricted'];
 
 /** The stored ConversationReference of a conversation, as the connector takes it. */
 export function referenceOf(conversation: TeamsConversation): Record<string, unknown> {
@@ -168,6 +172,30 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
     if ((await notice(tenantId, restrictionRowId))?.user.status !== 'RESTRICTED') await updatePosted(tenantId, restrictionRowId);
   }
 
+  /** The restriction change an event means for posted notices, if any. */
+  function changed(event: StoredEvent): { tenantId: string; restrictionId: string } | null {
+    if (event.entityKind !== 'user') return null;
+    const parsed = payload.safeParse(event.payload);
+    if (!parsed.success) return null;
+    const { restrictionId, extended } = parsed.data;
+    return endedTypes.has(event.type) || (event.type === 'UserRestricted' && extended) ? { tenantId: event.tenantId, restrictionId } : null;
+  }
+
+  /** Marks the notices of restrictions changed by events before the bus started (through `throughId`), then updates what is due. */
+  async function catchUp(throughId: number): Promise<void> {
+    let after = await eventIdBefore(db, new Date(clock.now().getTime() - catchUpMs), throughId);
+    for (;;) {
+      const batch = await readEventsOfTypes(db, { types: changeTypes, afterId: after, throughId, limit: 500 });
+      for (const event of batch) {
+        after = event.id;
+        const change = changed(event);
+        if (change) await markPostedCardsForUpdate(db, change.tenantId, change.restrictionId, clock.now());
+      }
+      if (batch.length < 500) break;
+    }
+    await updateDue();
+  }
+
   function enqueue(work: () => Promise<void>): void {
     queue = queue.then(work).catch((err: unknown) => logger.error({ err }, 'restriction notices failed'));
   }
@@ -175,11 +203,8 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
   return {
     /** For the event bus: returns at once, the posting happens in order in the background. */
     handle(event: StoredEvent): void {
-      if (event.entityKind !== 'user' || stopping.signal.aborted) return;
-      const parsed = payload.safeParse(event.payload);
-      if (!parsed.success) return;
-      const { restrictionId, extended } = parsed.data;
-      if (endedTypes.has(event.type) || (event.type === 'UserRestricted' && extended)) enqueue(() => updatePosted(event.tenantId, restrictionId));
+      const change = stopping.signal.aborted ? null : changed(event);
+      if (change) enqueue(() => updatePosted(change.tenantId, change.restrictionId));
     },
     /**
      * The only way a notice is posted: as the Teams notification of the "User restricted from
@@ -204,9 +229,13 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
       enqueue(() => updateDue());
       return queue;
     },
-    /** Looks for owed updates now and every `updatePollMs`. */
-    start(): void {
-      enqueue(() => updateDue());
+    /**
+     * Catches up on restrictions that changed while no bot process ran (events through
+     * `throughId`, the last the bus delivered before `handle` was subscribed), then looks for
+     * owed updates every `updatePollMs`.
+     */
+    start(throughId: number): void {
+      enqueue(() => catchUp(throughId));
       poll = setInterval(() => enqueue(() => updateDue()), updatePollMs);
     },
     /** Resolves once everything handed in so far is done (tests, shutdown). */

@@ -6,7 +6,7 @@ import { grantRole } from '../helpers/bot.ts';
 import { cardText } from '../helpers/cards/card-inspection.ts';
 import { testConfig } from '../helpers/config.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase } from '../helpers/db.ts';
-import { policyActor } from '../helpers/services.ts';
+import { policyActor, secondAdmin } from '../helpers/services.ts';
 import { cardOf, startTeamsConnector, type TeamsConnector } from '../helpers/teams-connector.ts';
 
 let database: TestDatabase;
@@ -65,5 +65,51 @@ describe('stopping the bot while Teams throttles', () => {
     }
     const posts = connector.accepted('post').filter((c) => c.conversationId === conversationId && cardText(cardOf(c.activity)).includes(address));
     expect(posts).toHaveLength(1);
+  });
+
+  it('updates a posted notice after a restart when the user was released while the bot was down', async () => {
+    const first = await startSendguard(testConfig(env), { roles: ['api', 'bot'], database, logger: createLogger('silent') });
+    const tenant = await createTestTenant(database);
+    const objectId = randomUUID();
+    await grantRole(first.services, tenant.id, objectId, 'Security Administrator');
+    const conversationId = `a:${randomUUID()}`;
+    const subscribe = {
+      type: 'message',
+      id: randomUUID(),
+      text: 'subscribe',
+      channelId: 'msteams',
+      serviceUrl: connector.url,
+      from: { id: `29:${objectId}`, name: 'Lynne Robbins', aadObjectId: objectId },
+      recipient: { id: '28:sendguard-bot', name: 'Sendguard' },
+      conversation: { id: conversationId, conversationType: 'personal', tenantId: tenant.id },
+      channelData: { tenant: { id: tenant.id } },
+    };
+    expect((await fetch(`${first.urls.http}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(subscribe) })).status).toBe(200);
+    const address = tenant.address('bob');
+    await first.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    const post = await connector.until(() => {
+      const found = connector.accepted('post').find((c) => c.conversationId === conversationId && cardText(cardOf(c.activity)).includes(address));
+      expect(found).toBeDefined();
+      return found;
+    }, 30_000);
+    await connector.until(async () => {
+      const [alert] = (await first.services.alertQueries.list(tenant.id, { entityKey: address }, { first: 5 })).nodes;
+      expect((await first.services.alertQueries.notifications(tenant.id, alert?.id ?? '')).filter((n) => n.channel === 'teams').map((n) => n.status)).toEqual(['Sent']);
+    }, 30_000);
+    await first.stop();
+
+    // Released from the CLI while no bot runs.
+    await first.services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reason: 'password reset', acknowledgedRecommendations: [], actor: secondAdmin });
+    const second = await startSendguard(testConfig(env), { roles: ['api', 'bot'], database, logger: createLogger('silent') });
+    try {
+      const update = await connector.until(() => {
+        const found = connector.accepted('update').find((c) => c.activityId === post?.activityId);
+        expect(found).toBeDefined();
+        return found;
+      }, 30_000);
+      expect(cardText(cardOf(update?.activity ?? {}))).toContain(`${address} was released`);
+    } finally {
+      await second.stop();
+    }
   });
 });
