@@ -18,6 +18,7 @@ import { refuseNulCharacters } from './nul-characters.ts';
 import { queryCostLimit } from './query-cost.ts';
 import type { GraphQLContext, ServerContext } from './context.ts';
 import { sseEventIds } from './sse-event-ids.ts';
+import { subscriptionsEndWithAccess } from './subscription-access.ts';
 import { subscriptionsEndWithToken } from './token-expiry.ts';
 import { schema } from './schema/index.ts';
 import { attachGraphQLWebSocket } from './websocket.ts';
@@ -120,7 +121,7 @@ export function createGraphQLServer(deps: { services: Services; authenticate: Au
     cors: false,
     maskedErrors: { maskError: maskUnexpected },
     logging: yogaLogging(log),
-    plugins: [authentication(authenticate, viewers, log), bodySizeLimit(services.config.graphql.maxBodyBytes), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, queryCostLimit(MAX_QUERY_COST), refuseNulCharacters(), sseEventIds(), subscriptionsEndWithToken(),
+    plugins: [authentication(authenticate, viewers, log), bodySizeLimit(services.config.graphql.maxBodyBytes), useCSRFPrevention({ requestHeaders: CSRF_HEADERS }), armor, queryCostLimit(MAX_QUERY_COST), refuseNulCharacters(), sseEventIds(), subscriptionsEndWithToken(), subscriptionsEndWithAccess(),
       compiledQueries((errors) => log.error({ errors }, 'a query could not be compiled')), executionDeadline(services.config.graphql.timeoutMs)],
     context: ({ request, viewer }) => {
       const who = viewer ?? viewers.get(request);

@@ -16,6 +16,9 @@ export interface Viewer {
   /** The bot's principal when it acts for the admin who clicked (`act` claim). */
   actingThrough: string | null;
   expiresAt: Date;
+  /** Every id the principal's roles may be stored under, and the roles its token grants: to look its roles up again. */
+  principalIds: readonly string[];
+  claimedRoles: readonly RoleName[];
 }
 
 interface Identity {
@@ -53,20 +56,32 @@ export function createAuthenticator(deps: { verify: TokenVerifier; roles: Pick<R
     if (!match?.[1]) throw new AuthenticationError('invalid_request', 'the Authorization header must be "Bearer <token>"');
     const verified = await deps.verify(match[1]);
     const identity = identityOf(verified);
-    const access = await deps.roles.access(verified.claims.tid, identity.principalIds);
-    if (!access.tenantExists) throw new AuthenticationError('invalid_token', "the token's tenant is not served here");
-    const granted = new Set([...identity.claimedRoles, ...access.roles]);
-    const roles = roleNames.filter((r) => granted.has(r));
-    return {
+    const viewer: Viewer = {
       tenantId: verified.claims.tid,
       principalId: identity.principalId,
       name: identity.name,
-      roles,
-      scopes: scopesOf(roles),
+      roles: [],
+      scopes: [],
       actingThrough: identity.actingThrough,
       expiresAt: new Date(verified.claims.exp * 1000),
+      principalIds: identity.principalIds,
+      claimedRoles: identity.claimedRoles,
     };
+    return withStoredRoles(deps.roles, viewer);
   };
+}
+
+/**
+ * The viewer with the roles stored for its principal now (reused for up to ROLE_CACHE_MS, dropped
+ * as soon as a change is known) added to those its token grants. A long-lived subscription asks
+ * again with it, so a role removed meanwhile stops counting.
+ */
+export async function withStoredRoles(roles: Pick<RoleService, 'access'>, viewer: Viewer): Promise<Viewer> {
+  const access = await roles.access(viewer.tenantId, viewer.principalIds);
+  if (!access.tenantExists) throw new AuthenticationError('invalid_token', "the token's tenant is not served here");
+  const granted = new Set([...viewer.claimedRoles, ...access.roles]);
+  const held = roleNames.filter((r) => granted.has(r));
+  return { ...viewer, roles: held, scopes: scopesOf(held) };
 }
 
 export type Authenticator = ReturnType<typeof createAuthenticator>;

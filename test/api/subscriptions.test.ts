@@ -384,6 +384,55 @@ describe('a subscription ends when the token that opened it expires', () => {
   });
 });
 
+describe('a subscription ends when its caller loses the roles that allowed it', () => {
+  const forbidden = {
+    message: 'Forbidden: Subscription.restrictionEvents needs the read scope, which your roles no longer grant; subscribe again once they do',
+    extensions: { code: 'FORBIDDEN' },
+  };
+
+  it('over SSE: events while the stored role lasts, then a FORBIDDEN error event and the end of the stream', async () => {
+    const tenant = await createTestTenant(api.database);
+    const role = { tenantId: tenant.id, principalId: 'oid-sse-revoked', role: 'Security Administrator', actor: admin };
+    await api.services.roles.assign(role);
+    const stream = await openSse(api.graphqlUrl, await api.token({ tenantId: tenant.id, principalId: 'oid-sse-revoked', roles: [] }), EVENTS);
+    await restrict(tenant, 'while-admin');
+    expect(brief(await stream.nextEvent())).toBe(`UserRestricted:${tenant.address('while-admin')}`);
+    await api.services.roles.remove(role);
+    await restrict(tenant, 'after-removal');
+    expect((await stream.next())?.data).toEqual({ errors: [forbidden] });
+    await restrict(tenant, 'later');
+    expect(await stream.next()).toBeUndefined();
+  });
+
+  it('over graphql-ws: the subscription gets FORBIDDEN and completes; other operations still run with the roles left', async () => {
+    const tenant = await createTestTenant(api.database);
+    const role = { tenantId: tenant.id, principalId: 'oid-ws-revoked', role: 'Global Reader', actor: admin };
+    await api.services.roles.assign(role);
+    const client = openWs(api.url, await api.token({ tenantId: tenant.id, principalId: 'oid-ws-revoked', roles: [] }));
+    const events = client.iterate<{ restrictionEvents: Record<string, unknown> }>({ query: EVENTS, variables: { after: '0' } });
+    await restrict(tenant, 'ws-while-reader');
+    expect(brief((await events.next()).value?.data?.restrictionEvents ?? {})).toBe(`UserRestricted:${tenant.address('ws-while-reader')}`);
+    await api.services.roles.remove(role);
+    await restrict(tenant, 'ws-after-removal');
+    expect((await events.next()).value).toEqual({ errors: [forbidden] });
+    expect((await events.next()).done).toBe(true);
+    const viewer = (await client.iterate<{ viewer: unknown }>({ query: '{ viewer { scopes } }' }).next()).value;
+    expect(viewer).toEqual({ data: { viewer: { scopes: [] } } });
+    await client.dispose();
+  });
+
+  it('keeps delivering to a caller whose token grants the role, whatever is stored', async () => {
+    const tenant = await createTestTenant(api.database);
+    const role = { tenantId: tenant.id, principalId: 'oid-claims-reader', role: 'Security Administrator', actor: admin };
+    await api.services.roles.assign(role);
+    const stream = await openSse(api.graphqlUrl, await api.token({ tenantId: tenant.id, principalId: 'oid-claims-reader', roles: ['Security Reader'] }), EVENTS);
+    await api.services.roles.remove(role);
+    await restrict(tenant, 'claims-still');
+    expect(brief(await stream.nextEvent())).toBe(`UserRestricted:${tenant.address('claims-still')}`);
+    stream.close();
+  });
+});
+
 describe.skipIf(!onPostgres)(`across processes (${needsPostgres})`, () => {
   let child: ServerProcess;
   beforeAll(async () => {
