@@ -69,7 +69,16 @@ builder.queryField('restrictedConnectors', (t) =>
 );
 
 const UnblockConnectorInput = builder.inputType('UnblockConnectorInput', {
-  fields: (t) => ({ connectorId: t.string({ required: true }), reason: t.string({ required: true }) }),
+  fields: (t) => ({
+    connectorId: t.string({ required: true }),
+    reason: t.string({ required: true }),
+    dryRun: t.boolean({
+      defaultValue: false,
+      description:
+        'Decide as the release would and write nothing: no release, audit record or event. ' +
+        'The answer is the one the call would give; its restrictedConnector shows the restriction as released, and its releases show the database as it is.',
+    }),
+  }),
 });
 
 builder.mutationField('unblockConnector', (t) =>
@@ -92,6 +101,7 @@ builder.mutationField('unblockConnector', (t) =>
         reason: input.reason,
         acknowledgedRecommendations: [],
         actor: actorOf(viewer),
+        dryRun: input.dryRun ?? false,
       });
       if (!result.ok) throw result.error;
       return result.restriction;

@@ -1,5 +1,7 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertConnector } from '../../db/repos/connectors.ts';
+import { events } from '../../db/schema/events.ts';
 import { createTestTenant, needsPostgres, onPostgres, type TestTenant } from '../helpers/db.ts';
 import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
 import { policyActor } from '../helpers/services.ts';
@@ -180,5 +182,31 @@ describe('restricted connectors', () => {
     expect((await gql(UNBLOCK, { id: connector.id })).body.data).toEqual({ unblockConnector: { __typename: 'NotRestrictedError', entityKey: connector.id } });
     const reader = await as(tenant, ['Global Reader']);
     expect(errorCodes(await reader(UNBLOCK, { id: connector.id }))).toEqual(['FORBIDDEN']);
+  });
+
+  it('dryRun answers as the release would and writes nothing: no release, audit record or event', async () => {
+    const tenant = await createTestTenant(api.database);
+    const connector = await insertConnector(api.database.db, { tenantId: tenant.id, name: 'Scanner relay', clientIpRanges: ['198.51.100.0/24'] });
+    await api.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'connector', entityKey: connector.id, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    const gql = await as(tenant, ['Security Administrator']);
+    const UNBLOCK = `mutation($input: UnblockConnectorInput!) { unblockConnector(input: $input) {
+      __typename ... on UnblockConnectorSuccess { restrictedConnector { status releasedBy releases { reason } } } ... on NotRestrictedError { entityKey } } }`;
+    const written = async () => ({
+      status: (await api.services.restrictionQueries.latest(tenant.id, 'connector', connector.id))?.status,
+      trail: (await auditActions(tenant, connector.id)).map((a) => a.action),
+      events: (await api.database.db.select({ type: events.type }).from(events).where(eq(events.tenantId, tenant.id))).map((e) => e.type),
+    });
+    // The restriction's alert is raised in the background; what follows must not wait for it.
+    await expect.poll(async () => (await written()).events.filter((type) => type === 'AlertRaised').length).toBe(1);
+    const before = await written();
+    expect((await gql(UNBLOCK, { input: { connectorId: connector.id, reason: 'patched', dryRun: true } })).body.data).toEqual({
+      unblockConnector: { __typename: 'UnblockConnectorSuccess', restrictedConnector: { status: 'RELEASED', releasedBy: 'Admin oid-admin-1', releases: [] } },
+    });
+    expect(await written()).toEqual(before);
+    expect((await gql(UNBLOCK, { input: { connectorId: connector.id, reason: 'patched' } })).body.data).toMatchObject({ unblockConnector: { __typename: 'UnblockConnectorSuccess' } });
+    const released = await written();
+    expect(released.status).toBe('Released');
+    expect((await gql(UNBLOCK, { input: { connectorId: connector.id, reason: 'again', dryRun: true } })).body.data).toEqual({ unblockConnector: { __typename: 'NotRestrictedError', entityKey: connector.id } });
+    expect(await written()).toEqual(released);
   });
 });
