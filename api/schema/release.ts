@@ -21,7 +21,11 @@ export const ReleaseRef = builder.objectRef<Release>('Release').implement({
     releasedBy: t.exposeString('actorName', { description: 'Display name of the admin.' }),
     releasedById: t.exposeString('actorId', { description: 'Object id or principal name of the admin.' }),
     releasedByRoles: t.exposeStringList('actorRoles'),
-    approvedBy: t.exposeString('approvedBy', { nullable: true, description: 'The second admin, when the tenant requires two.' }),
+    approvedBy: t.exposeString('approvedBy', {
+      nullable: true,
+      description: 'The second admin, when the release approved another admin\'s request (the tenant requires two past the quota).',
+      deprecationReason: "Always the same as releasedBy: the second admin's unblockUser is the release. Whose request it approved is in the audit log's Delisted record (details.approvalOf).",
+    }),
     reason: t.exposeString('reason'),
     acknowledgedRecommendations: t.field({ type: [RecommendationKindEnum], resolve: (r) => r.acknowledgedRecommendations.filter(isKind) }),
     limitExemptUntil: t.expose('limitExemptUntil', {

@@ -137,6 +137,27 @@ describe('unblockUser', () => {
     ]);
   });
 
+  it('marks Release.approvedBy deprecated: it only ever repeats releasedBy, the second admin, and points to where the approved request is', async () => {
+    const tenant = await createTestTenant(api.database);
+    const address = tenant.address('approved');
+    const first = await api.token({ tenantId: tenant.id, principalId: 'oid-a', name: 'Admin A' });
+    const second = await api.token({ tenantId: tenant.id, principalId: 'oid-b', name: 'Admin B' });
+    await setUnblockSettings(first, { requireSecondApproval: true, unblockQuota: 1 });
+    await restrict(tenant, address);
+    await unblock(first, { senderAddress: address });
+    await restrict(tenant, address);
+    await unblock(first, { senderAddress: address });
+    await unblock(second, { senderAddress: address });
+    const releases = await api.gql<{ restrictedUser: { releases: unknown[] } }>(first, 'query($a: String!) { restrictedUser(senderAddress: $a) { releases { releasedBy approvedBy } } }', { a: address });
+    expect(releases.body.data?.restrictedUser.releases).toEqual([{ releasedBy: 'Admin B', approvedBy: 'Admin B' }, { releasedBy: 'Admin A', approvedBy: null }]);
+    const field = await api.gql<{ __type: { fields: { name: string; isDeprecated: boolean; deprecationReason: string | null }[] } }>(first, '{ __type(name: "Release") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }');
+    expect(field.body.data?.__type.fields.find((f) => f.name === 'approvedBy')).toEqual({
+      name: 'approvedBy',
+      isDeprecated: true,
+      deprecationReason: "Always the same as releasedBy: the second admin's unblockUser is the release. Whose request it approved is in the audit log's Delisted record (details.approvalOf).",
+    });
+  });
+
   it('a request for a second approval ends when its restriction ends another way, and a late approval releases nothing', async () => {
     const tenant = await createTestTenant(api.database);
     const address = tenant.address('cleo');
