@@ -5,6 +5,7 @@ import { AlertNotFoundError, AlertStatusTransitionError } from '../../domain/ale
 import type { StoredEvent } from '../../domain/events/event-types.ts';
 import { ValidationError } from '../../domain/restrictions/errors.ts';
 import { canonicalAddress } from '../../domain/mail-address.ts';
+import { validSenderKey } from '../../domain/policies/policy-validation.ts';
 import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { DEFAULT_ALERT_PAGE, MAX_ALERT_PAGE, MAX_NOTIFICATIONS } from '../../domain/alerts/alert-queries.ts';
 import { actorOf } from '../auth/viewer.ts';
@@ -101,7 +102,9 @@ const AlertFilterInput = builder.inputType('AlertFilter', {
     status: t.field({ type: [AlertStatusEnum] }),
     severity: t.field({ type: [AlertSeverityEnum] }),
     kind: t.field({ type: [AlertKindEnum] }),
-    entityKey: t.string({ description: 'The sender address (in any spelling of it: case, an IDN in UTF-8) or the connector id, exactly.' }),
+    entityKey: t.string({
+      description: 'The sender address (in any spelling of it: case, an IDN in UTF-8) or the connector id, exactly. One with white space or control characters is BAD_USER_INPUT; empty lists every one.',
+    }),
     from: t.field({ type: 'DateTime', description: 'First seen at or after.' }),
     to: t.field({ type: 'DateTime', description: 'First seen at or before.' }),
   }),
@@ -121,7 +124,7 @@ builder.queryField('alerts', (t) =>
           statuses: f?.status ?? undefined,
           severities: f?.severity ?? undefined,
           kinds: f?.kind ?? undefined,
-          entityKey: f?.entityKey ? canonicalAddress(f.entityKey) : undefined,
+          entityKey: f?.entityKey?.trim() ? canonicalAddress(validSenderKey('entityKey', f.entityKey)) : undefined,
           from: f?.from ?? undefined,
           to: f?.to ?? undefined,
         };

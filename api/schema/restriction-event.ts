@@ -60,13 +60,14 @@ const RestrictionEventFilterInput = builder.inputType('RestrictionEventFilter', 
   fields: (t) => ({
     types: t.field({ type: [RestrictionEventTypeEnum], description: 'Only these kinds (default: all).' }),
     senderAddress: t.string({ description: "Only this sender's events (any spelling of its address). One that is no address or user name is BAD_USER_INPUT; empty follows every sender." }),
-    connectorId: t.string({ description: "Only this connector's events." }),
+    connectorId: t.string({ description: "Only this connector's events. One with white space or control characters is BAD_USER_INPUT; empty follows every connector." }),
   }),
 });
 
-/** A sender to follow must be one (an empty one follows every sender, as no filter does). */
+/** A sender or connector to follow must be one (an empty one follows every one, as no filter does). */
 function validEventFilter(filter: RestrictionEventFilter): RestrictionEventFilter {
   if (filter.senderAddress?.trim()) validSenderKey('senderAddress', filter.senderAddress);
+  if (filter.connectorId?.trim()) validSenderKey('connectorId', filter.connectorId);
   return filter;
 }
 

@@ -170,6 +170,11 @@ describe('alerts over GraphQL', () => {
     expect((await listAlerts(reader, { filter: { to: '2026-11-26T09:30:00Z' } })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('bob')]);
     // Any spelling of the address finds its alerts, as unblockUser takes it.
     expect((await listAlerts(reader, { filter: { entityKey: ` ${tenant.address('alice').toUpperCase()}. ` } })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('alice')]);
+    // One that can be no sender or connector is the caller's mistake, said as such, not an empty list.
+    for (const entityKey of ['two words', `bell\u0007@${tenant.domain}`]) {
+      const refused = await api.gql(reader, ALERTS, { filter: { entityKey } });
+      expect(refused.body.errors).toEqual([expect.objectContaining({ message: 'entityKey must be 1 to 320 characters without spaces or control characters', extensions: { code: 'BAD_USER_INPUT', field: 'entityKey' } })]);
+    }
     const page = await listAlerts(reader, { first: 1 });
     expect([page.edges.length, page.pageInfo.hasNextPage]).toEqual([1, true]);
     expect((await listAlerts(reader, { first: 1, after: page.pageInfo.endCursor })).edges.map((e) => e.node.entityKey)).toEqual([tenant.address('bob')]);

@@ -145,6 +145,16 @@ describe('restrictionEvents over SSE', () => {
     every.close();
   });
 
+  it('refuses a connector to follow that can be no connector id with BAD_USER_INPUT, as a sender is refused', async () => {
+    const tenant = await createTestTenant(api.database);
+    const token = await api.token({ tenantId: tenant.id });
+    const sse = await openSse(api.graphqlUrl, token, EVENTS, { variables: { filter: { connectorId: 'two words' } } });
+    expect((await sse.next())?.data.errors).toEqual([
+      expect.objectContaining({ message: 'connectorId must be 1 to 320 characters without spaces or control characters', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'connectorId' }) }),
+    ]);
+    sse.close();
+  });
+
   it('refuses a resume point past the newest event, as an argument or as Last-Event-ID, instead of silently skipping what comes', async () => {
     const tenant = await createTestTenant(api.database);
     const token = await api.token({ tenantId: tenant.id });
