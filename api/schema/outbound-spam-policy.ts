@@ -4,6 +4,7 @@ import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
 import { listSize } from '../list-size.ts';
+import { refuseNulls } from '../null-inputs.ts';
 import { ruleOfPolicy } from './policy-rule-loader.ts';
 import { RestrictedUser } from './restricted-user.ts';
 
@@ -67,7 +68,7 @@ const CreatePolicyInput = builder.inputType('CreateOutboundSpamPolicyInput', {
 });
 
 const UpdatePolicyInput = builder.inputType('UpdateOutboundSpamPolicyInput', {
-  description: 'Names the policy to change (the default one is "Default"); fields left out stay as they are.',
+  description: 'Names the policy to change (the default one is "Default"); fields left out stay as they are (null is a ValidationError).',
   fields: (t) => ({
     name: t.string({ required: true }),
     recipientLimitExternalPerHour: t.int({ description: limitsDoc }),
@@ -114,7 +115,10 @@ builder.mutationField('updateOutboundSpamPolicy', (t) =>
     authScopes: { manage: true },
     args: { input: t.arg({ type: UpdatePolicyInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError], ...resultNames('UpdateOutboundSpamPolicy') },
-    resolve: (_root, { input }, { services, viewer }) => services.policies.update({ tenantId: viewer.tenantId, actor: actorOf(viewer), name: input.name, settings: settingsOf(input) }),
+    resolve: (_root, { input }, { services, viewer }) => {
+      refuseNulls(input);
+      return services.policies.update({ tenantId: viewer.tenantId, actor: actorOf(viewer), name: input.name, settings: settingsOf(input) });
+    },
   }),
 );
 

@@ -4,6 +4,7 @@ import { ValidationError } from '../../domain/restrictions/errors.ts';
 import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
+import { refuseNulls } from '../null-inputs.ts';
 import { OutboundSpamPolicyRef } from './outbound-spam-policy.ts';
 import { ruleOfPolicy } from './policy-rule-loader.ts';
 
@@ -57,7 +58,7 @@ const CreateRuleInput = builder.inputType('CreateOutboundSpamRuleInput', {
 });
 
 const UpdateRuleInput = builder.inputType('UpdateOutboundSpamRuleInput', {
-  description: 'Names the rule to change; lists given replace the old ones, fields left out stay as they are.',
+  description: 'Names the rule to change; lists given replace the old ones, fields left out stay as they are (null is a ValidationError).',
   fields: (t) => ({
     name: t.string({ required: true }),
     priority: t.int({ description: 'From 0 to the number of rules minus one; the rules in between shift by one.' }),
@@ -99,7 +100,10 @@ builder.mutationField('updateOutboundSpamRule', (t) =>
     authScopes: { manage: true },
     args: { input: t.arg({ type: UpdateRuleInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError], ...resultNames('UpdateOutboundSpamRule') },
-    resolve: (_root, { input: { name, ...rest } }, { services, viewer }) => services.rules.update({ tenantId: viewer.tenantId, actor: actorOf(viewer), name, settings: settingsOf(rest) }),
+    resolve: (_root, { input: { name, ...rest } }, { services, viewer }) => {
+      refuseNulls(rest);
+      return services.rules.update({ tenantId: viewer.tenantId, actor: actorOf(viewer), name, settings: settingsOf(rest) });
+    },
   }),
 );
 

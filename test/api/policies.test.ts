@@ -73,6 +73,8 @@ describe('outbound spam policies', () => {
     ['a limit over 10000', { name: 'Default', recipientLimitPerDay: 10_001 }, 'recipientLimitPerDay', 'recipientLimitPerDay must be a whole number from 0 (the service default) to 10000'],
     ['a negative limit', { name: 'Default', recipientLimitExternalPerHour: -1 }, 'recipientLimitExternalPerHour', 'recipientLimitExternalPerHour must be a whole number from 0 (the service default) to 10000'],
     ['a notify recipient that is not an address', { name: 'Default', notifyOutboundSpamRecipients: ['not an address'] }, 'notifyOutboundSpamRecipients', 'notifyOutboundSpamRecipients: not an address is not an e-mail address'],
+    ['a null limit, which would keep the value while answering success', { name: 'Default', recipientLimitPerDay: 300, recipientLimitExternalPerHour: null }, 'recipientLimitExternalPerHour', 'recipientLimitExternalPerHour cannot be null: leave it out to keep it as it is'],
+    ['a null action', { name: 'Default', actionWhenThresholdReached: null }, 'actionWhenThresholdReached', 'actionWhenThresholdReached cannot be null: leave it out to keep it as it is'],
   ])('refuses %s with a ValidationError and changes nothing', async (_name, input, field, message) => {
     const { mutate, policies } = await admin();
     const before = await policies();
@@ -172,5 +174,16 @@ describe('outbound spam rules', () => {
     expect(await mutate('updateOutboundSpamRule', { ...same, priority: 1, enabled: false }, select)).toMatchObject({ rule: { priority: 1, enabled: false } });
     expect(await audited('Set-HostedOutboundSpamFilterRule')).toBe(1);
     expect(await ruleOrder()).toEqual(['0:Support rule', '1:Sales rule']);
+  });
+
+  it('refuses null for a setting of a rule update with a ValidationError, rather than answer success and keep it', async () => {
+    const { mutate, policies } = await admin();
+    await mutate('createOutboundSpamPolicy', { name: 'Sales' });
+    await mutate('createOutboundSpamRule', { name: 'Sales rule', policyName: 'Sales', from: ['ann@example.com'], comments: 'EMEA' });
+    const before = await policies();
+    for (const [field, input] of [['comments', { comments: null }], ['enabled', { enabled: null }], ['from', { from: null, senderDomainIs: ['example.com'] }]] as const) {
+      expect(await mutate('updateOutboundSpamRule', { name: 'Sales rule', ...input })).toEqual({ __typename: 'ValidationError', field, message: `${field} cannot be null: leave it out to keep it as it is` });
+    }
+    expect(await policies()).toEqual(before);
   });
 });
