@@ -5,6 +5,7 @@ import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
 import { listSize } from '../list-size.ts';
+import { refuseNulls } from '../null-inputs.ts';
 
 export const AlertKindEnum = builder.enumType('AlertKind', {
   values: {
@@ -57,7 +58,7 @@ builder.queryField('alertPolicies', (t) =>
 );
 
 const UpdateAlertPolicyInput = builder.inputType('UpdateAlertPolicyInput', {
-  description: 'Omitted fields stay as they are.',
+  description: 'Omitted fields stay as they are; null is a ValidationError, except for dailyNotificationLimit.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'The policy, e.g. "User restricted from sending email".' }),
     enabled: t.boolean(),
@@ -75,6 +76,8 @@ builder.mutationField('updateAlertPolicy', (t) =>
     args: { input: t.arg({ type: UpdateAlertPolicyInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError], union: { name: 'UpdateAlertPolicyResult' }, result: { name: 'UpdateAlertPolicySuccess' }, dataField: { name: 'alertPolicy' } },
     resolve: async (_root, { input }, { services, viewer }) => {
+      // dailyNotificationLimit's null means no limit; the others have no "none".
+      refuseNulls({ enabled: input.enabled, emailEnabled: input.emailEnabled, recipients: input.recipients });
       const result = await services.alertPolicies.update({
         tenantId: viewer.tenantId,
         policy: input.name,

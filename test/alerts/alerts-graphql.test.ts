@@ -100,6 +100,12 @@ describe('alert policies over GraphQL', () => {
     });
     expect(await update({ name: 'User restricted from sending email', dailyNotificationLimit: 3 })).toMatchObject({ __typename: 'ValidationError', field: 'dailyNotificationLimit' });
     expect(await update({ name: 'User restricted from sending email', recipients: ['nobody'] })).toMatchObject({ __typename: 'ValidationError', field: 'recipients' });
+    // Null for a setting that has no "none" would read as left out while the answer says success.
+    for (const field of ['enabled', 'emailEnabled', 'recipients']) {
+      expect(await update({ name: 'User restricted from sending email', [field]: null })).toEqual({
+        __typename: 'ValidationError', field, message: `${field} cannot be null: leave it out to keep it as it is`,
+      });
+    }
     expect(await update({ name: 'No such policy', enabled: true })).toMatchObject({ __typename: 'NotFoundError' });
     // Named in any case, as Exchange matches an Identity.
     expect(await update({ name: 'user RESTRICTED from sending email', enabled: true })).toMatchObject({ alertPolicy: { name: 'User restricted from sending email', enabled: true } });
