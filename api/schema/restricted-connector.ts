@@ -1,10 +1,11 @@
 import type { Restriction } from '../../db/repos/restrictions.ts';
-import { NotRestrictedError, ValidationError } from '../../domain/restrictions/errors.ts';
+import { NotRestrictedError, RestrictionChangedError, ValidationError } from '../../domain/restrictions/errors.ts';
 import type { ReasonCode } from '../../domain/restrictions/restriction-service.ts';
 import { describeRestriction } from '../../domain/restrictions/restriction-reason.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../domain/restrictions/restriction-queries.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
+import { rowIdOf } from '../global-id.ts';
 import { listSize, pageSize } from '../list-size.ts';
 import { toConnection } from './connection.ts';
 import { MAX_RELEASES, ReleaseRef, releasesOf } from './release.ts';
@@ -68,10 +69,18 @@ builder.queryField('restrictedConnectors', (t) =>
   ),
 );
 
+/** The row id inside a RestrictedConnector global id; anything else is the caller's mistake, not a fault. */
+const restrictedConnectorRowId = (globalId: string) => rowIdOf(globalId, 'RestrictedConnector', 'restrictionId', 'restrictionId is not the id of a restricted connector');
+
 const UnblockConnectorInput = builder.inputType('UnblockConnectorInput', {
   fields: (t) => ({
     connectorId: t.string({ required: true }),
     reason: t.string({ required: true }),
+    restrictionId: t.id({
+      description:
+        'Release only if this (a RestrictedConnector id) is still the active restriction, so a late or repeated click cannot release a newer one. ' +
+        "If it was released or expired the answer is NotRestrictedError; if the connector was restricted again since, RestrictionChangedError; if it is not one of this connector's restrictions, ValidationError. Nothing is written.",
+    }),
     dryRun: t.boolean({
       defaultValue: false,
       description:
@@ -88,7 +97,7 @@ builder.mutationField('unblockConnector', (t) =>
     description: 'Releases a restricted connector. Idempotent.',
     args: { input: t.arg({ type: UnblockConnectorInput, required: true }) },
     errors: {
-      types: [NotRestrictedError, ValidationError],
+      types: [NotRestrictedError, RestrictionChangedError, ValidationError],
       union: { name: 'UnblockConnectorResult' },
       result: { name: 'UnblockConnectorSuccess' },
       dataField: { name: 'restrictedConnector' },
@@ -101,6 +110,7 @@ builder.mutationField('unblockConnector', (t) =>
         reason: input.reason,
         acknowledgedRecommendations: [],
         actor: actorOf(viewer),
+        expectedRestrictionId: input.restrictionId === null || input.restrictionId === undefined ? undefined : restrictedConnectorRowId(String(input.restrictionId)),
         dryRun: input.dryRun ?? false,
       });
       if (!result.ok) throw result.error;

@@ -20,15 +20,18 @@ builder.objectType(NotRestrictedError, {
   }),
 });
 
+const restrictionType = (kind: 'user' | 'connector') => (kind === 'user' ? 'RestrictedUser' : 'RestrictedConnector');
+
 builder.objectType(RestrictionChangedError, {
   name: 'RestrictionChangedError',
   description:
-    'The restriction named by `restrictionId` is no longer the active one: the sender was released and restricted again since. Nothing was released; look at the active restriction before you release it.',
+    'The restriction named by `restrictionId` is no longer the active one: the sender (or connector) was released and restricted again since. Nothing was released; look at the active restriction before you release it.',
   interfaces: [ErrorInterface],
   fields: (t) => ({
-    senderAddress: t.exposeString('entityKey'),
-    expectedRestrictionId: t.globalID({ description: 'The restriction you meant.', resolve: (e) => ({ id: e.expectedRestrictionId, type: 'RestrictedUser' }) }),
-    activeRestrictionId: t.globalID({ description: 'The restriction active now.', resolve: (e) => ({ id: e.activeRestrictionId, type: 'RestrictedUser' }) }),
+    senderAddress: t.exposeString('entityKey', { description: 'The sender address, or for unblockConnector the connector id (also in entityKey).' }),
+    entityKey: t.exposeString('entityKey', { description: 'The sender address or connector id.' }),
+    expectedRestrictionId: t.globalID({ description: 'The restriction you meant.', resolve: (e) => ({ id: e.expectedRestrictionId, type: restrictionType(e.entityKind) }) }),
+    activeRestrictionId: t.globalID({ description: 'The restriction active now.', resolve: (e) => ({ id: e.activeRestrictionId, type: restrictionType(e.entityKind) }) }),
   }),
 });
 

@@ -209,4 +209,35 @@ describe('restricted connectors', () => {
     expect((await gql(UNBLOCK, { input: { connectorId: connector.id, reason: 'again', dryRun: true } })).body.data).toEqual({ unblockConnector: { __typename: 'NotRestrictedError', entityKey: connector.id } });
     expect(await written()).toEqual(released);
   });
+
+  it('releases only the restriction named by restrictionId, so a late click cannot release a newer one', async () => {
+    const tenant = await createTestTenant(api.database);
+    const connector = await insertConnector(api.database.db, { tenantId: tenant.id, name: 'Branch relay', clientIpRanges: ['203.0.113.0/24'] });
+    const restrict = () => api.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'connector', entityKey: connector.id, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    await restrict();
+    const gql = await as(tenant, ['Security Administrator']);
+    const first = (await gql('{ restrictedConnectors { edges { node { id } } } }')).body.data as { restrictedConnectors: { edges: { node: { id: string } }[] } };
+    const firstId = first.restrictedConnectors.edges[0]!.node.id;
+    const UNBLOCK = `mutation($input: UnblockConnectorInput!) { unblockConnector(input: $input) {
+      __typename ... on UnblockConnectorSuccess { restrictedConnector { id status } } ... on NotRestrictedError { entityKey }
+      ... on RestrictionChangedError { entityKey expectedRestrictionId activeRestrictionId } ... on ValidationError { field } } }`;
+    expect((await gql(UNBLOCK, { input: { connectorId: connector.id, reason: 'patched', restrictionId: firstId } })).body.data).toEqual({
+      unblockConnector: { __typename: 'UnblockConnectorSuccess', restrictedConnector: { id: firstId, status: 'RELEASED' } },
+    });
+    await restrict();
+    const second = (await api.services.restrictionQueries.latest(tenant.id, 'connector', connector.id))!;
+    const status = async () => (await api.services.restrictionQueries.latest(tenant.id, 'connector', connector.id))?.status;
+    // The same click again, after the connector was blocked anew: the new block stays.
+    const late = (await gql(UNBLOCK, { input: { connectorId: connector.id, reason: 'patched', restrictionId: firstId } })).body.data as { unblockConnector: { activeRestrictionId: string } };
+    expect(late).toMatchObject({ unblockConnector: { __typename: 'RestrictionChangedError', entityKey: connector.id, expectedRestrictionId: firstId } });
+    expect(late.unblockConnector.activeRestrictionId).not.toBe(firstId);
+    expect(await status()).toBe('Restricted');
+    // A user's restriction id, or no id at all, is the caller's mistake.
+    expect((await gql(UNBLOCK, { input: { connectorId: connector.id, reason: 'patched', restrictionId: 'not-an-id' } })).body.data).toEqual({ unblockConnector: { __typename: 'ValidationError', field: 'restrictionId' } });
+    expect((await gql(UNBLOCK, { input: { connectorId: connector.id, reason: 'patched', restrictionId: late.unblockConnector.activeRestrictionId } })).body.data).toMatchObject({
+      unblockConnector: { __typename: 'UnblockConnectorSuccess', restrictedConnector: { status: 'RELEASED' } },
+    });
+    expect(second.status).toBe('Restricted');
+    expect(await status()).toBe('Released');
+  });
 });
