@@ -93,6 +93,10 @@ async function serve(options: { only?: Role[] }): Promise<void> {
   try {
     // A bot asked for by name must start: its configuration errors stop start-up before anything opens.
     if (options.only?.includes('bot')) (await import('../bot/bot-config.ts')).checkBotConfig(config, { apiInProcess: options.only.includes('api') });
+    // So must a relay: without a smarthost it has nowhere to send, and the process would serve nothing.
+    if (options.only?.includes('smtp') && !config.smtpRelay.smarthost) {
+      throw new ConfigError('SENDGUARD_SMARTHOST', 'must be set to run the SMTP relay (serve --only smtp): the smtp://host:port it forwards accepted mail to');
+    }
     logger.info({ roles: options.only ?? roles, database: config.databaseUrl ? 'postgres' : 'pglite' }, 'sendguard starting');
     running = await startSendguard(config, { roles: options.only, logger });
   } catch (err) {

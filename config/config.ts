@@ -40,7 +40,7 @@ export const settings = {
   SENDGUARD_HTTP_PORT: { schema: port, default: '4000', doc: 'GraphQL, bot endpoint, health, metrics' },
   SENDGUARD_POLICY_PORT: { schema: port, default: '10040', doc: 'Postfix policy delegation server' },
   SENDGUARD_SMTP_PORT: { schema: port, default: '2525', doc: 'SMTP submission relay' },
-  SENDGUARD_SMTP_ENABLED: { schema: bool, default: 'false', doc: 'start the SMTP relay (also on when a smarthost is set)' },
+  SENDGUARD_SMTP_ENABLED: { schema: bool, default: 'false', doc: 'ask for the SMTP relay; it runs only with SENDGUARD_SMARTHOST, which turns it on by itself' },
   SENDGUARD_SMARTHOST: { schema: smarthostUrl.optional(), default: undefined, doc: 'smtp://host:port the relay forwards accepted mail to' },
   SENDGUARD_RELAY_NETWORKS: { schema: networks, default: '127.0.0.0/8', doc: 'client networks the relay accepts without AUTH (CIDR list)' },
   SENDGUARD_TENANT_ID: { schema: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/), default: 'default', doc: 'bootstrap tenant id (Entra tenant id or any stable id)' },

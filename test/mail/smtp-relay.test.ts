@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import net from 'node:net';
 import postgres from 'postgres';
@@ -14,6 +18,7 @@ import { createTestDatabase, createTestTenant, needsPostgres, onPostgres, postgr
 import { testConfig } from '../helpers/config.ts';
 import { setDefaultPolicy } from '../helpers/enforcement.ts';
 import { captureLogs } from '../helpers/logs.ts';
+import { runSendguard } from '../helpers/process.ts';
 import { SmtpDialog } from '../helpers/smtp-dialog.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { admin, testServices } from '../helpers/services.ts';
@@ -449,6 +454,14 @@ describe('serve --only smtp', () => {
     } finally {
       await running.stop();
     }
+  });
+
+  it.each([[{}], [{ SENDGUARD_SMTP_ENABLED: 'true' }]])('without a smarthost exits with code 2 and one line naming SENDGUARD_SMARTHOST (%j), before anything opens', async (env) => {
+    const dataDir = path.join(tmpdir(), `sendguard-never-created-${randomUUID()}`);
+    const result = await runSendguard(['serve', '--only', 'smtp'], { SENDGUARD_SMARTHOST: '', SENDGUARD_SMTP_ENABLED: 'false', SENDGUARD_HTTP_PORT: '0', SENDGUARD_SMTP_PORT: '0', SENDGUARD_DATA_DIR: dataDir, ...env });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual(['sendguard: invalid configuration: SENDGUARD_SMARTHOST must be set to run the SMTP relay (serve --only smtp): the smtp://host:port it forwards accepted mail to']);
+    expect(existsSync(dataDir)).toBe(false);
   });
 });
 
