@@ -14,7 +14,7 @@ interface Terminal {
 export async function confirmChange(terminal: Terminal, options: { yes: boolean }, description: string): Promise<void> {
   if (options.yes) return;
   if (!terminal.stdin.isTTY) {
-    throw new CliError(ExitCode.usage, `refusing to go ahead without confirmation (${description}): stdin is not a terminal. Pass --yes (or -Confirm:$false) to confirm.`);
+    throw new CliError(ExitCode.usage, `refusing to go ahead without confirmation (${description}): stdin is not a terminal. Pass --yes (or -Confirm:'$false') to confirm.`);
   }
   const rl = createInterface({ input: terminal.stdin, output: terminal.stderr });
   // End of input (Ctrl-D) is a "no".

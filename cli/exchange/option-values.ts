@@ -39,7 +39,7 @@ export const NULL_VALUE = '$null';
 export function parseWholeNumberOrNull(value: string): number | typeof NULL_VALUE {
   const v = value.trim();
   if (/^\$?null$/i.test(v)) return NULL_VALUE;
-  if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('expected a whole number or $null');
+  if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError("expected a whole number or null ('$null')");
   return Number(v);
 }
 

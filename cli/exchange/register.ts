@@ -17,7 +17,7 @@ function exitWithUsageCode(err: CommanderError): never {
 const programHelp = `
 Exchange Online cmdlet names and parameters are accepted as well, e.g.
   sendguard Get-BlockedSenderAddress -SenderAddress ann@contoso.com
-  sendguard Remove-BlockedSenderAddress -SenderAddress ann@contoso.com -Confirm:$false
+  sendguard Remove-BlockedSenderAddress -SenderAddress ann@contoso.com -Confirm:'$false'
 
 ${exitCodesHelp}`;
 

@@ -64,8 +64,8 @@ function registerSet(program: Command): void {
   const spec = { name: 'set-unblock-settings', cmdlet: 'Set-UnblockSettings', description: "change the organisation's unblock quota, its window or the second admin's approval", effect: 'changes' } as const;
   const command = defineVerb(program, spec, (c) =>
     c
-      .option('--unblock-quota <n>', 'releases per user per window, 0 (no quota) to 1000; $null: the deployment default', parseWholeNumberOrNull)
-      .option('--unblock-quota-window-days <days>', 'the rolling window in days, 1 to 365; $null: the deployment default', parseWholeNumberOrNull)
+      .option('--unblock-quota <n>', "releases per user per window, 0 (no quota) to 1000; null (or '$null'): the deployment default", parseWholeNumberOrNull)
+      .option('--unblock-quota-window-days <days>', "the rolling window in days, 1 to 365; null (or '$null'): the deployment default", parseWholeNumberOrNull)
       .addOption(booleanSwitch('--require-second-approval', "past the quota, a second admin's release goes ahead (alone or true) instead of a refusal (false)")),
   );
   onRun<SetOptions>(command, async ({ api, out, whatIf }, options) => {

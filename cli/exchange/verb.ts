@@ -50,7 +50,7 @@ export function defineVerb(program: Command, spec: VerbSpec, options: (command: 
     .description(spec.description);
   options(command);
   if (spec.effect === 'changes' || spec.effect === 'destructive') command.option('--what-if', 'show what would change, change nothing (-WhatIf)');
-  if (spec.effect === 'destructive') command.option('-y, --yes', 'do not ask for confirmation (-Confirm:$false); needed when not on a terminal');
+  if (spec.effect === 'destructive') command.option('-y, --yes', "do not ask for confirmation (-Confirm:'$false'); needed when not on a terminal");
   command
     .addOption(new Option('-o, --output <format>', 'table or json (default: table on a terminal, json when piped)').choices(outputFormats))
     .option('--url <url>', 'GraphQL endpoint (default: SENDGUARD_URL, else http://127.0.0.1:4000/graphql)')

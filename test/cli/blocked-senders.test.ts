@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { z } from 'zod';
 import { createGraphQLClient } from '../../cli/exchange/graphql-client.ts';
 import { recommendationKinds } from '../../domain/restrictions/recommendations.ts';
 import { CliError, ExitCode } from '../../cli/exchange/exit-codes.ts';
-import { runSendguard } from '../helpers/process.ts';
+import { repoRoot, runSendguard } from '../helpers/process.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { clientEnv, hasScript, jsonOf, needsScript, runVerbOnTerminal } from '../helpers/cli.ts';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
@@ -30,6 +31,13 @@ beforeAll(async () => {
 afterAll(async () => api.stop());
 
 const asAdmin = () => clientEnv(api.graphqlUrl, adminToken);
+
+/** Runs a command line through /bin/sh, as an admin's shell would read it. */
+function runShell(script: string, env: Record<string, string | undefined>): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('/bin/sh', ['-c', script], { env: { ...process.env, ...env } }, (err, _stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }));
+  });
+}
 const asReader = () => clientEnv(api.graphqlUrl, readerToken);
 
 async function restrict(address: string, tenantId = tenant.id) {
@@ -138,7 +146,7 @@ describe('remove-blocked-sender-address', () => {
     await restrict(address);
     const result = await runSendguard(['remove-blocked-sender-address', '--sender-address', address], asAdmin(), 'y\n');
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('Pass --yes (or -Confirm:$false)');
+    expect(result.stderr).toContain("Pass --yes (or -Confirm:'$false') to confirm.");
     expect(await statusOf(address)).toBe('Restricted');
   });
 
@@ -151,6 +159,20 @@ describe('remove-blocked-sender-address', () => {
     expect(await statusOf(address)).toBe('Restricted');
     const quoted = await runSendguard(['Remove-BlockedSenderAddress', '-SenderAddress', address, '-Confirm:false'], asAdmin());
     expect(quoted).toMatchObject({ code: 0 });
+    expect(await statusOf(address)).toBe('Released');
+  });
+
+  it.each([
+    ['the example in `sendguard --help`', async () => (await runSendguard(['--help'])).stdout],
+    ['the refusal without --yes', async (address: string) => (await runSendguard(['remove-blocked-sender-address', '--sender-address', address], asAdmin())).stderr],
+  ])('%s, as a POSIX shell runs it, releases the sender', async (_, text) => {
+    const address = tenant.address(`shell-${Math.random().toString(36).slice(2, 8)}`);
+    await restrict(address);
+    const shown = /-Confirm:(?:'[^']*'|[^\s)]+)/.exec(await text(address))?.[0];
+    expect(shown).toBeDefined();
+    const script = `"$NODE" "$SENDGUARD" Remove-BlockedSenderAddress -SenderAddress ${address} ${shown}`;
+    const result = await runShell(script, { ...asAdmin(), NODE: process.execPath, SENDGUARD: path.join(repoRoot, 'bin/sendguard.js') });
+    expect(result, shown).toMatchObject({ code: 0 });
     expect(await statusOf(address)).toBe('Released');
   });
 
