@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from './duration.ts';
 import { recognizeRole } from '../domain/roles/role-catalog.ts';
 import { ConfigError } from '../config/config.ts';
@@ -163,7 +163,7 @@ export function buildProgram(): Command {
     .requiredOption('--principal <id>', 'object id or user principal name of the admin')
     .requiredOption('--role <role>', 'role to carry (repeatable), e.g. "Security Administrator"', parseRole, [])
     .option('--name <name>', 'display name')
-    .option('--expires <duration>', `lifetime such as 30m, 1h, 7d (at most ${MAX_TOKEN_LIFETIME_DAYS}d)`, parseExpiry, 3600)
+    .addOption(new Option('--expires <duration>', `lifetime such as 30m, 1h, 7d (at most ${MAX_TOKEN_LIFETIME_DAYS}d)`).argParser(parseExpiry).default(3600, '1h'))
     .action(token);
   program
     .command('print-schema')

@@ -134,6 +134,11 @@ describe('sendguard token', () => {
     expect(unknownRole.stderr).toMatch(/Janitor is not a role Sendguard knows/);
   });
 
+  it('--help gives the default lifetime in the spelling --expires takes', async () => {
+    const help = await runSendguard(['token', '--help']);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('--expires <duration> lifetime such as 30m, 1h, 7d (at most 365d) (default: 1h)');
+  });
+
   it('refuses --expires past a year with exit 2, printing no token', async () => {
     const env = { SENDGUARD_DATA_DIR: api.config.dataDir, SENDGUARD_LOG_LEVEL: 'silent', DATABASE_URL: '' };
     const mint = (expires: string) => runSendguard(['token', '--tenant', tenant.id, '--principal', 'oid-cli-2', '--role', 'Security Reader', '--expires', expires], env);
