@@ -114,7 +114,9 @@ export async function startSendguard(
   const gauge = setInterval(() => void refreshGauge(services, metrics), 15_000);
   await refreshGauge(services, metrics);
 
-  logger.info({ roles: [...active], urls, database: database.kind }, 'sendguard started');
+  // The roles that run: a bot left out for want of its settings, or a relay without a smarthost, is not named.
+  const running = [...active].filter((role) => (role === 'bot' ? bot?.teams !== undefined : role === 'smtp' ? relay !== undefined : true));
+  logger.info({ roles: running, urls, database: database.kind }, 'sendguard started');
   let stopping: string | undefined;
   return {
     services,

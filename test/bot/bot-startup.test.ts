@@ -27,9 +27,9 @@ afterAll(async () => {
   await database?.close();
 });
 
-function capturingLogger() {
+function capturingLogger(level = 'warn') {
   const lines: { level: number; msg: string }[] = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+  const logger = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
   return { logger, lines };
 }
 
@@ -83,7 +83,7 @@ describe('starting the bot', () => {
   });
 
   it('with every role by default and no app id, serves everything else and says why /api/messages is off', async () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, lines } = capturingLogger('info');
     const running = await startSendguard(testConfig(), { database, logger });
     try {
       const res = await fetch(`${running.urls.http}/api/messages`, { method: 'POST', body: '{}' });
@@ -91,6 +91,8 @@ describe('starting the bot', () => {
       expect(await res.text()).toContain('MicrosoftAppId must be set to run the Teams bot');
       expect((await fetch(`${running.urls.http}/graphql`, { method: 'POST' })).status).toBe(401);
       expect(lines.map((l) => l.msg)).toContainEqual(expect.stringContaining('Teams bot not started'));
+      // The start line names what runs: neither the bot nor, without a smarthost, the relay.
+      expect(lines.find((l) => l.msg === 'sendguard started')).toMatchObject({ roles: ['api', 'policy'] });
     } finally {
       await running.stop();
     }
