@@ -19,6 +19,8 @@ type GraphQLError = z.infer<typeof graphqlError>;
 export interface GraphQLClient {
   /** Runs one operation and returns its `data`, parsed with `schema`; any error becomes a CliError. */
   request<T>(document: string, variables: Record<string, unknown>, schema: z.ZodType<T>): Promise<T>;
+  /** Waits for the person at the terminal (`wait`) without counting that time against the verb's timeout. */
+  outsideTimeout<T>(wait: () => Promise<T>): Promise<T>;
 }
 
 /** The connection failures people meet, in words; the code stays beside them for searching. */
@@ -90,14 +92,23 @@ function describeTimeout(url: string, seconds: number, document: string): string
 
 const isTimeout = (err: unknown) => err instanceof Error && err.name === 'TimeoutError';
 
-/** GraphQL over HTTP POST with a bearer token; the CLI's only way to the data. */
+/**
+ * GraphQL over HTTP POST with a bearer token; the CLI's only way to the data. `timeoutSeconds` is
+ * one deadline for all of a verb's requests (every page of a listing, the look-up before a
+ * change), counted from the first one; only time spent waiting on the terminal is left out.
+ */
 export function createGraphQLClient(options: { url: string; token: string | undefined; timeoutSeconds: number }): GraphQLClient {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let deadline: number | undefined;
 
   return {
     async request(document, variables, schema) {
-      const signal = AbortSignal.timeout(options.timeoutSeconds * 1000);
+      deadline ??= performance.now() + options.timeoutSeconds * 1000;
+      const remaining = deadline - performance.now();
+      // Spent before this request was sent: it cannot have changed anything.
+      if (remaining <= 0) throw new CliError(ExitCode.failure, describeTimeout(options.url, options.timeoutSeconds, ''));
+      const signal = AbortSignal.timeout(Math.ceil(remaining));
       let response: Response;
       let body: z.infer<typeof responseBody> | undefined;
       try {
@@ -118,6 +129,14 @@ export function createGraphQLClient(options: { url: string; token: string | unde
       const data = schema.safeParse(body.data);
       if (!data.success) throw new CliError(ExitCode.failure, `${options.url}: unexpected answer (${oneLine(z.prettifyError(data.error))})`);
       return data.data;
+    },
+    async outsideTimeout(wait) {
+      const started = performance.now();
+      try {
+        return await wait();
+      } finally {
+        if (deadline !== undefined) deadline += performance.now() - started;
+      }
     },
   };
 }

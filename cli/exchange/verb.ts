@@ -55,7 +55,7 @@ export function defineVerb(program: Command, spec: VerbSpec, options: (command: 
     .addOption(new Option('-o, --output <format>', 'table or json (default: table on a terminal, json when piped)').choices(outputFormats))
     .option('--url <url>', 'GraphQL endpoint (default: SENDGUARD_URL, else http://127.0.0.1:4000/graphql)')
     .option('--token <jwt>', 'bearer token (default: SENDGUARD_TOKEN)')
-    .option('--timeout <seconds>', 'how long to wait for the API to answer (default: SENDGUARD_TIMEOUT, else 30)')
+    .option('--timeout <seconds>', 'how long to wait for the API, all requests together (default: SENDGUARD_TIMEOUT, else 30)')
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', `\n${exitCodesHelp}`);
   apiVerbs.add(command);
@@ -79,11 +79,12 @@ function clientConfig(options: CommonOptions): ClientConfig {
 function contextFor(options: CommonOptions): VerbContext {
   const client = clientConfig(options);
   const out = createOutput({ format: chooseFormat(options.output, process.stdout), stdout: process.stdout, stderr: process.stderr });
+  const api = createGraphQLClient(client);
   return {
-    api: createGraphQLClient(client),
+    api,
     out,
     whatIf: options.whatIf === true,
-    confirm: (description) => confirmChange({ stdin: process.stdin, stderr: process.stderr }, { yes: options.yes === true }, description),
+    confirm: (description) => api.outsideTimeout(() => confirmChange({ stdin: process.stdin, stderr: process.stderr }, { yes: options.yes === true }, description)),
   };
 }
 

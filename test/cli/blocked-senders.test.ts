@@ -401,6 +401,37 @@ describe('usage and failures', () => {
     }
   });
 
+  it('--timeout bounds the whole verb: a listing whose pages each answer in time still ends at the timeout, exit 1', async () => {
+    let served = 0;
+    // Every page answers within the timeout; twenty of them together do not.
+    const slowPages = createHttpServer((_req, res) => {
+      served++;
+      const page = { pageInfo: { hasNextPage: served < 20, endCursor: `c${served}` }, edges: [] };
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { restrictedUsers: page } })), 300);
+    });
+    await new Promise<void>((resolve) => slowPages.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(slowPages.address() as { port: number }).port}/graphql`;
+      const result = await runSendguard(['get-blocked-sender-address', '--timeout', '1'], clientEnv(url, adminToken));
+      expect([result.code, result.stdout, result.stderr]).toEqual([1, '', `sendguard get-blocked-sender-address: Sendguard at ${url} did not answer within 1 s (--timeout, SENDGUARD_TIMEOUT)\n`]);
+      expect(served).toBeLessThan(20);
+    } finally {
+      await new Promise((resolve) => slowPages.close(resolve));
+    }
+  });
+
+  it.skipIf(!hasScript)(`--timeout does not count the time the confirmation prompt waits for an answer (${needsScript})`, async () => {
+    const address = tenant.address('slow-answer');
+    await restrict(address);
+    const result = await runVerbOnTerminal(['remove-blocked-sender-address', '--sender-address', address, '--timeout', '1'], asAdmin(), async (output) => {
+      if (!output.includes('Are you sure')) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      return 'y\n';
+    });
+    expect(result.code).toBe(0);
+    expect(await statusOf(address)).toBe('Released');
+  });
+
   it('documents the exit codes in --help', async () => {
     for (const args of [['--help'], ['remove-blocked-sender-address', '--help']]) {
       const result = await runSendguard(args, {});
