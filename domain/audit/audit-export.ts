@@ -71,6 +71,10 @@ export function csvRecord(r: AuditRecord): string {
   return csvLine(csvColumns.map((c) => e[c]));
 }
 
+/**
+ * JSON.stringify leaves U+2028 and U+2029 raw: valid JSON, but line readers that end lines there
+ * too (JavaScript before ES2019, some log shippers) would split the record. Escaped, they read the same.
+ */
 export function jsonLine(r: AuditRecord): string {
-  return `${JSON.stringify(toExported(r))}\n`;
+  return `${JSON.stringify(toExported(r)).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')}\n`;
 }

@@ -208,6 +208,22 @@ describe('exporting the audit log', () => {
     ]);
   });
 
+  it('as JSON lines, U+2028 and U+2029 in a value are escaped, so a consumer that splits lines on them still reads one record per line', async () => {
+    const tenant = await createTestTenant(database);
+    const sender = `line\u2028sep\u2029para@${tenant.domain}`;
+    await services.restrictions.restrict(limitRestriction(tenant.id, sender));
+    const reason = 'MFA on\u2028password reset\u2029done';
+    await recordAudit(database.db, { tenantId: tenant.id, actor: { ...admin, name: 'Ad\u2028ele' }, action: 'Delisted', targetKind: 'user', target: sender, after: { reason }, at: clock.now() });
+
+    const { text } = await collect(services.auditQueries.exportLog(tenant.id, {}, 'jsonl'));
+    expect(text).not.toMatch(/[\u2028\u2029]/);
+    expect(text).toContain('\\u2028');
+    // What a line reader that also ends lines at U+2028/U+2029 (JavaScript's own, before ES2019) sees.
+    const records = text.trimEnd().split(/\r\n|[\n\r\u2028\u2029]/).map((l) => JSON.parse(l) as { target: string; actorName: string; after: unknown });
+    expect(records.map((r) => r.target)).toEqual([sender, sender]);
+    expect(records[1]).toMatchObject({ actorName: 'Ad\u2028ele', after: { reason } });
+  });
+
   it('as one text, its record count is the number of records it holds while records are being written, and never past the cap', async () => {
     const tenant = await createTestTenant(database);
     await seed(tenant);
