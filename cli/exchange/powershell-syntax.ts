@@ -47,14 +47,30 @@ function translateParameter(verb: Command, token: string, next: string | undefin
 }
 
 /**
+ * PowerShell reads `-From a@x.com, b@x.com` as one array whatever the spaces; a POSIX shell hands
+ * over `a@x.com,` and `b@x.com`. A word ending in a comma is joined with the value after it.
+ */
+function joinListContinuations(tokens: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (const [i, token] of tokens.entries()) {
+    if (token === '--') return [...joined, ...tokens.slice(i)];
+    const previous = joined.at(-1);
+    if (previous !== undefined && previous.endsWith(',') && !token.startsWith('-')) joined[joined.length - 1] = previous + token;
+    else joined.push(token);
+  }
+  return joined;
+}
+
+/**
  * Accepts the Exchange Online PowerShell spelling of a verb and its parameters, so that
  * `sendguard Get-BlockedSenderAddress -SenderAddress a@b.c` and `-Confirm:$false` work as typed in
  * PowerShell. Other commands (`serve`, `migrate`, …) are left alone.
  */
 export function fromPowerShellSyntax(program: Command, argv: readonly string[]): string[] {
-  const [node = '', script = '', first, ...rest] = argv;
+  const [node = '', script = '', first, ...words] = argv;
   const verb = first === undefined || first.startsWith('-') ? undefined : findVerb(program, first);
   if (!verb || first === undefined) return [...argv];
+  const rest = joinListContinuations(words);
   const translated: string[] = [];
   for (const [i, token] of rest.entries()) {
     if (token === '--') {

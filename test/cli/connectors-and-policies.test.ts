@@ -223,6 +223,18 @@ describe('hosted outbound spam filter rules', () => {
     expect(await runSendguard(['get-hosted-outbound-spam-filter-rule'], asAdmin)).toEqual(before);
   });
 
+  it('takes a list written as in PowerShell with a space after each comma (-From a, b), and never drops its later values', async () => {
+    expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Finance'], asAdmin)).toMatchObject({ code: 0 });
+    const [ann, bob, cat] = [tenant.address('fin-ann'), tenant.address('fin-bob'), tenant.address('fin-cat')];
+    // What a POSIX shell makes of `-From ann, bob, cat`: three words, the first two ending in a comma.
+    const created = await runSendguard(['New-HostedOutboundSpamFilterRule', '-Name', 'Finance senders', '-HostedOutboundSpamFilterPolicy', 'Finance', '-From', `${ann},`, `${bob},`, cat], asAdmin);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    expect(jsonOf(created)).toMatchObject({ From: [ann, bob, cat] });
+    const changed = await runSendguard(['Set-HostedOutboundSpamFilterRule', '-Identity', 'Finance senders', '-From', `${cat},`, ann], asAdmin);
+    expect(changed).toMatchObject({ code: 0, stderr: '' });
+    expect(jsonOf(changed)).toMatchObject({ From: [cat, ann] });
+  });
+
   it('finds a rule by its name in any case, as the API does', async () => {
     expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Support'], asAdmin)).toMatchObject({ code: 0 });
     const created = await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Support desk', '--hosted-outbound-spam-filter-policy', 'support', '--from', tenant.address('desk')], asAdmin);
