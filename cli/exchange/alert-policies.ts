@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { z } from 'zod';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
-import { findByName } from './identity.ts';
+import { findByName, givenIdentity } from './identity.ts';
 import { booleanSwitch, parseList } from './option-values.ts';
 import { describeChanges, type Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
@@ -74,7 +74,7 @@ function registerGet(program: Command): void {
     c.argument('[identity]', 'policy name or id').option('--identity <name>', 'policy name or id'),
   );
   onRun<{ identity?: string }>(command, async ({ api, out }, options, [positional]) => {
-    const identity = options.identity ?? positional;
+    const identity = givenIdentity(options, positional, 'policy');
     const policies = identity ? [await findPolicy(api, identity)] : await listPolicies(api);
     out.list(policies.map(toExchange), COLUMNS);
   });
@@ -148,7 +148,7 @@ function registerSet(program: Command): void {
       .option('--daily-notification-limit <n>', `notifications per day: ${dailyLimitChoices}`, parseDailyLimit),
   );
   onRun<SetOptions>(command, async ({ api, out, whatIf }, options, [positional]) => {
-    const identity = options.identity ?? positional;
+    const identity = givenIdentity(options, positional, 'policy');
     if (!identity) throw new CliError(ExitCode.usage, 'say which policy: --identity <name>');
     const input = toInput(options, identity);
     const current = await findPolicy(api, identity);

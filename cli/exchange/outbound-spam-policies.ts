@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { policyNameTakenError, policyRemovalError, validNewPolicy, validPolicySettings } from '../../domain/policies/policy-input.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
-import { findByName } from './identity.ts';
+import { findByName, givenIdentity } from './identity.ts';
 import { parseChoice, parseList, parseWholeNumber } from './option-values.ts';
 import { describeChanges, type Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
@@ -109,7 +109,7 @@ function registerGet(program: Command): void {
   const spec = { name: 'get-hosted-outbound-spam-filter-policy', cmdlet: 'Get-HostedOutboundSpamFilterPolicy', description: 'list the outbound spam policies (evaluation order), or one of them' };
   const command = defineVerb(program, spec, (c) => c.argument('[identity]', 'policy name').option('--identity <name>', 'policy name (the default one is Default)'));
   onRun<{ identity?: string }>(command, async ({ api, out }, options, [positional]) => {
-    const identity = options.identity ?? positional;
+    const identity = givenIdentity(options, positional, 'policy');
     const policies = identity ? [await findPolicy(api, identity)] : await listPolicies(api);
     out.list(policies.map(toExchange), COLUMNS);
   });
@@ -119,7 +119,7 @@ function registerSet(program: Command): void {
   const spec = { name: 'set-hosted-outbound-spam-filter-policy', cmdlet: 'Set-HostedOutboundSpamFilterPolicy', description: "change an outbound spam policy's limits or action", effect: 'changes' } as const;
   const command = defineVerb(program, spec, (c) => settingsOptions(c.argument('[identity]', 'policy name').option('--identity <name>', 'policy name (the default one is Default)')));
   onRun<SettingsOptions & { identity?: string }>(command, async ({ api, out, whatIf }, options, [positional]) => {
-    const identity = options.identity ?? positional;
+    const identity = givenIdentity(options, positional, 'policy');
     if (!identity) throw new CliError(ExitCode.usage, 'say which policy: --identity <name> (the default one is Default)');
     if (!hasSettings(options)) throw new CliError(ExitCode.usage, 'nothing to change: give a limit, --action-when-threshold-reached or --notify-outbound-spam-recipients');
     const current = await findPolicy(api, identity);
@@ -159,7 +159,7 @@ function registerRemove(program: Command): void {
   const spec = { name: 'remove-hosted-outbound-spam-filter-policy', cmdlet: 'Remove-HostedOutboundSpamFilterPolicy', description: 'delete an outbound spam policy and its rule', effect: 'destructive' } as const;
   const command = defineVerb(program, spec, (c) => c.argument('[identity]', 'policy name').option('--identity <name>', 'policy name'));
   onRun<{ identity?: string }>(command, async ({ api, out, whatIf, confirm }, options, [positional]) => {
-    const identity = options.identity ?? positional;
+    const identity = givenIdentity(options, positional, 'policy');
     if (!identity) throw new CliError(ExitCode.usage, 'say which policy: --identity <name>');
     const current = await findPolicy(api, identity);
     const description = `Deleting outbound spam policy "${current.name}" and the rule that applies it.`;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { checkedRuleChanges, placeNewRule, validNewRule, validRuleChanges } from '../../domain/policies/rule-input.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import type { GraphQLClient } from './graphql-client.ts';
-import { findByName } from './identity.ts';
+import { findByName, givenIdentity } from './identity.ts';
 import { parseBoolean, parseChoice, parseList, parseWholeNumber } from './option-values.ts';
 import { describeChanges, type Row } from './output.ts';
 import { ERROR_SELECTION, successOr } from './typed-errors.ts';
@@ -119,7 +119,7 @@ async function mutate(api: GraphQLClient, name: Parameters<typeof mutation>[0], 
 }
 
 function identityOf(options: { identity?: string }, positional: string | undefined): string {
-  const identity = options.identity ?? positional;
+  const identity = givenIdentity(options, positional, 'rule');
   if (!identity) throw new CliError(ExitCode.usage, 'say which rule: --identity <name>');
   return identity;
 }
@@ -130,7 +130,7 @@ function registerGet(program: Command): void {
   const spec = { name: 'get-hosted-outbound-spam-filter-rule', cmdlet: 'Get-HostedOutboundSpamFilterRule', description: 'list the outbound spam rules by priority, or one of them' };
   const command = defineVerb(program, spec, (c) => identityOptions(c).option('--state <state>', 'only Enabled or Disabled rules', parseChoice(['Enabled', 'Disabled'] as const)));
   onRun<{ identity?: string; state?: 'Enabled' | 'Disabled' }>(command, async ({ api, out }, options, [positional]) => {
-    const identity = options.identity ?? positional;
+    const identity = givenIdentity(options, positional, 'rule');
     const rules = identity ? [await findRule(api, identity)] : await listRules(api);
     out.list(rules.map(toExchange).filter((r) => !options.state || r.State === options.state), COLUMNS);
   });

@@ -235,6 +235,16 @@ describe('hosted outbound spam filter rules', () => {
     expect(jsonOf(changed)).toMatchObject({ From: [cat, ann] });
   });
 
+  it('exits 2 and changes nothing when a rule is named twice, by -Identity and by position, differently', async () => {
+    expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Payroll'], asAdmin)).toMatchObject({ code: 0 });
+    const from = tenant.address('payroll');
+    expect(await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Payroll senders', '--hosted-outbound-spam-filter-policy', 'Payroll', '--from', from], asAdmin)).toMatchObject({ code: 0 });
+    const twice = await runSendguard(['Set-HostedOutboundSpamFilterRule', '-Identity', 'Payroll senders', 'Other rule', '-Comments', 'changed'], asAdmin);
+    expect([twice.code, twice.stdout]).toEqual([2, '']);
+    expect(twice.stderr).toContain('the rule is named twice: --identity "Payroll senders" and "Other rule"');
+    expect(jsonOf(await runSendguard(['get-hosted-outbound-spam-filter-rule', 'Payroll senders'], asAdmin))).toEqual([expect.objectContaining({ Comments: null })]);
+  });
+
   it('finds a rule by its name in any case, as the API does', async () => {
     expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Support'], asAdmin)).toMatchObject({ code: 0 });
     const created = await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Support desk', '--hosted-outbound-spam-filter-policy', 'support', '--from', tenant.address('desk')], asAdmin);
