@@ -28,12 +28,26 @@ export function formatValue(value: unknown): string {
   return String(value);
 }
 
+// East Asian wide and fullwidth characters and emoji take two terminal columns.
+const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1faff}\u{20000}-\u{3fffd}]/u;
+// Combining marks and zero-width characters take none.
+const ZERO_WIDTH = /[\p{M}\u200b-\u200f\u2060\ufeff]/u;
+
+/** How many columns a terminal gives `text`: `営` two, the accent of a decomposed `é` none. */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) width += ZERO_WIDTH.test(ch) ? 0 : WIDE.test(ch) ? 2 : 1;
+  return width;
+}
+
+const padToWidth = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - displayWidth(text)));
+
 /** PowerShell's Format-Table look: headers, a dashed rule, space-separated padded columns. */
 export function renderTable(rows: readonly Row[], columns: readonly string[]): string {
   if (rows.length === 0) return '';
   const cells = rows.map((row) => columns.map((c) => formatValue(row[c])));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (values: readonly string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join(' ').trimEnd();
+  const widths = columns.map((c, i) => Math.max(displayWidth(c), ...cells.map((r) => displayWidth(r[i] ?? ''))));
+  const line = (values: readonly string[]) => values.map((v, i) => (i === values.length - 1 ? v : padToWidth(v, widths[i] ?? 0))).join(' ').trimEnd();
   return [line(columns), line(columns.map((c) => '-'.repeat(c.length))), ...cells.map(line)].join('\n') + '\n';
 }
 

@@ -93,6 +93,19 @@ describe('hosted outbound spam filter policies', () => {
     ]);
   });
 
+  it('lines up the table columns on a terminal when a name has wide (CJK) or combining characters', async () => {
+    const own = await createTestTenant(api.database);
+    const env = clientEnv(api.graphqlUrl, await api.token({ tenantId: own.id, roles: ['Organization Management'] }));
+    for (const name of ['営業部', 'Cafe\u0301']) expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', name], env)).toMatchObject({ code: 0 });
+    const table = await runSendguard(['get-hosted-outbound-spam-filter-policy', '-o', 'table'], env);
+    expect(table.code).toBe(0);
+    const rows = table.stdout.trimEnd().split('\n');
+    expect(rows.map((r) => r.split(/ +/)[0]).sort()).toEqual(['----', 'Cafe\u0301', 'Default', 'Name', '営業部']);
+    // A terminal gives 営 two columns and the combining accent none: the second column starts at one place on every row.
+    const columnOf = (row: string, text: string) => [...row.slice(0, row.indexOf(text))].reduce((w, ch) => w + (/\p{M}/u.test(ch) ? 0 : /\p{Script=Han}/u.test(ch) ? 2 : 1), 0);
+    expect(new Set([columnOf(rows[0] ?? '', 'IsDefault'), ...rows.slice(2).map((r) => columnOf(r, r.includes('True') ? 'True' : 'False'))]).size).toBe(1);
+  });
+
   it('-WhatIf lists the changes; without it the limits and the action change', async () => {
     const args = ['Set-HostedOutboundSpamFilterPolicy', '-Identity', 'Default', '-RecipientLimitExternalPerHour', '400', '-ActionWhenThresholdReached', 'BlockUser'];
     const whatIf = await runSendguard([...args, '-WhatIf'], asAdmin);
