@@ -23,26 +23,32 @@ afterAll(async () => {
 
 const env = { SENDGUARD_BOT_DEV_NO_AUTH: 'true' };
 
+/** An admin's "subscribe" in a new personal chat with the bot; returns the chat's conversation id. */
+async function subscribe(http: string, tenantId: string, objectId: string): Promise<string> {
+  const conversationId = `a:${randomUUID()}`;
+  const activity = {
+    type: 'message',
+    id: randomUUID(),
+    text: 'subscribe',
+    channelId: 'msteams',
+    serviceUrl: connector.url,
+    from: { id: `29:${objectId}`, name: 'Lynne Robbins', aadObjectId: objectId },
+    recipient: { id: '28:sendguard-bot', name: 'Sendguard' },
+    conversation: { id: conversationId, conversationType: 'personal', tenantId },
+    channelData: { tenant: { id: tenantId } },
+  };
+  const res = await fetch(`${http}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+  expect(res.status).toBe(200);
+  return conversationId;
+}
+
 describe('stopping the bot while Teams throttles', () => {
   it('stops without waiting out Retry-After, and posts the notice once after the restart', async () => {
     const first = await startSendguard(testConfig(env), { roles: ['api', 'bot'], database, logger: createLogger('silent') });
     const tenant = await createTestTenant(database);
     const objectId = randomUUID();
     await grantRole(first.services, tenant.id, objectId, 'Security Administrator');
-    const conversationId = `a:${randomUUID()}`;
-    const subscribe = {
-      type: 'message',
-      id: randomUUID(),
-      text: 'subscribe',
-      channelId: 'msteams',
-      serviceUrl: connector.url,
-      from: { id: `29:${objectId}`, name: 'Lynne Robbins', aadObjectId: objectId },
-      recipient: { id: '28:sendguard-bot', name: 'Sendguard' },
-      conversation: { id: conversationId, conversationType: 'personal', tenantId: tenant.id },
-      channelData: { tenant: { id: tenant.id } },
-    };
-    const res = await fetch(`${first.urls.http}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(subscribe) });
-    expect(res.status).toBe(200);
+    const conversationId = await subscribe(first.urls.http!, tenant.id, objectId);
 
     // Teams asks for ten minutes' patience, far longer than the test (or SENDGUARD_SHUTDOWN_TIMEOUT_MS) allows.
     connector.refuse('post', 429, 1000, { 'Retry-After': '600' });
@@ -72,19 +78,7 @@ describe('stopping the bot while Teams throttles', () => {
     const tenant = await createTestTenant(database);
     const objectId = randomUUID();
     await grantRole(first.services, tenant.id, objectId, 'Security Administrator');
-    const conversationId = `a:${randomUUID()}`;
-    const subscribe = {
-      type: 'message',
-      id: randomUUID(),
-      text: 'subscribe',
-      channelId: 'msteams',
-      serviceUrl: connector.url,
-      from: { id: `29:${objectId}`, name: 'Lynne Robbins', aadObjectId: objectId },
-      recipient: { id: '28:sendguard-bot', name: 'Sendguard' },
-      conversation: { id: conversationId, conversationType: 'personal', tenantId: tenant.id },
-      channelData: { tenant: { id: tenant.id } },
-    };
-    expect((await fetch(`${first.urls.http}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(subscribe) })).status).toBe(200);
+    const conversationId = await subscribe(first.urls.http!, tenant.id, objectId);
     const address = tenant.address('bob');
     await first.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
     const post = await connector.until(() => {
