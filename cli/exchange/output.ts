@@ -19,13 +19,21 @@ export interface Output {
   note(message: string): void;
 }
 
+/**
+ * Free text (a release reason, a comment) on one line and harmless to a terminal: a line break or
+ * tab becomes a space, any other control character (an escape sequence's ESC among them) U+FFFD,
+ * so no value can break a table's rows or clear, recolour or retitle the admin's terminal.
+ */
+// eslint-disable-next-line no-control-regex
+const onOneLine = (text: string): string => text.replace(/\r\n|[\n\r\t]/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+
 /** A value as PowerShell shows it in a table or list. */
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (Array.isArray(value)) return `{${value.map(formatValue).join(', ')}}`;
   if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  return onOneLine(String(value));
 }
 
 // East Asian wide and fullwidth characters and emoji take two terminal columns.

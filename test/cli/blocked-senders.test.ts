@@ -99,6 +99,19 @@ describe('get-blocked-sender-address', () => {
     expect(row).toMatch(new RegExp(`^${address.replace(/\./g, '\\.')} +EmailSendingLimitExceeded;\\S+ +\\S+Z +\\S+Z +False$`));
   });
 
+  it('keeps its output on its lines, and the terminal untouched, when a value holds line breaks or escape sequences', async () => {
+    const address = tenant.address('multiline');
+    await restrict(address);
+    const reason = 'MFA on\npassword reset\r\n\u001b[2Jcleared\tscreen';
+    const result = await runSendguard(['remove-blocked-sender-address', '--sender-address', address, '--reason', reason, '--yes', '-o', 'table'], asAdmin());
+    expect(result.code).toBe(0);
+    // eslint-disable-next-line no-control-regex
+    expect(result.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines.find((l) => l.startsWith('ReleaseReason'))).toBe('ReleaseReason    : MFA on password reset \ufffd[2Jcleared screen');
+  });
+
   it('accepts the PowerShell spelling: cmdlet name, -Parameter value, -Parameter:value, any case', async () => {
     const address = tenant.address('pwsh');
     await restrict(address);
