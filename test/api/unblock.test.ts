@@ -143,8 +143,11 @@ describe('unblockUser', () => {
     const first = await api.token({ tenantId: tenant.id, principalId: 'oid-a', name: 'Admin A' });
     const second = await api.token({ tenantId: tenant.id, principalId: 'oid-b', name: 'Admin B' });
     await setUnblockSettings(first, { requireSecondApproval: true, unblockQuota: 1 });
+    // The releases are listed newest first: a minute apart, so their order is not a tie.
+    clock.set('2026-11-26T10:00:00Z');
     await restrict(tenant, address);
     await unblock(first, { senderAddress: address });
+    clock.advance(60_000);
     await restrict(tenant, address);
     await unblock(first, { senderAddress: address });
     await unblock(second, { senderAddress: address });
