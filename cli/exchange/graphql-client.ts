@@ -42,6 +42,10 @@ function describeUnreachable(url: string, err: unknown): string {
   const code = cause instanceof Error && 'code' in cause ? String(cause.code) : undefined;
   // undici's HTTP parser (HPE_…): something listens there, and it does not speak HTTP.
   if (code?.startsWith('HPE_')) return `${url}: not an HTTP server (${code}); check SENDGUARD_URL or --url`;
+  // The fetch standard's blocked ports (6000, 6665–6669, 5060, …): nothing was tried, whatever listens there.
+  if (cause instanceof Error && cause.message === 'bad port') {
+    return `${url}: port ${new URL(url).port} is one the CLI's HTTP client will not connect to (a port of another protocol); serve Sendguard's HTTP on another port (SENDGUARD_HTTP_PORT)`;
+  }
   const detail = code ? (connectionFailures[code] ? `${connectionFailures[code]} (${code})` : code) : oneLine(cause instanceof Error ? cause.message : String(cause));
   return `${url}: ${detail}; is Sendguard running there? Set SENDGUARD_URL or pass --url`;
 }

@@ -350,6 +350,16 @@ describe('usage and failures', () => {
     expect([result.code, result.stdout, result.stderr]).toEqual([1, '', `sendguard get-blocked-sender-address: ${url}: connection refused (ECONNREFUSED); is Sendguard running there? Set SENDGUARD_URL or pass --url\n`]);
   });
 
+  it('exits 1 naming the port when it is one the HTTP client refuses to connect to, not suggesting Sendguard is down', async () => {
+    const url = 'http://127.0.0.1:6000/graphql';
+    const result = await runSendguard(['get-blocked-sender-address', '--url', url], clientEnv(api.graphqlUrl, adminToken));
+    expect([result.code, result.stdout, result.stderr]).toEqual([
+      1,
+      '',
+      `sendguard get-blocked-sender-address: ${url}: port 6000 is one the CLI's HTTP client will not connect to (a port of another protocol); serve Sendguard's HTTP on another port (SENDGUARD_HTTP_PORT)\n`,
+    ]);
+  });
+
   it('exits 1 with one line naming the URL and what came back when it is not a GraphQL endpoint', async () => {
     const pages: Record<string, [number, string, string]> = {
       '/index.html': [200, 'text/html; charset=utf-8', '<!doctype html><title>Welcome</title>'],
