@@ -23,7 +23,8 @@ export function createAccessGate(deps: { allowedTenants: readonly string[]; role
       const access = await deps.roles.access(tenantId, objectId ? [objectId] : []);
       if (!access.tenantExists) return { allowed: false, reason: 'UNKNOWN_TENANT' };
       if (!objectId || access.roles.length === 0) return { allowed: false, reason: 'NO_ROLE' };
-      return { allowed: true, tenantId, admin: { id: objectId, name: activity.from.name || objectId } };
+      // The tenant as stored from here on: its conversations, notices and API calls are under that id.
+      return { allowed: true, tenantId: access.tenantId, admin: { id: objectId, name: activity.from.name || objectId } };
     },
   };
 }

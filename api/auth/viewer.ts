@@ -81,7 +81,8 @@ export async function withStoredRoles(roles: Pick<RoleService, 'access'>, viewer
   if (!access.tenantExists) throw new AuthenticationError('invalid_token', "the token's tenant is not served here");
   const granted = new Set([...viewer.claimedRoles, ...access.roles]);
   const held = roleNames.filter((r) => granted.has(r));
-  return { ...viewer, roles: held, scopes: scopesOf(held) };
+  // The tenant as stored: an Entra token's tid is lower-case, the id may have been configured otherwise.
+  return { ...viewer, tenantId: access.tenantId, roles: held, scopes: scopesOf(held) };
 }
 
 export type Authenticator = ReturnType<typeof createAuthenticator>;

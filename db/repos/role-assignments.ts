@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { roleAssignments } from '../schema/role-assignments.ts';
@@ -7,15 +7,23 @@ import { tenants } from '../schema/tenants.ts';
 export type RoleAssignment = typeof roleAssignments.$inferSelect;
 export type NewRoleAssignment = typeof roleAssignments.$inferInsert;
 
-/** Whether the tenant exists and the roles stored for any of the principal's ids, in one round trip. */
-export async function tenantAccess(db: Db, tenantId: string, principalIds: readonly string[]): Promise<{ tenantExists: boolean; roles: string[] }> {
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The tenant as stored (null when not served here) and the roles stored for any of the principal's
+ * ids, in one round trip. An Entra tenant id (a GUID) matches whatever its case: Teams and Entra
+ * send them lower-case, while an id may have been configured upper-case. An exact match wins.
+ */
+export async function tenantAccess(db: Db, tenantId: string, principalIds: readonly string[]): Promise<{ tenantId: string | null; roles: string[] }> {
   const ids = principalIds.length > 0 ? [...principalIds] : [''];
   const rows = await db
     .select({ tenantId: tenants.id, role: roleAssignments.role })
     .from(tenants)
     .leftJoin(roleAssignments, and(eq(roleAssignments.tenantId, tenants.id), inArray(roleAssignments.principalId, ids)))
-    .where(eq(tenants.id, tenantId));
-  return { tenantExists: rows.length > 0, roles: rows.flatMap((r) => (r.role ? [r.role] : [])) };
+    .where(GUID.test(tenantId) ? sql`lower(${tenants.id}) = ${tenantId.toLowerCase()}` : eq(tenants.id, tenantId))
+    .orderBy(sql`${tenants.id} = ${tenantId} desc`, asc(tenants.id));
+  const stored = rows[0]?.tenantId ?? null;
+  return { tenantId: stored, roles: rows.flatMap((r) => (r.tenantId === stored && r.role ? [r.role] : [])) };
 }
 
 export async function listRoleAssignments(db: Db, tenantId: string): Promise<RoleAssignment[]> {

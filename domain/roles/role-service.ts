@@ -59,6 +59,8 @@ const ROLE_CACHE_ENTRIES = 10_000;
 
 interface Access {
   tenantExists: boolean;
+  /** The tenant's id as stored: an Entra tenant id asked about in another case finds it too. */
+  tenantId: string;
   roles: RoleName[];
 }
 
@@ -114,16 +116,17 @@ export function createRoleService(deps: { db: Db; clock: Clock; events?: { subsc
     const key = JSON.stringify([tenantId, ...ids]);
     const now = performance.now();
     const hit = cached.get(key);
-    if (hit && hit.until > now) return { tenantExists: hit.access.tenantExists, roles: [...hit.access.roles] };
+    if (hit && hit.until > now) return { ...hit.access, roles: [...hit.access.roles] };
     const asked = generation;
     const found = await tenantAccess(db, tenantId, ids);
     const roles = found.roles.map(recognizeRole).filter((r): r is RoleName => r !== undefined);
-    if (found.tenantExists && asked === generation) {
+    const access = { tenantExists: found.tenantId !== null, tenantId: found.tenantId ?? tenantId, roles };
+    if (access.tenantExists && asked === generation) {
       cached.delete(key);
       if (cached.size >= ROLE_CACHE_ENTRIES) cached.delete(cached.keys().next().value as string);
-      cached.set(key, { until: now + ROLE_CACHE_MS, access: { tenantExists: true, roles: [...roles] } });
+      cached.set(key, { until: now + ROLE_CACHE_MS, access: { ...access, roles: [...roles] } });
     }
-    return { tenantExists: found.tenantExists, roles };
+    return access;
   }
 
   return {

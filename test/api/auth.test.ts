@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { provisionTenant } from '../../domain/tenants/provision-tenant.ts';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
 import { runSendguard } from '../helpers/process.ts';
@@ -172,6 +173,16 @@ describe('accepted tokens', () => {
     expect(res.body.data).toEqual({
       viewer: { principalId: 'oid-entra-7', name: 'Lee Gu', tenantId: tenant.id, roles: ['SECURITY_READER', 'VIEW_ONLY_ORGANIZATION_MANAGEMENT'], scopes: ['READ'], actingThrough: null },
     });
+  });
+
+  it("an Entra token's lower-case tid finds a tenant whose id was configured in upper case", async () => {
+    const id = crypto.randomUUID().toUpperCase();
+    const domain = `${id.slice(0, 8).toLowerCase()}.test`;
+    await provisionTenant(api.database.db, { id, name: 'Upper-case tenant', acceptedDomains: [domain] }, { warningThresholdPercent: 80 });
+    const token = await signIssuer({ tid: id.toLowerCase(), oid: 'oid-entra-9', wids: ['5d6b6bb7-de71-4623-b4af-96380a352509'] });
+    const res = await api.gql(token, '{ viewer { tenantId roles tenant { acceptedDomains } } }');
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual({ viewer: { tenantId: id, roles: ['SECURITY_READER'], tenant: { acceptedDomains: [domain] } } });
   });
 
   it('a Global Administrator by wids may manage roles', async () => {

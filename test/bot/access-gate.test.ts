@@ -4,11 +4,14 @@ import { findConversation } from '../../db/repos/teams-conversations.ts';
 import { grantRole, onlyCard, startBotHarness, teamsUser, type BotHarness, type Turn } from '../helpers/bot.ts';
 import { cardSchemaErrors, cardText } from '../helpers/cards/card-inspection.ts';
 import { manualClock } from '../helpers/clock.ts';
+import { provisionTenant } from '../../domain/tenants/provision-tenant.ts';
 import { createTestDatabase, createTestTenant, type TestTenant } from '../helpers/db.ts';
 import { policyActor } from '../helpers/services.ts';
 
 const clock = manualClock('2026-11-26T10:00:00Z');
 let harness: BotHarness;
+/** A bot that answers every tenant Sendguard serves (its own database). */
+let unrestricted: BotHarness;
 let allowed: TestTenant;
 let other: TestTenant;
 
@@ -19,8 +22,12 @@ beforeAll(async () => {
   other = await createTestTenant(database);
   harness = await startBotHarness(clock, { database, env: { SENDGUARD_BOT_ALLOWED_TENANTS: allowed.id } });
   await harness.services.restrictions.restrict({ tenantId: allowed.id, entityKind: 'user', entityKey: allowed.address('alice'), reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+  unrestricted = await startBotHarness(clock);
 });
-afterAll(async () => harness?.stop());
+afterAll(async () => {
+  await unrestricted?.stop();
+  await harness?.stop();
+});
 
 function expectRefusal(turn: Turn, title: string): AdaptiveCard {
   const card = onlyCard(turn);
@@ -66,6 +73,20 @@ describe('who the bot answers', () => {
     expect(cardText(refresh.invoke?.body.value as AdaptiveCard)).not.toContain('alice');
     expectRefusal(await nobody.install(), "You don't have access to restricted users");
     expect(await findConversation(harness.services.db, allowed.id, nobody.conversationId)).toBeUndefined();
+  });
+
+  it('answers a tenant whose id was configured in upper case, as Teams sends it in lower case', async () => {
+    // SENDGUARD_TENANT_ID copied as the portal may show it; Teams sends tenant ids lower-case.
+    const id = crypto.randomUUID().toUpperCase();
+    const domain = `${id.slice(0, 8).toLowerCase()}.test`;
+    await provisionTenant(unrestricted.services.db, { id, name: 'Upper-case tenant', acceptedDomains: [domain] }, { warningThresholdPercent: 80 });
+    await unrestricted.services.restrictions.restrict({ tenantId: id, entityKind: 'user', entityKey: `carol@${domain}`, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    const objectId = crypto.randomUUID();
+    await grantRole(unrestricted.services, id, objectId, 'Security Administrator');
+    const admin = teamsUser(unrestricted.bot, { tenantId: id.toLowerCase(), objectId, name: 'Megan Bowen' });
+    expect(cardText(onlyCard(await admin.say('restricted')))).toContain(`carol@${domain}`);
+    expect(cardText(onlyCard(await admin.say('subscribe')))).toContain('on');
+    expect((await findConversation(unrestricted.services.db, id, admin.conversationId))?.subscribed).toBe(true);
   });
 
   it('refuses a user whose role is in another tenant', async () => {
