@@ -71,7 +71,7 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
   const updatePollMs = deps.updatePollMs ?? 30_000;
   let poll: NodeJS.Timeout | undefined;
   const stopping = new AbortController();
-  const unsaved = new Map<string, { claim: string; activityId: string }>();
+  const unsaved = new Map<string, { claim: string; activityId: string; shownAt: Date }>();
   let queue: Promise<void> = Promise.resolve();
 
   async function notice(tenantId: string, restrictionRowId: string): Promise<{ user: NoticeUser; card: AdaptiveCard } | null> {
@@ -84,11 +84,11 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
    * happens, since a dropped claim would let the next try post the notice again. An id the
    * database did not take is kept here, and the next try in this process saves it instead of posting.
    */
-  async function savePosted(unsavedKey: string, claim: string, activityId: string): Promise<void> {
-    unsaved.set(unsavedKey, { claim, activityId });
+  async function savePosted(unsavedKey: string, claim: string, activityId: string, shownAt: Date): Promise<void> {
+    unsaved.set(unsavedKey, { claim, activityId, shownAt });
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await completePostedCard(db, claim, activityId);
+        await completePostedCard(db, claim, activityId, shownAt);
         unsaved.delete(unsavedKey);
         return;
       } catch (err) {
@@ -99,12 +99,12 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
   }
 
   /** Posts the notice into one conversation at most once, whoever asks and in however many processes. */
-  async function postTo(conversation: TeamsConversation, restrictionRowId: string, card: AdaptiveCard, signal: AbortSignal): Promise<NoticeOutcome> {
+  async function postTo(conversation: TeamsConversation, restrictionRowId: string, shown: { card: AdaptiveCard; readAt: Date }, signal: AbortSignal): Promise<NoticeOutcome> {
     const key = { tenantId: conversation.tenantId, conversationId: conversation.conversationId, restrictionId: restrictionRowId };
     const unsavedKey = JSON.stringify(key);
     const posted = unsaved.get(unsavedKey);
     if (posted) {
-      await savePosted(unsavedKey, posted.claim, posted.activityId);
+      await savePosted(unsavedKey, posted.claim, posted.activityId, posted.shownAt);
       return 'posted';
     }
     const now = clock.now();
@@ -112,13 +112,13 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
     if (!claim) return (await findPostedCard(db, key))?.activityId ? 'already-posted' : 'busy';
     let activityId: string;
     try {
-      ({ activityId } = await withConnectorRetry(() => connector.post(referenceOf(conversation), card, signal), retry, signal));
+      ({ activityId } = await withConnectorRetry(() => connector.post(referenceOf(conversation), shown.card, signal), retry, signal));
     } catch (err) {
       // Never posted: give the claim up so a retry may post it.
       await dropPostedCardClaim(db, claim);
       throw err;
     }
-    await savePosted(unsavedKey, claim, activityId);
+    await savePosted(unsavedKey, claim, activityId, shown.readAt);
     return 'posted';
   }
 
@@ -128,7 +128,7 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
     const where = { tenantId: card.tenantId, conversationId: card.conversationId };
     try {
       if (current) await withConnectorRetry(() => connector.update(referenceOf(conversation), card.activityId, current, stopping.signal), retry, stopping.signal);
-      await settleCardUpdate(db, due, null);
+      await settleCardUpdate(db, due, null, current ? due.leasedAt : undefined);
     } catch (err) {
       const attempts = card.updateAttempts + 1;
       if (err instanceof ConnectorError && err.conversationGone) return deleteConversation(db, card.tenantId, card.conversationId);
@@ -189,7 +189,8 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
       for (const event of batch) {
         after = event.id;
         const change = changed(event);
-        if (change) await markPostedCardsForUpdate(db, change.tenantId, change.restrictionId, clock.now());
+        // A notice brought up to date after the change (by the process that saw it) is left as it is.
+        if (change) await markPostedCardsForUpdate(db, change.tenantId, change.restrictionId, clock.now(), event.occurredAt);
       }
       if (batch.length < 500) break;
     }
@@ -212,13 +213,14 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
      * decide, and the notification's record says what happened. Posted once per conversation.
      */
     async deliver(conversation: TeamsConversation, restrictionRowId: string, signal?: AbortSignal): Promise<NoticeOutcome> {
+      const readAt = clock.now();
       const current = await notice(conversation.tenantId, restrictionRowId);
       if (!current) return 'restriction-gone';
       // Given up when the caller (the notification worker) stops, or this process does.
       const stop = signal ? AbortSignal.any([stopping.signal, signal]) : stopping.signal;
       // A retry after a crash may find another process still holding the claim: wait a little for it.
       for (let attempt = 0; ; attempt += 1) {
-        const outcome = await postTo(conversation, restrictionRowId, current.card, stop);
+        const outcome = await postTo(conversation, restrictionRowId, { card: current.card, readAt }, stop);
         if (outcome === 'posted' && current.user.status === 'RESTRICTED') await releasedMeanwhile(conversation.tenantId, restrictionRowId);
         if (outcome !== 'busy' || attempt >= busyChecks || stop.aborted) return outcome;
         await pause(busyCheckMs, stop);

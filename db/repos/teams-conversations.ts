@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { teamsConversations, teamsPostedCards } from '../schema/teams.ts';
 
@@ -98,9 +98,12 @@ export async function claimPostedCard(db: Db, key: PostedCardKey, at: Date, stal
   });
 }
 
-/** Saves the posted card's id on its claim, unless another process has completed the claim since. */
-export async function completePostedCard(db: Db, id: string, activityId: string): Promise<void> {
-  await db.update(teamsPostedCards).set({ activityId }).where(and(eq(teamsPostedCards.id, id), eq(teamsPostedCards.activityId, CLAIMED)));
+/**
+ * Saves the posted card's id on its claim, with when the restriction it shows was read, unless
+ * another process has completed the claim since.
+ */
+export async function completePostedCard(db: Db, id: string, activityId: string, shownAt: Date): Promise<void> {
+  await db.update(teamsPostedCards).set({ activityId, shownAt }).where(and(eq(teamsPostedCards.id, id), eq(teamsPostedCards.activityId, CLAIMED)));
 }
 
 /** Gives a claim up after a failed post, so a retry may claim it again. */
@@ -127,12 +130,16 @@ export async function postedCardsOf(db: Db, tenantId: string, restrictionId: str
   return rows;
 }
 
-/** The restriction changed: every posted card of it owes an update, due at `at`. */
-export async function markPostedCardsForUpdate(db: Db, tenantId: string, restrictionId: string, at: Date): Promise<void> {
+/**
+ * The restriction changed: every posted card of it owes an update, due at `at`; with `changedAt`,
+ * only the cards showing the restriction as read before then (or at a time not known).
+ */
+export async function markPostedCardsForUpdate(db: Db, tenantId: string, restrictionId: string, at: Date, changedAt?: Date): Promise<void> {
+  const shownBefore = changedAt ? or(isNull(teamsPostedCards.shownAt), lt(teamsPostedCards.shownAt, changedAt)) : undefined;
   await db
     .update(teamsPostedCards)
     .set({ updateDueAt: at, updateAttempts: 0 })
-    .where(and(eq(teamsPostedCards.tenantId, tenantId), eq(teamsPostedCards.restrictionId, restrictionId), ne(teamsPostedCards.activityId, CLAIMED)));
+    .where(and(eq(teamsPostedCards.tenantId, tenantId), eq(teamsPostedCards.restrictionId, restrictionId), ne(teamsPostedCards.activityId, CLAIMED), shownBefore));
 }
 
 export interface DueCardUpdate {
@@ -140,6 +147,8 @@ export interface DueCardUpdate {
   conversation: TeamsConversation;
   /** The lease taken on the update; finishing or rescheduling it only applies while it still holds. */
   leasedUntil: Date;
+  /** When the lease was taken: the restriction is read after it, for the card's new state. */
+  leasedAt: Date;
 }
 
 /**
@@ -162,17 +171,18 @@ export async function leaseDueCardUpdates(
       .for('update', { of: teamsPostedCards, skipLocked: true });
     if (rows.length === 0) return [];
     await tx.update(teamsPostedCards).set({ updateDueAt: options.leaseUntil }).where(inArray(teamsPostedCards.id, rows.map((r) => r.card.id)));
-    return rows.map((r) => ({ ...r, leasedUntil: options.leaseUntil }));
+    return rows.map((r) => ({ ...r, leasedUntil: options.leaseUntil, leasedAt: options.now }));
   });
 }
 
 /**
- * The leased update is done (`retryAt` null) or is to be tried again at `retryAt`. A card marked
- * again meanwhile (the restriction changed once more) keeps that newer due time.
+ * The leased update is done (`retryAt` null; `shownAt` when the card now shows the restriction as
+ * read then) or is to be tried again at `retryAt`. A card marked again meanwhile (the restriction
+ * changed once more) keeps that newer due time.
  */
-export async function settleCardUpdate(db: Db, due: Pick<DueCardUpdate, 'card' | 'leasedUntil'>, retryAt: Date | null): Promise<void> {
+export async function settleCardUpdate(db: Db, due: Pick<DueCardUpdate, 'card' | 'leasedUntil'>, retryAt: Date | null, shownAt?: Date): Promise<void> {
   await db
     .update(teamsPostedCards)
-    .set(retryAt ? { updateDueAt: retryAt, updateAttempts: sql`${teamsPostedCards.updateAttempts} + 1` } : { updateDueAt: null, updateAttempts: 0 })
+    .set(retryAt ? { updateDueAt: retryAt, updateAttempts: sql`${teamsPostedCards.updateAttempts} + 1` } : { updateDueAt: null, updateAttempts: 0, ...(shownAt ? { shownAt } : {}) })
     .where(and(eq(teamsPostedCards.id, due.card.id), eq(teamsPostedCards.updateDueAt, due.leasedUntil)));
 }

@@ -7,7 +7,7 @@ import { cardText } from '../helpers/cards/card-inspection.ts';
 import { testConfig } from '../helpers/config.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase } from '../helpers/db.ts';
 import { policyActor, secondAdmin } from '../helpers/services.ts';
-import { cardOf, startTeamsConnector, type TeamsConnector } from '../helpers/teams-connector.ts';
+import { cardOf, startTeamsConnector, type ConnectorCall, type TeamsConnector } from '../helpers/teams-connector.ts';
 
 let database: TestDatabase;
 let connector: TeamsConnector;
@@ -105,5 +105,50 @@ describe('stopping the bot while Teams throttles', () => {
     } finally {
       await second.stop();
     }
+  });
+
+  it('updates on restart only the notices whose restriction changed after they were last brought up to date', async () => {
+    const first = await startSendguard(testConfig(env), { roles: ['api', 'bot'], database, logger: createLogger('silent') });
+    const tenant = await createTestTenant(database);
+    const objectId = randomUUID();
+    await grantRole(first.services, tenant.id, objectId, 'Security Administrator');
+    const conversationId = await subscribe(first.urls.http!, tenant.id, objectId);
+    const postOf = (address: string) =>
+      connector.until(() => {
+        const found = connector.accepted('post').find((c) => c.conversationId === conversationId && cardText(cardOf(c.activity)).includes(address));
+        expect(found).toBeDefined();
+        return found as ConnectorCall;
+      }, 30_000);
+    const updatesOf = (post: ConnectorCall) => connector.accepted('update').filter((c) => c.activityId === post.activityId);
+    const [ann, ben, cai] = ['ann', 'ben', 'cai'].map((local) => tenant.address(local)) as [string, string, string];
+    const restrict = (address: string) => first.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    const release = (address: string) => first.services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reason: 'password reset', acknowledgedRecommendations: [], actor: secondAdmin });
+    await restrict(ann);
+    await restrict(ben);
+    await restrict(cai);
+    const [annPost, benPost, caiPost] = [await postOf(ann), await postOf(ben), await postOf(cai)];
+    // Ann is released while the bot runs: her notice is brought up to date then.
+    await release(ann);
+    await connector.until(() => expect(updatesOf(annPost)).toHaveLength(1), 30_000);
+    await connector.until(async () => {
+      const alerts = (await first.services.alertQueries.list(tenant.id, {}, { first: 10 })).nodes;
+      const teams = await Promise.all(alerts.map(async (a) => (await first.services.alertQueries.notifications(tenant.id, a.id)).filter((n) => n.channel === 'teams')));
+      expect(teams.flat().map((n) => n.status)).toEqual(['Sent', 'Sent', 'Sent']);
+    }, 30_000);
+    await first.stop();
+
+    // Ben is released while no bot runs.
+    await release(ben);
+    const second = await startSendguard(testConfig(env), { roles: ['api', 'bot'], database, logger: createLogger('silent') });
+    try {
+      await connector.until(() => expect(updatesOf(benPost)).toHaveLength(1), 30_000);
+      // Cai's release is handled after the start's catch-up: once his notice is updated, the catch-up is over.
+      await release(cai);
+      await connector.until(() => expect(updatesOf(caiPost)).toHaveLength(1), 30_000);
+    } finally {
+      await second.stop();
+    }
+    expect(cardText(cardOf(updatesOf(benPost)[0]?.activity ?? {}))).toContain(`${ben} was released`);
+    expect(updatesOf(annPost)).toHaveLength(1);
   });
 });
