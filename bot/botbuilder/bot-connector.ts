@@ -30,18 +30,33 @@ function connectorError(err: unknown): unknown {
 }
 
 /**
- * The call, or a ConnectorError as soon as `signal` aborts. botbuilder's HTTP pipeline waits out a
- * 429's Retry-After itself, with no way to cancel it; on shutdown that wait is left behind.
+ * How long a call still has to answer once `signal` aborts. A post Teams has taken but not yet
+ * confirmed would otherwise be given up as never made, and posted again after the restart.
+ */
+const answerGraceMs = 3_000;
+
+/**
+ * The call, or a ConnectorError once `signal` aborts and the call has not answered within
+ * `answerGraceMs`. botbuilder's HTTP pipeline waits out a 429's Retry-After itself, with no way to
+ * cancel it; on shutdown that wait is left behind.
  */
 function unlessAborted<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return call;
   return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(new ConnectorError('stopped before Teams answered', null, null));
+    let timer: NodeJS.Timeout | undefined;
+    const abort = () => {
+      timer = setTimeout(() => reject(new ConnectorError('stopped before Teams answered', null, null)), answerGraceMs);
+    };
     if (signal.aborted) abort();
-    signal.addEventListener('abort', abort, { once: true });
-    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+    else signal.addEventListener('abort', abort, { once: true });
+    call.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', abort);
+    });
   });
 }
+
+const stoppedBefore = () => new ConnectorError('stopped before the call to Teams', null, null);
 
 /** Proactive posts and updates through CloudAdapter.continueConversationAsync. */
 export function createBotConnector(adapter: CloudAdapter, appId: string): Connector {
@@ -64,6 +79,7 @@ export function createBotConnector(adapter: CloudAdapter, appId: string): Connec
 
   return {
     async post(reference, card: AdaptiveCard, signal) {
+      if (signal?.aborted) throw stoppedBefore();
       let activityId: string | undefined;
       const posting = inConversation(reference, async (context) => {
         // botbuilder makes every send a reply to the turn's (made-up) activity; a notice is a new post.
@@ -78,6 +94,7 @@ export function createBotConnector(adapter: CloudAdapter, appId: string): Connec
       return { activityId };
     },
     async update(reference, activityId, card, signal) {
+      if (signal?.aborted) throw stoppedBefore();
       const updating = inConversation(reference, async (context) => {
         await context.updateActivity({ ...cardMessage(card), id: activityId });
       });

@@ -73,6 +73,35 @@ describe('stopping the bot while Teams throttles', () => {
     expect(posts).toHaveLength(1);
   });
 
+  it('posts a notice once when the bot stops while Teams is taking the post, before it answered', async () => {
+    const first = await startSendguard(testConfig(env), { roles: ['api', 'bot'], database, logger: createLogger('silent') });
+    const tenant = await createTestTenant(database);
+    const objectId = randomUUID();
+    await grantRole(first.services, tenant.id, objectId, 'Security Administrator');
+    const conversationId = await subscribe(first.urls.http!, tenant.id, objectId);
+    const address = tenant.address('dee');
+    connector.hold('post');
+    await first.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    await connector.until(() => expect(connector.heldCount()).toBe(1), 30_000);
+
+    // The stop reaches the notification worker while Teams has the post; then Teams answers.
+    let done = false;
+    const stopped = first.stop().then(() => (done = true));
+    await connector.until(() => expect(done || ['alerts', 'bot', 'expiry'].includes(first.stopping ?? '')).toBe(true), 30_000);
+    connector.answerHeld();
+    await stopped;
+
+    const second = await startSendguard(testConfig(env), { roles: ['api', 'bot'], database, logger: createLogger('silent') });
+    try {
+      const [alert] = (await second.services.alertQueries.list(tenant.id, { entityKey: address }, { first: 5 })).nodes;
+      await connector.until(async () => expect((await second.services.alertQueries.notifications(tenant.id, alert?.id ?? '')).filter((n) => n.channel === 'teams').map((n) => n.status)).toEqual(['Sent']), 60_000);
+    } finally {
+      await second.stop();
+    }
+    const posts = connector.calls.filter((c) => c.kind === 'post' && c.conversationId === conversationId && cardText(cardOf(c.activity)).includes(address));
+    expect(posts).toHaveLength(1);
+  });
+
   it('updates a posted notice after a restart when the user was released while the bot was down', async () => {
     const first = await startSendguard(testConfig(env), { roles: ['api', 'bot'], database, logger: createLogger('silent') });
     const tenant = await createTestTenant(database);

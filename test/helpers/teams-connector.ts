@@ -50,6 +50,9 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, unkno
 export async function startTeamsConnector() {
   const calls: ConnectorCall[] = [];
   const failures: PlannedFailure[] = [];
+  /** Kinds whose next call is taken but not answered until `answerHeld`. */
+  const holding = new Set<ConnectorCallKind>();
+  const held: (() => void)[] = [];
   let next = 1;
 
   const server = http.createServer(async (req, res) => {
@@ -69,7 +72,9 @@ export async function startTeamsConnector() {
     const id = target.kind === 'update' ? target.activityId : `activity-${next++}`;
     calls.push({ ...target, activityId: target.activityId || id, activity, status: 200 });
     const body = target.kind === 'create' ? { id: `conversation-${next++}`, activityId: id } : { id };
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (holding.delete(target.kind)) held.push(answer);
+    else answer();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -80,6 +85,16 @@ export async function startTeamsConnector() {
     /** Answer the next `times` calls of this kind with `status` (and headers such as Retry-After) and a Teams error code. */
     refuse(kind: ConnectorCallKind, status: number, times: number, headers: Record<string, string> = {}, code = 'Throttled'): void {
       failures.push({ kind, status, headers, code, remaining: times });
+    },
+    /** Take the next call of this kind (it is in `calls`, as Teams would have posted it) but answer it only on `answerHeld`. */
+    hold(kind: ConnectorCallKind): void {
+      holding.add(kind);
+    },
+    /** The calls taken and not answered yet. */
+    heldCount: () => held.length,
+    /** Answers the calls held so far. */
+    answerHeld(): void {
+      for (const answer of held.splice(0)) answer();
     },
     /** Accept every call from now on. */
     stopRefusing(): void {
