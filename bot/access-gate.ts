@@ -26,6 +26,11 @@ export function createAccessGate(deps: { allowedTenants: readonly string[]; role
       // The tenant as stored from here on: its conversations, notices and API calls are under that id.
       return { allowed: true, tenantId: access.tenantId, admin: { id: objectId, name: activity.from.name || objectId } };
     },
+    /** The tenant as stored, whoever sent the activity (a removal needs no role); null when not served here. */
+    async storedTenantId(tenantId: string): Promise<string | null> {
+      const access = await deps.roles.access(tenantId, []);
+      return access.tenantExists ? access.tenantId : null;
+    },
   };
 }
 

@@ -167,8 +167,10 @@ export function createSendguardBot(deps: SendguardBotDeps) {
     if (isRemoval(activity) && activity.channelId === teamsChannelId && activity.tenantId) {
       // Removed from the chat or team, the channel or team deleted or archived: nothing to show, only references to drop.
       const gone = removed(activity);
-      if ('teamId' in gone) await conversations.forgetTeam(activity.tenantId, gone.teamId);
-      else await conversations.forget(activity.tenantId, gone.conversationId);
+      const tenantId = await deps.gate.storedTenantId(activity.tenantId);
+      if (!tenantId) return noReply;
+      if ('teamId' in gone) await conversations.forgetTeam(tenantId, gone.teamId);
+      else await conversations.forget(tenantId, gone.conversationId);
       return noReply;
     }
     let admitted: { ctx: ActionContext; created: boolean };

@@ -87,6 +87,9 @@ describe('who the bot answers', () => {
     expect(cardText(onlyCard(await admin.say('restricted')))).toContain(`carol@${domain}`);
     expect(cardText(onlyCard(await admin.say('subscribe')))).toContain('on');
     expect((await findConversation(unrestricted.services.db, id, admin.conversationId))?.subscribed).toBe(true);
+    // The bot is removed from the chat: the chat is forgotten, and its notices stop.
+    await admin.turn({ type: 'installationUpdate', action: 'remove' });
+    expect(await findConversation(unrestricted.services.db, id, admin.conversationId)).toBeUndefined();
   });
 
   it('refuses a user whose role is in another tenant', async () => {
