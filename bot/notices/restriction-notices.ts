@@ -128,13 +128,14 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
     const where = { tenantId: card.tenantId, conversationId: card.conversationId };
     try {
       if (current) await withConnectorRetry(() => connector.update(referenceOf(conversation), card.activityId, current, stopping.signal), retry, stopping.signal);
-      await settleCardUpdate(db, due, null, current ? due.leasedAt : undefined);
+      await settleCardUpdate(db, due, null, due.leasedAt);
     } catch (err) {
       const attempts = card.updateAttempts + 1;
       if (err instanceof ConnectorError && err.conversationGone) return deleteConversation(db, card.tenantId, card.conversationId);
       if (err instanceof ConnectorError && err.status !== null && !err.retryable) {
         logger.warn({ err, ...where }, 'restriction notice cannot be updated; giving up');
-        return settleCardUpdate(db, due, null);
+        // Never to be updated (deleted, say): counted as up to date, so no start tries it again.
+        return settleCardUpdate(db, due, null, due.leasedAt);
       }
       if (attempts >= updateRetry.attempts) {
         logger.warn({ err, ...where, attempts }, 'restriction notice not updated after every try; giving up');

@@ -35,7 +35,7 @@ export const teamsPostedCards = pgTable(
     updateDueAt: timestamp('update_due_at', { withTimezone: true, mode: 'date' }),
     /** Failed tries of the update that is due. */
     updateAttempts: integer('update_attempts').notNull().default(0),
-    /** When the restriction was read for what the card shows (posted or last updated); null: not known. */
+    /** When the restriction was read for what the card shows (posted or last updated, or found never to be updatable); null: not known. */
     shownAt: timestamp('shown_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [index('teams_posted_cards_restriction_idx').on(t.restrictionId), index('teams_posted_cards_update_due_idx').on(t.updateDueAt)],

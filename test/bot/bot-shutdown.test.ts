@@ -180,4 +180,43 @@ describe('stopping the bot while Teams throttles', () => {
     expect(cardText(cardOf(updatesOf(benPost)[0]?.activity ?? {}))).toContain(`${ben} was released`);
     expect(updatesOf(annPost)).toHaveLength(1);
   });
+
+  it('does not try again on restart an update Teams refused for good (the notice was deleted)', async () => {
+    const first = await startSendguard(testConfig(env), { roles: ['api', 'bot'], database, logger: createLogger('silent') });
+    const tenant = await createTestTenant(database);
+    const objectId = randomUUID();
+    await grantRole(first.services, tenant.id, objectId, 'Security Administrator');
+    const conversationId = await subscribe(first.urls.http!, tenant.id, objectId);
+    const address = tenant.address('eve');
+    await first.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+    const post = await connector.until(() => {
+      const found = connector.accepted('post').find((c) => c.conversationId === conversationId && cardText(cardOf(c.activity)).includes(address));
+      expect(found).toBeDefined();
+      return found as ConnectorCall;
+    }, 30_000);
+    const updates = () => connector.calls.filter((c) => c.kind === 'update' && c.activityId === post.activityId);
+    // Someone deleted the notice in Teams: its update is refused with 404, for good.
+    connector.refuse('update', 404, 1, {}, 'NotFound');
+    await first.services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reason: 'password reset', acknowledgedRecommendations: [], actor: secondAdmin });
+    await connector.until(() => expect(updates().map((c) => c.status)).toEqual([404]), 30_000);
+    await first.stop();
+    connector.stopRefusing();
+
+    const second = await startSendguard(testConfig(env), { roles: ['api', 'bot'], database, logger: createLogger('silent') });
+    try {
+      // A release handled after the start's catch-up: once its notice is updated, the catch-up is over.
+      const later = tenant.address('fay');
+      await second.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: later, reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
+      const laterPost = await connector.until(() => {
+        const found = connector.accepted('post').find((c) => c.conversationId === conversationId && cardText(cardOf(c.activity)).includes(later));
+        expect(found).toBeDefined();
+        return found as ConnectorCall;
+      }, 30_000);
+      await second.services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: later, reason: 'password reset', acknowledgedRecommendations: [], actor: secondAdmin });
+      await connector.until(() => expect(connector.accepted('update').filter((c) => c.activityId === laterPost.activityId)).toHaveLength(1), 30_000);
+    } finally {
+      await second.stop();
+    }
+    expect(updates().map((c) => c.status)).toEqual([404]);
+  });
 });
