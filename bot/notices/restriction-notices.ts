@@ -74,9 +74,9 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
   const unsaved = new Map<string, { claim: string; activityId: string; shownAt: Date }>();
   let queue: Promise<void> = Promise.resolve();
 
-  async function notice(tenantId: string, restrictionRowId: string): Promise<{ user: NoticeUser; card: AdaptiveCard } | null> {
+  async function notice(tenantId: string, restrictionRowId: string, now = clock.now()): Promise<{ user: NoticeUser; card: AdaptiveCard } | null> {
     const user = await createAdminApi(deps.graphql, { tenantId, admin: null }).restriction(restrictedUserId(restrictionRowId));
-    return user ? { user, card: restrictionNoticeCard({ user, now: clock.now() }) } : null;
+    return user ? { user, card: restrictionNoticeCard({ user, now }) } : null;
   }
 
   /**
@@ -168,9 +168,13 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
     await updateDue({ tenantId, restrictionId: restrictionRowId });
   }
 
-  /** Released while the notice was on its way: the release's update may not have found it yet. */
-  async function releasedMeanwhile(tenantId: string, restrictionRowId: string): Promise<void> {
-    if ((await notice(tenantId, restrictionRowId))?.user.status !== 'RESTRICTED') await updatePosted(tenantId, restrictionRowId);
+  /**
+   * Released, expired or extended while the notice was on its way: the change's update may not
+   * have found it yet (it was not saved), so the notice is compared with the restriction now.
+   */
+  async function changedMeanwhile(tenantId: string, restrictionRowId: string, shown: { card: AdaptiveCard; readAt: Date }): Promise<void> {
+    const now = await notice(tenantId, restrictionRowId, shown.readAt);
+    if (JSON.stringify(now?.card) !== JSON.stringify(shown.card)) await updatePosted(tenantId, restrictionRowId);
   }
 
   /** The restriction change an event means for posted notices, if any. */
@@ -215,14 +219,15 @@ export function createRestrictionNotices(deps: RestrictionNoticesDeps) {
      */
     async deliver(conversation: TeamsConversation, restrictionRowId: string, signal?: AbortSignal): Promise<NoticeOutcome> {
       const readAt = clock.now();
-      const current = await notice(conversation.tenantId, restrictionRowId);
+      const current = await notice(conversation.tenantId, restrictionRowId, readAt);
       if (!current) return 'restriction-gone';
+      const shown = { card: current.card, readAt };
       // Given up when the caller (the notification worker) stops, or this process does.
       const stop = signal ? AbortSignal.any([stopping.signal, signal]) : stopping.signal;
       // A retry after a crash may find another process still holding the claim: wait a little for it.
       for (let attempt = 0; ; attempt += 1) {
-        const outcome = await postTo(conversation, restrictionRowId, { card: current.card, readAt }, stop);
-        if (outcome === 'posted' && current.user.status === 'RESTRICTED') await releasedMeanwhile(conversation.tenantId, restrictionRowId);
+        const outcome = await postTo(conversation, restrictionRowId, shown, stop);
+        if (outcome === 'posted') await changedMeanwhile(conversation.tenantId, restrictionRowId, shown);
         if (outcome !== 'busy' || attempt >= busyChecks || stop.aborted) return outcome;
         await pause(busyCheckMs, stop);
       }

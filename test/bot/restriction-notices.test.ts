@@ -14,11 +14,16 @@ const posts: { conversationId: string; activityId: string; card: AdaptiveCard }[
 const updates: { activityId: string; card: AdaptiveCard }[] = [];
 /** Updates Teams refuses next (a server error, every try). */
 let failingUpdates = 0;
+/** Runs while Teams takes the next post, before it answers. */
+let whilePosting: (() => Promise<void>) | undefined;
 const connector: Connector = {
-  post(reference, card) {
+  async post(reference, card) {
+    const meanwhile = whilePosting;
+    whilePosting = undefined;
+    await meanwhile?.();
     const activityId = `activity-${posts.length + 1}`;
     posts.push({ conversationId: String((reference.conversation as { id?: unknown } | undefined)?.id), activityId, card });
-    return Promise.resolve({ activityId });
+    return { activityId };
   },
   update(_reference, activityId, card) {
     if (failingUpdates > 0) {
@@ -89,6 +94,26 @@ describe('restriction notices', () => {
     await harness.bot.notices.updateDue();
     expect(updates.filter((u) => u.activityId === posted?.activityId)).toHaveLength(1);
     expect(posts.filter((p) => p.conversationId === lynne.conversationId)).toHaveLength(1);
+  });
+
+  it('updates a notice whose block an admin made permanent while Teams was taking the post', async () => {
+    const { tenant, lynne, conversation } = await subscribedChat();
+    const address = tenant.address('gil');
+    const { restriction } = await harness.services.restrictions.restrict({
+      tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'ManualBlock', temporary: true, expiresAt: new Date(clock.now().getTime() + 60 * 60_000), actor: policyActor,
+    });
+    whilePosting = async () => {
+      await harness.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: address, reasonCode: 'SuspectedCompromise', temporary: false, actor: secondAdmin, extend: true });
+      await harness.services.events.flush();
+      await harness.bot.notices.idle();
+    };
+    await expect(harness.bot.notices.deliver(conversation, restriction.id)).resolves.toBe('posted');
+    await harness.services.events.flush();
+    await harness.bot.notices.idle();
+    const [posted] = posts.filter((p) => p.conversationId === lynne.conversationId);
+    expect(cardText(posted?.card as AdaptiveCard)).toContain('Temporary, lifts at');
+    const made = updates.filter((u) => u.activityId === posted?.activityId);
+    expect(made.map((u) => cardText(u.card).includes('Until an admin releases it'))).toEqual([true]);
   });
 
   it('posts a notice that shows a policy name with Markdown characters as it is', async () => {
