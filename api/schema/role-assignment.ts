@@ -4,7 +4,8 @@ import { roleNames, scopes, type RoleName, type Scope } from '../../domain/roles
 import { NotFoundError } from '../../domain/tenants/errors.ts';
 import { actorOf } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
-import { listSize } from '../list-size.ts';
+import { rowIdOf } from '../global-id.ts';
+import { boundedFirst, listSize } from '../list-size.ts';
 
 const screaming = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, '');
 
@@ -30,12 +31,20 @@ const RoleAssignmentNode = builder.loadableNode('RoleAssignment', {
   }),
 });
 
+const MAX_ROLE_ASSIGNMENTS = 100;
+
 builder.queryField('roleAssignments', (t) =>
   t.field({
     type: [RoleAssignmentNode],
     authScopes: { read: true },
-    extensions: listSize({ max: 100 }),
-    resolve: (_root, _args, { services, viewer }) => services.roles.list(viewer.tenantId),
+    description: `By principal and role: the first \`first\` of them (at most ${MAX_ROLE_ASSIGNMENTS}), after the one whose id is \`after\` (the last of the previous page).`,
+    args: { first: t.arg.int({ defaultValue: MAX_ROLE_ASSIGNMENTS }), after: t.arg.id() },
+    extensions: listSize({ max: MAX_ROLE_ASSIGNMENTS, slicingArguments: ['first'] }),
+    resolve: (_root, { first, after }, { services, viewer }) =>
+      services.roles.list(viewer.tenantId, {
+        first: boundedFirst(first, MAX_ROLE_ASSIGNMENTS),
+        after: after == null ? undefined : rowIdOf(String(after), 'RoleAssignment', 'after', 'after must be the id of a role assignment'),
+      }),
   }),
 );
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, or, sql } from 'drizzle-orm';
 import { anyOf } from '../any-of.ts';
 import type { Db } from '../client.ts';
 import { roleAssignments } from '../schema/role-assignments.ts';
@@ -26,12 +26,16 @@ export async function tenantAccess(db: Db, tenantId: string, principalIds: reado
   return { tenantId: stored, roles: rows.flatMap((r) => (r.tenantId === stored && r.role ? [r.role] : [])) };
 }
 
-export async function listRoleAssignments(db: Db, tenantId: string): Promise<RoleAssignment[]> {
+/** By principal and role: the first `first` after the assignment of `after` (a principal and role), if given. */
+export async function listRoleAssignments(db: Db, tenantId: string, page: { first: number; after?: Pick<RoleAssignment, 'principalId' | 'role'> }): Promise<RoleAssignment[]> {
+  const { after } = page;
+  const later = after && or(gt(roleAssignments.principalId, after.principalId), and(eq(roleAssignments.principalId, after.principalId), gt(roleAssignments.role, after.role)));
   return db
     .select()
     .from(roleAssignments)
-    .where(eq(roleAssignments.tenantId, tenantId))
-    .orderBy(asc(roleAssignments.principalId), asc(roleAssignments.role));
+    .where(and(eq(roleAssignments.tenantId, tenantId), later))
+    .orderBy(asc(roleAssignments.principalId), asc(roleAssignments.role))
+    .limit(page.first);
 }
 
 export async function findRoleAssignmentsByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<RoleAssignment[]> {

@@ -129,11 +129,19 @@ export function createRoleService(deps: { db: Db; clock: Clock; events?: { subsc
     return access;
   }
 
+  /** A page by principal and role; `after` is the id of the last assignment of the previous page. */
+  async function list(tenantId: string, page: { first: number; after?: string }): Promise<RoleAssignment[]> {
+    if (page.after === undefined) return listRoleAssignments(db, tenantId, { first: page.first });
+    const [after] = await findRoleAssignmentsByIds(db, tenantId, uuidsOnly([page.after]));
+    if (!after) throw new ValidationError('after', 'after names no role assignment (removed since?): list again from the first page');
+    return listRoleAssignments(db, tenantId, { first: page.first, after });
+  }
+
   return {
     assign,
     remove,
     access,
-    list: (tenantId: string) => listRoleAssignments(db, tenantId),
+    list,
     byIds: (tenantId: string, ids: readonly string[]) => findRoleAssignmentsByIds(db, tenantId, uuidsOnly(ids)),
   };
 }

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertConnector } from '../../db/repos/connectors.ts';
 import { events } from '../../db/schema/events.ts';
+import { roleAssignments } from '../../db/schema/role-assignments.ts';
 import { createTestTenant, needsPostgres, onPostgres, type TestTenant } from '../helpers/db.ts';
 import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
 import { policyActor } from '../helpers/services.ts';
@@ -110,6 +111,32 @@ describe('role assignments', () => {
     });
     expect(errorCodes(await newcomer('{ restrictedUsers { totalCount } }'))).toEqual(['FORBIDDEN']);
     expect((await auditActions(tenant, 'lee@example.com:Global Reader')).map((a) => `${a.action}:${a.actorId}`)).toEqual(['Add-RoleGroupMember:oid-ga', 'Remove-RoleGroupMember:oid-om']);
+  });
+
+  it('lists at most 100 assignments a page, as the query cost counts them, and pages on with after', async () => {
+    const tenant = await createTestTenant(api.database);
+    const rows = Array.from({ length: 130 }, (_, i) => ({ tenantId: tenant.id, principalId: `oid-${String(i).padStart(3, '0')}`, role: 'Global Reader', createdBy: 'test' }));
+    await api.database.db.insert(roleAssignments).values(rows);
+    const gql = await as(tenant, ['Global Administrator']);
+    const LIST = 'query($first: Int, $after: ID) { roleAssignments(first: $first, after: $after) { id principalId } }';
+    type Listed = { roleAssignments: { id: string; principalId: string }[] };
+    const page = async (variables: Record<string, unknown>) => {
+      const res = await gql(LIST, variables);
+      expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
+      return (res.body.data as unknown as Listed).roleAssignments;
+    };
+    const unpaged = (await gql('{ roleAssignments { principalId } }')).body.data as unknown as Listed;
+    expect(unpaged.roleAssignments.map((a) => a.principalId)).toEqual(rows.slice(0, 100).map((r) => r.principalId));
+    const first = await page({});
+    const second = await page({ after: first.at(-1)?.id });
+    expect([...first, ...second].map((a) => a.principalId)).toEqual(rows.map((r) => r.principalId));
+    expect((await page({ first: 2, after: second[0]?.id })).map((a) => a.principalId)).toEqual(['oid-101', 'oid-102']);
+    expect(await page({ after: second.at(-1)?.id })).toEqual([]);
+    const tooMany = await gql(LIST, { first: 101 });
+    expect(tooMany.body.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', 'first must be a whole number from 0 to 100']]);
+    await gql('mutation { removeRoleAssignment(input: { principalId: "oid-050", role: GLOBAL_READER }) { __typename } }');
+    const gone = await gql(LIST, { after: first.find((a) => a.principalId === 'oid-050')?.id });
+    expect(gone.body.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
   });
 });
 
