@@ -1,9 +1,10 @@
 import type { Alert, Notification } from '../../db/repos/alerts.ts';
 import { isAlertEvent, type AlertEventPayload, type AlertEventType } from '../../domain/alerts/alert-events.ts';
-import { parseAlertDetails } from '../../domain/alerts/alert-signals.ts';
+import { parseAlertDetails, type AlertDetails } from '../../domain/alerts/alert-signals.ts';
 import { AlertNotFoundError, AlertStatusTransitionError } from '../../domain/alerts/errors.ts';
 import type { StoredEvent } from '../../domain/events/event-types.ts';
 import { ValidationError } from '../../domain/restrictions/errors.ts';
+import { reasonCodes, type ReasonCode } from '../../domain/restrictions/restriction-service.ts';
 import { canonicalAddress } from '../../domain/mail-address.ts';
 import { validSenderKey } from '../../domain/policies/policy-validation.ts';
 import { NotFoundError } from '../../domain/tenants/errors.ts';
@@ -18,6 +19,7 @@ import { AlertKindEnum, AlertPolicyRef, AlertSeverityEnum } from './alert-policy
 import { toConnection } from './connection.ts';
 import { ErrorInterface } from './errors.ts';
 import { RestrictedUser } from './restricted-user.ts';
+import { RestrictionReasonEnum } from './restriction-enums.ts';
 
 export const AlertStatusEnum = builder.enumType('AlertStatus', {
   values: {
@@ -52,6 +54,10 @@ const AlertNotificationRef = builder.objectRef<Notification>('AlertNotification'
   }),
 });
 
+const knownReason = (code: string | null): ReasonCode | null => (reasonCodes.find((c) => c === code) ?? null);
+const dateOf = (iso: string | null): Date | null => (iso === null || Number.isNaN(Date.parse(iso)) ? null : new Date(iso));
+const extendedBy = (d: AlertDetails): string | null => (d.extendedAt ? d.actorName : null);
+
 export const AlertRef = builder.loadableNode('Alert', {
   description: 'An alert raised by an alert policy; repeats within the aggregation interval raise its hit count.',
   id: { resolve: (a: Alert) => a.id },
@@ -82,6 +88,22 @@ export const AlertRef = builder.loadableNode('Alert', {
     externalRecipientCount: t.int({ resolve: (a) => parseAlertDetails(a.details).externalRecipientCount }),
     outboundSpamPolicy: t.string({ nullable: true, resolve: (a) => parseAlertDetails(a.details).policyName }),
     thresholdPercent: t.int({ nullable: true, resolve: (a) => parseAlertDetails(a.details).thresholdPercent }),
+    reasonCode: t.field({
+      type: RestrictionReasonEnum,
+      nullable: true,
+      description: 'Why the sender is restricted (restriction alerts), as of the latest occurrence or extension.',
+      resolve: (a) => knownReason(parseAlertDetails(a.details).reasonCode),
+    }),
+    restrictionDetails: t.string({ nullable: true, description: 'What the admin who restricted (or extended) it wrote.', resolve: (a) => parseAlertDetails(a.details).restrictionDetails }),
+    temporary: t.boolean({ nullable: true, description: 'Whether the restriction ends by itself (at expiresAt).', resolve: (a) => parseAlertDetails(a.details).temporary }),
+    expiresAt: t.field({ type: 'DateTime', nullable: true, description: 'When a temporary restriction ends.', resolve: (a) => dateOf(parseAlertDetails(a.details).expiresAt) }),
+    extendedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When an admin last made the restriction last longer (the other fields then tell of the longer block).',
+      resolve: (a) => dateOf(parseAlertDetails(a.details).extendedAt),
+    }),
+    extendedBy: t.string({ nullable: true, description: 'The admin who last made the restriction last longer.', resolve: (a) => extendedBy(parseAlertDetails(a.details)) }),
     hitCount: t.exposeInt('hitCount'),
     firstSeenAt: t.expose('firstSeenAt', { type: 'DateTime' }),
     lastSeenAt: t.expose('lastSeenAt', { type: 'DateTime' }),

@@ -203,6 +203,29 @@ describe('alerts over GraphQL', () => {
     expect((await move(stranger, 'RESOLVED', warning?.id)).body.data?.updateAlertStatus).toMatchObject({ __typename: 'NotFoundError' });
     expect((await listAlerts(stranger)).totalCount).toBe(0);
   });
+
+  it("tells of the restriction as of its latest extension: the reason, the admin's details, how long it lasts, and who extended it when", async () => {
+    const tenant = await createTestTenant(api.database);
+    const { admin, reader } = await tokens(tenant);
+    const sender = tenant.address('carol');
+    clock.set('2026-11-26T10:00:00Z');
+    await api.services.restrictions.restrict(limitRestriction(tenant.id, sender));
+    const RESTRICTION = '{ alerts { edges { node { reasonCode restrictionDetails temporary expiresAt extendedAt extendedBy hitCount } } } }';
+    const restriction = async () => (await api.gql<{ alerts: { edges: { node: Record<string, unknown> }[] } }>(reader, RESTRICTION)).body.data?.alerts.edges.map((e) => e.node);
+    await eventually(reader, 1);
+    expect(await restriction()).toEqual([
+      { reasonCode: 'SENDING_LIMIT_EXCEEDED', restrictionDetails: null, temporary: true, expiresAt: '2026-11-27T00:00:00.000Z', extendedAt: null, extendedBy: null, hitCount: 1 },
+    ]);
+    clock.set('2026-11-26T11:30:00Z');
+    const extend = await api.gql(admin, 'mutation($input: RestrictUserInput!) { restrictUser(input: $input) { __typename } }', {
+      input: { senderAddress: sender, reason: 'SUSPECTED_COMPROMISE', details: 'Sign-ins from two countries.' },
+    });
+    expect(extend.body.data).toEqual({ restrictUser: { __typename: 'RestrictUserSuccess' } });
+    await expect.poll(restriction, { timeout: 10_000 }).toEqual([
+      // A limit restriction keeps its reason when an admin extends it (so releasing it spares the sender the day's counts).
+      { reasonCode: 'SENDING_LIMIT_EXCEEDED', restrictionDetails: 'Sign-ins from two countries.', temporary: false, expiresAt: null, extendedAt: '2026-11-26T11:30:00.000Z', extendedBy: 'Sam Sec', hitCount: 1 },
+    ]);
+  });
 });
 
 const ALERT_PAGE = `query($filter: AlertFilter, $first: Int, $after: String, $last: Int, $before: String) {
