@@ -30,7 +30,8 @@ export function createServices(deps: { config: Config; database: Database; clock
   const events = createEventBus({ database, pollMs: config.events.pollMs, logger });
   const restrictions = createRestrictionService({ db, clock });
   const { notifySmtpUrl, notifyFrom } = config.alerts;
-  const alertMailer = notifySmtpUrl ? createAlertMailer({ smtpUrl: notifySmtpUrl, from: notifyFrom }) : undefined;
+  const alertQueries = createAlertQueries({ db });
+  const alertMailer = notifySmtpUrl ? createAlertMailer({ smtpUrl: notifySmtpUrl, from: notifyFrom, restrictionEnd: alertQueries.restrictionEnd }) : undefined;
   return {
     config,
     database,
@@ -70,7 +71,7 @@ export function createServices(deps: { config: Config; database: Database; clock
     unblock: createUnblockService({ db, clock, quota: config.unblockQuota }),
     expiry: createExpiryScheduler({ db, clock, intervalMs: config.scheduler.expiryIntervalMs, logger }),
     alerts: createAlertService({ db, clock, aggregationSeconds: config.alerts.aggregationSeconds }),
-    alertQueries: createAlertQueries({ db }),
+    alertQueries,
     alertPolicies: createAlertPolicyService({ db, clock, warningThresholdPercent: config.alerts.warningThresholdPercent }),
     auditQueries: createAuditQueries({ db }),
     /** The notification outbox worker: e-mail when an SMTP server is configured, Teams when the bot hands in its hook. */

@@ -1,5 +1,6 @@
 import type { Transporter } from 'nodemailer';
-import { composeAlertEmail } from '../domain/alerts/alert-message.ts';
+import type { Alert } from '../db/repos/alerts.ts';
+import { composeAlertEmail, type RestrictionEnd } from '../domain/alerts/alert-message.ts';
 import { PermanentDeliveryError } from '../domain/alerts/errors.ts';
 import type { NotificationDeliverer } from '../domain/alerts/notification-worker.ts';
 
@@ -7,6 +8,8 @@ export interface AlertMailerOptions {
   /** smtp://host:port (or smtps://, with user:password@ when the server wants AUTH). */
   smtpUrl: string;
   from: string;
+  /** How the alert's restriction ended, if it has: asked at each attempt, so a late e-mail tells the truth. */
+  restrictionEnd(alert: Alert): Promise<RestrictionEnd | undefined>;
 }
 
 /** The Message-ID of a notification's e-mail: the same on every attempt, so receivers can drop a duplicate. */
@@ -34,7 +37,7 @@ export function createAlertMailer(options: AlertMailerOptions): { deliver: Notif
       nodemailer.createTransport({ url: options.smtpUrl, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 }),
     ));
   const deliver: NotificationDeliverer = async (notification, alert) => {
-    const email = composeAlertEmail(alert);
+    const email = composeAlertEmail(alert, await options.restrictionEnd(alert));
     const smtp = await transportOf();
     try {
       await smtp.sendMail({

@@ -8,6 +8,14 @@ export interface AlertEmail {
   html: string;
 }
 
+/** How an alert's restriction ended, when it did before its e-mail went out (a retry can be hours late). */
+export interface RestrictionEnd {
+  status: 'Released' | 'Expired';
+  at: Date;
+  /** The admin who released it (null when it ended by itself). */
+  by: string | null;
+}
+
 interface Content {
   headline: string;
   summary: string;
@@ -38,13 +46,14 @@ function utc(value: Date | string): string {
   return `${new Date(value).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '')} UTC`;
 }
 
-function steps(alert: Alert): string[] {
+function steps(alert: Alert, ended: RestrictionEnd | undefined): string[] {
   if (alert.kind === 'SendingLimitNearlyReached') {
     return ['Check with the sender whether this volume of mail is expected.', ...secureTheAccount.slice(0, 2), 'If the volume is legitimate, consider raising the limit in the outbound spam policy before the sender is stopped.'];
   }
   if (!alert.restrictionId && alert.kind === 'SendingLimitExceeded') {
     return [...secureTheAccount, 'If the volume is legitimate, consider raising the limit in the outbound spam policy.'];
   }
+  if (ended) return secureTheAccount;
   const release =
     alert.entityKind === 'connector'
       ? `Then unblock the connector: with the Sendguard bot in Teams, or with the GraphQL mutation unblockConnector (connector ${alert.entityKey}).`
@@ -52,30 +61,45 @@ function steps(alert: Alert): string[] {
   return [...secureTheAccount, release];
 }
 
-function summary(alert: Alert, d: AlertDetails): string {
+function sinceEnded(ended: RestrictionEnd): string {
+  return ended.status === 'Released' ? `${ended.by ?? 'an admin'} has since released it` : 'the restriction has since ended by itself';
+}
+
+function endedSentence(ended: RestrictionEnd): string {
+  const since = sinceEnded(ended);
+  return `${since.charAt(0).toUpperCase()}${since.slice(1)}, at ${utc(ended.at)}: it can send again.`;
+}
+
+function summary(alert: Alert, d: AlertDetails, ended: RestrictionEnd | undefined): string {
   const limit = d.exceededLimit ? `${d.exceededLimit}${d.limitValue !== null ? ` (${d.limitValue} recipients)` : ''}` : null;
   switch (alert.kind) {
     case 'UserRestricted': {
       // An admin's block names no limit; one stored before that was so still reads as the admin's.
       const byLimit = limit && (d.reasonCode === null || d.reasonCode === 'SendingLimitExceeded' || d.reasonCode === 'ServiceRecipientLimit');
       const why = byLimit ? `it exceeded the limit ${limit}` : (reasonPhrases[d.reasonCode ?? ''] ?? `of ${d.reasonCode ?? 'an admin decision'}`);
+      if (ended) return `${alert.entityKey} was restricted from sending email because ${why}. ${endedSentence(ended)}`;
       const until = d.temporary && d.expiresAt ? `until ${utc(d.expiresAt)}` : 'until an admin releases it';
       return `${alert.entityKey} can no longer send email because ${why}. It can still receive mail. The restriction lasts ${until}.`;
     }
-    case 'SendingLimitExceeded':
-      return `${alert.entityKey} exceeded the limit ${limit ?? 'of its outbound spam policy'}.${alert.restrictionId ? '' : ' The policy only alerts, so the sender was not restricted.'}`;
+    case 'SendingLimitExceeded': {
+      const restricted = ended ? ` It was restricted, and ${sinceEnded(ended)}, at ${utc(ended.at)}: it can send again.` : '';
+      const outcome = alert.restrictionId ? restricted : ' The policy only alerts, so the sender was not restricted.';
+      return `${alert.entityKey} exceeded the limit ${limit ?? 'of its outbound spam policy'}.${outcome}`;
+    }
     case 'SendingLimitNearlyReached':
       return `${alert.entityKey} has used ${d.thresholdPercent ?? 'most'}${d.thresholdPercent !== null ? ' %' : ''} of the limit ${limit ?? ''}. When the limit is reached the outbound spam policy's action applies.`;
   }
 }
 
-function facts(alert: Alert, d: AlertDetails): [string, string][] {
+function facts(alert: Alert, d: AlertDetails, ended: RestrictionEnd | undefined): [string, string][] {
   const out: [string, string][] = [
     [alert.entityKind === 'connector' ? 'Connector' : 'Sender', alert.entityKey],
     ['Alert', `${kindNames[alert.kind]} (severity ${alert.severity})`],
     ['When', utc(alert.firstSeenAt)],
   ];
   if (d.extendedAt) out.push(['Extended', `${utc(d.extendedAt)}${d.actorName ? ` by ${d.actorName}` : ''}`]);
+  if (ended?.status === 'Released') out.push(['Released', `${utc(ended.at)}${ended.by ? ` by ${ended.by}` : ''}`]);
+  if (ended?.status === 'Expired') out.push(['Ended', `${utc(ended.at)}, by itself`]);
   if (alert.hitCount > 1) out.push(['Seen', `${alert.hitCount} times, last at ${utc(alert.lastSeenAt)}`]);
   if (d.exceededLimit) out.push(['Limit', `${d.exceededLimit}${d.limitValue !== null ? ` = ${d.limitValue} recipients` : ''}`]);
   if (d.count !== null) out.push(['Counted', `${d.count} recipients`]);
@@ -131,9 +155,13 @@ function renderHtml(c: Content): string {
   );
 }
 
-/** The e-mail for an alert, with who, what happened, the limit and counts, when, and what to do. */
-export function composeAlertEmail(alert: Alert): AlertEmail {
+/**
+ * The e-mail for an alert, with who, what happened, the limit and counts, when, and what to do;
+ * `ended`: how its restriction ended, if it did before the e-mail went out.
+ */
+export function composeAlertEmail(alert: Alert, ended?: RestrictionEnd): AlertEmail {
   const details = parseAlertDetails(alert.details);
-  const content: Content = { headline: alert.title, summary: summary(alert, details), facts: facts(alert, details), steps: steps(alert) };
-  return { subject: `[${alert.severity}] ${alert.title}`, text: renderText(content), html: renderHtml(content) };
+  const headline = ended ? `${alert.title} (${ended.status === 'Released' ? 'released' : 'ended'} since)` : alert.title;
+  const content: Content = { headline, summary: summary(alert, details, ended), facts: facts(alert, details, ended), steps: steps(alert, ended) };
+  return { subject: `[${alert.severity}] ${headline}`, text: renderText(content), html: renderHtml(content) };
 }

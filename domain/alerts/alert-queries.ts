@@ -9,10 +9,12 @@ import {
   type AlertListFilter,
   type Notification,
 } from '../../db/repos/alerts.ts';
+import { findRestrictionById } from '../../db/repos/restrictions.ts';
 import { parseIsoDateTime } from '../date-time.ts';
 import { isUuid } from '../ids.ts';
 import { ValidationError } from '../restrictions/errors.ts';
 import { pageRequest, type PageArgs } from '../paging.ts';
+import type { RestrictionEnd } from './alert-message.ts';
 
 export const MAX_ALERT_PAGE = 100;
 export const DEFAULT_ALERT_PAGE = 50;
@@ -93,6 +95,12 @@ export function createAlertQueries(deps: { db: Db }) {
       return ids.map((id) => found.get(id) ?? null);
     },
     notifications: (tenantId: string, alertId: string, limit: number = MAX_NOTIFICATIONS): Promise<Notification[]> => listAlertNotifications(db, tenantId, alertId, limit),
+    /** How the alert's restriction ended, if it has: an e-mail sent later must not say the sender is still restricted. */
+    async restrictionEnd(alert: Alert): Promise<RestrictionEnd | undefined> {
+      const restriction = alert.restrictionId ? await findRestrictionById(db, alert.tenantId, alert.restrictionId) : undefined;
+      if (!restriction || restriction.status === 'Restricted') return undefined;
+      return { status: restriction.status, at: restriction.releasedAt ?? restriction.changedAt, by: restriction.releasedBy };
+    },
   };
 }
 

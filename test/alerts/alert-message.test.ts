@@ -54,4 +54,14 @@ describe('alert e-mail', () => {
     expect(email.text).toContain('because an admin found it likely compromised');
     expect(email.text).toContain('Then unblock the connector: with the Sendguard bot in Teams, or with the GraphQL mutation unblockConnector (connector 7d8a0b1c-2e3f-4a5b-8c6d-9e0f1a2b3c4d).');
   });
+
+  it('of a limit that restricted the sender, sent after an admin released it, says so and asks for no unblock', () => {
+    const email = composeAlertEmail(
+      alert({ kind: 'SendingLimitExceeded', title: 'x exceeded the sending limit', details: { exceededLimit: 'RecipientLimitPerDay', limitValue: 500 } }),
+      { status: 'Released', at: new Date('2026-11-26T11:00:00Z'), by: 'Adele Vance' },
+    );
+    expect(email.subject).toBe('[High] x exceeded the sending limit (released since)');
+    expect(email.text).toContain('x@contoso.com exceeded the limit RecipientLimitPerDay (500 recipients). It was restricted, and Adele Vance has since released it, at 2026-11-26 11:00:00 UTC: it can send again.');
+    expect(email.text).not.toContain('unblock');
+  });
 });

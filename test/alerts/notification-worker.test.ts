@@ -8,7 +8,7 @@ import { createNotificationWorker, type NotificationDeliverer } from '../../doma
 import { createAlertMailer, notificationMessageId } from '../../mail/alert-mailer.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { createTestDatabase, createTestTenant, needsPostgres, onPostgres, type TestDatabase, type TestTenant } from '../helpers/db.ts';
-import { testServices } from '../helpers/services.ts';
+import { admin, testServices } from '../helpers/services.ts';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { addConversation, appendLimitEvent, grantRole, limitRestriction, notificationsOf } from './alert-fixtures.ts';
 
@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 function emailWorker(smtpUrl: string, extra: { teams?: NotificationDeliverer } = {}) {
-  const mailer = createAlertMailer({ smtpUrl, from: FROM });
+  const mailer = createAlertMailer({ smtpUrl, from: FROM, restrictionEnd: services.alertQueries.restrictionEnd });
   return createNotificationWorker({ db: database.db, clock, deliverers: { email: mailer.deliver, ...extra }, backoff: { baseMs: 60_000, maxMs: 3_600_000 }, leaseMs: 600_000 });
 }
 
@@ -80,6 +80,35 @@ describe('e-mail notifications', () => {
     const [row] = await notificationsOf(database, tenant.id);
     expect(row).toMatchObject({ status: 'Sent', attempts: 1, sentAt: clock.now(), lastError: null });
     expect(await worker.runOnce()).toEqual({ sent: 0, retried: 0, failed: 0 });
+  });
+
+  it('sent after the restriction ended, says it was released (by whom, when) or ended by itself, and asks for no unblock', async () => {
+    const tenant = await createTestTenant(database);
+    await grantRole(database, tenant.id, tenant.address('gadmin'), 'Global Administrator');
+    clock.set('2026-11-26T10:00:00Z');
+    await raise(tenant, 'rita');
+    clock.set('2026-11-26T10:20:00Z');
+    await services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: tenant.address('rita'), reason: 'checked', acknowledgedRecommendations: [], actor: admin });
+    await raise(tenant, 'ezra');
+    clock.set('2026-11-27T00:00:00Z');
+    await services.expiry.runOnce();
+    clock.set('2026-11-27T00:05:00Z');
+    await emailWorker(sink.url).runOnce();
+    clock.set('2026-11-26T10:00:00Z');
+
+    const released = sink.messages.find((m) => to(tenant, 'gadmin')(m) && (m.parsed.subject ?? '').includes(tenant.address('rita')));
+    expect(released?.parsed.subject).toBe(`[High] ${tenant.address('rita')} is restricted from sending email (released since)`);
+    const text = released?.parsed.text ?? '';
+    expect(text).toContain(`${tenant.address('rita')} was restricted from sending email because it exceeded the limit RecipientLimitExternalPerHour (100 recipients). Adele Vance has since released it, at 2026-11-26 10:20:00 UTC: it can send again.`);
+    expect(text).not.toContain('can no longer send');
+    expect(text).toMatch(/Released: +2026-11-26 10:20:00 UTC by Adele Vance/);
+    expect(text).toContain('1. Review the account');
+    expect(text).not.toContain('unblock');
+    expect(released?.parsed.html).toContain(`${tenant.address('rita')} is restricted from sending email (released since)</h2>`);
+
+    const expired = sink.messages.find((m) => to(tenant, 'gadmin')(m) && (m.parsed.subject ?? '').includes(tenant.address('ezra')))?.parsed.text ?? '';
+    expect(expired).toContain('The restriction has since ended by itself, at 2026-11-27 00:00:00 UTC: it can send again.');
+    expect(expired).not.toContain('can no longer send');
   });
 
   it('the limit-exceeded and early-warning e-mails say what the policy did and what to do', async () => {
@@ -202,7 +231,7 @@ describe('several workers', () => {
     try {
       await raise(tenant, 'gail');
       const workers = pools.map((pool) => {
-        const mailer = createAlertMailer({ smtpUrl: crowd.url, from: FROM });
+        const mailer = createAlertMailer({ smtpUrl: crowd.url, from: FROM, restrictionEnd: services.alertQueries.restrictionEnd });
         return createNotificationWorker({ db: pool.db, clock, deliverers: { email: mailer.deliver }, batchSize: 4 });
       });
       const runs = await Promise.all(workers.map((w) => w.runOnce()));
