@@ -75,12 +75,12 @@ export async function insertAlert(tx: Db, values: NewAlert & { details: object }
   return row;
 }
 
-/** The open alert of a stream last seen at or after `since`, locked for the hit-count update. */
-export async function findAggregatableAlert(tx: Db, key: AlertKey, since: Date): Promise<Alert | undefined> {
+/** The open alert of a stream whose occurrences reach into `span` (last seen at or after `from`, first at or before `to`), locked for the hit-count update. */
+export async function findAggregatableAlert(tx: Db, key: AlertKey, span: { from: Date; to: Date }): Promise<Alert | undefined> {
   const [row] = await tx
     .select()
     .from(alerts)
-    .where(and(keyIs(key), ne(alerts.status, 'Resolved'), gte(alerts.lastSeenAt, since)))
+    .where(and(keyIs(key), ne(alerts.status, 'Resolved'), gte(alerts.lastSeenAt, span.from), lte(alerts.firstSeenAt, span.to)))
     .orderBy(desc(alerts.lastSeenAt), desc(alerts.id))
     .limit(1)
     .for('update');

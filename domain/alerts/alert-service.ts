@@ -69,7 +69,10 @@ export function createAlertService(deps: { db: Db; clock: Clock; aggregationSeco
       return { alert, raised: false, notifications: [] };
     }
     const windowMs = deps.aggregationSeconds * 1000;
-    const open = windowMs > 0 ? await findAggregatableAlert(tx, key, new Date(event.occurredAt.getTime() - windowMs)) : undefined;
+    // Within the interval of the alert's occurrences, either side: one that happened well before
+    // the alert began (committed late) is an incident of its own, not a reason to move its start.
+    const occurred = event.occurredAt.getTime();
+    const open = windowMs > 0 ? await findAggregatableAlert(tx, key, { from: new Date(occurred - windowMs), to: new Date(occurred + windowMs) }) : undefined;
     // Another restriction is another incident, however soon: its own alert, and its own notice in
     // Teams (a repeat notifies no one, and the earlier notice says "released").
     const anotherRestriction = signal.restrictionId !== null && open?.restrictionId != null && signal.restrictionId !== open.restrictionId;

@@ -109,6 +109,22 @@ describe('repeats handled in another order than they happened', () => {
   });
 });
 
+describe('a repeat handled long after it happened', () => {
+  it('that happened well before the alert began is not folded into it: the alert keeps its first seen time', async () => {
+    const tenant = await createTestTenant(database);
+    const sender = tenant.address('otto');
+    await appendLimitEvent(database, tenant.id, 'SendingLimitExceeded', { sender }, new Date('2026-11-26T10:00:00Z'));
+    await appendLimitEvent(database, tenant.id, 'SendingLimitExceeded', { sender }, new Date('2026-11-26T10:00:30Z'));
+    // Committed half an hour late (an enforcement process that had lost its database).
+    await appendLimitEvent(database, tenant.id, 'SendingLimitExceeded', { sender }, new Date('2026-11-26T09:30:00Z'));
+    await handleEvents(tenant);
+    expect((await alertsOf(database, tenant.id)).map((a) => [a.hitCount, a.firstSeenAt.toISOString(), a.lastSeenAt.toISOString()])).toEqual([
+      [1, '2026-11-26T09:30:00.000Z', '2026-11-26T09:30:00.000Z'],
+      [2, '2026-11-26T10:00:00.000Z', '2026-11-26T10:00:30.000Z'],
+    ]);
+  });
+});
+
 describe("the restricting policy's notify list", () => {
   it('is the list of the policy that restricted the sender, not of a policy made since under its name', async () => {
     const tenant = await createTestTenant(database);
