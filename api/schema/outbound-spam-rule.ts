@@ -69,7 +69,7 @@ const UpdateRuleInput = builder.inputType('UpdateOutboundSpamRuleInput', {
     exceptIfFrom: t.stringList(),
     exceptIfFromMemberOf: t.stringList(),
     exceptIfSenderDomainIs: t.stringList(),
-    comments: t.string(),
+    comments: t.string({ description: 'At most 1000 characters; "" clears them.' }),
   }),
 });
 
@@ -101,7 +101,7 @@ builder.mutationField('updateOutboundSpamRule', (t) =>
     args: { input: t.arg({ type: UpdateRuleInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError], ...resultNames('UpdateOutboundSpamRule') },
     resolve: (_root, { input: { name, ...rest } }, { services, viewer }) => {
-      refuseNulls(rest);
+      refuseNulls(rest, { comments: 'give "" to clear it' });
       return services.rules.update({ tenantId: viewer.tenantId, actor: actorOf(viewer), name, settings: settingsOf(rest) });
     },
   }),

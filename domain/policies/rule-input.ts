@@ -23,6 +23,11 @@ type Conditions = Pick<OutboundSpamRule, 'from' | 'fromMemberOf' | 'senderDomain
 
 const MAX_COMMENTS = 1000;
 
+/** A rule's comments; "" clears them, so a rule whose comments were cleared reads as one that never had any. */
+function validComments(comments: string): string | null {
+  return comments === '' ? null : validText('comments', comments, MAX_COMMENTS);
+}
+
 function validConditions(c: RuleConditions): RuleChanges {
   const out: RuleChanges = {};
   if (c.from) out.from = validAddresses('from', c.from);
@@ -49,7 +54,7 @@ function validPriority(priority: number, highest: number): number {
 export function validNewRule(input: { name: string; settings: RuleSettings }): { name: string; conditions: Conditions & RuleChanges; comments: string | null } {
   const name = validName('name', input.name);
   const conditions = { from: [], fromMemberOf: [], senderDomainIs: [], ...validConditions(input.settings) };
-  const comments = input.settings.comments === undefined ? null : validText('comments', input.settings.comments, MAX_COMMENTS);
+  const comments = input.settings.comments === undefined ? null : validComments(input.settings.comments);
   return { name, conditions, comments };
 }
 
@@ -88,7 +93,7 @@ export const ruleNameTakenError = (existing: string) => new ValidationError('nam
 export function validRuleChanges(settings: RuleSettings): RuleChanges {
   const changes = validConditions(settings);
   if (settings.enabled != null) changes.enabled = settings.enabled;
-  if (settings.comments !== undefined) changes.comments = validText('comments', settings.comments, MAX_COMMENTS);
+  if (settings.comments !== undefined) changes.comments = validComments(settings.comments);
   return changes;
 }
 

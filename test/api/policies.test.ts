@@ -181,9 +181,27 @@ describe('outbound spam rules', () => {
     await mutate('createOutboundSpamPolicy', { name: 'Sales' });
     await mutate('createOutboundSpamRule', { name: 'Sales rule', policyName: 'Sales', from: ['ann@example.com'], comments: 'EMEA' });
     const before = await policies();
-    for (const [field, input] of [['comments', { comments: null }], ['enabled', { enabled: null }], ['from', { from: null, senderDomainIs: ['example.com'] }]] as const) {
+    for (const [field, input] of [['enabled', { enabled: null }], ['from', { from: null, senderDomainIs: ['example.com'] }]] as const) {
       expect(await mutate('updateOutboundSpamRule', { name: 'Sales rule', ...input })).toEqual({ __typename: 'ValidationError', field, message: `${field} cannot be null: leave it out to keep it as it is` });
     }
+    expect(await mutate('updateOutboundSpamRule', { name: 'Sales rule', comments: null })).toEqual({
+      __typename: 'ValidationError',
+      field: 'comments',
+      message: 'comments cannot be null: leave it out to keep it as it is, or give "" to clear it',
+    });
     expect(await policies()).toEqual(before);
+  });
+
+  it('clears a rule\'s comments given as "", audited once, as if it never had any', async () => {
+    const { mutate, audited } = await admin();
+    await mutate('createOutboundSpamPolicy', { name: 'Sales' });
+    await mutate('createOutboundSpamRule', { name: 'Sales rule', policyName: 'Sales', from: ['ann@example.com'], comments: 'EMEA' });
+    const select = `${INVALID} ... on UpdateOutboundSpamRuleSuccess { rule { comments } }`;
+    expect(await mutate('updateOutboundSpamRule', { name: 'Sales rule', comments: '' }, select)).toEqual({ __typename: 'UpdateOutboundSpamRuleSuccess', rule: { comments: null } });
+    expect(await mutate('updateOutboundSpamRule', { name: 'Sales rule', comments: '' }, select)).toEqual({ __typename: 'UpdateOutboundSpamRuleSuccess', rule: { comments: null } });
+    expect(await audited('Set-HostedOutboundSpamFilterRule')).toBe(1);
+    await mutate('createOutboundSpamPolicy', { name: 'Support' });
+    const created = await mutate('createOutboundSpamRule', { name: 'Support rule', policyName: 'Support', from: ['bo@example.com'], comments: '' }, '... on CreateOutboundSpamRuleSuccess { rule { comments } }');
+    expect(created).toEqual({ __typename: 'CreateOutboundSpamRuleSuccess', rule: { comments: null } });
   });
 });
