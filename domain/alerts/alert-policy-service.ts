@@ -76,7 +76,7 @@ function toPatch(cmd: UpdateAlertPolicyCommand, current: AlertPolicy): AlertPoli
   }
   if (cmd.dailyNotificationLimit !== undefined) {
     if (!(dailyNotificationLimits as readonly (number | null)[]).includes(cmd.dailyNotificationLimit)) {
-      return new ValidationError('dailyNotificationLimit', `must be one of no limit, ${dailyNotificationLimits.filter((n) => n !== null).join(', ')}`);
+      return new ValidationError('dailyNotificationLimit', `dailyNotificationLimit must be null (no limit) or one of ${dailyNotificationLimits.filter((n) => n !== null).join(', ')}`);
     }
     patch.dailyNotificationLimit = cmd.dailyNotificationLimit;
   }

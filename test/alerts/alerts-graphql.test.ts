@@ -98,7 +98,11 @@ describe('alert policies over GraphQL', () => {
     expect(await update({ name: 'User restricted from sending email', dailyNotificationLimit: null, enabled: false })).toMatchObject({
       alertPolicy: { dailyNotificationLimit: null, enabled: false, active: false, inactiveReason: 'POLICY_DISABLED' },
     });
-    expect(await update({ name: 'User restricted from sending email', dailyNotificationLimit: 3 })).toMatchObject({ __typename: 'ValidationError', field: 'dailyNotificationLimit' });
+    expect(await update({ name: 'User restricted from sending email', dailyNotificationLimit: 3 })).toEqual({
+      __typename: 'ValidationError',
+      field: 'dailyNotificationLimit',
+      message: 'dailyNotificationLimit must be null (no limit) or one of 1, 5, 10, 25, 50, 100, 150, 200',
+    });
     expect(await update({ name: 'User restricted from sending email', recipients: ['nobody'] })).toMatchObject({ __typename: 'ValidationError', field: 'recipients' });
     // Null for a setting that has no "none" would read as left out while the answer says success.
     for (const field of ['enabled', 'emailEnabled', 'recipients']) {
