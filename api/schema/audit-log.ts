@@ -55,7 +55,7 @@ builder.queryField('auditLog', (t) =>
       extensions: pageSize(MAX_AUDIT_PAGE, 50),
       args: { filter: t.arg({ type: AuditLogFilterInput }) },
       resolve: async (_root, args, { services, viewer }) => {
-        if (args.last != null || args.before != null) throw new ValidationError('last', 'the audit log pages forwards only: use first and after');
+        if (args.last != null || args.before != null) throw new ValidationError(args.last != null ? 'last' : 'before', 'the audit log pages forwards only: use first and after');
         const page = await services.auditQueries.search(viewer.tenantId, toAuditFilter(args.filter), { first: args.first, after: args.after });
         return toConnection({ nodes: page.records, cursorOf: page.cursorOf, totalCount: page.totalCount, hasNextPage: page.hasNextPage, hasPreviousPage: Boolean(args.after) });
       },

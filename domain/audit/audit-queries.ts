@@ -60,7 +60,7 @@ export function createAuditQueries(deps: { db: Db }) {
   async function search(tenantId: string, filter: AuditFilter, page: { first?: number | null | undefined; after?: string | null | undefined }): Promise<AuditPage> {
     validate(filter);
     const size = page.first ?? 50;
-    if (!Number.isInteger(size) || size < 0 || size > MAX_AUDIT_PAGE) throw new ValidationError('first', `page size must be between 0 and ${MAX_AUDIT_PAGE}`);
+    if (!Number.isInteger(size) || size < 0 || size > MAX_AUDIT_PAGE) throw new ValidationError('first', `first must be a whole number from 0 to ${MAX_AUDIT_PAGE}`);
     const beforeId = page.after ? decodeAuditCursor(page.after) : undefined;
     const { records, totalCount } = await searchAudit(db, { ...searchOf(tenantId, filter), beforeId, limit: size + 1 });
     const nodes = records.slice(0, size);

@@ -359,4 +359,13 @@ describe('the audit log over GraphQL', () => {
     const jsonl = await api.gql<{ auditLogExport: { content: string } }>(reader, `{ auditLogExport(format: JSON_LINES) { content } }`);
     expect((jsonl.body.data?.auditLogExport.content ?? '').trimEnd().split('\n').map((l) => (JSON.parse(l) as { after: unknown }).after)).toEqual([{ dailyNotificationLimit: 5 }, { emailEnabled: false }]);
   });
+
+  it('refuses a page size out of range, or paging backwards, naming the argument given', async () => {
+    const tenant = await createTestTenant(api.database);
+    const { reader } = await tokens(tenant);
+    const refusal = async (args: string) => (await api.gql(reader, `{ auditLog(${args}) { totalCount } }`)).body.errors?.map((e) => [e.message, e.extensions?.field]);
+    for (const first of [201, -1]) expect(await refusal(`first: ${first}`)).toEqual([['first must be a whole number from 0 to 200', 'first']]);
+    expect(await refusal('last: 5')).toEqual([['the audit log pages forwards only: use first and after', 'last']]);
+    expect(await refusal('before: "x"')).toEqual([['the audit log pages forwards only: use first and after', 'before']]);
+  });
 });
