@@ -160,6 +160,17 @@ describe('DateTime', () => {
     expect(written.body.errors?.[0]?.message).toMatch(message);
   });
 
+  it('written in the document, says which value it refuses and where', async () => {
+    const written = await gql('{ alerts(first: 1, filter: {\n  from: "2026-11-26T00:00:00Z"\n  to: "2026-11-27" }) { totalCount } }');
+    expect(written.body.errors).toEqual([
+      {
+        message: 'Expected value of type "DateTime", found "2026-11-27"; DateTime must be an existing ISO-8601 date and time with an offset, in the years 0001 to 9999 (UTC), such as 2026-11-26T10:00:00Z',
+        locations: [{ line: 3, column: 7 }],
+        extensions: { code: 'BAD_USER_INPUT' },
+      },
+    ]);
+  });
+
   it.each([['2028-02-29T00:00:00Z'], ['2000-02-29T23:59:59.999Z'], ['0001-01-01T00:00:00Z'], ['9999-12-31T23:59:59Z'], ['2026-11-26T10:00:00+14:00']])('accepts %s', async (value) => {
     const res = await gql(ALERTS_FROM, { from: value });
     expect(res.body.errors).toBeUndefined();
