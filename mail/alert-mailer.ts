@@ -18,15 +18,27 @@ export function notificationMessageId(notificationId: string, from: string): str
   return `<alert-notification.${notificationId}@${domain}>`;
 }
 
+type SmtpError = Error & { code?: unknown; command?: unknown; responseCode?: unknown };
+
+const isPermanent = (e: SmtpError): boolean => typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode < 600;
+
 function isRejectedRecipient(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  const e = err as Error & { code?: unknown; command?: unknown; responseCode?: unknown };
-  return e.code === 'EENVELOPE' && e.command === 'RCPT TO' && typeof e.responseCode === 'number' && e.responseCode >= 500;
+  const e = err as SmtpError;
+  return e.code === 'EENVELOPE' && e.command === 'RCPT TO' && isPermanent(e);
+}
+
+/** A 5xx for the message itself (a content filter at the end of DATA): sending it again gets the same answer. */
+function isRejectedMessage(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as SmtpError;
+  return e.code === 'EMESSAGE' && e.command === 'DATA' && isPermanent(e);
 }
 
 /**
  * E-mail delivery of alert notifications over SMTP. Resolves once the server accepted the
- * message; a 5xx refusal of the recipient is permanent, everything else (outage, 4xx) is retried.
+ * message; a 5xx refusal of the recipient or of the message is permanent, everything else
+ * (outage, 4xx, a refused sender or login, which a change of settings mends) is retried.
  */
 export function createAlertMailer(options: AlertMailerOptions): { deliver: NotificationDeliverer; close(): void } {
   // nodemailer is loaded with the first notification: most processes never send one.
@@ -51,6 +63,7 @@ export function createAlertMailer(options: AlertMailerOptions): { deliver: Notif
       });
     } catch (err) {
       if (isRejectedRecipient(err)) throw new PermanentDeliveryError(`${notification.recipient} was refused: ${(err as Error).message}`);
+      if (isRejectedMessage(err)) throw new PermanentDeliveryError(`the message to ${notification.recipient} was refused: ${(err as Error).message}`);
       throw err;
     }
   };

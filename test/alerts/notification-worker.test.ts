@@ -222,6 +222,26 @@ describe('e-mail notifications', () => {
   });
 });
 
+describe('a message the server refuses for good', () => {
+  it('at the end of DATA (a content filter) is marked Failed with the reply, not retried every hour for ever', async () => {
+    const tenant = await createTestTenant(database);
+    const filtering = await startSmtpSink({ rejectMessagesTo: [tenant.address('strict')] });
+    try {
+      await grantRole(database, tenant.id, tenant.address('strict'), 'Global Administrator');
+      await raise(tenant, 'nora');
+      const worker = emailWorker(filtering.url);
+      expect(await worker.runOnce()).toEqual({ sent: 0, retried: 0, failed: 1 });
+      clock.advance(3_600_000);
+      expect(await worker.runOnce()).toEqual({ sent: 0, retried: 0, failed: 0 });
+      const [row] = await notificationsOf(database, tenant.id);
+      expect(row).toMatchObject({ status: 'Failed', attempts: 1 });
+      expect(row?.lastError).toMatch(/550 5\.7\.1 Message rejected as spam by content filter/);
+    } finally {
+      await filtering.stop();
+    }
+  });
+});
+
 describe('several workers', () => {
   it.skipIf(!onPostgres)(`three workers on their own connection pools send each of 30 e-mails exactly once (${needsPostgres})`, async () => {
     const tenant = await createTestTenant(database);

@@ -24,6 +24,8 @@ export interface SmtpSinkOptions {
   port?: number;
   /** Recipients answered with `550 5.1.1` at RCPT TO. */
   rejectRecipients?: string[];
+  /** Messages to these recipients are taken at RCPT TO, then refused with `550 5.7.1` at the end of DATA (a content filter). */
+  rejectMessagesTo?: string[];
   /** Keep appending to this list (a restarted sink). */
   messages?: ReceivedMail[];
   /** Largest message taken, announced as `SIZE` (default: no limit). */
@@ -36,6 +38,7 @@ export interface SmtpSinkOptions {
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages = options.messages ?? [];
   const rejected = new Set((options.rejectRecipients ?? []).map((r) => r.toLowerCase()));
+  const filtered = new Set((options.rejectMessagesTo ?? []).map((r) => r.toLowerCase()));
   const login = options.login;
   const server = new SMTPServer({
     authOptional: !login,
@@ -61,6 +64,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       stream.on('end', () => {
         // Refused with 552 by smtp-server itself (rejectOversized): not taken.
         if (stream.sizeExceeded) return callback();
+        if (session.envelope.rcptTo.some((r) => filtered.has(r.address.toLowerCase()))) {
+          return callback(Object.assign(new Error('5.7.1 Message rejected as spam by content filter'), { responseCode: 550 }));
+        }
         const raw = Buffer.concat(chunks).toString('utf8');
         simpleParser(raw).then(
           (parsed) => {
