@@ -195,7 +195,7 @@ builder.mutationField('updateAlertStatus', (t) =>
 );
 
 const AlertEventTypeEnum = builder.enumType('AlertEventType', {
-  values: { RAISED: { value: 'AlertRaised', description: 'A new alert.' }, UPDATED: { value: 'AlertUpdated', description: 'A repeat raised its hit count, or its status changed.' } } as const,
+  values: { RAISED: { value: 'AlertRaised', description: 'A new alert.' }, UPDATED: { value: 'AlertUpdated', description: 'A repeat raised its hit count, an admin made its restriction last longer (extendedAt), or its status changed.' } } as const,
 });
 
 const payloadOf = (e: StoredEvent) => e.payload as unknown as AlertEventPayload;
