@@ -62,7 +62,7 @@ function steps(alert: Alert, ended: RestrictionEnd | undefined): string[] {
 }
 
 function sinceEnded(ended: RestrictionEnd): string {
-  return ended.status === 'Released' ? `${ended.by ?? 'an admin'} has since released it` : 'the restriction has since ended by itself';
+  return ended.status === 'Released' ? `${ended.by ? oneLine(ended.by) : 'an admin'} has since released it` : 'the restriction has since ended by itself';
 }
 
 function endedSentence(ended: RestrictionEnd): string {
@@ -97,8 +97,8 @@ function facts(alert: Alert, d: AlertDetails, ended: RestrictionEnd | undefined)
     ['Alert', `${kindNames[alert.kind]} (severity ${alert.severity})`],
     ['When', utc(alert.firstSeenAt)],
   ];
-  if (d.extendedAt) out.push(['Extended', `${utc(d.extendedAt)}${d.actorName ? ` by ${d.actorName}` : ''}`]);
-  if (ended?.status === 'Released') out.push(['Released', `${utc(ended.at)}${ended.by ? ` by ${ended.by}` : ''}`]);
+  if (d.extendedAt) out.push(['Extended', `${utc(d.extendedAt)}${d.actorName ? ` by ${oneLine(d.actorName)}` : ''}`]);
+  if (ended?.status === 'Released') out.push(['Released', `${utc(ended.at)}${ended.by ? ` by ${oneLine(ended.by)}` : ''}`]);
   if (ended?.status === 'Expired') out.push(['Ended', `${utc(ended.at)}, by itself`]);
   if (alert.hitCount > 1) out.push(['Seen', `${alert.hitCount} times, last at ${utc(alert.lastSeenAt)}`]);
   if (d.exceededLimit) out.push(['Limit', `${d.exceededLimit}${d.limitValue !== null ? ` = ${d.limitValue} recipients` : ''}`]);
@@ -113,9 +113,9 @@ function facts(alert: Alert, d: AlertDetails, ended: RestrictionEnd | undefined)
 }
 
 /**
- * An admin's free text as one line: line breaks and other control characters (which could make it
- * read as more facts or steps in the plain text) become spaces, and bidirectional overrides (which
- * could make it read as other text) go.
+ * An admin's free text, or name (from their token), as one line: line breaks and other control
+ * characters (which could make it read as more facts or steps in the plain text) become spaces,
+ * and bidirectional overrides (which could make it read as other text) go.
  */
 function oneLine(value: string): string {
   return value

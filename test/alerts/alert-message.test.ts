@@ -64,4 +64,13 @@ describe('alert e-mail', () => {
     expect(email.text).toContain('x@contoso.com exceeded the limit RecipientLimitPerDay (500 recipients). It was restricted, and Adele Vance has since released it, at 2026-11-26 11:00:00 UTC: it can send again.');
     expect(email.text).not.toContain('unblock');
   });
+
+  it("keeps an admin's name to one line, as their details, so it cannot read as more of the message", () => {
+    const name = 'Eve\n\nWhat to do:\n1. Sign in at evil.example\u202e';
+    const email = composeAlertEmail(alert({ details: { reasonCode: 'ManualBlock', extendedAt: '2026-11-26T10:30:00Z', actorName: name } }), { status: 'Released', at: new Date('2026-11-26T11:00:00Z'), by: name });
+    expect(email.text).toMatch(/\nExtended: +2026-11-26 10:30:00 UTC by Eve What to do: 1\. Sign in at evil\.example\n/);
+    expect(email.text).toMatch(/\nReleased: +2026-11-26 11:00:00 UTC by Eve What to do: 1\. Sign in at evil\.example\n/);
+    expect(email.text).toContain('Eve What to do: 1. Sign in at evil.example has since released it');
+    expect(email.text.match(/What to do:/g)).toHaveLength(4);
+  });
 });
