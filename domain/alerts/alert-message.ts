@@ -14,6 +14,8 @@ export interface RestrictionEnd {
   at: Date;
   /** The admin who released it (null when it ended by itself). */
   by: string | null;
+  /** The entity is under a newer restriction now (which has an alert of its own). */
+  restrictedAgain: boolean;
 }
 
 interface Content {
@@ -65,9 +67,14 @@ function sinceEnded(ended: RestrictionEnd): string {
   return ended.status === 'Released' ? `${ended.by ? oneLine(ended.by) : 'an admin'} has since released it` : 'the restriction has since ended by itself';
 }
 
+/** What the sender can do now: send, or not under a newer restriction (of which this e-mail is not). */
+function sinceThen(ended: RestrictionEnd): string {
+  return ended.restrictedAgain ? '. It has been restricted again since: that restriction has an alert of its own.' : ': it can send again.';
+}
+
 function endedSentence(ended: RestrictionEnd): string {
   const since = sinceEnded(ended);
-  return `${since.charAt(0).toUpperCase()}${since.slice(1)}, at ${utc(ended.at)}: it can send again.`;
+  return `${since.charAt(0).toUpperCase()}${since.slice(1)}, at ${utc(ended.at)}${sinceThen(ended)}`;
 }
 
 function summary(alert: Alert, d: AlertDetails, ended: RestrictionEnd | undefined): string {
@@ -82,7 +89,7 @@ function summary(alert: Alert, d: AlertDetails, ended: RestrictionEnd | undefine
       return `${alert.entityKey} can no longer send email because ${why}. It can still receive mail. The restriction lasts ${until}.`;
     }
     case 'SendingLimitExceeded': {
-      const restricted = ended ? ` It was restricted, and ${sinceEnded(ended)}, at ${utc(ended.at)}: it can send again.` : '';
+      const restricted = ended ? ` It was restricted, and ${sinceEnded(ended)}, at ${utc(ended.at)}${sinceThen(ended)}` : '';
       const outcome = alert.restrictionId ? restricted : ' The policy only alerts, so the sender was not restricted.';
       return `${alert.entityKey} exceeded the limit ${limit ?? 'of its outbound spam policy'}.${outcome}`;
     }

@@ -9,7 +9,7 @@ import {
   type AlertListFilter,
   type Notification,
 } from '../../db/repos/alerts.ts';
-import { findRestrictionById } from '../../db/repos/restrictions.ts';
+import { findActiveRestriction, findRestrictionById } from '../../db/repos/restrictions.ts';
 import { parseIsoDateTime } from '../date-time.ts';
 import { isUuid } from '../ids.ts';
 import { ValidationError } from '../restrictions/errors.ts';
@@ -99,7 +99,8 @@ export function createAlertQueries(deps: { db: Db }) {
     async restrictionEnd(alert: Alert): Promise<RestrictionEnd | undefined> {
       const restriction = alert.restrictionId ? await findRestrictionById(db, alert.tenantId, alert.restrictionId) : undefined;
       if (!restriction || restriction.status === 'Restricted') return undefined;
-      return { status: restriction.status, at: restriction.releasedAt ?? restriction.changedAt, by: restriction.releasedBy };
+      const restrictedAgain = (await findActiveRestriction(db, restriction)) !== undefined;
+      return { status: restriction.status, at: restriction.releasedAt ?? restriction.changedAt, by: restriction.releasedBy, restrictedAgain };
     },
   };
 }

@@ -58,7 +58,7 @@ describe('alert e-mail', () => {
   it('of a limit that restricted the sender, sent after an admin released it, says so and asks for no unblock', () => {
     const email = composeAlertEmail(
       alert({ kind: 'SendingLimitExceeded', title: 'x exceeded the sending limit', details: { exceededLimit: 'RecipientLimitPerDay', limitValue: 500 } }),
-      { status: 'Released', at: new Date('2026-11-26T11:00:00Z'), by: 'Adele Vance' },
+      { status: 'Released', at: new Date('2026-11-26T11:00:00Z'), by: 'Adele Vance', restrictedAgain: false },
     );
     expect(email.subject).toBe('[High] x exceeded the sending limit (released since)');
     expect(email.text).toContain('x@contoso.com exceeded the limit RecipientLimitPerDay (500 recipients). It was restricted, and Adele Vance has since released it, at 2026-11-26 11:00:00 UTC: it can send again.');
@@ -67,7 +67,7 @@ describe('alert e-mail', () => {
 
   it("keeps an admin's name to one line, as their details, so it cannot read as more of the message", () => {
     const name = 'Eve\n\nWhat to do:\n1. Sign in at evil.example\u202e';
-    const email = composeAlertEmail(alert({ details: { reasonCode: 'ManualBlock', extendedAt: '2026-11-26T10:30:00Z', actorName: name } }), { status: 'Released', at: new Date('2026-11-26T11:00:00Z'), by: name });
+    const email = composeAlertEmail(alert({ details: { reasonCode: 'ManualBlock', extendedAt: '2026-11-26T10:30:00Z', actorName: name } }), { status: 'Released', at: new Date('2026-11-26T11:00:00Z'), by: name, restrictedAgain: false });
     expect(email.text).toMatch(/\nExtended: +2026-11-26 10:30:00 UTC by Eve What to do: 1\. Sign in at evil\.example\n/);
     expect(email.text).toMatch(/\nReleased: +2026-11-26 11:00:00 UTC by Eve What to do: 1\. Sign in at evil\.example\n/);
     expect(email.text).toContain('Eve What to do: 1. Sign in at evil.example has since released it');

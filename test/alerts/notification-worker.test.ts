@@ -111,6 +111,21 @@ describe('e-mail notifications', () => {
     expect(expired).not.toContain('can no longer send');
   });
 
+  it('sent after the restriction was released and the sender restricted again, does not say it can send again', async () => {
+    const tenant = await createTestTenant(database);
+    await grantRole(database, tenant.id, tenant.address('gadmin'), 'Global Administrator');
+    await raise(tenant, 'ines');
+    clock.set('2026-11-26T10:20:00Z');
+    await services.unblock.release({ tenantId: tenant.id, entityKind: 'user', entityKey: tenant.address('ines'), reason: 'checked', acknowledgedRecommendations: [], actor: admin });
+    clock.set('2026-11-26T10:30:00Z');
+    await services.restrictUser({ tenantId: tenant.id, senderAddress: tenant.address('ines'), reasonCode: 'SuspectedCompromise', actor: admin });
+    await emailWorker(sink.url).runOnce();
+    clock.set('2026-11-26T10:00:00Z');
+    const text = sink.messages.find((m) => to(tenant, 'gadmin')(m) && (m.parsed.subject ?? '').includes('(released since)'))?.parsed.text ?? '';
+    expect(text).toContain('Adele Vance has since released it, at 2026-11-26 10:20:00 UTC. It has been restricted again since: that restriction has an alert of its own.');
+    expect(text).not.toContain('can send again');
+  });
+
   it('the limit-exceeded and early-warning e-mails say what the policy did and what to do', async () => {
     const tenant = await createTestTenant(database);
     await grantRole(database, tenant.id, tenant.address('gadmin'), 'Global Administrator');
