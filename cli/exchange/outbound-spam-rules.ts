@@ -98,7 +98,8 @@ function preview(r: OutboundSpamRule, o: RuleOptions): OutboundSpamRule {
     ...r,
     priority: o.priority ?? r.priority,
     enabled: o.enabled ?? r.enabled,
-    comments: o.comments ?? r.comments,
+    // "" clears them: the rule then has none (null), as the server keeps it.
+    comments: o.comments === '' ? null : (o.comments ?? r.comments),
     from: o.from ?? r.from,
     fromMemberOf: o.fromMemberOf ?? r.fromMemberOf,
     senderDomainIs: o.senderDomainIs ?? r.senderDomainIs,

@@ -258,6 +258,18 @@ describe('hosted outbound spam filter rules', () => {
     expect(jsonOf(await runSendguard(['get-hosted-outbound-spam-filter-rule', 'Payroll senders'], asAdmin))).toEqual([expect.objectContaining({ Comments: null })]);
   });
 
+  it('-Comments "" clears a rule\'s comments; -WhatIf says so, and that nothing would change once they are gone', { timeout: SLOW }, async () => {
+    const own = await createTestTenant(api.database);
+    const asOwnAdmin = clientEnv(api.graphqlUrl, await api.token({ tenantId: own.id, roles: ['Organization Management'], principalId: 'oid-adele', name: 'Adele Vance' }));
+    expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Legal'], asOwnAdmin)).toMatchObject({ code: 0 });
+    const created = await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Legal senders', '--hosted-outbound-spam-filter-policy', 'Legal', '--from', own.address('legal'), '--comments', 'EMEA'], asOwnAdmin);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    const clear = ['Set-HostedOutboundSpamFilterRule', '-Identity', 'Legal senders', '-Comments', ''];
+    expect(await runSendguard([...clear, '-WhatIf'], asOwnAdmin)).toMatchObject({ code: 0, stderr: 'What if: Changing outbound spam rule "Legal senders": \n  Comments: EMEA → (empty)\n' });
+    expect(jsonOf(await runSendguard(clear, asOwnAdmin))).toMatchObject({ Name: 'Legal senders', Comments: null });
+    expect(await runSendguard([...clear, '-WhatIf'], asOwnAdmin)).toMatchObject({ code: 0, stderr: 'What if: Changing outbound spam rule "Legal senders": nothing would change.\n' });
+  });
+
   it('finds a rule by its name in any case, as the API does', async () => {
     expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Support'], asAdmin)).toMatchObject({ code: 0 });
     const created = await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Support desk', '--hosted-outbound-spam-filter-policy', 'support', '--from', tenant.address('desk')], asAdmin);
