@@ -65,6 +65,8 @@ interface Connection {
   closeWhenIdle: boolean;
   /** A bad request came: the requests before it are answered, then the connection is closed. */
   refused: boolean;
+  /** Replies wait in memory for the client to read them: no request is read meanwhile. */
+  waitingForClient: boolean;
 }
 
 /**
@@ -105,7 +107,7 @@ export function createPolicyServer(deps: PolicyServerDeps) {
   }
 
   function serve(socket: net.Socket): void {
-    const conn: Connection = { socket, busy: false, closeWhenIdle: false, refused: false };
+    const conn: Connection = { socket, busy: false, closeWhenIdle: false, refused: false, waitingForClient: false };
     connections.add(conn);
     const reader = new PolicyRequestReader(limits, READ_ATTRIBUTES);
     const queue: PolicyRequest[] = [];
@@ -120,7 +122,19 @@ export function createPolicyServer(deps: PolicyServerDeps) {
       if (!conn.busy) socket.end();
     });
 
-    // Requests are answered in order. Reading pauses only while one waits for the database; one
+    // A client that sends requests without reading the replies would have them pile up here:
+    // past the socket's high-water mark, reading stops until the client has taken them.
+    function reply(text: string): void {
+      if (socket.write(text) || conn.waitingForClient) return;
+      conn.waitingForClient = true;
+      socket.pause();
+      socket.once('drain', () => {
+        conn.waitingForClient = false;
+        if (!conn.busy) socket.resume();
+      });
+    }
+
+    // Requests are answered in order. Reading pauses while one waits for the database; one
     // answered from memory is written before the next is looked at, with no promise in between.
     async function drain(): Promise<void> {
       conn.busy = true;
@@ -134,7 +148,7 @@ export function createPolicyServer(deps: PolicyServerDeps) {
             paused = true;
             decision = await decision;
           }
-          if (!socket.destroyed) socket.write(formatReply(finish(request, decision, started)));
+          if (!socket.destroyed) reply(formatReply(finish(request, decision, started)));
         } catch (err) {
           // No reply on trouble: Postfix logs it and applies its default_action.
           deps.logger?.warn({ err }, 'policy request failed; closing the connection');
@@ -144,7 +158,7 @@ export function createPolicyServer(deps: PolicyServerDeps) {
       conn.busy = false;
       if (conn.refused) socket.destroySoon();
       else if (conn.closeWhenIdle) socket.end();
-      else if (paused) socket.resume();
+      else if (paused && !conn.waitingForClient) socket.resume();
     }
 
     socket.on('data', (chunk: Buffer) => {

@@ -1,3 +1,5 @@
+import net from 'node:net';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../api/metrics.ts';
 import { insertConnector } from '../../db/repos/connectors.ts';
@@ -8,6 +10,7 @@ import { createTestDatabase, createTestTenant, type TestDatabase } from '../help
 import { setDefaultPolicy } from '../helpers/enforcement.ts';
 import { encodeRequest, PolicyClient, rcptRequest } from '../helpers/policy-client.ts';
 import { admin, testServices } from '../helpers/services.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 let database: TestDatabase;
 let services: ReturnType<typeof testServices>;
@@ -236,6 +239,63 @@ describe('answers from memory', () => {
     release({ verdict: 'reject', smtpCode: 550, enhancedCode: '5.1.8', text: 'Access denied, bad outbound sender', reason: 'restricted' });
     expect(await Promise.all(replies)).toEqual(['action=550 5.1.8 Access denied, bad outbound sender', 'action=DUNNO', 'action=DUNNO']);
     expect(asked).toEqual(['memory new@d.test', 'database new@d.test', 'memory leased1@d.test', 'memory leased2@d.test']);
+    await stub.close();
+  });
+});
+
+describe('a client that does not read its replies', () => {
+  it('is no longer read from until it takes them, then gets every reply in order', async () => {
+    // Every fifth recipient goes to the database, the others are answered from memory. Each reply
+    // names its recipient, and is longer than its request, so that the kernel's buffers fill up early.
+    const text = (recipient: string | number) => `Recipient ${recipient} is not accepted by this test policy, in order`;
+    const refuse = (recipient: string): Decision => ({ verdict: 'reject', smtpCode: 550, enhancedCode: '5.7.1', text: text(recipient), reason: 'restricted' });
+    const stub = createPolicyServer({
+      enforcement: {
+        checkRecipient: async (check) => refuse(check.recipient),
+        answerFromMemory: (check) => (Number(check.recipient) % 5 === 0 ? undefined : refuse(check.recipient)),
+      },
+    });
+    const served: net.Socket[] = [];
+    stub.server.on('connection', (socket) => served.push(socket));
+    const stubPort = (await stub.listen(0, '127.0.0.1')).port;
+    const client = net.connect({ host: '127.0.0.1', port: stubPort });
+    client.pause();
+    await once(client, 'connect');
+    const count = 400_000;
+    let sent = 0;
+    for (let i = 0; i < count; i += 10_000) {
+      const requests = Array.from({ length: 10_000 }, (_, j) => `protocol_state=RCPT\nrecipient=${i + j}\n\n`).join('');
+      client.write(requests);
+      sent += requests.length;
+    }
+    const socket = served[0] as net.Socket;
+    // Wait until the server reads no more (or has read everything).
+    let read = -1;
+    for (let still = 0; still < 5 && read < sent; await new Promise((resolve) => setTimeout(resolve, 50))) {
+      still = socket.bytesRead === read ? still + 1 : 0;
+      read = socket.bytesRead;
+    }
+    expect(read).toBeLessThan(sent / 4);
+    expect(socket.writableLength).toBeLessThan(1024 * 1024);
+    expect(client.writableLength).toBeGreaterThan(0);
+
+    let buffered = '';
+    let next = 0;
+    let outOfOrder: string | undefined;
+    client.setEncoding('latin1');
+    client.on('data', (chunk: string) => {
+      const replies = (buffered + chunk).split('\n\n');
+      buffered = replies.pop() ?? '';
+      for (const reply of replies) {
+        if (reply !== `action=550 5.7.1 ${text(next)}` && outOfOrder === undefined) outOfOrder = `reply ${next}: ${reply}`;
+        next++;
+      }
+    });
+    client.resume();
+    await waitUntil(() => next >= count, 'every reply', 120_000);
+    expect(outOfOrder).toBeUndefined();
+    expect(next).toBe(count);
+    client.destroy();
     await stub.close();
   });
 });
