@@ -70,6 +70,16 @@ function readMessage(stream: SMTPServerDataStream): Promise<Buffer> {
 }
 
 /**
+ * What the sender reads about a recipient the smarthost refused. A temporary refusal (4xx) ends
+ * there too, as the relay keeps no queue to try again from: the sender is told to send it again.
+ */
+function refusedRecipientText(recipient: string, reply: SmtpReply): string {
+  const returned = `Remote Server returned '${replyText(reply)}'.`;
+  if (reply.code >= 500) return `Your message couldn't be delivered to ${recipient}. ${returned}`;
+  return `Your message couldn't be delivered to ${recipient} for now, and it was not tried again: send it to ${recipient} again later. ${returned}`;
+}
+
+/**
  * The built-in submission relay: accepts from trusted networks or after SMTP AUTH, applies the
  * same enforcement as the policy server (sender at MAIL FROM, counting at RCPT TO), forwards
  * accepted mail to the smarthost, and returns an NDR when the sender became restricted before
@@ -108,7 +118,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     deps.logger?.warn({ sender: from, refused: refused.map((r) => `${r.recipient}: ${replyText(r.reply)}`) }, 'relay: the smarthost refused some recipients');
     // A null sender's message (a bounce, a read receipt) gets no report of its own.
     if (!from) return;
-    const humanText = refused.map((r) => `Your message couldn't be delivered to ${r.recipient}. Remote Server returned '${replyText(r.reply)}'.`).join('\r\n\r\n');
+    const humanText = refused.map((r) => refusedRecipientText(r.recipient, r.reply)).join('\r\n\r\n');
     await sendNdr(from, refused, raw, arrivedAt, humanText).catch((err: unknown) => deps.logger?.error({ err, sender: from }, 'relay: could not send the NDR for recipients the smarthost refused'));
   }
 

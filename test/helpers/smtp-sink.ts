@@ -26,6 +26,8 @@ export interface SmtpSinkOptions {
   rejectRecipients?: string[];
   /** Messages to these recipients are taken at RCPT TO, then refused with `550 5.7.1` at the end of DATA (a content filter). */
   rejectMessagesTo?: string[];
+  /** Recipients answered with `452 4.2.2` (mailbox full, a temporary failure) at RCPT TO. */
+  deferRecipients?: string[];
   /** Keep appending to this list (a restarted sink). */
   messages?: ReceivedMail[];
   /** Largest message taken, announced as `SIZE` (default: no limit). */
@@ -39,6 +41,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const messages = options.messages ?? [];
   const rejected = new Set((options.rejectRecipients ?? []).map((r) => r.toLowerCase()));
   const filtered = new Set((options.rejectMessagesTo ?? []).map((r) => r.toLowerCase()));
+  const deferred = new Set((options.deferRecipients ?? []).map((r) => r.toLowerCase()));
   const login = options.login;
   const server = new SMTPServer({
     authOptional: !login,
@@ -56,6 +59,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         const err = Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 });
         return callback(err);
       }
+      if (deferred.has(address.address.toLowerCase())) return callback(Object.assign(new Error('4.2.2 Mailbox full, try again later'), { responseCode: 452 }));
       callback();
     },
     onData(stream, session, callback) {

@@ -297,6 +297,47 @@ describe('recipients the smarthost refuses', () => {
   });
 });
 
+describe('recipients the smarthost defers (4xx)', () => {
+  const full = ['full1@fabrikam.test', 'full2@fabrikam.test'];
+  let busy: SmtpSink;
+  let port: number;
+
+  beforeAll(async () => {
+    busy = await startSmtpSink({ deferRecipients: full, rejectRecipients: ['gone3@fabrikam.test'] });
+    const forwarder = createSmarthostForwarder(busy.url, { hostname: 'relay.sendguard.test' });
+    forwarders.push(forwarder);
+    const relay = createSmtpRelay({ enforcement: services.enforcement, credentials: services.relayCredentials, forwarder, networks: ['127.0.0.0/8'], hostname: 'relay.sendguard.test', clock: systemClock });
+    relays.push(relay);
+    port = (await relay.listen(0, '127.0.0.1')).port;
+  });
+  afterAll(async () => busy.stop());
+
+  const arrivedAt = (address: string) => busy.messages.filter((m) => m.envelope.to.includes(address));
+
+  it('every one of them: the client gets 451 and keeps the message to retry', async () => {
+    await expect(client(port).sendMail(message(tenant.address('lea'), full, 'Later'))).rejects.toMatchObject({ responseCode: 451 });
+    await expect(client(port).sendMail(message(tenant.address('lea'), [...full, 'gone3@fabrikam.test'], 'Later'))).rejects.toMatchObject({ responseCode: 451 });
+    expect(busy.messages).toHaveLength(0);
+  });
+
+  it('some, while the others take it: the NDR gives their 4.x.x status and tells the sender they were not retried', async () => {
+    const max = tenant.address('max');
+    const info = await client(port).sendMail(message(max, ['kept4@fabrikam.test', 'full1@fabrikam.test', 'gone3@fabrikam.test'], 'Agenda'));
+    expect(info.accepted).toEqual(['kept4@fabrikam.test', 'full1@fabrikam.test', 'gone3@fabrikam.test']);
+    await expect.poll(() => arrivedAt(max)).toHaveLength(1);
+    expect(arrivedAt('kept4@fabrikam.test')).toHaveLength(1);
+    const ndr = arrivedAt(max)[0]!;
+    const type = ndr.parsed.headers.get('content-type') as { value: string; params: Record<string, string> };
+    const [human, status] = await mimeParts(ndr.raw, type.params.boundary as string);
+    expect(status?.body).toContain('Final-Recipient: rfc822; full1@fabrikam.test\r\nAction: failed\r\nStatus: 4.2.2\r\nDiagnostic-Code: smtp; 452 4.2.2 Mailbox full, try again later');
+    expect(status?.body).toContain('Final-Recipient: rfc822; gone3@fabrikam.test\r\nAction: failed\r\nStatus: 5.1.1\r\n');
+    expect(human?.body).toContain(
+      "Your message couldn't be delivered to full1@fabrikam.test for now, and it was not tried again: send it to full1@fabrikam.test again later. Remote Server returned '452 4.2.2 Mailbox full, try again later'.",
+    );
+    expect(human?.body).toContain("Your message couldn't be delivered to gone3@fabrikam.test. Remote Server returned '550 5.1.1 mailbox unavailable'.");
+  });
+});
+
 describe('a smarthost that does not take the message', () => {
   async function relayTo(url: string): Promise<number> {
     const forwarder = createSmarthostForwarder(url, { hostname: 'relay.sendguard.test' });
