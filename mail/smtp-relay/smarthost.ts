@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import nodemailer from 'nodemailer';
 import type { SmtpReply } from './ndr.ts';
 import type { Forwarder } from './smtp-relay.ts';
@@ -54,8 +55,10 @@ export function createSmarthostForwarder(url: string, options: { hostname: strin
   });
   return {
     async send(envelope, raw) {
-      // An empty sender is the null reverse path of a bounce (MAIL FROM:<>).
-      const info = await transport.sendMail({ envelope: { from: envelope.from || false, to: envelope.to }, raw }).catch((err: unknown) => {
+      // An empty sender is the null reverse path of a bounce (MAIL FROM:<>). 8-bit content is
+      // declared (BODY=8BITMIME), whether the client declared it or not, as an NDR never is.
+      const use8BitMime = !isAscii(raw);
+      const info = await transport.sendMail({ envelope: { from: envelope.from || false, to: envelope.to, use8BitMime }, raw }).catch((err: unknown) => {
         throw refusalOf(err) ?? new Error(`the smarthost did not take the message: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       });
       // When some recipients are refused, the others still get the message and nodemailer resolves.

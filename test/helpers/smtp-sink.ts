@@ -4,6 +4,8 @@ import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
   envelope: { from: string; to: string[] };
+  /** What MAIL FROM declared: `BODY=8BITMIME` or not (`7bit`), and SMTPUTF8. */
+  declared: { body: string; smtpUtf8: boolean };
   raw: string;
   parsed: ParsedMail;
 }
@@ -75,7 +77,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         simpleParser(raw).then(
           (parsed) => {
             const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-            messages.push({ envelope: { from, to: session.envelope.rcptTo.map((r) => r.address) }, raw, parsed });
+            const declared = { body: session.envelope.bodyType ?? '7bit', smtpUtf8: session.envelope.smtpUtf8 ?? false };
+            messages.push({ envelope: { from, to: session.envelope.rcptTo.map((r) => r.address) }, declared, raw, parsed });
             callback();
           },
           (err: Error) => callback(err),

@@ -338,6 +338,42 @@ describe('recipients the smarthost defers (4xx)', () => {
   });
 });
 
+describe('8-bit messages', () => {
+  it('go to the smarthost with BODY=8BITMIME, and so does the NDR that returns their 8-bit headers; 7-bit ones without', async () => {
+    const picky = await startSmtpSink({ rejectRecipients: ['gone4@fabrikam.test'] });
+    try {
+      const forwarder = createSmarthostForwarder(picky.url, { hostname: 'relay.sendguard.test' });
+      forwarders.push(forwarder);
+      const relay = createSmtpRelay({ enforcement: services.enforcement, credentials: services.relayCredentials, forwarder, networks: ['127.0.0.0/8'], hostname: 'relay.sendguard.test', clock: systemClock });
+      relays.push(relay);
+      const port = (await relay.listen(0, '127.0.0.1')).port;
+      const send = async (sender: string, lines: string[], body: string) => {
+        const { dialog } = await SmtpDialog.open(port);
+        await dialog.exchange('EHLO client.sendguard.test');
+        expect(await dialog.send(`MAIL FROM:<${sender}>${body}`)).toMatch(/^250 /);
+        expect(await dialog.send('RCPT TO:<kept5@fabrikam.test>')).toMatch(/^250 /);
+        expect(await dialog.send('RCPT TO:<gone4@fabrikam.test>')).toMatch(/^250 /);
+        expect(await dialog.send('DATA')).toMatch(/^354 /);
+        expect(await dialog.send([...lines, '.'].join('\r\n'))).toMatch(/^250 /);
+        dialog.close();
+        await expect.poll(() => picky.messages.filter((m) => m.envelope.to.includes(sender))).toHaveLength(1);
+      };
+      const ina = tenant.address('ina');
+      await send(ina, ['Subject: Café au lait', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', 'À bientôt.'], ' BODY=8BITMIME');
+      const jon = tenant.address('jon');
+      await send(jon, ['Subject: Tea', '', 'See you.'], '');
+      const declared = (sender: string) => ({
+        message: picky.messages.find((m) => m.envelope.from === sender)?.declared.body,
+        ndr: picky.messages.find((m) => m.envelope.to.includes(sender))?.declared.body,
+      });
+      expect(declared(ina)).toEqual({ message: '8bitmime', ndr: '8bitmime' });
+      expect(declared(jon)).toEqual({ message: '7bit', ndr: '7bit' });
+    } finally {
+      await picky.stop();
+    }
+  });
+});
+
 describe('a smarthost that does not take the message', () => {
   async function relayTo(url: string): Promise<number> {
     const forwarder = createSmarthostForwarder(url, { hostname: 'relay.sendguard.test' });
