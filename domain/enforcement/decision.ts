@@ -25,9 +25,10 @@ export interface Decision {
   reason: DecisionReason;
   /**
    * The restriction a refusal of the sender stands for; `placedNow` when this very recipient
-   * crossed a limit and restricted its sender, rather than finding it restricted.
+   * crossed a limit and restricted its sender, rather than finding it restricted. `expiresAt`
+   * changes when an admin's block extends it (null: until released).
    */
-  restriction?: { id: string; placedNow: boolean };
+  restriction?: { id: string; placedNow: boolean; expiresAt: Date | null };
 }
 
 export const OUTBOUND_SENDER_REFUSED_TEXT = 'Access denied, bad outbound sender';

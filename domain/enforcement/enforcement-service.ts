@@ -184,7 +184,7 @@ export function createEnforcementService(deps: EnforcementDeps) {
 
   function refusalFor(r: CachedRestriction, placedNow = false): Decision {
     const refusal = r.reasonCode === 'ServiceRecipientLimit' ? serviceLimitReached(limits.recipientsPerDay, r.expiresAt) : refusedOutboundSender('restricted');
-    return { ...refusal, restriction: { id: r.restrictionId, placedNow } };
+    return { ...refusal, restriction: { id: r.restrictionId, placedNow, expiresAt: r.expiresAt } };
   }
 
   // A request past its deadline still finishes in the background; its recipient may then count
@@ -232,7 +232,7 @@ export function createEnforcementService(deps: EnforcementDeps) {
         return rateLimited;
       case 'limit_restrict': {
         const placed = remember(ctx.identity, await restrictForLimit(ctx, r));
-        return { ...refusedOutboundSender('limit-restricted'), restriction: { id: placed.restrictionId, placedNow: true } };
+        return { ...refusedOutboundSender('limit-restricted'), restriction: { id: placed.restrictionId, placedNow: true, expiresAt: placed.expiresAt } };
       }
       case 'service_limit':
         return refusalFor(remember(ctx.identity, await restrictForServiceLimit(ctx, r)), true);

@@ -38,8 +38,11 @@ export interface SmtpRelayDeps {
 interface Transaction {
   identity: RelayIdentity | undefined;
   instance: string;
-  /** Restrictions a recipient of this transaction placed by crossing a limit (policy or service limit). */
-  placedRestrictions: Set<string>;
+  /**
+   * Restrictions a recipient of this transaction placed by crossing a limit (policy or service
+   * limit), by id, with the end they were placed with (null: until released).
+   */
+  placedRestrictions: Map<string, number | null>;
 }
 
 function smtpError(code: number, text: string): Error & { responseCode: number } {
@@ -128,8 +131,10 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     const now = await deps.enforcement.checkSender(check(session, from));
     if (now.verdict === 'defer') throw refusal(now);
     // Recipients accepted before the crossing one were within the limit: they get the message. A
-    // restriction placed by anyone else (an admin, another message of the sender) stops it.
-    const placedHere = now.restriction !== undefined && sessions.get(session.id)?.placedRestrictions.has(now.restriction.id) === true;
+    // restriction placed by anyone else (an admin, another message of the sender) stops it, and so
+    // does this one once an admin's block has extended it.
+    const placed = now.restriction && sessions.get(session.id)?.placedRestrictions.get(now.restriction.id);
+    const placedHere = placed !== undefined && placed === (now.restriction?.expiresAt?.getTime() ?? null);
     if (now.verdict === 'accept' || placedHere) return relay(from, to, raw, arrivedAt);
     // A null sender (an authenticated client's read receipt, say) has no one to take an NDR: it is refused here.
     if (!from) throw refusal(now);
@@ -162,7 +167,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     size: deps.maxMessageBytes ?? 36_700_160,
     closeTimeout: 5_000,
     onConnect(session, callback) {
-      sessions.set(session.id, { identity: undefined, instance: randomUUID(), placedRestrictions: new Set() });
+      sessions.set(session.id, { identity: undefined, instance: randomUUID(), placedRestrictions: new Map() });
       callback();
     },
     onClose(session) {
@@ -172,7 +177,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
       deps.credentials.verify(auth.username ?? '', auth.password ?? '').then(
         (identity) => {
           if (!identity) return callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
-          sessions.set(session.id, { identity, instance: randomUUID(), placedRestrictions: new Set() });
+          sessions.set(session.id, { identity, instance: randomUUID(), placedRestrictions: new Map() });
           callback(null, { user: identity.username });
         },
         (err: unknown) => {
@@ -184,7 +189,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     onMailFrom(address, session, callback) {
       const state = sessions.get(session.id);
       if (!state?.identity && !isTrusted(session)) return callback(smtpError(530, '5.7.0 Authentication required'));
-      if (state) Object.assign(state, { instance: randomUUID(), placedRestrictions: new Set() });
+      if (state) Object.assign(state, { instance: randomUUID(), placedRestrictions: new Map() });
       answer(deps.enforcement.checkSender(check(session, address.address)), callback);
     },
     onRcptTo(address, session, callback) {
@@ -193,7 +198,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
       const decision = deps.enforcement.checkRecipient({ ...check(session, from), recipient: address.address, instance: `relay.${state?.instance ?? session.id}` });
       answer(
         decision.then((d) => {
-          if (d.restriction?.placedNow) state?.placedRestrictions.add(d.restriction.id);
+          if (d.restriction?.placedNow) state?.placedRestrictions.set(d.restriction.id, d.restriction.expiresAt?.getTime() ?? null);
           return d;
         }),
         callback,

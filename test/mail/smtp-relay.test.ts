@@ -226,6 +226,40 @@ describe('the SMTP submission relay', () => {
   });
 });
 
+describe('a sender an admin blocks while its message is being transferred', () => {
+  it('after the message crossed a limit and restricted it for the day: the message is not relayed, the sender gets an NDR', async () => {
+    const watching = testServices(database, systemClock, { SENDGUARD_EVENT_POLL_MS: '100' });
+    await watching.events.start();
+    const forwarder = createSmarthostForwarder(sink.url, { hostname: 'relay.sendguard.test' });
+    forwarders.push(forwarder);
+    const relay = createSmtpRelay({ enforcement: watching.enforcement, credentials: watching.relayCredentials, forwarder, networks: ['127.0.0.0/8'], hostname: 'relay.sendguard.test', clock: systemClock });
+    relays.push(relay);
+    try {
+      const port = (await relay.listen(0, '127.0.0.1')).port;
+      const daily = await createTestTenant(database);
+      await setDefaultPolicy(database, daily.id, { externalPerHour: 1, action: 'BlockUserForToday' });
+      const kai = daily.address('kai');
+      const { dialog } = await SmtpDialog.open(port);
+      await dialog.exchange('EHLO client.sendguard.test');
+      expect(await dialog.send(`MAIL FROM:<${kai}>`)).toMatch(/^250 /);
+      expect(await dialog.send('RCPT TO:<within@fabrikam.test>')).toMatch(/^250 /);
+      expect(await dialog.send('RCPT TO:<crossing@fabrikam.test>')).toBe('550 5.1.8 Access denied, bad outbound sender');
+      expect(await dialog.send('DATA')).toMatch(/^354 /);
+      const blocked = await watching.restrictUser({ tenantId: daily.id, senderAddress: kai, reasonCode: 'SuspectedCompromise', actor: admin });
+      expect(blocked).toMatchObject({ created: false, extended: true });
+      await watching.events.flush();
+      expect(await dialog.send(['Subject: Payroll change', '', 'New account.', '.'].join('\r\n'))).toMatch(/^250 /);
+      dialog.close();
+
+      const [ndr] = await waitForMessagesTo(kai);
+      expect(ndr?.parsed.subject).toBe('Undeliverable: Payroll change');
+      expect(sinkMessagesTo('within@fabrikam.test')).toHaveLength(0);
+    } finally {
+      await watching.events.stop();
+    }
+  });
+});
+
 describe('recipients the smarthost refuses', () => {
   const gone = ['gone1@fabrikam.test', 'gone2@fabrikam.test'];
   const goneUtf8 = 'jürgen+news@bücher.fabrikam.test';
