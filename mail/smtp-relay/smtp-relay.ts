@@ -7,7 +7,7 @@ import type { Decision } from '../../domain/enforcement/decision.ts';
 import type { RecipientCheck, SenderCheck } from '../../domain/enforcement/enforcement-service.ts';
 import type { RelayIdentity } from '../../domain/relay/relay-credentials.ts';
 import { createThrottledLog } from '../../domain/throttled-log.ts';
-import { buildNdr, replyText, RESTRICTED_SENDER_NDR_TEXT, type NdrInput, type SmtpReply } from './ndr.ts';
+import { buildNdr, replyText, rfc5322Date, RESTRICTED_SENDER_NDR_TEXT, type NdrInput, type SmtpReply } from './ndr.ts';
 
 export interface RelayLogger {
   info(obj: object, msg?: string): void;
@@ -70,6 +70,21 @@ function readMessage(stream: SMTPServerDataStream): Promise<Buffer> {
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', reject);
   });
+}
+
+/** A name the client gave, as it may stand in a header: printable ASCII without parentheses. */
+const headerSafe = (text: string): string => text.replace(/[^\x21-\x7e]|[()]/g, '?');
+
+/**
+ * The trace line every SMTP server that takes a message puts on top (RFC 5321 4.4): it shows the
+ * hop in the message's headers, and lets the next server see a mail loop by counting them.
+ */
+function receivedLine(session: SMTPServerSession, hostname: string, at: Date): string {
+  const helo = headerSafe(session.hostNameAppearsAs || 'unknown');
+  const address = session.remoteAddress.replace(/^::ffff:/, '');
+  const name = session.clientHostname && !session.clientHostname.startsWith('[') ? `${headerSafe(session.clientHostname)} ` : '';
+  const protocol = `${session.openingCommand === 'HELO' ? 'SMTP' : 'ESMTP'}${session.user ? 'A' : ''}`;
+  return `Received: from ${helo} (${name}[${address}])\r\n\tby ${hostname} (Sendguard) with ${protocol} id ${session.id};\r\n\t${rfc5322Date(at)}\r\n`;
 }
 
 /**
@@ -209,7 +224,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
       readMessage(stream)
         .then((raw) => {
           if (stream.sizeExceeded) throw smtpError(552, '5.3.4 Message too big');
-          return deliver(session, raw, arrivedAt);
+          return deliver(session, Buffer.concat([Buffer.from(receivedLine(session, deps.hostname, arrivedAt), 'latin1'), raw]), arrivedAt);
         })
         .then(
           () => callback(),

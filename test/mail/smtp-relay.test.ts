@@ -82,6 +82,31 @@ describe('the SMTP submission relay', () => {
     expect((await services.enforcement.getSenderActivity(tenant.id, ann)).counts).toMatchObject({ externalLastHour: 1, internalLastHour: 1 });
   });
 
+  it('adds its Received line on top, naming the client and how it sent (ESMTP, ESMTPA once authenticated)', async () => {
+    const port = await startRelay(['127.0.0.0/8']);
+    const password = 'correct horse battery staple';
+    const login = tenant.address('copier');
+    await services.relayCredentials.create({ tenantId: tenant.id, username: login, password });
+    const send = async (recipient: string, auth: boolean) => {
+      const { dialog } = await SmtpDialog.open(port);
+      await dialog.exchange('EHLO client.sendguard.test');
+      if (auth) expect(await dialog.send(`AUTH PLAIN ${Buffer.from(`\0${login}\0${password}`).toString('base64')}`)).toMatch(/^235 /);
+      expect(await dialog.send(`MAIL FROM:<${login}>`)).toMatch(/^250 /);
+      expect(await dialog.send(`RCPT TO:<${recipient}>`)).toMatch(/^250 /);
+      expect(await dialog.send('DATA')).toMatch(/^354 /);
+      expect(await dialog.send(['Received: from earlier.example by client.sendguard.test; Mon, 7 Dec 2026 10:00:00 +0000', 'Subject: Trace', '', 'Body.', '.'].join('\r\n'))).toMatch(/^250 /);
+      dialog.close();
+      const received = sinkMessagesTo(recipient)[0]!.raw.split('\r\n\r\n')[0]!.split(/\r\n(?![ \t])/).filter((h) => h.startsWith('Received:'));
+      return received.map((h) => h.replace(/\r\n[ \t]+/g, ' '));
+    };
+    const trusted = await send('traced@fabrikam.test', false);
+    expect(trusted).toHaveLength(2);
+    expect(trusted[0]).toMatch(/^Received: from client\.sendguard\.test \(.*\[127\.0\.0\.1\]\) by relay\.sendguard\.test \(Sendguard\) with ESMTP id \S+; \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
+    expect(trusted[1]).toBe('Received: from earlier.example by client.sendguard.test; Mon, 7 Dec 2026 10:00:00 +0000');
+    const authenticated = await send('traced2@fabrikam.test', true);
+    expect(authenticated[0]).toMatch(/ with ESMTPA id /);
+  });
+
   it('asks clients outside the trusted networks to authenticate, checks credentials, and counts the authenticated user', async () => {
     const port = await startRelay([]);
     const password = 'correct horse battery staple';
