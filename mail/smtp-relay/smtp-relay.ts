@@ -63,10 +63,14 @@ export function networkList(networks: string[]): net.BlockList {
   return list;
 }
 
+/** The message, read to its end; once it is over the size limit the rest is read but not kept. */
 function readMessage(stream: SMTPServerDataStream): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    let chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => {
+      if (stream.sizeExceeded) chunks = [];
+      else chunks.push(c);
+    });
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', reject);
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import net from 'node:net';
+import { once } from 'node:events';
 import postgres from 'postgres';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +23,7 @@ import { runSendguard } from '../helpers/process.ts';
 import { SmtpDialog } from '../helpers/smtp-dialog.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { admin, testServices } from '../helpers/services.ts';
+import { waitUntil } from '../helpers/wait.ts';
 
 let database: TestDatabase;
 let services: ReturnType<typeof testServices>;
@@ -195,6 +197,34 @@ describe('the SMTP submission relay', () => {
     expect(await dialog.send(['Subject: Big', '', 'x'.repeat(2000), '.'].join('\r\n'))).toBe('552 5.3.4 Message too big');
     dialog.close();
     expect(sinkMessagesTo('too-big@fabrikam.test')).toHaveLength(0);
+  });
+
+  it('does not hold on to a message past the limit while the client goes on sending it', async () => {
+    const forwarder = createSmarthostForwarder(sink.url, { hostname: 'relay.sendguard.test' });
+    forwarders.push(forwarder);
+    const relay = createSmtpRelay({ enforcement: services.enforcement, credentials: services.relayCredentials, forwarder, networks: ['127.0.0.0/8'], hostname: 'relay.sendguard.test', clock: systemClock, maxMessageBytes: 1000 });
+    relays.push(relay);
+    const port = (await relay.listen(0, '127.0.0.1')).port;
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let replies = '';
+    socket.on('data', (chunk: Buffer) => (replies += chunk.toString('latin1')));
+    const replied = (count: number) => waitUntil(() => (replies.match(/^\d{3} /gm) ?? []).length >= count, `${count} replies`);
+    await replied(1);
+    socket.write(`EHLO client.sendguard.test\r\nMAIL FROM:<${tenant.address('ann')}>\r\nRCPT TO:<huge@fabrikam.test>\r\nDATA\r\n`);
+    await replied(5);
+    // 400 MB, the client writing on as the relay takes it in, memory sampled as it goes.
+    const line = Buffer.from(`${'x'.repeat(1022)}\r\n`.repeat(1024));
+    const before = process.memoryUsage().arrayBuffers;
+    let most = 0;
+    for (let i = 0; i < 400; i++) {
+      if (!socket.write(line)) await once(socket, 'drain');
+      most = Math.max(most, process.memoryUsage().arrayBuffers - before);
+    }
+    socket.write('.\r\n');
+    await replied(6);
+    expect(replies.trim().split('\r\n').pop()).toBe('552 5.3.4 Message too big');
+    socket.destroy();
+    expect(most).toBeLessThan(100 * 1024 * 1024);
   });
 
   it('refuses the recipient over the limit at RCPT with 5.1.8 and relays to the others; a restricted sender is refused at MAIL FROM', async () => {
