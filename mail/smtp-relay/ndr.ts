@@ -106,7 +106,7 @@ export function buildNdr(input: NdrInput): Buffer {
     utf8Bytes(perRecipient),
     '',
     `--${boundary}`,
-    NON_ASCII.test(originalHeaders) ? 'Content-Type: message/global-headers' : 'Content-Type: text/rfc822-headers',
+    ...(NON_ASCII.test(originalHeaders) ? ['Content-Type: message/global-headers', 'Content-Transfer-Encoding: 8bit'] : ['Content-Type: text/rfc822-headers']),
     '',
     originalHeaders,
     '',

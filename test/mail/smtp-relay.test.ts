@@ -382,6 +382,8 @@ describe('recipients the smarthost refuses', () => {
     const secondType = second.parsed.headers.get('content-type') as { value: string; params: Record<string, string> };
     const [, ascii, headers] = await mimeParts(second.raw, secondType.params.boundary as string);
     expect([ascii?.contentType, headers?.contentType]).toEqual(['message/delivery-status', 'message/global-headers']);
+    // 8-bit content is declared as such (RFC 2045), so a server converting to 7 bits knows to.
+    expect(second.raw).toContain('Content-Type: message/global-headers\r\nContent-Transfer-Encoding: 8bit\r\n\r\n');
     expect(headers?.body).toContain('Subject: Grüße aus Zürich');
   });
 });
