@@ -56,6 +56,19 @@ function recipientField(address: string): string {
   return `utf-8; ${unitext}`;
 }
 
+/**
+ * An 8-bit header text (UTF-8 bytes, one latin1 character per byte) as RFC 2047 encoded words,
+ * folded, so that the report's own header section stays ASCII and needs no SMTPUTF8 to travel.
+ * Eleven code points are at most 44 bytes: each word stays within the 75 characters allowed.
+ */
+function headerText(bytes: string): string {
+  if (!NON_ASCII.test(bytes)) return bytes;
+  const points = [...Buffer.from(bytes, 'latin1').toString('utf8')];
+  const words: string[] = [];
+  for (let i = 0; i < points.length; i += 11) words.push(`=?UTF-8?B?${Buffer.from(points.slice(i, i + 11).join(''), 'utf8').toString('base64')}?=`);
+  return words.join('\r\n ');
+}
+
 /** RFC 5322 date in UTC, e.g. `Thu, 26 Nov 2026 10:00:30 +0000`. */
 export function rfc5322Date(d: Date): string {
   return d.toUTCString().replace(/GMT$/, '+0000');
@@ -80,7 +93,7 @@ export function buildNdr(input: NdrInput): Buffer {
   const lines = [
     `From: Mail Delivery System <MAILER-DAEMON@${input.reportingMta}>`,
     `To: <${utf8Bytes(input.sender)}>`,
-    `Subject: Undeliverable: ${subject ?? '(no subject)'}`,
+    `Subject: Undeliverable: ${headerText(subject ?? '(no subject)')}`,
     `Date: ${rfc5322Date(input.now)}`,
     `Message-ID: <ndr.${randomBytes(8).toString('hex')}@${input.reportingMta}>`,
     ...(originalId ? [`In-Reply-To: ${originalId}`, `References: ${originalId}`] : []),

@@ -384,6 +384,9 @@ describe('recipients the smarthost refuses', () => {
     expect([ascii?.contentType, headers?.contentType]).toEqual(['message/delivery-status', 'message/global-headers']);
     // 8-bit content is declared as such (RFC 2045), so a server converting to 7 bits knows to.
     expect(second.raw).toContain('Content-Type: message/global-headers\r\nContent-Transfer-Encoding: 8bit\r\n\r\n');
+    // The report's own header section stays ASCII (its subject in encoded words): no SMTPUTF8 needed to carry it.
+    expect(second.parsed.subject).toBe('Undeliverable: Grüße aus Zürich');
+    expect(second.raw.slice(0, second.raw.indexOf('\r\n\r\n'))).not.toMatch(/[^\t\r\n\x20-\x7e]/);
     expect(headers?.body).toContain('Subject: Grüße aus Zürich');
   });
 });
