@@ -210,7 +210,7 @@ describe('the SMTP submission relay', () => {
     socket.on('data', (chunk: Buffer) => (replies += chunk.toString('latin1')));
     const replied = (count: number) => waitUntil(() => (replies.match(/^\d{3} /gm) ?? []).length >= count, `${count} replies`);
     await replied(1);
-    socket.write(`EHLO client.sendguard.test\r\nMAIL FROM:<${tenant.address('ann')}>\r\nRCPT TO:<huge@fabrikam.test>\r\nDATA\r\n`);
+    socket.write(`EHLO client.sendguard.test\r\nMAIL FROM:<${tenant.address('moe')}>\r\nRCPT TO:<huge@fabrikam.test>\r\nDATA\r\n`);
     await replied(5);
     // 400 MB, the client writing on as the relay takes it in, memory sampled as it goes.
     const line = Buffer.from(`${'x'.repeat(1022)}\r\n`.repeat(1024));
