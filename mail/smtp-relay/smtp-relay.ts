@@ -226,6 +226,11 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     onData(stream, session, callback) {
       const arrivedAt = deps.clock.now();
       readMessage(stream)
+        .catch((err: unknown) => {
+          // The connection ended before the message did: nothing to relay, and likely no one to answer.
+          deps.logger?.info({ err, session: session.id }, 'relay: the client went away during DATA; nothing relayed');
+          throw smtpError(451, '4.3.0 The message did not arrive whole, try again');
+        })
         .then((raw) => {
           if (stream.sizeExceeded) throw smtpError(552, '5.3.4 Message too big');
           return deliver(session, Buffer.concat([Buffer.from(receivedLine(session, deps.hostname, arrivedAt), 'latin1'), raw]), arrivedAt);

@@ -227,6 +227,24 @@ describe('the SMTP submission relay', () => {
     expect(most).toBeLessThan(100 * 1024 * 1024);
   });
 
+  it('logs a client that goes away during DATA as that, not as the smarthost refusing the message', async () => {
+    const { logger, entries } = captureLogs();
+    const forwarder = createSmarthostForwarder(sink.url, { hostname: 'relay.sendguard.test' });
+    forwarders.push(forwarder);
+    const relay = createSmtpRelay({ enforcement: services.enforcement, credentials: services.relayCredentials, forwarder, networks: ['127.0.0.0/8'], hostname: 'relay.sendguard.test', clock: systemClock, logger });
+    relays.push(relay);
+    const { dialog } = await SmtpDialog.open((await relay.listen(0, '127.0.0.1')).port);
+    await dialog.exchange('EHLO client.sendguard.test');
+    expect(await dialog.send(`MAIL FROM:<${tenant.address('lou')}>`)).toMatch(/^250 /);
+    expect(await dialog.send('RCPT TO:<half@fabrikam.test>')).toMatch(/^250 /);
+    expect(await dialog.send('DATA')).toMatch(/^354 /);
+    void dialog.send('Subject: Half\r\n\r\nThe first half');
+    dialog.close();
+    await waitUntil(() => entries().length > 0, 'a log line');
+    expect(entries().map((e) => [e.level, e.msg])).toEqual([[30, 'relay: the client went away during DATA; nothing relayed']]);
+    expect(sinkMessagesTo('half@fabrikam.test')).toHaveLength(0);
+  });
+
   it('refuses the recipient over the limit at RCPT with 5.1.8 and relays to the others; a restricted sender is refused at MAIL FROM', async () => {
     const port = await startRelay(['127.0.0.0/8']);
     const carol = tenant.address('carol');
