@@ -18,7 +18,10 @@ export function parseReply(code: number | undefined, response: string | undefine
   return { code: replyCode, status: status ?? `${String(replyCode).charAt(0)}.0.0`, text: text || 'refused' };
 }
 
-/** The smarthost refused the message itself, for good: the client gets its reply (`550 5.1.1 …`), as from the smarthost. */
+/**
+ * The smarthost refused the message (its sender, every recipient, or its content): the client
+ * gets its reply as from the smarthost, `550 5.1.1 …` to bounce it, `452 4.2.2 …` to retry it.
+ */
 export class SmarthostRefusal extends Error {
   readonly responseCode: number;
   constructor(readonly reply: SmtpReply) {
@@ -28,14 +31,15 @@ export class SmarthostRefusal extends Error {
 }
 
 /**
- * A permanent refusal of the message (its sender, every recipient, or its content), or undefined
- * for any other failure: the connection, TLS, a temporary reply, or the smarthost refusing the
- * relay's own login (`535`) or asking for one (`530`), which is the relay's configuration to fix
- * while the client keeps the message and retries.
+ * The smarthost's refusal of the message (its sender, every recipient, or its content), for good
+ * or for now, or undefined for any other failure: the connection, TLS, a `421` (which would close
+ * the client's connection too), or the smarthost refusing the relay's own login (`535`) or asking
+ * for one (`530`), which is the relay's configuration to fix while the client keeps the message
+ * and retries.
  */
 function refusalOf(err: unknown): SmarthostRefusal | undefined {
   const e = err as { responseCode?: unknown; response?: unknown; command?: unknown };
-  if (typeof e.responseCode !== 'number' || e.responseCode < 500 || e.responseCode === 530) return undefined;
+  if (typeof e.responseCode !== 'number' || e.responseCode < 400 || e.responseCode === 421 || e.responseCode === 530) return undefined;
   if (e.command !== 'MAIL FROM' && e.command !== 'RCPT TO' && e.command !== 'DATA') return undefined;
   return new SmarthostRefusal(parseReply(e.responseCode, typeof e.response === 'string' ? e.response : undefined));
 }

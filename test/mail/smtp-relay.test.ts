@@ -426,9 +426,10 @@ describe('recipients the smarthost defers (4xx)', () => {
 
   const arrivedAt = (address: string) => busy.messages.filter((m) => m.envelope.to.includes(address));
 
-  it('every one of them: the client gets 451 and keeps the message to retry', async () => {
-    await expect(client(port).sendMail(message(tenant.address('lea'), full, 'Later'))).rejects.toMatchObject({ responseCode: 451 });
-    await expect(client(port).sendMail(message(tenant.address('lea'), [...full, 'gone3@fabrikam.test'], 'Later'))).rejects.toMatchObject({ responseCode: 451 });
+  it('every one of them: the client gets the smarthost\'s temporary reply and keeps the message to retry', async () => {
+    const deferred = { responseCode: 452, response: '452 4.2.2 Mailbox full, try again later' };
+    await expect(client(port).sendMail(message(tenant.address('lea'), full, 'Later'))).rejects.toMatchObject(deferred);
+    await expect(client(port).sendMail(message(tenant.address('lea'), [...full, 'gone3@fabrikam.test'], 'Later'))).rejects.toMatchObject(deferred);
     expect(busy.messages).toHaveLength(0);
   });
 
