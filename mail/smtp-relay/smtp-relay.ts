@@ -35,8 +35,13 @@ export interface SmtpRelayDeps {
   logger?: RelayLogger;
 }
 
+/** Failed logins a connection may have; the last one is answered 421 and the connection closed. */
+const MAX_FAILED_LOGINS = 3;
+
 interface Transaction {
   identity: RelayIdentity | undefined;
+  /** Logins of this connection refused so far. */
+  failedLogins: number;
   instance: string;
   /**
    * Restrictions a recipient of this transaction placed by crossing a limit (policy or service
@@ -164,6 +169,16 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     deps.logger?.info({ sender: from, recipients: to.length, reason: now.reason }, 'relay: sender refused before relaying; NDR sent');
   }
 
+  /** The answer to a wrong user name or password; after a few, the connection is closed (421), so guessing costs a connection each time. */
+  function failedLogin(session: SMTPServerSession): Error {
+    const state = sessions.get(session.id);
+    const failed = (state?.failedLogins ?? 0) + 1;
+    if (state) state.failedLogins = failed;
+    if (failed < MAX_FAILED_LOGINS) return smtpError(535, '5.7.8 Authentication credentials invalid');
+    deps.logger?.warn({ remote: client(session)?.address, failed }, 'relay: too many failed logins; closing the connection');
+    return smtpError(421, '4.7.0 Too many failed logins, closing connection');
+  }
+
   /** Hands a decision to smtp-server: accepted, or refused with its SMTP reply. */
   function answer(decision: Promise<Decision>, callback: (err?: Error | null) => void): void {
     decision.then(
@@ -186,7 +201,7 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     size: deps.maxMessageBytes ?? 36_700_160,
     closeTimeout: 5_000,
     onConnect(session, callback) {
-      sessions.set(session.id, { identity: undefined, instance: randomUUID(), placedRestrictions: new Map() });
+      sessions.set(session.id, { identity: undefined, failedLogins: 0, instance: randomUUID(), placedRestrictions: new Map() });
       callback();
     },
     onClose(session) {
@@ -195,8 +210,8 @@ export function createSmtpRelay(deps: SmtpRelayDeps) {
     onAuth(auth, session, callback) {
       deps.credentials.verify(auth.username ?? '', auth.password ?? '').then(
         (identity) => {
-          if (!identity) return callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
-          sessions.set(session.id, { identity, instance: randomUUID(), placedRestrictions: new Map() });
+          if (!identity) return callback(failedLogin(session));
+          sessions.set(session.id, { identity, failedLogins: 0, instance: randomUUID(), placedRestrictions: new Map() });
           callback(null, { user: identity.username });
         },
         (err: unknown) => {

@@ -4,8 +4,11 @@ import net from 'node:net';
 export class SmtpDialog {
   private buffer = '';
   private waiter: ((reply: string) => void) | undefined;
+  /** Resolves once the connection is closed, by either side. */
+  readonly closed: Promise<void>;
 
   private constructor(private readonly socket: net.Socket) {
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       this.buffer += chunk;

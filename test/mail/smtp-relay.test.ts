@@ -135,6 +135,19 @@ describe('the SMTP submission relay', () => {
     });
   });
 
+  it('closes a connection after its third failed login, as a client guessing passwords would have it', async () => {
+    const port = await startRelay([]);
+    const { dialog } = await SmtpDialog.open(port);
+    await dialog.exchange('EHLO client.sendguard.test');
+    const guess = (n: number) => dialog.send(`AUTH PLAIN ${Buffer.from(`\0${tenant.address('scanner')}\0guess number ${n}!`).toString('base64')}`);
+    expect([await guess(1), await guess(2), await guess(3)]).toEqual([
+      '535 5.7.8 Authentication credentials invalid',
+      '535 5.7.8 Authentication credentials invalid',
+      '421 4.7.0 Too many failed logins, closing connection',
+    ]);
+    await dialog.closed;
+  });
+
   it('holds an authenticated client to its user name whatever MAIL FROM says: a null sender is counted and restricted, a sender of no tenant refused', async () => {
     const port = await startRelay([]);
     const printer = tenant.address('printer');
