@@ -43,6 +43,7 @@ export const settings = {
   SENDGUARD_SMTP_ENABLED: { schema: bool, default: 'false', doc: 'ask for the SMTP relay; it runs only with SENDGUARD_SMARTHOST, which turns it on by itself' },
   SENDGUARD_SMARTHOST: { schema: smarthostUrl.optional(), default: undefined, doc: 'smtp://host:port the relay forwards accepted mail to' },
   SENDGUARD_RELAY_NETWORKS: { schema: networks, default: '127.0.0.0/8', doc: 'client networks the relay accepts without AUTH (CIDR list)' },
+  SENDGUARD_SMTP_HOSTNAME: { schema: domainName.optional(), default: undefined, doc: "the relay's own name (as Postfix's myhostname): its greeting, its EHLO to the smarthost, its Received: lines and the MAILER-DAEMON address of its NDRs; default: this machine's host name" },
   SENDGUARD_TENANT_ID: { schema: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/), default: 'default', doc: 'bootstrap tenant id (Entra tenant id or any stable id)' },
   SENDGUARD_TENANT_NAME: { schema: z.string().min(1).max(128), default: 'Default organization', doc: 'bootstrap tenant display name' },
   SENDGUARD_ACCEPTED_DOMAINS: { schema: list.pipe(z.array(domainName)), default: 'example.com', doc: "bootstrap tenant's accepted domains (comma-separated)" },

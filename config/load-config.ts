@@ -25,7 +25,7 @@ export interface Config {
   logLevel: RawConfig['SENDGUARD_LOG_LEVEL'];
   shutdownTimeoutMs: number;
   listen: { host: string; httpPort: number; policyPort: number; smtpPort: number };
-  smtpRelay: { enabled: boolean; smarthost: string | undefined; networks: string[] };
+  smtpRelay: { enabled: boolean; smarthost: string | undefined; networks: string[]; hostname: string | undefined };
   bootstrapTenant: { id: string; name: string; acceptedDomains: string[] };
   serviceLimits: ServiceLimits;
   unblockQuota: UnblockQuotaSettings;
@@ -79,7 +79,7 @@ export function toConfig(raw: RawConfig, cwd = process.cwd()): Config {
     logLevel: raw.SENDGUARD_LOG_LEVEL,
     shutdownTimeoutMs: raw.SENDGUARD_SHUTDOWN_TIMEOUT_MS,
     listen: { host: raw.SENDGUARD_HOST, httpPort: raw.SENDGUARD_HTTP_PORT, policyPort: raw.SENDGUARD_POLICY_PORT, smtpPort: raw.SENDGUARD_SMTP_PORT },
-    smtpRelay: { enabled: raw.SENDGUARD_SMTP_ENABLED || raw.SENDGUARD_SMARTHOST !== undefined, smarthost: raw.SENDGUARD_SMARTHOST, networks: raw.SENDGUARD_RELAY_NETWORKS },
+    smtpRelay: { enabled: raw.SENDGUARD_SMTP_ENABLED || raw.SENDGUARD_SMARTHOST !== undefined, smarthost: raw.SENDGUARD_SMARTHOST, networks: raw.SENDGUARD_RELAY_NETWORKS, hostname: raw.SENDGUARD_SMTP_HOSTNAME },
     bootstrapTenant: { id: raw.SENDGUARD_TENANT_ID, name: raw.SENDGUARD_TENANT_NAME, acceptedDomains: [...new Set(raw.SENDGUARD_ACCEPTED_DOMAINS)] },
     serviceLimits: {
       recipientsPerDay: raw.SENDGUARD_LIMIT_RECIPIENTS_PER_DAY,

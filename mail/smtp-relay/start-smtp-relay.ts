@@ -11,7 +11,7 @@ export async function startSmtpRelay(services: Services): Promise<{ url: string;
     logger.error('the SMTP relay is enabled but SENDGUARD_SMARTHOST is not set; the relay is not started');
     return undefined;
   }
-  const name = hostname();
+  const name = config.smtpRelay.hostname ?? hostname();
   const forwarder = createSmarthostForwarder(smarthost, { hostname: name });
   const relay = createSmtpRelay({
     enforcement: services.enforcement,

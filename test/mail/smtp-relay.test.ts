@@ -646,6 +646,25 @@ describe('the SMTP relay while the database refuses connections', () => {
 });
 
 describe('serve --only smtp', () => {
+  it('names itself SENDGUARD_SMTP_HOSTNAME: in its greeting, its Received: line and its NDRs, not the machine\'s host name', async () => {
+    const picky = await startSmtpSink({ rejectRecipients: ['gone5@fabrikam.test'] });
+    const running = await startSendguard(testConfig({ SENDGUARD_SMARTHOST: picky.url, SENDGUARD_SMTP_HOSTNAME: 'Relay.Contoso.test' }), { roles: ['smtp'], database });
+    try {
+      const { dialog, greeting } = await SmtpDialog.open(Number(new URL(running.urls.smtp ?? '').port));
+      expect(greeting).toMatch(/^220 relay\.contoso\.test /);
+      dialog.close();
+      const sender = tenant.address('named');
+      await client(Number(new URL(running.urls.smtp ?? '').port)).sendMail(message(sender, ['kept6@fabrikam.test', 'gone5@fabrikam.test'], 'Named'));
+      await expect.poll(() => picky.messages.filter((m) => m.envelope.to.includes(sender))).toHaveLength(1);
+      expect(picky.messages.find((m) => m.envelope.from === sender)?.raw).toMatch(/^Received: from .*\r\n\tby relay\.contoso\.test \(Sendguard\)/);
+      const ndr = picky.messages.find((m) => m.envelope.to.includes(sender));
+      expect(ndr?.parsed.from?.value).toEqual([{ name: 'Mail Delivery System', address: 'MAILER-DAEMON@relay.contoso.test' }]);
+    } finally {
+      await running.stop();
+      await picky.stop();
+    }
+  });
+
   it('starts the relay when a smarthost is configured, and reports its URL', async () => {
     const running = await startSendguard(testConfig({ SENDGUARD_SMARTHOST: sink.url }), { roles: ['smtp'], database });
     try {
