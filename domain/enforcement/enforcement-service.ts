@@ -231,11 +231,14 @@ export function createEnforcementService(deps: EnforcementDeps) {
       case 'rate_deferred':
         return rateLimited;
       case 'limit_restrict': {
-        const placed = remember(ctx.identity, await restrictForLimit(ctx, r));
-        return { ...refusedOutboundSender('limit-restricted'), restriction: { id: placed.restrictionId, placedNow: true, expiresAt: placed.expiresAt } };
+        const { restriction, created } = await restrictForLimit(ctx, r);
+        const placed = remember(ctx.identity, restriction);
+        return { ...refusedOutboundSender('limit-restricted'), restriction: { id: placed.restrictionId, placedNow: created, expiresAt: placed.expiresAt } };
       }
-      case 'service_limit':
-        return refusalFor(remember(ctx.identity, await restrictForServiceLimit(ctx, r)), true);
+      case 'service_limit': {
+        const { restriction, created } = await restrictForServiceLimit(ctx, r);
+        return refusalFor(remember(ctx.identity, restriction), created);
+      }
       case 'accepted':
       case 'accepted_over_limit':
         await signal(ctx, r, internal);

@@ -34,12 +34,21 @@ export function limitValueOf(limit: string | null, limits: EffectiveLimits): num
   return null;
 }
 
+/**
+ * The restriction a crossed limit stands on; `created` false when the sender was restricted
+ * already (an admin, or another process, got there between the count and this restriction).
+ */
+export interface PlacedRestriction {
+  restriction: CachedRestriction;
+  created: boolean;
+}
+
 /** A policy limit was crossed and the policy restricts: BlockUser (until released) or BlockUserForToday. */
-export async function restrictForLimit(ctx: RestrictionContext, r: RecordRecipientResult): Promise<CachedRestriction> {
+export async function restrictForLimit(ctx: RestrictionContext, r: RecordRecipientResult): Promise<PlacedRestriction> {
   const { policy } = ctx.choice;
   const limitValue = limitValueOf(r.exceededLimit, ctx.limits);
   const temporary = ctx.limits.action === 'BlockUserForToday';
-  const { restriction } = await ctx.restrictions.restrict({
+  const { restriction, created } = await ctx.restrictions.restrict({
     tenantId: ctx.identity.tenantId,
     entityKind: 'user',
     entityKey: ctx.identity.counted,
@@ -55,7 +64,7 @@ export async function restrictForLimit(ctx: RestrictionContext, r: RecordRecipie
     expiresAt: temporary ? nextUtcMidnight(ctx.now) : null,
     actor: ctx.actor,
   });
-  return { restrictionId: restriction.id, reasonCode: restriction.reasonCode, expiresAt: restriction.expiresAt };
+  return { restriction: { restrictionId: restriction.id, reasonCode: restriction.reasonCode, expiresAt: restriction.expiresAt }, created };
 }
 
 /**
@@ -72,12 +81,12 @@ export function windowFreesAt(buckets: { bucket: Date; recipients: number }[], l
 }
 
 /** The service's rolling 24-hour limit: a temporary restriction that clears by itself. */
-export async function restrictForServiceLimit(ctx: RestrictionContext, r: RecordRecipientResult): Promise<CachedRestriction> {
+export async function restrictForServiceLimit(ctx: RestrictionContext, r: RecordRecipientResult): Promise<PlacedRestriction> {
   const limit = ctx.service.recipientsPerDay;
   const minute = Math.floor(ctx.now.getTime() / MINUTE_MS) * MINUTE_MS;
   const buckets = await dayBuckets(ctx.db, ctx.identity.tenantId, ctx.identity.counted, new Date(minute - DAY_MS));
   const expiresAt = windowFreesAt(buckets, limit, ctx.now);
-  const { restriction } = await ctx.restrictions.restrict({
+  const { restriction, created } = await ctx.restrictions.restrict({
     tenantId: ctx.identity.tenantId,
     entityKind: 'user',
     entityKey: ctx.identity.counted,
@@ -93,5 +102,5 @@ export async function restrictForServiceLimit(ctx: RestrictionContext, r: Record
     expiresAt,
     actor: ctx.actor,
   });
-  return { restrictionId: restriction.id, reasonCode: restriction.reasonCode, expiresAt: restriction.expiresAt };
+  return { restriction: { restrictionId: restriction.id, reasonCode: restriction.reasonCode, expiresAt: restriction.expiresAt }, created };
 }

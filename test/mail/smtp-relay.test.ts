@@ -10,7 +10,9 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSendguard } from '../../cli/serve.ts';
 import { systemClock } from '../../domain/clock.ts';
+import { createEnforcementService } from '../../domain/enforcement/enforcement-service.ts';
 import { RelayUsernameTakenError } from '../../domain/relay/errors.ts';
+import { createRestrictionService } from '../../domain/restrictions/restriction-service.ts';
 import { ValidationError } from '../../domain/restrictions/errors.ts';
 import { RESTRICTED_SENDER_NDR_TEXT } from '../../mail/smtp-relay/ndr.ts';
 import { createSmarthostForwarder } from '../../mail/smtp-relay/smarthost.ts';
@@ -343,6 +345,43 @@ describe('a sender an admin blocks while its message is being transferred', () =
     } finally {
       await watching.events.stop();
     }
+  });
+});
+
+describe('a sender an admin blocks just as its message crosses a limit', () => {
+  it('is refused at the end of DATA with an NDR: the restriction the limit found is the admin\'s, not the message\'s own', async () => {
+    const restrictions = createRestrictionService({ db: database.db, clock: systemClock });
+    const daily = await createTestTenant(database);
+    await setDefaultPolicy(database, daily.id, { externalPerHour: 1, action: 'BlockUser' });
+    const leo = daily.address('leo');
+    // The admin's block lands between the count that crossed the limit and the restriction it places.
+    const enforcement = createEnforcementService({
+      db: database.db,
+      clock: systemClock,
+      limits: testConfig().serviceLimits,
+      restrictions: {
+        async restrict(cmd) {
+          if (cmd.reasonCode === 'SendingLimitExceeded') await restrictions.restrict({ tenantId: daily.id, entityKind: 'user', entityKey: leo, reasonCode: 'SuspectedCompromise', temporary: false, actor: admin });
+          return restrictions.restrict(cmd);
+        },
+      },
+      options: { unknownSender: 'accept', databaseUnavailable: 'defer', restrictionCacheMs: 500, leaseMs: 0, warningThresholdPercent: 80 },
+    });
+    const forwarder = createSmarthostForwarder(sink.url, { hostname: 'relay.sendguard.test' });
+    forwarders.push(forwarder);
+    const relay = createSmtpRelay({ enforcement, credentials: services.relayCredentials, forwarder, networks: ['127.0.0.0/8'], hostname: 'relay.sendguard.test', clock: systemClock });
+    relays.push(relay);
+    const { dialog } = await SmtpDialog.open((await relay.listen(0, '127.0.0.1')).port);
+    await dialog.exchange('EHLO client.sendguard.test');
+    expect(await dialog.send(`MAIL FROM:<${leo}>`)).toMatch(/^250 /);
+    expect(await dialog.send('RCPT TO:<leo1@fabrikam.test>')).toMatch(/^250 /);
+    expect(await dialog.send('RCPT TO:<leo2@fabrikam.test>')).toBe('550 5.1.8 Access denied, bad outbound sender');
+    expect(await dialog.send('DATA')).toMatch(/^354 /);
+    expect(await dialog.send(['Subject: Wire transfer', '', 'Today.', '.'].join('\r\n'))).toMatch(/^250 /);
+    dialog.close();
+    const [ndr] = await waitForMessagesTo(leo);
+    expect(ndr?.parsed.subject).toBe('Undeliverable: Wire transfer');
+    expect(sinkMessagesTo('leo1@fabrikam.test')).toHaveLength(0);
   });
 });
 
