@@ -39,6 +39,25 @@ describe('configuration', () => {
     expect(() => parseRawConfig({ [name]: value })).toThrow(message);
   });
 
+  it.each([
+    // Blank would have been 0: no unblock quota, a random port, a limit of 0.
+    ['SENDGUARD_UNBLOCK_QUOTA', ' ', 'SENDGUARD_UNBLOCK_QUOTA must be a whole number'],
+    ['SENDGUARD_HTTP_PORT', ' ', 'SENDGUARD_HTTP_PORT must be a whole number'],
+    ['SENDGUARD_HTTP_PORT', '0x10', 'SENDGUARD_HTTP_PORT must be a whole number'],
+    ['SENDGUARD_LIMIT_RECIPIENTS_PER_DAY', '1e3', 'SENDGUARD_LIMIT_RECIPIENTS_PER_DAY must be a whole number'],
+    ['SENDGUARD_HTTP_PORT', '4000.5', 'SENDGUARD_HTTP_PORT must be a whole number'],
+  ])('refuses %s=%j, which it would have read as another number', (name, value, message) => {
+    expect(() => parseRawConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('takes numbers with spaces around them, and yes/no settings in any case', () => {
+    const config = toConfig(parseRawConfig({ SENDGUARD_UNBLOCK_QUOTA: ' 5 ', SENDGUARD_HTTP_PORT: '4001\n', SENDGUARD_SMTP_ENABLED: 'TRUE', SENDGUARD_GRAPHIQL: ' Yes ' }));
+    expect(config.unblockQuota.maxReleases).toBe(5);
+    expect(config.listen.httpPort).toBe(4001);
+    expect(config.smtpRelay.enabled).toBe(true);
+    expect(config.graphql.graphiql).toBe(true);
+  });
+
   it('takes the smarthost as an smtp:// or smtps:// URL, and the relay networks as addresses and CIDR ranges', () => {
     const config = toConfig(parseRawConfig({ SENDGUARD_SMARTHOST: 'smtps://relay:secret@mail.internal:465', SENDGUARD_RELAY_NETWORKS: '10.0.0.0/8, 2001:db8::/32,192.0.2.7' }));
     expect(config.smtpRelay).toEqual({ enabled: true, smarthost: 'smtps://relay:secret@mail.internal:465', networks: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'] });
