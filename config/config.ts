@@ -27,6 +27,15 @@ const list = z
 const smarthostUrl = z
   .string()
   .refine((v) => URL.canParse(v) && ['smtp:', 'smtps:'].includes(new URL(v).protocol) && new URL(v).hostname !== '', 'smtp://host[:port] or smtps://host[:port]');
+/** A URL of one of these schemes (with a host unless `hostless`); anything else is some other thing's address. */
+const urlOf = (protocols: readonly string[], hint: string, options: { hostless?: boolean } = {}) =>
+  z
+    .string()
+    .url()
+    .refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol) && (options.hostless || new URL(v).hostname !== ''), hint);
+// A database on a Unix socket may give no host (postgres:///sendguard?host=/run/postgresql).
+const databaseUrl = urlOf(['postgres:', 'postgresql:'], 'postgres://user@host:port/database', { hostless: true });
+const httpUrl = (hint: string) => urlOf(['http:', 'https:'], hint);
 const networks = list.superRefine((ranges, ctx) => {
   const bad = ranges.find((r) => !parseRange(r));
   if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `${bad} is not an IP address or CIDR range such as 10.0.0.0/8` });
@@ -45,7 +54,7 @@ const domainName = z
  */
 export const settings = {
   NODE_ENV: { schema: z.enum(['development', 'production', 'test']), default: 'development', doc: 'production refuses unsafe settings (SENDGUARD_GRAPHIQL, SENDGUARD_BOT_DEV_NO_AUTH)' },
-  DATABASE_URL: { schema: z.string().url().optional(), default: undefined, doc: 'PostgreSQL (>= 15) URL; unset = embedded PGlite in the data dir' },
+  DATABASE_URL: { schema: databaseUrl.optional(), default: undefined, doc: 'PostgreSQL (>= 15) URL; unset = embedded PGlite in the data dir' },
   SENDGUARD_DB_POOL_SIZE: { schema: count(100), default: '0', doc: 'connections each process keeps to PostgreSQL; 0 = one more than the CPUs, at least 3 (see Design)' },
   SENDGUARD_DATA_DIR: { schema: z.string().min(1), default: './.sendguard', doc: 'embedded database, signing key' },
   SENDGUARD_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino log level' },
@@ -89,16 +98,16 @@ export const settings = {
   SENDGUARD_TOKEN_ISSUER: { schema: z.string().min(1), default: 'sendguard', doc: "issuer of Sendguard's own tokens" },
   SENDGUARD_TOKEN_AUDIENCE: { schema: z.string().min(1), default: 'sendguard', doc: "audience of Sendguard's own tokens" },
   SENDGUARD_SIGNING_KEY_FILE: { schema: z.string().optional(), default: undefined, doc: 'PEM/JWK private key for local tokens; default: generated into the data dir' },
-  SENDGUARD_OIDC_ISSUER: { schema: z.string().url().optional(), default: undefined, doc: 'external OpenID Connect issuer (e.g. Entra ID v2 issuer URL)' },
+  SENDGUARD_OIDC_ISSUER: { schema: httpUrl('an http(s) URL').optional(), default: undefined, doc: 'external OpenID Connect issuer (e.g. Entra ID v2 issuer URL)' },
   SENDGUARD_OIDC_AUDIENCE: { schema: z.string().optional(), default: undefined, doc: 'audience expected in external tokens' },
-  SENDGUARD_OIDC_JWKS_URL: { schema: z.string().url().optional(), default: undefined, doc: "the issuer's JWKS URL" },
+  SENDGUARD_OIDC_JWKS_URL: { schema: httpUrl('an http(s) URL').optional(), default: undefined, doc: "the issuer's JWKS URL" },
   SENDGUARD_OIDC_ALGORITHMS: { schema: list.pipe(z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).min(1)), default: 'RS256', doc: 'accepted signature algorithms (asymmetric only)' },
   SENDGUARD_GRAPHQL_MAX_BODY_BYTES: { schema: wholeNumber(1024, 10_000_000), default: '102400', doc: 'largest accepted GraphQL request body' },
   SENDGUARD_GRAPHQL_TIMEOUT_MS: { schema: wholeNumber(100, 600_000), default: '15000', doc: 'longest a GraphQL query or mutation runs before it is answered with a TIMEOUT error (HTTP 503); a mutation may still complete after it' },
   SENDGUARD_GRAPHIQL: { schema: bool, default: 'false', doc: 'not in production: serve GraphiQL (bundled, no CDN) to browsers at GET /graphql' },
-  SENDGUARD_API_URL: { schema: z.string().url().optional(), default: undefined, doc: 'remote GraphQL URL for a bot running without the API role' },
+  SENDGUARD_API_URL: { schema: httpUrl('http(s)://host[:port]/graphql').optional(), default: undefined, doc: 'remote GraphQL URL for a bot running without the API role' },
   SENDGUARD_ALERT_AGGREGATION_SECONDS: { schema: wholeNumber(0, 86_400), default: '60', doc: 'a repeat alert within this interval raises the hit count' },
-  SENDGUARD_NOTIFY_SMTP_URL: { schema: z.string().url().optional(), default: undefined, doc: 'smtp://host:port for alert e-mail; unset = e-mail notifications are kept pending' },
+  SENDGUARD_NOTIFY_SMTP_URL: { schema: smarthostUrl.optional(), default: undefined, doc: 'smtp://host:port for alert e-mail; unset = e-mail notifications are kept pending' },
   SENDGUARD_NOTIFY_FROM: { schema: z.string().email(), default: 'sendguard@localhost.localdomain', doc: 'From address of alert e-mail' },
   MicrosoftAppId: { schema: z.string().optional(), default: undefined, doc: 'Bot Framework app id' },
   MicrosoftAppPassword: { schema: z.string().optional(), default: undefined, doc: 'Bot Framework app secret' },

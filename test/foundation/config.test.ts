@@ -58,6 +58,32 @@ describe('configuration', () => {
     expect(config.graphql.graphiql).toBe(true);
   });
 
+  it.each([
+    ['DATABASE_URL', 'mysql://db.internal/sendguard', 'DATABASE_URL is not valid: postgres://user@host:port/database'],
+    ['SENDGUARD_NOTIFY_SMTP_URL', 'mail.internal:25', 'SENDGUARD_NOTIFY_SMTP_URL is not valid: smtp://host[:port] or smtps://host[:port]'],
+    ['SENDGUARD_NOTIFY_SMTP_URL', 'http://mail.internal', 'SENDGUARD_NOTIFY_SMTP_URL is not valid: smtp://host[:port] or smtps://host[:port]'],
+    ['SENDGUARD_API_URL', 'api.internal:4000', 'SENDGUARD_API_URL is not valid: http(s)://host[:port]/graphql'],
+    ['SENDGUARD_OIDC_ISSUER', 'ftp://login.example', 'SENDGUARD_OIDC_ISSUER is not valid: an http(s) URL'],
+    ['SENDGUARD_OIDC_JWKS_URL', 'javascript:alert(1)', 'SENDGUARD_OIDC_JWKS_URL is not valid: an http(s) URL'],
+  ])('refuses %s=%j, a URL it cannot use', (name, value, message) => {
+    expect(() => parseRawConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('takes the URLs it can use', () => {
+    const config = toConfig(
+      parseRawConfig({
+        DATABASE_URL: 'postgresql://sendguard@db.internal:5432/sendguard',
+        SENDGUARD_NOTIFY_SMTP_URL: 'smtps://alerts:secret@mail.internal:465',
+        SENDGUARD_API_URL: 'https://sendguard.internal/graphql',
+        SENDGUARD_OIDC_ISSUER: 'https://login.microsoftonline.com/tenant/v2.0',
+      }),
+    );
+    expect(config.databaseUrl).toBe('postgresql://sendguard@db.internal:5432/sendguard');
+    expect(config.alerts.notifySmtpUrl).toBe('smtps://alerts:secret@mail.internal:465');
+    expect(config.bot.apiUrl).toBe('https://sendguard.internal/graphql');
+    expect(config.auth.oidc?.jwksUrl).toBe('https://login.microsoftonline.com/tenant/v2.0/discovery/v2.0/keys');
+  });
+
   it('takes the smarthost as an smtp:// or smtps:// URL, and the relay networks as addresses and CIDR ranges', () => {
     const config = toConfig(parseRawConfig({ SENDGUARD_SMARTHOST: 'smtps://relay:secret@mail.internal:465', SENDGUARD_RELAY_NETWORKS: '10.0.0.0/8, 2001:db8::/32,192.0.2.7' }));
     expect(config.smtpRelay).toEqual({ enabled: true, smarthost: 'smtps://relay:secret@mail.internal:465', networks: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'] });
