@@ -42,10 +42,33 @@ export async function openAndSeed(config: Config, logger: Logger, existing?: Dat
   return database;
 }
 
+type PortSetting = 'SENDGUARD_HTTP_PORT' | 'SENDGUARD_POLICY_PORT' | 'SENDGUARD_SMTP_PORT';
+
+/** Why a listener could not open, as the setting to change: the host or the port. */
+function listenError(err: unknown, variable: PortSetting, host: string, port: number): ConfigError | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE') return new ConfigError(variable, `is in use: another process listens on ${host}:${port}`);
+  if (code === 'EACCES') return new ConfigError(variable, `is not open to this user: ${port} on ${host} needs privileges`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
+    return new ConfigError('SENDGUARD_HOST', `is not an address of this machine: ${host}`);
+  }
+  return undefined;
+}
+
+/** Opens a listener; one that cannot open names the setting to change, instead of a stack trace. */
+async function listening<T>(config: Config, variable: PortSetting, open: () => Promise<T>): Promise<T> {
+  const port = { SENDGUARD_HTTP_PORT: config.listen.httpPort, SENDGUARD_POLICY_PORT: config.listen.policyPort, SENDGUARD_SMTP_PORT: config.listen.smtpPort }[variable];
+  try {
+    return await open();
+  } catch (err) {
+    throw listenError(err, variable, config.listen.host, port) ?? err;
+  }
+}
+
 async function startHttp(services: Services, metrics: ReturnType<typeof createMetrics>, routes: Record<string, RouteHandler>): Promise<{ server: http.Server; url: string }> {
   const { config, database, logger } = services;
   const server = createHttpServer({ routes, ready: () => database.ping(), metrics, logger });
-  const address = await listen(server, config.listen.httpPort, config.listen.host);
+  const address = await listening(config, 'SENDGUARD_HTTP_PORT', () => listen(server, config.listen.httpPort, config.listen.host));
   return { server, url: `http://${config.listen.host}:${address.port}` };
 }
 
@@ -94,13 +117,12 @@ export async function startSendguard(
   // Listed before the transports, so it stops after them and gives back every quota lease.
   stoppables.push({ name: 'enforcement', stop: () => services.enforcement.stop() });
   if (active.has('policy')) {
-    const policy = await startPolicyServer(services, metrics);
+    const policy = await listening(config, 'SENDGUARD_POLICY_PORT', () => startPolicyServer(services, metrics));
     urls.policy = policy.url;
     stoppables.push({ name: 'policy', stop: policy.stop });
   }
-  const relay = active.has('smtp') && config.smtpRelay.enabled
-    ? await (await import('../mail/smtp-relay/start-smtp-relay.ts')).startSmtpRelay(services)
-    : undefined;
+  const relayModule = active.has('smtp') && config.smtpRelay.enabled ? await import('../mail/smtp-relay/start-smtp-relay.ts') : undefined;
+  const relay = relayModule && (await listening(config, 'SENDGUARD_SMTP_PORT', () => relayModule.startSmtpRelay(services)));
   if (relay) {
     urls.smtp = relay.url;
     stoppables.push({ name: 'smtp', stop: relay.stop });

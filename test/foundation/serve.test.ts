@@ -1,3 +1,4 @@
+import net, { type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.ts';
 import { findTenant, listAcceptedDomains } from '../../db/repos/tenants.ts';
@@ -70,6 +71,24 @@ describe('sendguard serve', () => {
       'User restricted from sending email (High)',
     ]);
     await reopened.close();
+  });
+
+  it('exits 2 with one line naming the setting when a listener cannot open: a port in use, a host that is not this machine', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const inUse = await runSendguard(['serve', '--only', 'api,policy'], env(testDir('port-in-use'), { SENDGUARD_POLICY_PORT: String(port) }));
+      expect(inUse.code).toBe(2);
+      expect(inUse.stderr).not.toMatch(/^\s+at /m);
+      expect(inUse.stderr.trim().split('\n').at(-1)).toBe(`sendguard: invalid configuration: SENDGUARD_POLICY_PORT is in use: another process listens on 127.0.0.1:${port}`);
+    } finally {
+      taken.close();
+    }
+    const host = await runSendguard(['serve', '--only', 'api'], env(testDir('bad-host'), { SENDGUARD_HOST: 'no-such-host.invalid' }));
+    expect(host.code).toBe(2);
+    expect(host.stderr).not.toMatch(/^\s+at /m);
+    expect(host.stderr.trim().split('\n').at(-1)).toBe('sendguard: invalid configuration: SENDGUARD_HOST is not an address of this machine: no-such-host.invalid');
   });
 
   it('refuses a bootstrap tenant whose domains would take senders from another organisation, with exit code 2, and creates nothing', async () => {
