@@ -58,8 +58,25 @@ export function defineVerb(program: Command, spec: VerbSpec, options: (command: 
     .option('--timeout <seconds>', 'how long to wait for the API, all requests together (default: SENDGUARD_TIMEOUT, else 30)')
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', `\n${exitCodesHelp}`);
+  refuseRepeatedOptions(command);
   apiVerbs.add(command);
   return command;
+}
+
+/**
+ * An option given twice with different values is a usage error: commander keeps the last, so
+ * `-SenderAddress a -SenderAddress b` would release b alone and say nothing of a.
+ */
+function refuseRepeatedOptions(command: Command): void {
+  for (const option of command.options) {
+    let seen: { value: unknown } | undefined;
+    command.on(`option:${option.name()}`, (value: unknown) => {
+      if (seen && seen.value !== value) {
+        command.error(`error: option '${option.flags}' is given twice: ${JSON.stringify(seen.value)} and ${JSON.stringify(value)}; give it once`, { exitCode: ExitCode.usage, code: 'sendguard.repeatedOption' });
+      }
+      seen = { value };
+    });
+  }
 }
 
 function clientConfig(options: CommonOptions): ClientConfig {

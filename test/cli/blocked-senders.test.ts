@@ -332,6 +332,18 @@ describe('usage and failures', () => {
     }
   });
 
+  it('exits 2 for an option given twice with different values, and releases neither sender', async () => {
+    const [first, second] = [tenant.address('twice-a'), tenant.address('twice-b')];
+    await restrict(first);
+    await restrict(second);
+    const result = await runSendguard(['Remove-BlockedSenderAddress', '-SenderAddress', first, '-SenderAddress', second, '-Confirm:$false'], asAdmin());
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr.trim().split('\n')[0]).toBe(`error: option '--sender-address <address>' is given twice: "${first}" and "${second}"; give it once`);
+    expect([await statusOf(first), await statusOf(second)]).toEqual(['Restricted', 'Restricted']);
+    // The same value twice is one value.
+    expect((await runSendguard(['get-blocked-sender-address', '--sender-address', first, '--sender-address', first], asAdmin())).code).toBe(0);
+  });
+
   it('exits 2 for a value the API cannot take as its type (HTTP 400, no error code)', async () => {
     const client = createGraphQLClient({ url: api.graphqlUrl, token: adminToken, timeoutSeconds: 10 });
     const release = 'mutation ($input: UnblockUserInput!) { unblockUser(input: $input) { __typename } }';
