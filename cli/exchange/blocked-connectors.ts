@@ -69,6 +69,7 @@ async function listBlocked(api: GraphQLClient, search?: string): Promise<Restric
 }
 
 async function activeRestriction(api: GraphQLClient, connectorId: string): Promise<RestrictedConnector> {
+  if (connectorId.trim() === '') throw new CliError(ExitCode.usage, 'the connector id is empty: give the id of a blocked connector');
   const found = (await listBlocked(api, connectorId)).find((c) => c.connectorId.toLowerCase() === connectorId.trim().toLowerCase());
   if (!found) throw new CliError(ExitCode.notFound, `${connectorId} is not a blocked connector`);
   return found;
@@ -79,7 +80,7 @@ function registerGet(program: Command): void {
     c.option('--connector-id <guid>', 'only this connector (exit code 3 when it is not restricted)'),
   );
   onRun<{ connectorId?: string }>(command, async ({ api, out }, options) => {
-    const connectors = options.connectorId ? [await activeRestriction(api, options.connectorId)] : await listBlocked(api);
+    const connectors = options.connectorId !== undefined ? [await activeRestriction(api, options.connectorId)] : await listBlocked(api);
     out.list(connectors.map(toExchange), COLUMNS);
   });
 }

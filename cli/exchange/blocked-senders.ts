@@ -73,7 +73,8 @@ function registerGet(program: Command): void {
     description: 'list the senders restricted from sending, or one of them',
   }, (c) => c.option('--sender-address <address>', 'only this sender (exit code 3 when it is not restricted)'));
   onRun<{ senderAddress?: string }>(command, async ({ api, out }, options) => {
-    if (options.senderAddress) return out.list([(await activeRestriction(api, options.senderAddress)).blocked], BLOCKED_SENDER_COLUMNS);
+    // An empty address (an unset shell variable) is refused by the API, not taken as "list them all".
+    if (options.senderAddress !== undefined) return out.list([(await activeRestriction(api, options.senderAddress)).blocked], BLOCKED_SENDER_COLUMNS);
     const schema = z.object({ restrictedUsers: pageOf(z.object({ blockedSenderAddress })) });
     const nodes = await fetchAllPages((after) => api.request(LIST, { after }, schema).then((d) => d.restrictedUsers));
     out.list(

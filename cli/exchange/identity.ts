@@ -19,5 +19,8 @@ export function givenIdentity(options: { identity?: string }, positional: string
   if (identity !== undefined && positional !== undefined && identity.trim().toLowerCase() !== positional.trim().toLowerCase()) {
     throw new CliError(ExitCode.usage, `the ${what} is named twice: --identity "${identity}" and "${positional}"; give one`);
   }
-  return identity ?? positional;
+  const named = identity ?? positional;
+  // An empty name (an unset shell variable) would otherwise list them all, or ask which one.
+  if (named !== undefined && named.trim() === '') throw new CliError(ExitCode.usage, `the ${what}'s name is empty: give its name`);
+  return named;
 }

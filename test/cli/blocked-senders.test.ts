@@ -344,6 +344,14 @@ describe('usage and failures', () => {
     expect((await runSendguard(['get-blocked-sender-address', '--sender-address', first, '--sender-address', first], asAdmin())).code).toBe(0);
   });
 
+  it('exits 2 for an empty sender address, instead of listing every blocked sender', async () => {
+    for (const value of ['', '  ']) {
+      const result = await runSendguard(['Get-BlockedSenderAddress', '-SenderAddress', value], asAdmin());
+      expect({ value, code: result.code, stdout: result.stdout }).toEqual({ value, code: 2, stdout: '' });
+      expect(result.stderr).toContain('senderAddress must be 1 to 320 characters');
+    }
+  });
+
   it('exits 2 for a value the API cannot take as its type (HTTP 400, no error code)', async () => {
     const client = createGraphQLClient({ url: api.graphqlUrl, token: adminToken, timeoutSeconds: 10 });
     const release = 'mutation ($input: UnblockUserInput!) { unblockUser(input: $input) { __typename } }';

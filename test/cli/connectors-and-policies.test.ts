@@ -270,6 +270,21 @@ describe('hosted outbound spam filter rules', () => {
     expect(await runSendguard([...clear, '-WhatIf'], asOwnAdmin)).toMatchObject({ code: 0, stderr: 'What if: Changing outbound spam rule "Legal senders": nothing would change.\n' });
   });
 
+  it('exits 2 for an empty -Identity or -ConnectorId, instead of listing them all or looking for nothing', async () => {
+    const cases = [
+      ['Get-HostedOutboundSpamFilterPolicy', '-Identity', ''],
+      ['Get-HostedOutboundSpamFilterRule', ' '],
+      ['Get-ProtectionAlert', '-Identity', ''],
+      ['Get-BlockedConnector', '-ConnectorId', ''],
+      ['Remove-BlockedConnector', '-ConnectorId', ' ', '-Confirm:$false'],
+    ];
+    for (const args of cases) {
+      const result = await runSendguard(args, asAdmin);
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(result.stderr).toMatch(/is empty/);
+    }
+  });
+
   it('finds a rule by its name in any case, as the API does', async () => {
     expect(await runSendguard(['new-hosted-outbound-spam-filter-policy', '--name', 'Support'], asAdmin)).toMatchObject({ code: 0 });
     const created = await runSendguard(['new-hosted-outbound-spam-filter-rule', '--name', 'Support desk', '--hosted-outbound-spam-filter-policy', 'support', '--from', tenant.address('desk')], asAdmin);
