@@ -109,8 +109,14 @@ async function serve(options: { only?: Role[] }): Promise<void> {
 
 async function migrate(): Promise<void> {
   const config = configOrExit();
-  const { openDatabase } = await import('../db/client.ts');
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, maxConnections: config.databasePoolSize });
+  const { openConfiguredDatabase } = await import('./serve.ts');
+  let database;
+  try {
+    database = await openConfiguredDatabase(config);
+  } catch (err) {
+    exitOnConfigError(err);
+    throw err;
+  }
   await database.close();
   process.stdout.write('migrations applied\n');
 }

@@ -31,8 +31,21 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
+const fileSystemErrors = new Set(['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENOSPC']);
+
+/** The database `config` names; an embedded one that cannot be made in the data dir names the setting, not a stack trace. */
+export async function openConfiguredDatabase(config: Config): Promise<Database> {
+  try {
+    return await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, maxConnections: config.databasePoolSize });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException | null)?.code;
+    if (config.databaseUrl || !code || !fileSystemErrors.has(code)) throw err;
+    throw new ConfigError('SENDGUARD_DATA_DIR', `cannot hold the embedded database: ${config.dataDir} is not a directory that can be made or written (${code})`);
+  }
+}
+
 export async function openAndSeed(config: Config, logger: Logger, existing?: Database): Promise<Database> {
-  const database = existing ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, maxConnections: config.databasePoolSize }));
+  const database = existing ?? (await openConfiguredDatabase(config));
   const seeded = await provisionTenant(database.db, config.bootstrapTenant, { warningThresholdPercent: config.alerts.warningThresholdPercent }).catch(async (err: unknown) => {
     if (!(err instanceof ValidationError)) throw err;
     if (!existing) await database.close();

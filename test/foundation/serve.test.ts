@@ -1,4 +1,6 @@
 import net, { type AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.ts';
 import { findTenant, listAcceptedDomains } from '../../db/repos/tenants.ts';
@@ -89,6 +91,15 @@ describe('sendguard serve', () => {
     expect(host.code).toBe(2);
     expect(host.stderr).not.toMatch(/^\s+at /m);
     expect(host.stderr.trim().split('\n').at(-1)).toBe('sendguard: invalid configuration: SENDGUARD_HOST is not an address of this machine: no-such-host.invalid');
+  });
+
+  it('exits 2 with one line naming SENDGUARD_DATA_DIR when the embedded database cannot be made there', async () => {
+    const file = path.join(testDir('data-dir-file'), 'not-a-directory');
+    writeFileSync(file, '');
+    const result = await runSendguard(['serve', '--only', 'api'], env(path.join(file, 'data')));
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(`sendguard: invalid configuration: SENDGUARD_DATA_DIR cannot hold the embedded database: ${path.join(file, 'data')} is not a directory that can be made or written (ENOTDIR)`);
   });
 
   it('refuses a bootstrap tenant whose domains would take senders from another organisation, with exit code 2, and creates nothing', async () => {
