@@ -78,10 +78,10 @@ describe('get-unblock-settings / set-unblock-settings', () => {
   it('exits 2 with the server’s message for a value out of range, -WhatIf too, and changes nothing', async () => {
     const { asAdmin } = await newTenant();
     for (const [args, message] of [
-      [['-UnblockQuota', '1001'], 'must be a whole number from 0 (no quota) to 1000, or null for the deployment default'],
-      [['-UnblockQuota', '-1'], 'must be a whole number from 0 (no quota) to 1000, or null for the deployment default'],
-      [['-UnblockQuotaWindowDays', '0'], 'must be a whole number of days from 1 to 365, or null for the deployment default'],
-      [['-UnblockQuotaWindowDays', '366', '-UnblockQuota', '2'], 'must be a whole number of days from 1 to 365, or null for the deployment default'],
+      [['-UnblockQuota', '1001'], 'unblockQuota must be a whole number from 0 (no quota) to 1000, or null for the deployment default'],
+      [['-UnblockQuota', '-1'], 'unblockQuota must be a whole number from 0 (no quota) to 1000, or null for the deployment default'],
+      [['-UnblockQuotaWindowDays', '0'], 'unblockQuotaWindowDays must be a whole number of days from 1 to 365, or null for the deployment default'],
+      [['-UnblockQuotaWindowDays', '366', '-UnblockQuota', '2'], 'unblockQuotaWindowDays must be a whole number of days from 1 to 365, or null for the deployment default'],
     ] as const) {
       const real = await runSendguard(['Set-UnblockSettings', ...args], asAdmin);
       expect({ args, real }).toEqual({ args, real: { code: 2, stdout: '', stderr: `sendguard set-unblock-settings: ${message}\n` } });
