@@ -7,7 +7,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import { ValidationError } from '../domain/restrictions/errors.ts';
 import { scopeRefusal } from '../domain/roles/role-catalog.ts';
 import type { GraphQLContext } from './context.ts';
-import { nodeId, parseGlobalId } from './global-id.ts';
+import { decodeNodeArgument, nodeId } from './global-id.ts';
 import { listSize } from './list-size.ts';
 
 /** The most ids one `nodes` query takes. */
@@ -50,8 +50,9 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    // A malformed id, or one of a type that is not a Node, is BAD_USER_INPUT (not an uncoded error).
-    decodeGlobalID: (globalId) => parseGlobalId(globalId, 'id'),
+    // A malformed id, or one of a type that is not a Node, is BAD_USER_INPUT (not an uncoded error),
+    // naming the argument: node's id or nodes' ids.
+    decodeGlobalID: (globalId) => decodeNodeArgument(globalId),
     nodeQueryOptions: { authScopes: { read: true }, resolve: (_root, { id }, _ctx, info, resolveNode) => resolveNode(nodeId(info.schema, id, 'id')) },
     nodesQueryOptions: {
       authScopes: { read: true },
