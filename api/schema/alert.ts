@@ -189,7 +189,7 @@ builder.mutationField('updateAlertStatus', (t) =>
       const alertId = rowIdOf(String(input.id), 'Alert', 'id', 'the id is not an alert id');
       const result = await services.alerts.updateAlertStatus({ tenantId: viewer.tenantId, alertId, status: input.status, actor: actorOf(viewer) });
       if (result.ok) return result.alert;
-      throw result.error instanceof AlertNotFoundError ? new NotFoundError('Alert', alertId) : result.error;
+      throw result.error instanceof AlertNotFoundError ? new NotFoundError('Alert', String(input.id)) : result.error;
     },
   }),
 );
