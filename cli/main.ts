@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from './duration.ts';
 import { recognizeRole } from '../domain/roles/role-catalog.ts';
 import { ConfigError } from '../config/config.ts';
+import { DatabaseUnavailableError } from './start-errors.ts';
 import { loadConfig, type Config } from '../config/load-config.ts';
 import { roles, type Role } from './roles.ts';
 import { holdEventLoop } from './event-loop.ts';
@@ -14,11 +15,18 @@ import { registerTeamsPackageCommand } from '../bot/teams-app/teams-package-comm
 // The server, the database client and the schema are imported by the commands that use them, so
 // the admin verbs, which only speak HTTP, start without loading them.
 
-/** A configuration error ends the command with exit code 2 and one line naming the variable. */
+/**
+ * A configuration error ends the command with exit code 2 and one line naming the variable; a
+ * database that cannot be reached at start-up, with exit code 1 and one line.
+ */
 function exitOnConfigError(err: unknown): void {
   if (err instanceof ConfigError) {
     process.stderr.write(`sendguard: ${err.message}\n`);
     process.exit(2);
+  }
+  if (err instanceof DatabaseUnavailableError) {
+    process.stderr.write(`sendguard: ${err.message}\n`);
+    process.exit(1);
   }
 }
 

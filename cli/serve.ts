@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { closeServer, createHttpServer, listen, type RouteHandler } from '../api/http-server.ts';
 import { createMetrics } from '../api/metrics.ts';
 import { ConfigError } from '../config/config.ts';
+import { databaseUnavailable } from './start-errors.ts';
 import type { Config } from '../config/load-config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { countActiveByKind } from '../db/repos/restrictions.ts';
@@ -38,8 +39,9 @@ export async function openConfiguredDatabase(config: Config): Promise<Database> 
   try {
     return await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, maxConnections: config.databasePoolSize });
   } catch (err) {
+    if (config.databaseUrl) throw databaseUnavailable(config.databaseUrl, err) ?? err;
     const code = (err as NodeJS.ErrnoException | null)?.code;
-    if (config.databaseUrl || !code || !fileSystemErrors.has(code)) throw err;
+    if (!code || !fileSystemErrors.has(code)) throw err;
     throw new ConfigError('SENDGUARD_DATA_DIR', `cannot hold the embedded database: ${config.dataDir} is not a directory that can be made or written (${code})`);
   }
 }

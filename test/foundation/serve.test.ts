@@ -93,6 +93,30 @@ describe('sendguard serve', () => {
     expect(host.stderr.trim().split('\n').at(-1)).toBe('sendguard: invalid configuration: SENDGUARD_HOST is not an address of this machine: no-such-host.invalid');
   });
 
+  it('exits 1 with one line, the password left out, when PostgreSQL cannot be reached at DATABASE_URL, for serve and migrate', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    for (const verb of [['serve', '--only', 'api'], ['migrate']]) {
+      const result = await runSendguard(verb, env(testDir('no-postgres'), { DATABASE_URL: `postgres://sendguard:s3cret@127.0.0.1:${port}/sendguard` }));
+      expect({ verb, code: result.code }).toEqual({ verb, code: 1 });
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+      expect(result.stderr).not.toContain('s3cret');
+      expect(result.stderr.trim().split('\n').at(-1)).toBe(`sendguard: cannot reach the database at postgres://sendguard@127.0.0.1:${port}/sendguard: connection refused (ECONNREFUSED); is PostgreSQL running there? Check DATABASE_URL`);
+    }
+  });
+
+  it.runIf(onPostgres)('exits 1 with one line when the database DATABASE_URL names does not exist on the server', async () => {
+    const url = new URL(postgresUrl!);
+    url.pathname = '/sendguard_no_such_database';
+    const result = await runSendguard(['serve', '--only', 'api'], env(testDir('no-database'), { DATABASE_URL: url.toString() }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    url.password = '';
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(`sendguard: cannot open the database at ${url.toString()}: database "sendguard_no_such_database" does not exist (3D000); check DATABASE_URL`);
+  });
+
   it('exits 2 with one line naming SENDGUARD_DATA_DIR when the embedded database cannot be made there', async () => {
     const file = path.join(testDir('data-dir-file'), 'not-a-directory');
     writeFileSync(file, '');
