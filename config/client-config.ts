@@ -20,7 +20,8 @@ const apiUrl = z.url({ protocol: /^https?$/ }).transform((value) => {
 export const clientSettings = {
   SENDGUARD_URL: { schema: apiUrl, default: DEFAULT_API_URL, doc: 'GraphQL endpoint the admin verbs call' },
   SENDGUARD_TOKEN: { schema: z.string().trim().min(1).optional(), default: undefined, doc: 'bearer token the admin verbs send (or --token)' },
-  SENDGUARD_TIMEOUT: { schema: z.coerce.number().positive().max(3600), default: '30', doc: 'seconds an admin verb waits for the API, all its requests together (or --timeout)' },
+  // Decimal only: Number() reads '0x10' as 16 and '1e3' as 1000.
+  SENDGUARD_TIMEOUT: { schema: z.string().trim().regex(/^\d*\.?\d+$/).transform(Number).pipe(z.number().positive().max(3600)), default: '30', doc: 'seconds an admin verb waits for the API, all its requests together (or --timeout)' },
 } as const;
 
 export interface ClientConfig {

@@ -437,6 +437,9 @@ describe('usage and failures', () => {
       [['--timeout', 'soon'], {}, '--timeout'],
       [[], { SENDGUARD_TIMEOUT: '-1' }, 'SENDGUARD_TIMEOUT'],
       [[], { SENDGUARD_TIMEOUT: '7200' }, 'SENDGUARD_TIMEOUT'],
+      // Read as 16 and 1000 by a plain number conversion, as the server's settings no longer are.
+      [['--timeout', '0x10'], {}, '--timeout'],
+      [[], { SENDGUARD_TIMEOUT: '1e3' }, 'SENDGUARD_TIMEOUT'],
     ] as const) {
       const result = await runSendguard(['get-blocked-sender-address', ...args], { ...asAdmin(), ...env });
       expect([result.code, result.stdout]).toEqual([2, '']);
