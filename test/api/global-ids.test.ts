@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTenant, type TestTenant } from '../helpers/db.ts';
-import { errorCodes, startTestApi, type TestApi } from '../helpers/graphql.ts';
+import { startTestApi, type TestApi } from '../helpers/graphql.ts';
 import { admin } from '../helpers/services.ts';
 
 let api: TestApi;
