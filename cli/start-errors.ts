@@ -1,3 +1,5 @@
+import { connectionFailures } from './connection-failures.ts';
+
 /**
  * The PostgreSQL server DATABASE_URL names could not be reached, or refused the connection, at
  * start-up: `serve` and `migrate` say so in one line and exit 1. The setting may be right and the
@@ -6,17 +8,6 @@
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
 }
-
-const unreachable: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'no such host',
-  EAI_AGAIN: 'host name lookup failed',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  CONNECT_TIMEOUT: 'connection timed out',
-};
 
 /** The URL without its password, as it may be shown. */
 function shown(databaseUrl: string): string {
@@ -37,7 +28,7 @@ export function databaseUnavailable(databaseUrl: string, err: unknown): Database
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return undefined;
   const where = `the database at ${shown(databaseUrl)}`;
-  if (unreachable[code]) return new DatabaseUnavailableError(`cannot reach ${where}: ${unreachable[code]} (${code}); is PostgreSQL running there? Check DATABASE_URL`);
+  if (connectionFailures[code]) return new DatabaseUnavailableError(`cannot reach ${where}: ${connectionFailures[code]} (${code}); is PostgreSQL running there? Check DATABASE_URL`);
   // PostgreSQL's own refusals of a connection: class 28 (authentication, no such role), 3D000 (no
   // such database), 57P03 (starting up, shutting down, not accepting connections).
   const refused = code.startsWith('28') || code === '3D000' || code === '57P03';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { connectionFailures } from '../connection-failures.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 
 const graphqlError = z.object({
@@ -23,17 +24,6 @@ export interface GraphQLClient {
   outsideTimeout<T>(wait: () => Promise<T>): Promise<T>;
 }
 
-/** The connection failures people meet, in words; the code stays beside them for searching. */
-const connectionFailures: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'no such host',
-  EAI_AGAIN: 'host name lookup failed',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  UND_ERR_SOCKET: 'closed the connection without answering',
-};
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
 
