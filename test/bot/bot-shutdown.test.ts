@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSendguard } from '../../cli/serve.ts';
 import { createLogger } from '../../cli/logger.ts';
-import { grantRole } from '../helpers/bot.ts';
+import { grantRole, postTeamsMessage } from '../helpers/bot.ts';
 import { cardText } from '../helpers/cards/card-inspection.ts';
 import { testConfig } from '../helpers/config.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase } from '../helpers/db.ts';
@@ -59,21 +59,8 @@ async function teamsStatuses(sendguard: Sendguard, tenantId: string, address: st
 
 /** An admin's "subscribe" in a new personal chat with the bot; returns the chat's conversation id. */
 async function subscribe(http: string, tenantId: string, objectId: string): Promise<string> {
-  const conversationId = `a:${randomUUID()}`;
-  const activity = {
-    type: 'message',
-    id: randomUUID(),
-    text: 'subscribe',
-    channelId: 'msteams',
-    serviceUrl: connector.url,
-    from: { id: `29:${objectId}`, name: 'Lynne Robbins', aadObjectId: objectId },
-    recipient: { id: '28:sendguard-bot', name: 'Sendguard' },
-    conversation: { id: conversationId, conversationType: 'personal', tenantId },
-    channelData: { tenant: { id: tenantId } },
-  };
-  const res = await fetch(`${http}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
-  expect(res.status).toBe(200);
-  return conversationId;
+  const sent = await postTeamsMessage(http, { tenantId, objectId, name: 'Lynne Robbins', text: 'subscribe', serviceUrl: connector.url });
+  return sent.conversation.id;
 }
 
 describe('stopping the bot while Teams throttles', () => {

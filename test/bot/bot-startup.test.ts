@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSendguard, type Role } from '../../cli/serve.ts';
 import { createLogger } from '../../cli/logger.ts';
 import { ConfigError } from '../../config/config.ts';
-import { grantRole } from '../helpers/bot.ts';
+import { grantRole, postTeamsMessage } from '../helpers/bot.ts';
 import { cardText } from '../helpers/cards/card-inspection.ts';
 import { testConfig } from '../helpers/config.ts';
 import { createTestDatabase, createTestTenant, type TestDatabase } from '../helpers/db.ts';
@@ -121,19 +121,7 @@ describe('starting the bot', () => {
       const objectId = randomUUID();
       await grantRole(bot.services, tenant.id, objectId, 'Global Reader');
       await bot.services.restrictions.restrict({ tenantId: tenant.id, entityKind: 'user', entityKey: tenant.address('alice'), reasonCode: 'ManualBlock', temporary: false, actor: policyActor });
-      const message = {
-        type: 'message',
-        id: randomUUID(),
-        text: 'restricted',
-        channelId: 'msteams',
-        serviceUrl: connector.url,
-        from: { id: `29:${objectId}`, name: 'Adele Vance', aadObjectId: objectId },
-        recipient: { id: '28:sendguard-bot', name: 'Sendguard' },
-        conversation: { id: `a:${randomUUID()}`, conversationType: 'personal', tenantId: tenant.id },
-        channelData: { tenant: { id: tenant.id } },
-      };
-      const res = await fetch(`${bot.urls.http}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
-      expect(res.status).toBe(200);
+      const message = await postTeamsMessage(bot.urls.http!, { tenantId: tenant.id, objectId, name: 'Adele Vance', text: 'restricted', serviceUrl: connector.url });
       const reply = connector.accepted('reply').find((c) => c.activity.replyToId === message.id);
       expect(cardText(cardOf(reply?.activity ?? {}))).toContain(tenant.address('alice'));
       expect(cardText(cardOf(reply?.activity ?? {}))).toContain('You have read-only access');

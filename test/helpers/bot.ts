@@ -53,6 +53,27 @@ export async function grantRole(services: Services, tenantId: string, objectId: 
   await services.roles.assign({ tenantId, principalId: objectId, role, actor: testAdmin });
 }
 
+/**
+ * A personal-chat message from a Teams user, posted as Teams posts it to a running bot's
+ * `/api/messages` (`serviceUrl`: where the bot answers). Returns the activity sent.
+ */
+export async function postTeamsMessage(http: string, o: { tenantId: string; objectId: string; name: string; text: string; serviceUrl: string }): Promise<Record<string, unknown> & { id: string; conversation: { id: string } }> {
+  const activity = {
+    type: 'message',
+    id: randomUUID(),
+    text: o.text,
+    channelId: 'msteams',
+    serviceUrl: o.serviceUrl,
+    from: { id: `29:${o.objectId}`, name: o.name, aadObjectId: o.objectId },
+    recipient: { id: '28:sendguard-bot', name: 'Sendguard' },
+    conversation: { id: `a:${randomUUID()}`, conversationType: 'personal', tenantId: o.tenantId },
+    channelData: { tenant: { id: o.tenantId } },
+  };
+  const res = await fetch(`${http}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+  expect(res.status).toBe(200);
+  return activity;
+}
+
 export interface TeamsUserOptions {
   tenantId: string;
   objectId: string;
